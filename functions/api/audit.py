@@ -1,0 +1,32 @@
+"""The audit trail: /audit (managers)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from functions.api.http import Api
+from shared import audit
+from shared.audit import AuditOut
+from shared.db.pages import DEFAULT_LIMIT, MAX_LIMIT
+from shared.schemas import PageOut
+from shared.tenancy import MANAGERS
+
+api = Api("audit")
+
+
+@api.get("/audit", roles=MANAGERS, summary="Audit entries, newest first")
+def list_audit(
+    entity: Annotated[str | None, Query(max_length=40, pattern=r"^[a-z_]+$")] = None,
+    since: Annotated[datetime | None, Query()] = None,
+    until: Annotated[datetime | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> PageOut[AuditOut]:
+    page = audit.search(api.caller(), entity=entity, since=since, until=until, limit=limit, cursor=cursor)
+    return PageOut[AuditOut](items=[AuditOut.model_validate(e) for e in page.items], next_cursor=page.next_cursor)
+
+
+handler = api.handler

@@ -1,0 +1,79 @@
+"""The route table: discovered from the API modules' resolvers, never written down twice.
+
+Each module in ``functions/api`` that defines ``api`` (an ``Api``) contributes its OpenAPI paths.
+The merged document is what ``/openapi.json`` serves, what the CDK stack turns into one Lambda per
+operation, and what the local API server registers.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import functions.api as package
+
+_NOT_DOMAINS = {"http", "catalog"}
+METHODS = ("get", "put", "post", "patch", "delete")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str  # upper case
+    path: str  # OpenAPI syntax: /support/tickets/{ticket_id}
+    module: str  # functions.api.tickets
+    operation_id: str
+    roles: tuple[str, ...] | None  # None: public (no token)
+    writes: bool
+
+    @property
+    def handler(self) -> str:
+        return f"{self.module}.handler"
+
+
+def module_names() -> list[str]:
+    return sorted(
+        f"{package.__name__}.{m.name}" for m in pkgutil.iter_modules(package.__path__) if m.name not in _NOT_DOMAINS
+    )
+
+
+@cache
+def openapi() -> dict[str, Any]:
+    document: dict[str, Any] | None = None
+    for name in module_names():
+        part = importlib.import_module(name).api.openapi()
+        if document is None:
+            document = part
+            continue
+        for path, operations in part.get("paths", {}).items():
+            document["paths"].setdefault(path, {}).update(operations)
+        for kind, entries in part.get("components", {}).items():
+            document.setdefault("components", {}).setdefault(kind, {}).update(entries)
+    assert document is not None, "no API modules found"
+    document["info"]["description"] = "DeskOS: helpdesk, field service, onboarding, marketing and knowledge."
+    return document
+
+
+@cache
+def routes() -> tuple[Route, ...]:
+    found = []
+    for name in module_names():
+        part = importlib.import_module(name).api.openapi()
+        for path, operations in part.get("paths", {}).items():
+            for method, op in operations.items():
+                if method not in METHODS:
+                    continue
+                roles = op.get("x-deskos-roles")
+                found.append(
+                    Route(
+                        method=method.upper(),
+                        path=path,
+                        module=name,
+                        operation_id=op["operationId"],
+                        roles=tuple(roles) if roles is not None else None,
+                        writes=bool(op.get("x-deskos-writes")),
+                    )
+                )
+    return tuple(sorted(found, key=lambda r: (r.path, r.method)))

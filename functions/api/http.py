@@ -1,0 +1,176 @@
+"""What every API module shares: the resolver, role guard, problem rendering, idempotent creates.
+
+Routes declare their roles with ``api.get(path, roles=...)``; the roles are enforced here and
+published in the OpenAPI document (``x-deskos-roles``), which infra reads to build one function
+per route with least privilege (``x-deskos-writes``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from pydantic import BaseModel
+
+from shared import idempotency
+from shared.errors import BadRequest, DomainError, NotFound, Unprocessable
+from shared.tenancy import Role, TenantContext
+
+PROBLEM = "application/problem+json"
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+SECURITY = {"bearer": HTTPBearer(bearerFormat="JWT", description="A Cognito id token.")}
+
+logger = Logger(service="deskos")
+metrics = Metrics(namespace="DeskOS", service="deskos")
+
+
+def problem(error: DomainError, headers: dict[str, str] | None = None) -> Response:
+    return Response(error.status, PROBLEM, json.dumps(error.problem()), headers=headers)
+
+
+class Api:
+    """The routes of one domain module and the resolver that serves them."""
+
+    def __init__(self, title: str) -> None:
+        self.app = APIGatewayRestResolver(enable_validation=True)
+        self.app.exception_handler(DomainError)(self._domain_error)
+        self.app.exception_handler(RequestValidationError)(self._invalid_request)
+        self.app.exception_handler(NotFoundError)(lambda _e: problem(NotFound("No such endpoint.")))
+        self.app.exception_handler(Exception)(self._bug)
+        self.title = title
+        self._roles: dict[tuple[str, str], frozenset[Role]] = {}
+
+    # ---- routes ----------------------------------------------------------------------------
+
+    def route(self, method: str, path: str, *, roles: Iterable[Role] | None, **options: Any) -> Callable:
+        """``roles=None`` makes a public route (documentation); every other route needs a token."""
+        allowed = frozenset(roles) if roles is not None else None
+        self._roles[(method, path)] = allowed
+        extensions = {"x-deskos-writes": method not in READ_METHODS}
+        if allowed is not None:
+            extensions["x-deskos-roles"] = sorted(allowed)
+            options.setdefault("security", [{"bearer": []}])
+            options.setdefault("middlewares", []).insert(0, self._guard)
+        options.setdefault("tags", [self.title])
+
+        def register(func: Callable) -> Callable:
+            operation_id = "".join(part.title() for part in func.__name__.split("_"))
+            return self.app.route(path, method, operation_id=operation_id, openapi_extensions=extensions, **options)(
+                func
+            )
+
+        return register
+
+    def get(self, path: str, **kw: Any) -> Callable:
+        return self.route("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> Callable:
+        return self.route("POST", path, **kw)
+
+    def put(self, path: str, **kw: Any) -> Callable:
+        return self.route("PUT", path, **kw)
+
+    def patch(self, path: str, **kw: Any) -> Callable:
+        return self.route("PATCH", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Callable:
+        return self.route("DELETE", path, **kw)
+
+    def openapi(self) -> dict[str, Any]:
+        """This module's part of the API contract, as a plain dict."""
+        schema = self.app.get_openapi_schema(title="DeskOS API", version="1", security_schemes=SECURITY)
+        return json.loads(schema.model_dump_json(by_alias=True, exclude_none=True))
+
+    # ---- request state ---------------------------------------------------------------------
+
+    def caller(self) -> TenantContext:
+        return self.app.context["tenant"]
+
+    def header(self, name: str) -> str | None:
+        return self.app.current_event.get_header_value(name, case_sensitive=False)
+
+    def if_match(self) -> int | None:
+        raw = self.header("If-Match")
+        if raw is None:
+            return None
+        digits = raw.removeprefix("W/").strip('"')
+        if not digits.isdigit():
+            raise BadRequest('If-Match must be the entity version, e.g. "3".')
+        return int(digits)
+
+    def created(self, location: str, body: dict[str, Any]) -> Response:
+        return Response(201, "application/json", json.dumps(body), headers={"Location": location})
+
+    def create_once(self, operation: str, body: BaseModel, make: Callable[[], BaseModel]) -> dict[str, Any]:
+        """Run a create at most once per ``Idempotency-Key``: a retry gets the first result."""
+        ctx = self.caller()
+        key = self.header("Idempotency-Key")
+        result = lambda: make().model_dump(mode="json")  # noqa: E731
+        if key is None:
+            return result()
+        return idempotency.once(ctx, operation, key, body.model_dump(mode="json"), result)
+
+    # ---- entry point -----------------------------------------------------------------------
+
+    def handler(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        logger.set_correlation_id(event.get("requestContext", {}).get("requestId"))
+        try:
+            return self.app.resolve(event, context)
+        finally:
+            if metrics.metric_set:
+                metrics.flush_metrics()
+            logger.remove_keys(["tenant_id", "user"])
+
+    # ---- guards and errors -----------------------------------------------------------------
+
+    def _authorize(self) -> TenantContext:
+        route = self.app.context["_route"]
+        allowed = self._roles.get((route.method, route.path))
+        claims = (self.app.current_event.request_context.authorizer or {}).get("claims")
+        ctx = TenantContext.from_claims(claims)
+        if allowed is not None:
+            ctx.require(allowed)
+        logger.append_keys(tenant_id=ctx.tenant_id, user=ctx.user_id)
+        self.app.append_context(tenant=ctx)
+        return ctx
+
+    def _guard(self, app: APIGatewayRestResolver, next_middleware: Callable) -> Response:
+        self._authorize()
+        return next_middleware(app)
+
+    def _domain_error(self, error: DomainError) -> Response:
+        headers = {"Retry-After": str(error.extra["retry_after"])} if "retry_after" in error.extra else None
+        return problem(error, headers)
+
+    def _invalid_request(self, error: RequestValidationError) -> Response:
+        route = self.app.context.get("_route")
+        if route is not None and self._roles.get((route.method, route.path)) is not None:
+            try:
+                self._authorize()  # who may not call the route learns nothing about its schema
+            except DomainError as denied:
+                return problem(denied)
+        details = error.errors()
+        if any(d.get("type") == "json_invalid" for d in details):
+            return problem(BadRequest("The body is not valid JSON."))
+        fields = [
+            {"field": ".".join(str(p) for p in d.get("loc", ()) if p != "body") or "body", "message": d.get("msg", "")}
+            for d in details
+        ]
+        return problem(Unprocessable("The request is invalid.", errors=fields))
+
+    def _bug(self, error: Exception) -> Response:
+        logger.exception("Unhandled error")
+        body = {
+            "type": "about:blank",
+            "title": "Internal Server Error",
+            "status": 500,
+            "detail": "An unexpected error occurred; it has been logged.",
+        }
+        return Response(500, PROBLEM, json.dumps(body))

@@ -1,0 +1,35 @@
+"""DynamoDB stream consumer: every change of tenant data becomes an audit entry.
+
+Partial batch failures are reported, so one bad record is retried (and finally sent to the DLQ)
+without replaying the whole batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from shared import audit
+
+logger = Logger(service="deskos-audit")
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    change = record.dynamodb
+    entry = audit.entry_for_change(
+        record.event_name.name if record.event_name else "",
+        change.old_image or None,
+        change.new_image or None,
+        event_id=record.event_id or change.sequence_number,
+        at=change.approximate_creation_date_time,
+    )
+    if entry is not None:
+        audit.record(entry)
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,0 +1,56 @@
+"""The resources DeskOS needs, described once. ``infra/cdk`` deploys them to AWS;
+``infra/local`` provisions the same ones in the embedded moto server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+TABLE_PARTITION_KEY = "PK"
+TABLE_SORT_KEY = "SK"
+TABLE_TTL_ATTRIBUTE = "expiration"
+# name -> (partition key, sort key); every index partition key starts with T#<tenant>#
+TABLE_INDEXES: dict[str, tuple[str, str]] = {f"GSI{i}": (f"GSI{i}PK", f"GSI{i}SK") for i in range(1, 6)}
+
+USER_POOL_CUSTOM_ATTRIBUTES = ("tenant_id", "client_id")
+USER_POOL_GROUPS = ("managers", "staff", "portal")
+
+# S3 key layout: every object of a tenant sits under t/<tenant>/…
+UPLOADS_PREFIX = "t/"
+QUARANTINE_PREFIX = "quarantine/"
+THUMBNAILS_PREFIX = "thumbnails/"
+
+
+@dataclass(frozen=True)
+class StreamConsumer:
+    """A Lambda fed by the table's stream (locally: by the event pump)."""
+
+    name: str
+    handler: str
+    batch_size: int = 100
+    max_retries: int = 3
+    writes: tuple[str, ...] = ()  # what it may write besides the table: "ses", "cloudwatch"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A Lambda fired by EventBridge at a fixed rate (locally: by the event pump)."""
+
+    name: str
+    handler: str
+    rate_minutes: int
+    writes: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Queue:
+    name: str
+    dead_letter_for: str | None = None
+
+
+STREAM_CONSUMERS: tuple[StreamConsumer, ...] = (
+    StreamConsumer(name="AuditTrail", handler="functions.events.audit_trail.handler"),
+)
+
+SCHEDULES: tuple[Schedule, ...] = ()
+
+QUEUES: tuple[Queue, ...] = tuple(Queue(name=f"{c.name}-dlq", dead_letter_for=c.name) for c in STREAM_CONSUMERS)

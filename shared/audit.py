@@ -1,0 +1,110 @@
+"""The audit trail: one entry per create/update/delete of tenant data, built from the table's
+stream so that no handler can forget to write it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pynamodb.attributes import ListAttribute, UnicodeAttribute, UTCDateTimeAttribute
+
+from shared.clock import iso
+from shared.db.errors import storage_errors
+from shared.db.pages import Page, query_page
+from shared.db.table import Item, tkey
+from shared.schemas import Out
+from shared.tenancy import TenantContext
+
+Action = Literal["create", "update", "delete"]
+ACTIONS: dict[str, Action] = {"INSERT": "create", "MODIFY": "update", "REMOVE": "delete"}
+
+# Bookkeeping items whose every change would only be noise in the trail.
+UNAUDITED_ENTITIES = frozenset({"audit", "number"})
+PLUMBING = frozenset(
+    {"PK", "SK", "entity", "tenant_id", "version", "rev", "counters", "updated_at", "updated_by", "expiration"}
+) | {f"GSI{i}{part}" for i in range(1, 6) for part in ("PK", "SK")}
+
+
+class AuditEntry(Item, discriminator="audit"):
+    entity_type = UnicodeAttribute()
+    entity_id = UnicodeAttribute()
+    action = UnicodeAttribute()
+    actor = UnicodeAttribute(null=True)
+    changed = ListAttribute(of=UnicodeAttribute, default=list)
+    at = UTCDateTimeAttribute()
+
+    @staticmethod
+    def partition(tenant_id: str) -> str:
+        return tkey(tenant_id, "AUDIT")
+
+
+class AuditOut(Out):
+    entity_type: str
+    entity_id: str
+    action: Action
+    actor: str | None
+    changed: list[str]
+    at: datetime
+
+
+def entry_for_change(
+    event_name: str, old: dict[str, Any] | None, new: dict[str, Any] | None, *, event_id: str, at: datetime
+) -> AuditEntry | None:
+    """The entry a stream change deserves, or None for bookkeeping and no-op changes."""
+    image = new or old or {}
+    entity, tenant_id = image.get("entity"), image.get("tenant_id")
+    if not entity or not tenant_id or entity in UNAUDITED_ENTITIES:
+        return None
+    old, new = old or {}, new or {}
+    changed = sorted(k for k in (old.keys() | new.keys()) - PLUMBING if old.get(k) != new.get(k))
+    if event_name == "MODIFY" and not changed:
+        return None
+    order = f"{iso(at)}#{event_id}"
+    return AuditEntry(
+        AuditEntry.partition(tenant_id),
+        order,
+        tenant_id=tenant_id,
+        entity_type=entity,
+        entity_id=str(image.get("id") or image.get("user_id") or image.get("SK")),
+        action=ACTIONS[event_name],
+        actor=(new or old).get("updated_by"),
+        changed=changed,
+        at=at,
+        GSI1PK=tkey(tenant_id, "AUDIT", entity),
+        GSI1SK=order,
+    )
+
+
+def record(entry: AuditEntry) -> None:
+    # The key is derived from the stream event id: a redelivered record rewrites the same entry.
+    with storage_errors():
+        entry.save()
+
+
+def search(
+    ctx: TenantContext,
+    *,
+    entity: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[AuditEntry]:
+    if entity:
+        query, hash_key, sk = AuditEntry.gsi1.query, tkey(ctx.tenant_id, "AUDIT", entity), Item.GSI1SK
+    else:
+        query, hash_key, sk = AuditEntry.query, AuditEntry.partition(ctx.tenant_id), Item.SK
+    condition = None
+    if since or until:
+        condition = sk.between(iso(since) if since else "", (iso(until) if until else "9999") + "~")
+    with storage_errors():
+        return query_page(
+            query,
+            hash_key=hash_key,
+            range_key_condition=condition,
+            scan_index_forward=False,
+            tenant_id=ctx.tenant_id,
+            query_name=f"audit:{entity}:{since}:{until}",
+            cursor=cursor,
+            limit=limit,
+        )

@@ -1,0 +1,99 @@
+"""The single DynamoDB table: one polymorphic PynamoDB base, key helpers and the index definitions.
+
+Every partition key of tenant data, in the table and in every index, starts with ``T#<tenant>#``
+so IAM ``dynamodb:LeadingKeys`` can enforce isolation. No connection is made at import time:
+PynamoDB connects on first use, and the table name is read from settings when it is needed.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from pynamodb.attributes import (
+    DiscriminatorAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from shared.settings import settings
+
+INDEXES = ("GSI1", "GSI2", "GSI3", "GSI4", "GSI5")
+
+
+def tkey(tenant_id: str, *parts: str) -> str:
+    """A tenant-prefixed key: ``T#<tenant>#part#part``."""
+    return "#".join(("T", tenant_id, *parts))
+
+
+class _LazyMeta(type):
+    """Meta whose table name and region come from settings when PynamoDB asks, not at import."""
+
+    @property
+    def table_name(cls) -> str:
+        return settings().table_name
+
+    @property
+    def region(cls) -> str:
+        return settings().region
+
+
+def _index(name: str) -> type[GlobalSecondaryIndex]:
+    meta = type("Meta", (), {"index_name": name, "projection": AllProjection()})
+    return type(
+        name,
+        (GlobalSecondaryIndex,),
+        {
+            "Meta": meta,
+            f"{name}PK": UnicodeAttribute(hash_key=True, attr_name=f"{name}PK"),
+            f"{name}SK": UnicodeAttribute(range_key=True, attr_name=f"{name}SK"),
+        },
+    )
+
+
+class Item(Model):
+    """Base of every entity. Subclasses set ``entity`` and build their own keys."""
+
+    class Meta(metaclass=_LazyMeta):
+        billing_mode = "PAY_PER_REQUEST"
+
+    PK = UnicodeAttribute(hash_key=True)
+    SK = UnicodeAttribute(range_key=True)
+    entity = DiscriminatorAttribute()
+    tenant_id = UnicodeAttribute()
+    GSI1PK = UnicodeAttribute(null=True)
+    GSI1SK = UnicodeAttribute(null=True)
+    GSI2PK = UnicodeAttribute(null=True)
+    GSI2SK = UnicodeAttribute(null=True)
+    GSI3PK = UnicodeAttribute(null=True)
+    GSI3SK = UnicodeAttribute(null=True)
+    GSI4PK = UnicodeAttribute(null=True)
+    GSI4SK = UnicodeAttribute(null=True)
+    GSI5PK = UnicodeAttribute(null=True)
+    GSI5SK = UnicodeAttribute(null=True)
+    # who made the last change: the audit trail reads it from the stream image
+    updated_by = UnicodeAttribute(null=True)
+    expiration = NumberAttribute(null=True)
+
+    gsi1 = _index("GSI1")()
+    gsi2 = _index("GSI2")()
+    gsi3 = _index("GSI3")()
+    gsi4 = _index("GSI4")()
+    gsi5 = _index("GSI5")()
+
+
+M = TypeVar("M", bound=Item)
+
+
+def get_or_none(model: type[M], key: tuple[str, str]) -> M | None:
+    try:
+        return model.get(*key)
+    except model.DoesNotExist:
+        return None
+
+
+def transaction() -> TransactWrite:
+    """A TransactWrite on the table's own connection (created lazily by PynamoDB)."""
+    return TransactWrite(connection=Item._get_connection().connection)

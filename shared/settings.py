@@ -1,0 +1,30 @@
+"""Process settings, read from the environment once and on first use (never at import time)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    bucket_name: str
+    region: str
+    cursor_secret: bytes
+    idempotency_ttl_seconds: int
+    reopen_window_days: int
+
+
+@cache
+def settings() -> Settings:
+    env = os.environ
+    return Settings(
+        table_name=env.get("DESKOS_TABLE", "deskos"),
+        bucket_name=env.get("DESKOS_BUCKET", "deskos-uploads"),
+        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "eu-west-1",
+        cursor_secret=env.get("DESKOS_CURSOR_SECRET", "local-development-cursor-secret").encode(),
+        idempotency_ttl_seconds=int(env.get("DESKOS_IDEMPOTENCY_TTL", "86400")),
+        reopen_window_days=int(env.get("DESKOS_REOPEN_WINDOW_DAYS", "7")),
+    )

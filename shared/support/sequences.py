@@ -1,0 +1,33 @@
+"""Reading and reconfiguring a tenant's number sequence (the counter itself moves in tickets.create)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from shared.db.errors import storage_errors
+from shared.db.table import get_or_none
+from shared.support.numbering import Sequence, SequenceFormat, SequenceOut
+from shared.tenancy import TenantContext
+
+
+def load(ctx: TenantContext, name: str) -> Sequence:
+    with storage_errors():
+        found = get_or_none(Sequence, Sequence.key(ctx.tenant_id, name))
+    return found or Sequence.fresh(ctx.tenant_id, name, SequenceFormat())
+
+
+def configure(ctx: TenantContext, name: str, fmt: SequenceFormat) -> Sequence:
+    """Counters survive a format change, so numbers keep increasing and old ones keep resolving."""
+    sequence = load(ctx, name)
+    observed = sequence.rev
+    sequence.apply(fmt)
+    sequence.rev = observed + 1
+    sequence.updated_by = ctx.user_id
+    condition = Sequence.PK.does_not_exist() if observed == 0 else Sequence.rev == observed
+    with storage_errors("The sequence changed meanwhile; retry."):
+        sequence.save(condition=condition)
+    return sequence
+
+
+def describe(sequence: Sequence, moment: datetime) -> SequenceOut:
+    return SequenceOut(**sequence.format.model_dump(), next_value=sequence.next_number(moment)[2])
