@@ -54,3 +54,26 @@ STREAM_CONSUMERS: tuple[StreamConsumer, ...] = (
 SCHEDULES: tuple[Schedule, ...] = ()
 
 QUEUES: tuple[Queue, ...] = tuple(Queue(name=f"{c.name}-dlq", dead_letter_for=c.name) for c in STREAM_CONSUMERS)
+
+
+def table_definition(table_name: str) -> dict:
+    """CreateTable arguments for the single table (the CDK stack declares the same keys and indexes)."""
+    attributes = {TABLE_PARTITION_KEY, TABLE_SORT_KEY, *(k for pair in TABLE_INDEXES.values() for k in pair)}
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)],
+        "KeySchema": [
+            {"AttributeName": TABLE_PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": TABLE_SORT_KEY, "KeyType": "RANGE"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": name,
+                "KeySchema": [{"AttributeName": pk, "KeyType": "HASH"}, {"AttributeName": sk, "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for name, (pk, sk) in TABLE_INDEXES.items()
+        ],
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    }
