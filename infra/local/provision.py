@@ -1,0 +1,170 @@
+"""Create, in the local moto server, the resources ``infra/resources.py`` describes. Idempotent:
+each resource is looked up first and created only if missing, so every ``deskos up`` runs it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import boto3
+from botocore.exceptions import ClientError
+
+from infra.resources import (
+    QUEUES,
+    SCHEDULES,
+    TABLE_TTL_ATTRIBUTE,
+    USER_POOL_CUSTOM_ATTRIBUTES,
+    USER_POOL_GROUPS,
+    Queue,
+    Schedule,
+    table_definition,
+)
+
+USER_POOL_NAME = "deskos-users"
+USER_POOL_CLIENT_NAME = "deskos-local"
+SENDER_DOMAIN = "deskos.local"
+SENDER_ADDRESS = f"no-reply@{SENDER_DOMAIN}"
+# Browser uploads go straight to S3 with presigned POSTs; locally the console may run on any port.
+UPLOADS_CORS = {
+    "CORSRules": [
+        {
+            "AllowedMethods": ["GET", "PUT", "POST", "HEAD"],
+            "AllowedOrigins": ["*"],
+            "AllowedHeaders": ["*"],
+            "ExposeHeaders": ["ETag"],
+            "MaxAgeSeconds": 3000,
+        }
+    ]
+}
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    table_name: str
+    bucket_name: str
+    user_pool_id: str
+    user_pool_client_id: str
+    sender: str
+    queue_urls: dict[str, str]
+
+
+def schedule_rule_name(schedule: Schedule) -> str:
+    return f"deskos-{schedule.name}"
+
+
+def provision(
+    endpoint_url: str,
+    region: str,
+    *,
+    table_name: str,
+    bucket_name: str,
+    queues: Sequence[Queue] = QUEUES,
+    schedules: Sequence[Schedule] = SCHEDULES,
+) -> Provisioned:
+    session = boto3.Session(region_name=region)
+
+    def client(service: str):
+        return session.client(service, endpoint_url=endpoint_url)
+
+    ensure_table(client("dynamodb"), table_name)
+    ensure_bucket(client("s3"), bucket_name, region)
+    queue_urls = {queue.name: client("sqs").create_queue(QueueName=queue.name)["QueueUrl"] for queue in queues}
+    pool_id, client_id = ensure_user_pool(client("cognito-idp"))
+    ensure_sender(client("ses"))
+    ensure_schedules(client("events"), schedules)
+    return Provisioned(
+        table_name=table_name,
+        bucket_name=bucket_name,
+        user_pool_id=pool_id,
+        user_pool_client_id=client_id,
+        sender=SENDER_ADDRESS,
+        queue_urls=queue_urls,
+    )
+
+
+def ensure_table(dynamodb, table_name: str) -> None:
+    try:
+        dynamodb.describe_table(TableName=table_name)
+    except dynamodb.exceptions.ResourceNotFoundException:
+        dynamodb.create_table(**table_definition(table_name))
+    ttl = dynamodb.describe_time_to_live(TableName=table_name)["TimeToLiveDescription"]
+    if ttl.get("TimeToLiveStatus") != "ENABLED":
+        dynamodb.update_time_to_live(
+            TableName=table_name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": TABLE_TTL_ATTRIBUTE},
+        )
+
+
+def ensure_bucket(s3, bucket_name: str, region: str) -> None:
+    try:
+        s3.head_bucket(Bucket=bucket_name)
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in ("404", "NoSuchBucket"):
+            raise
+        location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        s3.create_bucket(Bucket=bucket_name, **location)
+    s3.put_public_access_block(
+        Bucket=bucket_name,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_encryption(
+        Bucket=bucket_name,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    s3.put_bucket_cors(Bucket=bucket_name, CORSConfiguration=UPLOADS_CORS)
+
+
+def ensure_user_pool(cognito) -> tuple[str, str]:
+    """The user pool (custom attributes, one group per role) and its app client: (pool id, client id)."""
+    pools = cognito.list_user_pools(MaxResults=60)["UserPools"]
+    pool_id = next((p["Id"] for p in pools if p["Name"] == USER_POOL_NAME), None)
+    if pool_id is None:
+        pool_id = cognito.create_user_pool(
+            PoolName=USER_POOL_NAME,
+            Schema=[
+                {"Name": name, "AttributeDataType": "String", "Mutable": True} for name in USER_POOL_CUSTOM_ATTRIBUTES
+            ],
+            AutoVerifiedAttributes=["email"],
+        )["UserPool"]["Id"]
+    groups = {g["GroupName"] for g in cognito.list_groups(UserPoolId=pool_id, Limit=60)["Groups"]}
+    for group in USER_POOL_GROUPS:
+        if group not in groups:
+            cognito.create_group(UserPoolId=pool_id, GroupName=group)
+    clients = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
+    client_id = next((c["ClientId"] for c in clients if c["ClientName"] == USER_POOL_CLIENT_NAME), None)
+    if client_id is None:
+        client_id = cognito.create_user_pool_client(
+            UserPoolId=pool_id,
+            ClientName=USER_POOL_CLIENT_NAME,
+            GenerateSecret=False,
+            ExplicitAuthFlows=[
+                "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+                "ALLOW_USER_PASSWORD_AUTH",
+                "ALLOW_REFRESH_TOKEN_AUTH",
+            ],
+        )["UserPoolClient"]["ClientId"]
+    return pool_id, client_id
+
+
+def ensure_sender(ses) -> None:
+    # Verifying an identity that is already verified is a no-op, in SES as in moto.
+    ses.verify_domain_identity(Domain=SENDER_DOMAIN)
+    ses.verify_email_identity(EmailAddress=SENDER_ADDRESS)
+
+
+def ensure_schedules(events, schedules: Sequence[Schedule]) -> None:
+    # The pump fires the handlers itself; the rules exist so the local cloud lists what AWS would.
+    for schedule in schedules:
+        minutes = schedule.rate_minutes
+        events.put_rule(
+            Name=schedule_rule_name(schedule),
+            ScheduleExpression=f"rate({minutes} minute{'s' if minutes != 1 else ''})",
+            State="ENABLED",
+        )
