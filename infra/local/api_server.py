@@ -1,0 +1,321 @@
+"""The local API: Chalice's local server serving every route of the catalog.
+
+Each request goes to the same Lambda handler the cloud runs, with the event API Gateway would send
+and behind a Cognito-style authorizer. Where Chalice local differs from API Gateway in ways the
+handlers or clients would notice (the event's shape, 404 for unknown paths, the body size cap,
+problem+json on gateway errors), this module closes the gap.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from chalice import AuthResponse, Response
+from chalice.app import AuthRequest
+from chalice.config import Config
+from chalice.local import (
+    ChaliceRequestHandler,
+    LocalChalice,
+    LocalDevServer,
+    LocalGatewayException,
+    NotAuthorizedError,
+    RouteMatcher,
+)
+
+from functions.api import catalog
+from functions.api.catalog import Route
+from functions.api.http import PROBLEM
+from infra.local.authorizer import InvalidToken, KeysUnavailable, TokenVerifier
+from shared.errors import BadRequest, DomainError, NotFound, PayloadTooLarge, Unauthorized, Unavailable
+
+CHALICE_JSON = Path(__file__).resolve().parents[2] / "chalice.json"
+CHALICE_STAGE = "local"
+MAX_BODY_BYTES = 256 * 1024  # DeskOS caps bodies far below API Gateway's 10 MB
+DRAIN_LIMIT_BYTES = 10 * 1024 * 1024  # a refused body up to API Gateway's limit is read so the answer arrives
+LOCAL_ACCOUNT_ID = "000000000000"
+LOCAL_API_ID = "deskoslocal"
+
+
+@dataclass
+class LocalApi:
+    url: str
+    _server: LocalDevServer
+    _thread: threading.Thread
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server.server_close()
+        self._thread.join(timeout=5)
+
+
+def start_api(*, host: str, port: int, endpoint_url: str, region: str, user_pool_id: str, client_id: str) -> LocalApi:
+    """Serve the API on ``host:port`` (0 picks a free port) in a daemon thread; the socket is bound on return."""
+    config = load_config()
+    apply_environment(config, {"AWS_REGION": region, "AWS_DEFAULT_REGION": region, "AWS_ENDPOINT_URL": endpoint_url})
+    verifier = TokenVerifier.for_pool(
+        endpoint_url=endpoint_url, region=region, user_pool_id=user_pool_id, client_id=client_id
+    )
+    server = LocalDevServer(build_app(config, verifier), config, host, port, handler_cls=GatewayRequestHandler)
+    thread = threading.Thread(target=server.server.serve_forever, name="deskos-local-api", daemon=True)
+    thread.start()
+    bound_host, bound_port = server.server.server_address[:2]
+    return LocalApi(url=f"http://{bound_host}:{bound_port}", _server=server, _thread=thread)
+
+
+def load_config(path: Path = CHALICE_JSON) -> Config:
+    return Config(chalice_stage=CHALICE_STAGE, config_from_disk=json.loads(path.read_text(encoding="utf-8")))
+
+
+def apply_environment(config: Config, overrides: Mapping[str, str]) -> None:
+    """What Lambda would give each function; a variable the caller already set is left alone."""
+    for name, value in {**config.environment_variables, **overrides}.items():
+        os.environ.setdefault(name, str(value))
+
+
+def build_app(config: Config, verifier: TokenVerifier) -> LocalChalice:
+    # LocalChalice keeps current_request per thread: the server answers requests concurrently.
+    app = LocalChalice(app_name=config.app_name, configure_logs=False)
+    app.api.binary_types = []  # bodies reach handlers as text and responses leave as handlers made them
+
+    @app.authorizer()
+    def cognito(auth_request: AuthRequest) -> AuthResponse:
+        try:
+            claims = verifier.verify(auth_request.token)
+        except InvalidToken as error:
+            raise unauthorized(str(error)) from error
+        except KeysUnavailable as error:
+            raise gateway_error(
+                AuthorizerUnavailable, Unavailable("The token signing keys are unavailable.")
+            ) from error
+        return AuthResponse(routes=["*"], principal_id=claims["sub"], context={"claims": claims})
+
+    routes = catalog.routes()
+    # One lock per handler module: like a Lambda container, a module's resolver serves one request at a time.
+    locks = {route.module: threading.Lock() for route in routes}
+    for route in routes:
+        app.route(
+            route.path,
+            methods=[route.method],
+            name=route.operation_id,
+            authorizer=cognito if route.roles is not None else None,
+            content_types=["*/*"],  # the handler, not Chalice, judges the body and answers 400/415/422
+        )(_forwarder(app, route, locks[route.module], config))
+    return app
+
+
+@dataclass
+class LambdaContext:
+    """The parts of Lambda's context object that Powertools and handlers read."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    timeout_ms: int
+    invoked_function_arn: str
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    _started: float = field(default_factory=time.monotonic)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, self.timeout_ms - int((time.monotonic() - self._started) * 1000))
+
+
+def _forwarder(app: LocalChalice, route: Route, lock: threading.Lock, config: Config) -> Callable[..., Response]:
+    function_name = f"{config.app_name}-{config.chalice_stage}-{route.operation_id}"
+
+    def forward(**_path_parameters: str) -> Response:
+        request_id = str(uuid.uuid4())
+        event = api_gateway_event(
+            app.current_request.to_original_event(), route, stage=config.api_gateway_stage, request_id=request_id
+        )
+        context = LambdaContext(
+            function_name=function_name,
+            memory_limit_in_mb=config.lambda_memory_size,
+            timeout_ms=config.lambda_timeout * 1000,
+            invoked_function_arn=f"arn:aws:lambda:{os.environ['AWS_REGION']}:{LOCAL_ACCOUNT_ID}:function:{function_name}",
+        )
+        with lock:
+            proxy = _handler(route.handler)(event, context)
+        response = chalice_response(proxy)
+        response.headers.setdefault("x-amzn-RequestId", request_id)
+        return response
+
+    return forward
+
+
+@cache
+def _handler(dotted: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    module, _, name = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+# ---- API Gateway's event and response shapes -------------------------------------------------
+
+
+def api_gateway_event(chalice_event: Mapping[str, Any], route: Route, *, stage: str, request_id: str) -> dict:
+    """Chalice local's event completed into what API Gateway sends a REST proxy integration."""
+    headers = dict(chalice_event.get("headers") or {})
+    path = chalice_event["requestContext"]["path"].rstrip("/") or "/"  # API Gateway ignores a trailing slash
+    multi_query = chalice_event.get("multiValueQueryStringParameters") or None
+    body, is_base64 = _body_text(chalice_event.get("body"))
+    request_context = {
+        **chalice_event["requestContext"],  # keeps the authorizer's claims and the caller's identity
+        "accountId": LOCAL_ACCOUNT_ID,
+        "apiId": LOCAL_API_ID,
+        "domainName": headers.get("host", "localhost"),
+        "httpMethod": route.method,
+        "path": f"/{stage}{path}",
+        "protocol": "HTTP/1.1",
+        "requestId": request_id,
+        "requestTimeEpoch": int(time.time() * 1000),
+        "resourcePath": route.path,
+        "stage": stage,
+    }
+    return {
+        "resource": route.path,
+        "path": path,
+        "httpMethod": route.method,
+        "headers": headers,
+        # Chalice local keeps one value per header; API Gateway lists every value here.
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} if multi_query else None,
+        "multiValueQueryStringParameters": multi_query,
+        "pathParameters": path_parameters(route.path, path),
+        "stageVariables": None,
+        "requestContext": request_context,
+        "body": body,
+        "isBase64Encoded": is_base64,
+    }
+
+
+def path_parameters(template: str, path: str) -> dict[str, str] | None:
+    """Read from the path itself: Chalice's matcher can leave captures of routes it tried first."""
+    found = {
+        name[1:-1]: part
+        for name, part in zip(template.split("/"), path.split("/"), strict=True)
+        if name.startswith("{")
+    }
+    return found or None
+
+
+def _body_text(raw: bytes | None) -> tuple[str | None, bool]:
+    if not raw:
+        return None, False
+    try:
+        return raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return base64.b64encode(raw).decode("ascii"), True
+
+
+def chalice_response(proxy: Mapping[str, Any]) -> Response:
+    """A Lambda proxy response as a Chalice response, headers merged the way API Gateway merges them."""
+    merged: dict[str, tuple[str, list[str]]] = {}
+    for name, value in (proxy.get("headers") or {}).items():
+        merged[name.lower()] = (name, [str(value)])
+    for name, values in (proxy.get("multiValueHeaders") or {}).items():
+        if values:
+            merged[name.lower()] = (name, [str(v) for v in values])  # multi-value wins, as in API Gateway
+    # Chalice's server looks the content type up under this exact name, as a single value.
+    _, content_types = merged.pop("content-type", ("", ["application/json"]))
+    headers: dict[str, Any] = {name: values[0] if len(values) == 1 else values for name, values in merged.values()}
+    headers["Content-Type"] = content_types[-1]
+    body = proxy.get("body") or ""
+    if proxy.get("isBase64Encoded"):
+        body = base64.b64decode(body)
+    return Response(body=body, headers=headers, status_code=int(proxy["statusCode"]))
+
+
+# ---- the gateway's own answers ---------------------------------------------------------------
+
+
+class RouteNotFound(LocalGatewayException):
+    CODE = 404
+
+
+class BodyTooLarge(LocalGatewayException):
+    CODE = 413
+
+
+class MalformedRequest(LocalGatewayException):
+    CODE = 400
+
+
+class AuthorizerUnavailable(LocalGatewayException):
+    CODE = 503
+
+
+def gateway_error(
+    kind: type[LocalGatewayException], problem: DomainError, headers: Mapping[str, str] | None = None
+) -> LocalGatewayException:
+    return kind({**(headers or {}), "Content-Type": PROBLEM}, json.dumps(problem.problem()).encode())
+
+
+def unauthorized(detail: str) -> LocalGatewayException:
+    return gateway_error(NotAuthorizedError, Unauthorized(detail), {"WWW-Authenticate": "Bearer"})
+
+
+class GatewayRequestHandler(ChaliceRequestHandler):
+    """Chalice's request handler plus the edge checks API Gateway makes before any Lambda runs."""
+
+    def __init__(self, request: Any, client_address: Any, server: Any, app_object: LocalChalice, config: Config):
+        # Set before the base class runs: it serves the request from its constructor.
+        self._routes = app_object.routes
+        self._matcher = RouteMatcher(list(app_object.routes))
+        super().__init__(request, client_address, server, app_object=app_object, config=config)
+
+    def _generic_handle(self) -> None:
+        refusal = self._refusal()
+        if refusal is None:
+            super()._generic_handle()
+        else:
+            self._send_error_response(refusal)
+
+    # The base class binds its own _generic_handle to these names, so they are rebound here.
+    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+
+    def _refusal(self) -> LocalGatewayException | None:
+        try:
+            length = int(self.headers.get("content-length", "0"))
+        except ValueError:
+            self.close_connection = True  # without a length the rest of the stream cannot be framed
+            return gateway_error(MalformedRequest, BadRequest("Content-Length must be a number."))
+        if length > MAX_BODY_BYTES:
+            self._discard_body(length)
+            return gateway_error(BodyTooLarge, PayloadTooLarge(f"Bodies are limited to {MAX_BODY_BYTES} bytes."))
+        if not self._routed():
+            self._discard_body(length)
+            return gateway_error(RouteNotFound, NotFound("No such endpoint."))
+        return None
+
+    def _routed(self) -> bool:
+        try:
+            match = self._matcher.match_route(self.path)
+        except ValueError:
+            return False
+        # OPTIONS goes on to Chalice, which answers CORS preflights for any known path.
+        return self.command == "OPTIONS" or self.command in self._routes[match.route]
+
+    def _discard_body(self, length: int) -> None:
+        if length > DRAIN_LIMIT_BYTES:
+            self.close_connection = True
+            return
+        while length > 0:
+            chunk = self.rfile.read(min(length, 64 * 1024))
+            if not chunk:
+                break
+            length -= len(chunk)
+
+    def _send_error_response(self, error: LocalGatewayException) -> None:
+        # Chalice refuses a request without an Authorization header itself, with a non-problem body.
+        if isinstance(error, NotAuthorizedError) and error.headers.get("Content-Type") != PROBLEM:
+            error = unauthorized("A bearer token is required.")
+        super()._send_error_response(error)
