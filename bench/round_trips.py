@@ -1,0 +1,321 @@
+"""DynamoDB round trips per request, for every authenticated route of the catalog.
+
+Starts moto in-process on loopback, creates the table from ``infra.resources``, seeds one tenant
+through ``shared`` (a staff profile, a client, a contact, tickets), then invokes each route's
+handler with the canonical API Gateway event and counts the DynamoDB calls the request makes
+(every botocore client, PynamoDB's included). Powertools idempotency records (``#IDEMPOTENCY``
+keys) are counted apart. Targets (DESIGN.md): a read 1, a list page 1, creating a ticket <= 2;
+other writes are reported. Prints figures; exits 0.
+
+    .venv/bin/python -m bench.round_trips
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+import socket
+import threading
+import uuid
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from botocore.client import BaseClient
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "events" / "api_gateway_rest.json"
+TABLE = "deskos-bench"
+REGION = "eu-west-1"
+IDEMPOTENCY_MARK = "#IDEMPOTENCY"
+
+
+# ---- counting ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Recording:
+    thread: int
+    calls: list[tuple[str, bool]] = field(default_factory=list)  # (operation, is idempotency record)
+
+    def operations(self, idempotency: bool) -> list[str]:
+        return [op for op, idem in self.calls if idem is idempotency]
+
+
+_recording: Recording | None = None
+_make_api_call = BaseClient._make_api_call
+
+
+def _counting_make_api_call(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+    rec = _recording
+    if rec is not None and rec.thread == threading.get_ident() and client.meta.service_model.service_name == "dynamodb":
+        key = params.get("Key") or params.get("Item") or {}
+        rec.calls.append((operation, IDEMPOTENCY_MARK in str(key.get("PK", ""))))
+    return _make_api_call(client, operation, params)
+
+
+@contextmanager
+def recording() -> Iterator[Recording]:
+    """Records the DynamoDB calls this thread makes through any botocore client."""
+    global _recording
+    _recording = Recording(threading.get_ident())
+    BaseClient._make_api_call = _counting_make_api_call
+    try:
+        yield _recording
+    finally:
+        BaseClient._make_api_call = _make_api_call
+        _recording = None
+
+
+# ---- the local cloud and its data --------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_moto() -> Any:
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log lines between the figures
+    # Product gap, reported rather than hidden in the figures: the Lambda context is never registered.
+    warnings.filterwarnings("ignore", message="Couldn't determine the remaining time left")
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    os.environ.update(
+        AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        AWS_SESSION_TOKEN="bench",
+        AWS_REGION=REGION,
+        AWS_DEFAULT_REGION=REGION,
+        DESKOS_TABLE=TABLE,
+        POWERTOOLS_METRICS_DISABLED="true",  # keep EMF lines out of the table
+    )
+    return server
+
+
+@dataclass
+class World:
+    """The seeded tenant; ``fresh_ticket`` makes a ticket (outside any recording) for one write."""
+
+    claims: dict[str, Any]
+    values: dict[str, str]  # path parameter -> value
+    fresh_ticket: Callable[[bool], Any]
+
+
+def seed(claims: dict[str, Any]) -> World:
+    import boto3
+
+    from infra.resources import table_definition
+    from shared.crm import clients
+    from shared.directory import save_profile
+    from shared.support import tickets
+    from shared.tenancy import Role, TenantContext
+    from shared.tenants import create_tenant
+
+    boto3.client("dynamodb").create_table(**table_definition(TABLE))
+    ctx = TenantContext.from_claims(claims)
+    create_tenant(ctx.tenant_id, "Bench Ltd")
+    save_profile(
+        ctx.tenant_id,
+        user_id=ctx.user_id,
+        username=ctx.username,
+        email=ctx.email or "agent@bench.example",
+        name="Bench Agent",
+        role=Role.STAFF,
+        client_id=None,
+        actor="bench",
+    )
+    client = clients.create_client(ctx, clients.NewClient(name="Acme"))
+    contact = clients.create_contact(ctx, clients.NewContact(client_id=client.id, name="Ada", email="ada@acme.example"))
+
+    def fresh_ticket(closed: bool = False) -> Any:
+        ticket = tickets.create(
+            ctx, tickets.NewTicket(subject="Printer on fire", client_id=client.id, requester_contact_id=contact.id)
+        )
+        return tickets.close(ctx, ticket.id, None) if closed else ticket
+
+    ticket = fresh_ticket(False)
+    values = {
+        "ticket_id": ticket.id,
+        "number": ticket.number,
+        "client_id": client.id,
+        "contact_id": contact.id,
+        "assignee_id": ctx.user_id,
+    }
+    return World(claims, values, fresh_ticket)
+
+
+# ---- requests ----------------------------------------------------------------------------------
+
+
+def body_for(operation_id: str, values: dict[str, str]) -> dict[str, Any] | None:
+    return {
+        "CreateClient": {"name": "Globex"},
+        "CreateContact": {"client_id": values["client_id"], "name": "Grace", "email": "grace@acme.example"},
+        "CreateTicket": {
+            "subject": "VPN down",
+            "client_id": values["client_id"],
+            "requester_contact_id": values["contact_id"],
+        },
+        "UpdateTicket": {"priority": "high"},
+        "AssignTicket": {"assignee_id": values["assignee_id"]},
+        "PutSequence": {"prefix": "TK", "padding": 6},
+    }.get(operation_id)
+
+
+def role_for(roles: tuple[str, ...]) -> str:
+    return next(r for r in ("staff", "managers", "portal") if r in roles)
+
+
+def build_event(
+    fixture: dict[str, Any], route: Any, params: dict[str, str], body: Any, headers: dict[str, str]
+) -> dict[str, Any]:
+    event = copy.deepcopy(fixture)
+    path = route.path.format(**params)
+    event.update(
+        httpMethod=route.method,
+        path=path,
+        resource=route.path,
+        pathParameters=params or None,
+        queryStringParameters=None,
+        multiValueQueryStringParameters=None,
+        body=None if body is None else json.dumps(body),
+    )
+    event["headers"] = {**event["headers"], **headers}
+    context = event["requestContext"]
+    context.update(
+        httpMethod=route.method, resourcePath=route.path, path=f"/{context['stage']}{path}", requestId=str(uuid.uuid4())
+    )
+    context["authorizer"]["claims"]["cognito:groups"] = role_for(route.roles)
+    return event
+
+
+@dataclass
+class Result:
+    label: str
+    status: int
+    recording: Recording
+    kind: str
+    limit: int | None
+    detail: str
+
+    @property
+    def verdict(self) -> str:
+        if self.limit is None:
+            return "report"
+        return "PASS" if len(self.recording.operations(False)) <= self.limit else "FAIL"
+
+
+def invoke(route: Any, world: World, fixture: dict[str, Any], idempotency_key: str | None = None) -> Result:
+    import importlib
+
+    values = dict(world.values)
+    headers: dict[str, str] = {}
+    if route.writes and "{ticket_id}" in route.path:
+        # each ticket write starts from its own ticket, in a state the action accepts
+        ticket = world.fresh_ticket(route.operation_id == "ReopenTicket")
+        values["ticket_id"] = ticket.id
+        headers["If-Match"] = f'"{ticket.version}"'
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+    params = {name: values.get(name, "UNKNOWN") for name in _path_params(route.path)}
+    event = build_event(fixture, route, params, body_for(route.operation_id, values), headers)
+    handler = importlib.import_module(route.module).handler
+    with recording() as rec:
+        response = handler(event, None)
+    status = response["statusCode"]
+    payload = json.loads(response.get("body") or "null") if "json" in _content_type(response) else None
+    if route.operation_id == "CreateTicket":
+        kind, limit = "create ticket", 2
+    elif route.writes:
+        kind, limit = "write", None
+    elif isinstance(payload, dict) and "items" in payload:
+        kind, limit = "list page", 1
+    else:
+        kind, limit = "read", 1
+    label = f"{route.method} {route.path}" + (" +Idempotency-Key" if idempotency_key else "")
+    detail = "" if 200 <= status < 300 else str(payload)
+    return Result(label, status, rec, kind, limit, detail)
+
+
+def _path_params(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{")]
+
+
+def _content_type(response: dict[str, Any]) -> str:
+    headers = response.get("multiValueHeaders") or {}
+    values = headers.get("Content-Type") or [str((response.get("headers") or {}).get("Content-Type", ""))]
+    return values[0]
+
+
+# ---- report ------------------------------------------------------------------------------------
+
+
+def _operations(r: Result) -> str:
+    ops = " + ".join(r.recording.operations(False)) or "-"
+    idem = r.recording.operations(True)
+    return ops + (" | idem: " + " + ".join(idem) if idem else "")
+
+
+def _target(r: Result) -> str:
+    return f"{r.kind} <= {r.limit}" if r.limit is not None else f"{r.kind}: report"
+
+
+def print_table(results: list[Result]) -> None:
+    w_route = max(len(r.label) for r in results)
+    w_ops = max(len(_operations(r)) for r in results)
+    w_target = max(len(_target(r)) for r in results)
+    head = f"{'route':<{w_route}} {'status':>6} {'ddb':>4} {'idem':>4}  {'operations':<{w_ops}}  {'target':<{w_target}}"
+    print(head + "  result")
+    for r in results:
+        print(
+            f"{r.label:<{w_route}} {r.status:>6} {len(r.recording.operations(False)):>4} "
+            f"{len(r.recording.operations(True)):>4}  {_operations(r):<{w_ops}}  {_target(r):<{w_target}}  {r.verdict}"
+        )
+
+
+def main() -> None:
+    server = start_moto()
+    try:
+        from functions.api import catalog
+
+        fixture = json.loads(FIXTURE.read_text())
+        world = seed(fixture["requestContext"]["authorizer"]["claims"])
+        routes = [r for r in catalog.routes() if r.roles is not None]
+        skipped = len(catalog.routes()) - len(routes)
+        results = []
+        for route in routes:
+            results.append(invoke(route, world, fixture))
+            if route.operation_id == "CreateTicket":
+                results.append(invoke(route, world, fixture, idempotency_key=str(uuid.uuid4())))
+    finally:
+        server.stop()
+
+    print(f"DynamoDB calls per request ({len(results)} requests; {skipped} public documentation routes skipped)")
+    print("ddb = table calls (idempotency records excluded); idem = Powertools idempotency record calls")
+    print_table(results)
+    scans = [r.label for r in results for op, _ in r.recording.calls if op == "Scan"]
+    total = sum(len(r.recording.calls) for r in results)
+    print(f"Scan calls: {len(scans)} of {total} DynamoDB calls" + (f" — in {', '.join(scans)}" if scans else ""))
+    failed = [r for r in results if not 200 <= r.status < 300]
+    for r in failed:
+        print(f"NOT 2xx: {r.label} -> {r.status} {r.detail}")
+    if failed:
+        print("A non-2xx is a bench setup error or a product bug; either way its row is not a successful request.")
+    checked = [r for r in results if r.limit is not None]
+    passed = sum(r.verdict == "PASS" for r in checked)
+    print(f"{passed}/{len(checked)} reads, list pages and ticket creates at their round-trip target")
+
+
+if __name__ == "__main__":
+    main()
