@@ -13,6 +13,7 @@ other writes are reported. Prints figures; exits 0.
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 import logging
 import os
@@ -26,7 +27,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import boto3
 from botocore.client import BaseClient
+from moto.server import ThreadedMotoServer
+
+from functions.api import catalog
+from functions.api.catalog import Route
+from infra.resources import table_definition
+from shared.crm import clients
+from shared.directory import save_profile
+from shared.settings import settings
+from shared.support import tickets
+from shared.tenancy import Role, TenantContext
+from shared.tenants import create_tenant
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "events" / "api_gateway_rest.json"
@@ -81,11 +94,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_moto() -> Any:
-    from moto.server import ThreadedMotoServer
-
+def start_moto() -> ThreadedMotoServer:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log lines between the figures
-    # Product gap, reported rather than hidden in the figures: the Lambda context is never registered.
+    # The product never registers a Lambda context with IdempotencyConfig: Powertools warns on each call.
     warnings.filterwarnings("ignore", message="Couldn't determine the remaining time left")
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
@@ -100,6 +111,7 @@ def start_moto() -> Any:
         DESKOS_TABLE=TABLE,
         POWERTOOLS_METRICS_DISABLED="true",  # keep EMF lines out of the table
     )
+    settings.cache_clear()  # already read at import: PynamoDB probes Meta.region when shared.db.table loads
     return server
 
 
@@ -107,21 +119,11 @@ def start_moto() -> Any:
 class World:
     """The seeded tenant; ``fresh_ticket`` makes a ticket (outside any recording) for one write."""
 
-    claims: dict[str, Any]
     values: dict[str, str]  # path parameter -> value
-    fresh_ticket: Callable[[bool], Any]
+    fresh_ticket: Callable[[bool], tickets.Ticket]
 
 
 def seed(claims: dict[str, Any]) -> World:
-    import boto3
-
-    from infra.resources import table_definition
-    from shared.crm import clients
-    from shared.directory import save_profile
-    from shared.support import tickets
-    from shared.tenancy import Role, TenantContext
-    from shared.tenants import create_tenant
-
     boto3.client("dynamodb").create_table(**table_definition(TABLE))
     ctx = TenantContext.from_claims(claims)
     create_tenant(ctx.tenant_id, "Bench Ltd")
@@ -138,7 +140,7 @@ def seed(claims: dict[str, Any]) -> World:
     client = clients.create_client(ctx, clients.NewClient(name="Acme"))
     contact = clients.create_contact(ctx, clients.NewContact(client_id=client.id, name="Ada", email="ada@acme.example"))
 
-    def fresh_ticket(closed: bool = False) -> Any:
+    def fresh_ticket(closed: bool) -> tickets.Ticket:
         ticket = tickets.create(
             ctx, tickets.NewTicket(subject="Printer on fire", client_id=client.id, requester_contact_id=contact.id)
         )
@@ -152,7 +154,7 @@ def seed(claims: dict[str, Any]) -> World:
         "contact_id": contact.id,
         "assignee_id": ctx.user_id,
     }
-    return World(claims, values, fresh_ticket)
+    return World(values, fresh_ticket)
 
 
 # ---- requests ----------------------------------------------------------------------------------
@@ -178,7 +180,7 @@ def role_for(roles: tuple[str, ...]) -> str:
 
 
 def build_event(
-    fixture: dict[str, Any], route: Any, params: dict[str, str], body: Any, headers: dict[str, str]
+    fixture: dict[str, Any], route: Route, params: dict[str, str], body: Any, headers: dict[str, str]
 ) -> dict[str, Any]:
     event = copy.deepcopy(fixture)
     path = route.path.format(**params)
@@ -216,9 +218,7 @@ class Result:
         return "PASS" if len(self.recording.operations(False)) <= self.limit else "FAIL"
 
 
-def invoke(route: Any, world: World, fixture: dict[str, Any], idempotency_key: str | None = None) -> Result:
-    import importlib
-
+def invoke(route: Route, world: World, fixture: dict[str, Any], idempotency_key: str | None = None) -> Result:
     values = dict(world.values)
     headers: dict[str, str] = {}
     if route.writes and "{ticket_id}" in route.path:
@@ -228,7 +228,7 @@ def invoke(route: Any, world: World, fixture: dict[str, Any], idempotency_key: s
         headers["If-Match"] = f'"{ticket.version}"'
     if idempotency_key:
         headers["Idempotency-Key"] = idempotency_key
-    params = {name: values.get(name, "UNKNOWN") for name in _path_params(route.path)}
+    params = {name: values.get(name, "UNKNOWN") for name in path_params(route.path)}
     event = build_event(fixture, route, params, body_for(route.operation_id, values), headers)
     handler = importlib.import_module(route.module).handler
     with recording() as rec:
@@ -248,7 +248,7 @@ def invoke(route: Any, world: World, fixture: dict[str, Any], idempotency_key: s
     return Result(label, status, rec, kind, limit, detail)
 
 
-def _path_params(path: str) -> list[str]:
+def path_params(path: str) -> list[str]:
     return [part[1:-1] for part in path.split("/") if part.startswith("{")]
 
 
@@ -287,8 +287,6 @@ def print_table(results: list[Result]) -> None:
 def main() -> None:
     server = start_moto()
     try:
-        from functions.api import catalog
-
         fixture = json.loads(FIXTURE.read_text())
         world = seed(fixture["requestContext"]["authorizer"]["claims"])
         routes = [r for r in catalog.routes() if r.roles is not None]
