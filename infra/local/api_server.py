@@ -66,7 +66,8 @@ def start_api(*, host: str, port: int, endpoint_url: str, region: str, user_pool
     verifier = TokenVerifier.for_pool(
         endpoint_url=endpoint_url, region=region, user_pool_id=user_pool_id, client_id=client_id
     )
-    server = LocalDevServer(build_app(config, verifier), config, host, port, handler_cls=GatewayRequestHandler)
+    app = build_app(config, verifier, region=region)
+    server = LocalDevServer(app, config, host, port, handler_cls=GatewayRequestHandler)
     thread = threading.Thread(target=server.server.serve_forever, name="deskos-local-api", daemon=True)
     thread.start()
     bound_host, bound_port = server.server.server_address[:2]
@@ -83,7 +84,7 @@ def apply_environment(config: Config, overrides: Mapping[str, str]) -> None:
         os.environ.setdefault(name, str(value))
 
 
-def build_app(config: Config, verifier: TokenVerifier) -> LocalChalice:
+def build_app(config: Config, verifier: TokenVerifier, *, region: str) -> LocalChalice:
     # LocalChalice keeps current_request per thread: the server answers requests concurrently.
     app = LocalChalice(app_name=config.app_name, configure_logs=False)
     app.api.binary_types = []  # bodies reach handlers as text and responses leave as handlers made them
@@ -110,7 +111,7 @@ def build_app(config: Config, verifier: TokenVerifier) -> LocalChalice:
             name=route.operation_id,
             authorizer=cognito if route.roles is not None else None,
             content_types=["*/*"],  # the handler, not Chalice, judges the body and answers 400/415/422
-        )(_forwarder(app, route, locks[route.module], config))
+        )(_forwarder(app, route, locks[route.module], config, region))
     return app
 
 
@@ -129,8 +130,11 @@ class LambdaContext:
         return max(0, self.timeout_ms - int((time.monotonic() - self._started) * 1000))
 
 
-def _forwarder(app: LocalChalice, route: Route, lock: threading.Lock, config: Config) -> Callable[..., Response]:
+def _forwarder(
+    app: LocalChalice, route: Route, lock: threading.Lock, config: Config, region: str
+) -> Callable[..., Response]:
     function_name = f"{config.app_name}-{config.chalice_stage}-{route.operation_id}"
+    function_arn = f"arn:aws:lambda:{region}:{LOCAL_ACCOUNT_ID}:function:{function_name}"
 
     def forward(**_path_parameters: str) -> Response:
         request_id = str(uuid.uuid4())
@@ -141,7 +145,7 @@ def _forwarder(app: LocalChalice, route: Route, lock: threading.Lock, config: Co
             function_name=function_name,
             memory_limit_in_mb=config.lambda_memory_size,
             timeout_ms=config.lambda_timeout * 1000,
-            invoked_function_arn=f"arn:aws:lambda:{os.environ['AWS_REGION']}:{LOCAL_ACCOUNT_ID}:function:{function_name}",
+            invoked_function_arn=function_arn,
         )
         with lock:
             proxy = _handler(route.handler)(event, context)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import jwt
 import pytest
@@ -65,6 +66,16 @@ def test_me_answers_the_tenant_and_roles_of_a_real_id_token(cloud, scheme):
     assert me["roles"] == ["staff"]
     assert me["user_id"] == claims_of(token)["sub"]
     assert response.headers["x-amzn-RequestId"]
+
+
+def test_concurrent_requests_each_get_their_own_answer(cloud):
+    tokens = {AGENT: cloud.id_token(AGENT), PORTAL: cloud.id_token(PORTAL)}
+    callers = [AGENT, PORTAL] * 8
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda user: call(cloud, "GET", "/me", tokens[user]).json()["roles"], callers))
+
+    assert answers == [["staff"] if user == AGENT else ["portal"] for user in callers]
 
 
 def test_a_request_without_a_token_is_401(cloud):
