@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 STATE_FILE = "moto-state.pickle"
 AUTOSAVE_SECONDS = 30.0
+SHUTDOWN_POLL_SECONDS = 0.05  # how soon serve_forever notices a shutdown
 
 
 class _OneAtATime:
@@ -60,7 +61,10 @@ class MotoServer:
         self._lock = lock
         self.state_file = state_file
         self._stopped = threading.Event()
-        self._threads = [threading.Thread(target=server.serve_forever, name="moto-server", daemon=True)]
+        serve = threading.Thread(
+            target=server.serve_forever, args=(SHUTDOWN_POLL_SECONDS,), name="moto-server", daemon=True
+        )
+        self._threads = [serve]
         if state_file is not None and autosave > 0:
             self._threads.append(
                 threading.Thread(target=self._autosave, args=(autosave,), name="moto-autosave", daemon=True)

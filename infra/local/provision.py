@@ -61,10 +61,8 @@ def provision(
     queues: Sequence[Queue] = QUEUES,
     schedules: Sequence[Schedule] = SCHEDULES,
 ) -> Provisioned:
-    session = boto3.Session(region_name=region)
-
     def client(service: str):
-        return session.client(service, endpoint_url=endpoint_url)
+        return boto3.client(service, endpoint_url=endpoint_url, region_name=region)
 
     ensure_table(client("dynamodb"), table_name)
     ensure_bucket(client("s3"), bucket_name, region)

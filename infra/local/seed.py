@@ -1,0 +1,152 @@
+"""Tenants and users of the local cloud: the operator commands' helpers and the demo seed.
+
+A user is a Cognito user (username = email, permanent password, ``custom:tenant_id``, the role's
+group) plus a profile in the tenant's directory, so the domain can check roles with one read.
+These run in the ``deskos`` process: PynamoDB and boto3 reach moto through ``AWS_ENDPOINT_URL``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.crm.clients import NewClient, create_client
+from shared.db.table import get_or_none
+from shared.directory import save_profile
+from shared.errors import Conflict
+from shared.tenancy import Role, TenantContext
+from shared.tenants import Tenant, create_tenant
+
+OPERATOR = "operator"
+DEMO_TENANT = "demo"
+DEMO_TENANT_NAME = "Demo Firm"
+DEMO_CLIENT_NAME = "Acme Ltd"
+DEMO_PASSWORD = "Demo-pass-1!"
+DEMO_USERS = (  # (role, email, name); the manager comes first: the tenant is created with it
+    (Role.MANAGERS, "manager@demo.deskos.local", "Maya Manager"),
+    (Role.STAFF, "agent@demo.deskos.local", "Sam Agent"),
+    (Role.STAFF, "technician@demo.deskos.local", "Theo Technician"),
+    (Role.PORTAL, "portal@acme.example", "Pat Portal"),
+)
+
+
+@dataclass(frozen=True)
+class LocalUser:
+    username: str
+    password: str
+    role: str
+    tenant_id: str
+    user_id: str
+    client_id: str | None = None
+
+
+def create_user(
+    cognito,
+    user_pool_id: str,
+    *,
+    tenant_id: str,
+    role: Role,
+    email: str,
+    password: str,
+    name: str | None = None,
+    client_id: str | None = None,
+    actor: str = OPERATOR,
+) -> LocalUser:
+    """A Cognito user of the tenant, in the role's group, with a permanent password, and its profile."""
+    if role is Role.PORTAL and not client_id:
+        raise ValueError("a portal user needs the client account it belongs to (client_id)")
+    attributes = {"email": email, "email_verified": "true", "name": name or email, "custom:tenant_id": tenant_id}
+    if client_id:
+        attributes["custom:client_id"] = client_id
+    try:
+        created = cognito.admin_create_user(
+            UserPoolId=user_pool_id,
+            Username=email,
+            UserAttributes=[{"Name": k, "Value": v} for k, v in attributes.items()],
+            MessageAction="SUPPRESS",
+        )
+    except cognito.exceptions.UsernameExistsException:
+        raise Conflict(f"A user {email} already exists.") from None
+    user_id = next(a["Value"] for a in created["User"]["Attributes"] if a["Name"] == "sub")
+    cognito.admin_set_user_password(UserPoolId=user_pool_id, Username=email, Password=password, Permanent=True)
+    cognito.admin_add_user_to_group(UserPoolId=user_pool_id, Username=email, GroupName=str(role))
+    save_profile(
+        tenant_id,
+        user_id=user_id,
+        username=email,
+        email=email,
+        name=name or email,
+        role=role,
+        client_id=client_id,
+        actor=actor,
+    )
+    return LocalUser(email, password, str(role), tenant_id, user_id, client_id)
+
+
+def tenant_exists(tenant_id: str) -> bool:
+    return get_or_none(Tenant, Tenant.key(tenant_id)) is not None
+
+
+def create_tenant_with_manager(
+    cognito,
+    user_pool_id: str,
+    *,
+    tenant_id: str,
+    name: str,
+    manager_email: str,
+    manager_password: str,
+    manager_name: str | None = None,
+) -> LocalUser:
+    if tenant_exists(tenant_id):
+        raise Conflict(f"Tenant {tenant_id} already exists.")
+    tenant = create_tenant(tenant_id, name, actor=OPERATOR)
+    return create_user(
+        cognito,
+        user_pool_id,
+        tenant_id=tenant.tenant_id,
+        role=Role.MANAGERS,
+        email=manager_email,
+        password=manager_password,
+        name=manager_name,
+        actor=OPERATOR,
+    )
+
+
+def demo_logins() -> list[dict[str, str]]:
+    return [
+        {"username": email, "password": DEMO_PASSWORD, "role": str(role), "tenant_id": DEMO_TENANT}
+        for role, email, _ in DEMO_USERS
+    ]
+
+
+def seed_demo(cognito, user_pool_id: str) -> list[LocalUser]:
+    """The demo tenant, its users and a client account for the portal user; nothing if already there."""
+    if tenant_exists(DEMO_TENANT):
+        return []
+    (_, manager_email, manager_name), *others = DEMO_USERS
+    manager = create_tenant_with_manager(
+        cognito,
+        user_pool_id,
+        tenant_id=DEMO_TENANT,
+        name=DEMO_TENANT_NAME,
+        manager_email=manager_email,
+        manager_password=DEMO_PASSWORD,
+        manager_name=manager_name,
+    )
+    ctx = TenantContext(DEMO_TENANT, manager.user_id, manager.username, frozenset({Role.MANAGERS, Role.STAFF}))
+    client = create_client(ctx, NewClient(name=DEMO_CLIENT_NAME, customer_type="premium"))
+    users = [manager]
+    for role, email, name in others:
+        users.append(
+            create_user(
+                cognito,
+                user_pool_id,
+                tenant_id=DEMO_TENANT,
+                role=role,
+                email=email,
+                password=DEMO_PASSWORD,
+                name=name,
+                client_id=client.id if role is Role.PORTAL else None,
+                actor=manager.user_id,
+            )
+        )
+    return users
