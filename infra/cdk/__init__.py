@@ -1,0 +1,1 @@
+"""The AWS deployment of DeskOS (AWS CDK)."""

@@ -1,0 +1,141 @@
+"""One Lambda function, its own role, its own log group: the building block of every endpoint and consumer.
+
+Each role gets only the table actions its kind of work needs; no role can Scan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra import resources
+from infra.cdk import packaging
+from infra.cdk.nag import acknowledge
+
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+METRICS_NAMESPACE = "DeskOS"
+SES_IDENTITIES_FINDING = "arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*"
+
+# Transactions are authorised item by item with these same actions; BatchGetItem backs multi-item reads.
+READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem")
+WRITE_ACTIONS = (
+    *READ_ACTIONS,
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+)
+
+
+class FunctionFactory:
+    """Creates functions that share the code asset, the dependencies layer and the environment."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        table: dynamodb.ITable,
+        layer: lambda_.ILayerVersion,
+        environment: Mapping[str, str],
+    ) -> None:
+        self.scope = scope
+        self.table = table
+        self.layer = layer
+        self.environment = dict(environment)
+        self.code = packaging.app_code()
+        self.functions: list[lambda_.Function] = []
+
+    def create(
+        self,
+        construct_id: str,
+        handler: str,
+        *,
+        writes: bool,
+        timeout: Duration,
+        description: str,
+        extras: Iterable[str] = (),
+    ) -> lambda_.Function:
+        log_group = logs.LogGroup(self.scope, f"{construct_id}Logs", retention=LOG_RETENTION)
+        role = iam.Role(
+            self.scope,
+            f"{construct_id}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"DeskOS {construct_id}: {'reads and writes' if writes else 'reads'} the table",
+        )
+        acknowledge(
+            role,
+            "Active tracing: xray:PutTraceSegments and PutTelemetryRecords support no resource-level permissions, "
+            "so AWS requires Resource '*'.",
+            "AwsSolutions-IAM5[Resource::*]",
+        )
+        log_group.grant_write(role)
+        table_arns = [
+            self.table.table_arn,
+            *(f"{self.table.table_arn}/index/{name}" for name in resources.TABLE_INDEXES),
+        ]
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=list(WRITE_ACTIONS if writes else READ_ACTIONS), resources=table_arns)
+        )
+        for extra in extras:
+            _grant_extra(role, extra)
+        function = lambda_.Function(
+            self.scope,
+            construct_id,
+            code=self.code,
+            handler=handler,
+            runtime=packaging.RUNTIME,
+            architecture=packaging.ARCHITECTURE,
+            layers=[self.layer],
+            memory_size=512,  # pydantic and powertools import noticeably faster with the CPU share of 512 MB
+            timeout=timeout,
+            tracing=lambda_.Tracing.ACTIVE,
+            environment=self.environment,
+            log_group=log_group,
+            role=role,
+            description=description,
+        )
+        acknowledge(
+            function,
+            "Pinned to Python 3.12 together with the dependencies layer, whose wheels are built for cp312; both "
+            "move to a newer runtime in one change.",
+            "AwsSolutions-L1",
+        )
+        self.functions.append(function)
+        return function
+
+
+def _grant_extra(role: iam.Role, extra: str) -> None:
+    """What a consumer or schedule may write besides the table (``writes`` in ``infra.resources``)."""
+    if extra == "ses":
+        identities = Stack.of(role).format_arn(service="ses", resource="identity", resource_name="*")
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["ses:SendEmail", "ses:SendRawEmail"], resources=[identities])
+        )
+        acknowledge(
+            role,
+            "DeskOS sends from the SES identities the operator verifies outside this stack (a domain or "
+            "addresses), so the role may send from any identity of this account and region, nothing else.",
+            f"AwsSolutions-IAM5[Resource::{SES_IDENTITIES_FINDING}]",
+        )
+    elif extra == "cloudwatch":
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": METRICS_NAMESPACE}},
+            )
+        )
+        acknowledge(
+            role,
+            "Tracing (X-Ray) and cloudwatch:PutMetricData support no resource-level permissions; PutMetricData is "
+            "limited to the DeskOS metrics namespace by condition.",
+            "AwsSolutions-IAM5[Resource::*]",
+        )
+    else:
+        raise ValueError(f"unknown extra permission {extra!r}; known: ses, cloudwatch")

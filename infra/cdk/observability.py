@@ -1,0 +1,142 @@
+"""The operators' view: one dashboard and the alarms that page them (through an encrypted SNS topic)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from functions.api.catalog import Route
+from infra.cdk.api import STAGE, Api
+from infra.cdk.events import Consumer
+from infra.cdk.functions import METRICS_NAMESPACE
+
+PERIOD = Duration.minutes(5)
+LINES_PER_GRAPH = 25  # keeps graphs readable as endpoints are added
+LATENCY_P99_ALARM_MS = 3000
+ITERATOR_AGE_ALARM_MS = 60_000
+
+
+def alarm_topic(scope: Construct, email: str | None) -> sns.Topic:
+    # CloudWatch can only publish to an encrypted topic whose key lets it: the AWS-managed SNS key does not.
+    key = kms.Key(scope, "AlarmTopicKey", enable_key_rotation=True, description="DeskOS alarm notifications")
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            resources=["*"],  # in a key policy, "*" means this key
+        )
+    )
+    topic = sns.Topic(scope, "Alarms", master_key=key, enforce_ssl=True, display_name="DeskOS alarms")
+    if email:
+        topic.add_subscription(subscriptions.EmailSubscription(email))
+    return topic
+
+
+def dashboard_and_alarms(
+    scope: Construct,
+    api: Api,
+    functions: Sequence[lambda_.Function],
+    consumers: Sequence[Consumer],
+    topic: sns.ITopic,
+) -> cloudwatch.Dashboard:
+    action = actions.SnsAction(topic)
+
+    def alarm(construct_id: str, metric: cloudwatch.IMetric, threshold: float, description: str, periods: int = 1):
+        created = metric.create_alarm(
+            scope,
+            construct_id,
+            threshold=threshold,
+            evaluation_periods=periods,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=description,
+        )
+        created.add_alarm_action(action)
+
+    rest_api = api.rest_api
+    # A 5xx is always a bug (DESIGN decision 6): one is enough to page.
+    alarm("ApiServerErrorsAlarm", rest_api.metric_server_error(period=PERIOD), 1, "The API answered a 5xx")
+    latency = rest_api.metric_latency(period=PERIOD, statistic="p99")
+    alarm("ApiLatencyAlarm", latency, LATENCY_P99_ALARM_MS, "API p99 latency above 3 s for 15 min", periods=3)
+    for function in functions:
+        construct_id = function.node.id
+        alarm(f"{construct_id}ErrorsAlarm", function.metric_errors(period=PERIOD), 1, f"{construct_id} failed")
+    for consumer in consumers:
+        name = consumer.spec.name
+        age = consumer.function.metric("IteratorAge", period=PERIOD, statistic="Maximum")
+        alarm(f"{name}IteratorAgeAlarm", age, ITERATOR_AGE_ALARM_MS, f"{name} is behind the stream", periods=3)
+        depth = consumer.dead_letters.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum")
+        alarm(f"{name}DeadLettersAlarm", depth, 1, f"{name} gave up on stream records; see its DLQ")
+
+    dashboard = cloudwatch.Dashboard(scope, "Dashboard", dashboard_name=Stack.of(scope).stack_name)
+    dashboard.add_widgets(
+        _graph("API requests and errors", [
+            rest_api.metric_count(period=PERIOD),
+            rest_api.metric_client_error(period=PERIOD),
+            rest_api.metric_server_error(period=PERIOD),
+        ]),
+        _graph("API latency p99 (ms)", [latency]),
+    )  # fmt: skip
+    dashboard.add_widgets(
+        *_graphs("5xx per endpoint", [_endpoint_metric(rest_api, e.route, "5XXError", "Sum") for e in api.endpoints]),
+        *_graphs("p99 latency per endpoint (ms)", [
+            _endpoint_metric(rest_api, e.route, "Latency", "p99") for e in api.endpoints
+        ]),
+    )  # fmt: skip
+    dashboard.add_widgets(
+        *_graphs("Lambda errors", [f.metric_errors(period=PERIOD, label=f.node.id) for f in functions]),
+        *_graphs("Lambda throttles", [f.metric_throttles(period=PERIOD, label=f.node.id) for f in functions]),
+    )
+    dashboard.add_widgets(
+        _graph("Stream iterator age max (ms)", [
+            c.function.metric("IteratorAge", period=PERIOD, statistic="Maximum", label=c.spec.name) for c in consumers
+        ]),
+        _graph("Dead-letter queue depth", [
+            c.dead_letters.metric_approximate_number_of_messages_visible(
+                period=PERIOD, statistic="Maximum", label=c.spec.name
+            )
+            for c in consumers
+        ]),
+        _graph("Business metrics (DeskOS namespace)", [
+            # EMF metrics from Powertools: whatever the functions publish (TicketsCreated, SlaBreached …).
+            cloudwatch.MathExpression(
+                expression=f"SEARCH('{{{METRICS_NAMESPACE},service}}', 'Sum', 300)", using_metrics={}, label=""
+            )
+        ]),
+    )  # fmt: skip
+    return dashboard
+
+
+def _endpoint_metric(rest_api: apigateway.RestApi, route: Route, metric_name: str, statistic: str) -> cloudwatch.Metric:
+    return cloudwatch.Metric(
+        namespace="AWS/ApiGateway",
+        metric_name=metric_name,
+        dimensions_map={
+            "ApiName": rest_api.rest_api_name,
+            "Stage": STAGE,
+            "Resource": route.path,
+            "Method": route.method,
+        },
+        statistic=statistic,
+        period=PERIOD,
+        label=route.operation_id,
+    )
+
+
+def _graph(title: str, metrics: Sequence[cloudwatch.IMetric]) -> cloudwatch.GraphWidget:
+    return cloudwatch.GraphWidget(title=title, left=list(metrics), width=12)
+
+
+def _graphs(title: str, metrics: Sequence[cloudwatch.IMetric]) -> list[cloudwatch.GraphWidget]:
+    chunks = [metrics[i : i + LINES_PER_GRAPH] for i in range(0, len(metrics), LINES_PER_GRAPH)]
+    return [_graph(title if len(chunks) == 1 else f"{title} ({n}/{len(chunks)})", c) for n, c in enumerate(chunks, 1)]

@@ -1,0 +1,93 @@
+"""DeskOS on AWS: every resource in one stack, generated from the route catalog and ``infra.resources``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from functions.api.catalog import routes
+from infra.cdk import api, auth, events, observability, packaging, storage
+from infra.cdk.functions import METRICS_NAMESPACE, FunctionFactory
+from infra.cdk.nag import acknowledge
+
+
+@dataclass(frozen=True)
+class Options:
+    """Deployment choices, read from CDK context by ``infra.cdk.app``."""
+
+    allowed_origins: Sequence[str] = ("http://localhost:3000",)
+    alarm_email: str | None = None
+    cognito_plus: bool = False
+    mfa_required: bool = False
+    api_rate_limit: int = 100
+    api_burst_limit: int = 200
+
+
+class DeskOsStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, options: Options, **kwargs) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.table = storage.table(self)
+        self.bucket = storage.uploads_bucket(self, options.allowed_origins)
+        self.auth = auth.user_pool(self, plus_tier=options.cognito_plus, mfa_required=options.mfa_required)
+        cursor_secret = self._cursor_secret()
+        factory = FunctionFactory(
+            self,
+            table=self.table,
+            layer=packaging.deps_layer(self),
+            environment={
+                "DESKOS_TABLE": self.table.table_name,
+                "DESKOS_BUCKET": self.bucket.bucket_name,
+                # Resolved by CloudFormation at deploy time; the value never appears in the template.
+                "DESKOS_CURSOR_SECRET": cursor_secret.secret_value.unsafe_unwrap(),
+                "POWERTOOLS_SERVICE_NAME": "deskos",
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+            },
+        )
+        self.api = api.rest_api(
+            self,
+            routes(),
+            factory,
+            self.auth.pool,
+            rate_limit=options.api_rate_limit,
+            burst_limit=options.api_burst_limit,
+        )
+        queues = events.queues(self)
+        self.consumers = events.stream_consumers(self, self.table, factory, queues)
+        self.schedules = events.schedules(self, factory)
+        self.functions = tuple(factory.functions)
+        topic = observability.alarm_topic(self, options.alarm_email)
+        self.dashboard = observability.dashboard_and_alarms(self, self.api, self.functions, self.consumers, topic)
+        self._outputs(topic.topic_arn)
+
+    def _cursor_secret(self) -> secretsmanager.Secret:
+        secret = secretsmanager.Secret(
+            self,
+            "CursorSecret",
+            description="Signs DeskOS pagination cursors (HMAC key)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
+        )
+        acknowledge(
+            secret,
+            "The key signs short-lived pagination cursors; rotating it would only invalidate the cursors clients "
+            "hold, and functions read it once per cold start, so rotation is a manual redeploy, not a schedule.",
+            "AwsSolutions-SMG4",
+        )
+        return secret
+
+    def _outputs(self, alarm_topic_arn: str) -> None:
+        values = {
+            "ApiUrl": self.api.rest_api.url,
+            "UserPoolId": self.auth.pool.user_pool_id,
+            "UserPoolClientId": self.auth.client.user_pool_client_id,
+            "TableName": self.table.table_name,
+            "BucketName": self.bucket.bucket_name,
+            "AlarmTopicArn": alarm_topic_arn,
+            "DashboardName": self.dashboard.dashboard_name,
+        }
+        for name, value in values.items():
+            CfnOutput(self, name, value=value)

@@ -1,0 +1,92 @@
+"""The single table and the uploads bucket, from the shared definitions in ``infra.resources``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from infra import resources
+
+QUARANTINE_DAYS = 30  # long enough to investigate an infected upload, short enough not to keep malware around
+
+
+def _string(name: str) -> dynamodb.Attribute:
+    return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING)
+
+
+def table(scope: Construct) -> dynamodb.Table:
+    built = dynamodb.Table(
+        scope,
+        "Table",
+        partition_key=_string(resources.TABLE_PARTITION_KEY),
+        sort_key=_string(resources.TABLE_SORT_KEY),
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+        time_to_live_attribute=resources.TABLE_TTL_ATTRIBUTE,
+        encryption=dynamodb.TableEncryption.AWS_MANAGED,
+        deletion_protection=True,
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+    for name, (pk, sk) in resources.TABLE_INDEXES.items():
+        built.add_global_secondary_index(
+            index_name=name,
+            partition_key=_string(pk),
+            sort_key=_string(sk),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
+    return built
+
+
+def uploads_bucket(scope: Construct, allowed_origins: Sequence[str]) -> s3.Bucket:
+    logs = s3.Bucket(
+        scope,
+        "AccessLogs",
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        encryption=s3.BucketEncryption.S3_MANAGED,  # S3 server access logging cannot deliver to SSE-KMS buckets
+        enforce_ssl=True,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        lifecycle_rules=[s3.LifecycleRule(id="expire-logs", expiration=Duration.days(365))],
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+    return s3.Bucket(
+        scope,
+        "Uploads",
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        enforce_ssl=True,
+        versioned=True,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        server_access_logs_bucket=logs,
+        server_access_logs_prefix="uploads/",
+        cors=[
+            # Browsers upload straight to S3 with presigned POSTs and download with presigned GETs.
+            s3.CorsRule(
+                allowed_methods=[s3.HttpMethods.POST, s3.HttpMethods.PUT, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
+                allowed_origins=list(allowed_origins),
+                allowed_headers=["*"],
+                exposed_headers=["ETag"],
+                max_age=3000,
+            )
+        ],
+        lifecycle_rules=[
+            s3.LifecycleRule(
+                id="abandoned-uploads",
+                abort_incomplete_multipart_upload_after=Duration.days(1),
+                noncurrent_version_expiration=Duration.days(30),
+                expired_object_delete_marker=True,
+            ),
+            s3.LifecycleRule(
+                id="expire-quarantine",
+                prefix=resources.QUARANTINE_PREFIX,
+                expiration=Duration.days(QUARANTINE_DAYS),
+            ),
+        ],
+        removal_policy=RemovalPolicy.RETAIN,
+    )
