@@ -149,9 +149,10 @@ class SigningKeys:
         return self._fetched_at is None or self._clock() - self._fetched_at >= self._refetch_interval
 
     def _refresh(self) -> None:
+        document = self._fetch()  # a failed fetch is retried by the next request, not after the interval
         self._fetched_at = self._clock()
         keys = {}
-        for data in self._fetch().get("keys", []):
+        for data in document.get("keys", []):
             try:
                 key = jwt.PyJWK.from_dict(data)
             except jwt.PyJWKError:

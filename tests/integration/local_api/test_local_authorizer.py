@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from infra.local.authorizer import (
     BadSignature,
     ExpiredToken,
+    KeysUnavailable,
     MalformedToken,
     MissingClaim,
     MissingToken,
@@ -25,6 +26,7 @@ from infra.local.authorizer import (
     UnsupportedAlgorithm,
     WrongClaim,
     bearer_token,
+    fetch_jwks,
     issuer,
     jwks_url,
 )
@@ -195,3 +197,12 @@ def test_keys_that_cannot_verify_rs256_are_ignored(private_key):
     for kid in ("ec", "hmac"):
         with pytest.raises(UnknownSigningKey):
             keys.get(kid)
+
+
+def test_an_unreachable_jwks_is_the_authorizers_failure_not_the_callers():
+    keys = SigningKeys(lambda: fetch_jwks("http://127.0.0.1:9/pool/.well-known/jwks.json", timeout=1))
+
+    with pytest.raises(KeysUnavailable):
+        keys.get("k1")
+    with pytest.raises(KeysUnavailable):  # tried again at once: a failed fetch does not start the interval
+        keys.get("k1")
