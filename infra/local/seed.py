@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from shared.crm.clients import NewClient, create_client
 from shared.db.table import get_or_none
 from shared.directory import save_profile
-from shared.errors import Conflict
+from shared.errors import Conflict, NotFound
 from shared.tenancy import Role, TenantContext
 from shared.tenants import Tenant, create_tenant
 
@@ -32,7 +32,6 @@ DEMO_USERS = (  # (role, email, name); the manager comes first: the tenant is cr
 @dataclass(frozen=True)
 class LocalUser:
     username: str
-    password: str
     role: str
     tenant_id: str
     user_id: str
@@ -54,6 +53,8 @@ def create_user(
     """A Cognito user of the tenant, in the role's group, with a permanent password, and its profile."""
     if role is Role.PORTAL and not client_id:
         raise ValueError("a portal user needs the client account it belongs to (client_id)")
+    if not tenant_exists(tenant_id):
+        raise NotFound(f"No tenant {tenant_id}.")
     attributes = {"email": email, "email_verified": "true", "name": name or email, "custom:tenant_id": tenant_id}
     if client_id:
         attributes["custom:client_id"] = client_id
@@ -79,7 +80,7 @@ def create_user(
         client_id=client_id,
         actor=actor,
     )
-    return LocalUser(email, password, str(role), tenant_id, user_id, client_id)
+    return LocalUser(email, str(role), tenant_id, user_id, client_id)
 
 
 def tenant_exists(tenant_id: str) -> bool:

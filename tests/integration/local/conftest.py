@@ -3,7 +3,7 @@ with a fresh table, and so a fresh stream, for every test."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import boto3
@@ -33,6 +33,18 @@ def forget_pynamodb_connections() -> None:
         if "_connection" in vars(model):
             model._connection = None
         pending.extend(model.__subclasses__())
+
+
+@pytest.fixture
+def use_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """Points this test's AWS clients, PynamoDB's included, at a moto server it started itself."""
+
+    def use(url: str) -> None:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+        forget_pynamodb_connections()
+
+    yield use
+    forget_pynamodb_connections()
 
 
 @pytest.fixture(scope="module")

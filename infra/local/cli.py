@@ -1,0 +1,227 @@
+"""``deskos``: run the embedded local cloud and operate on it.
+
+deskos up [--fresh]                 moto + provisioning + demo seed + event pump + local API
+deskos tenant create ID --name ...  a tenant and its first manager
+deskos user create --tenant ...     a user of a tenant
+deskos token USERNAME               an id token for a user
+deskos openapi                      the OpenAPI document
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from infra.local.details import (
+    DEFAULT_BUCKET,
+    DEFAULT_REGION,
+    DEFAULT_STATE_DIR,
+    DEFAULT_TABLE,
+    LocalDetails,
+    point_environment_at,
+)
+from shared.errors import DomainError
+from shared.tenancy import Role
+
+DEFAULT_API_PORT = 8000
+DEFAULT_AWS_PORT = 5000
+
+
+def up(args: argparse.Namespace) -> int:
+    from infra.local.moto_server import start_moto
+    from infra.local.provision import provision
+    from infra.local.pump import Pump
+    from infra.local.seed import demo_logins, seed_demo
+
+    state_dir = Path(args.state_dir)
+    region = os.environ.get("AWS_REGION") or DEFAULT_REGION
+    table_name = os.environ.get("DESKOS_TABLE") or DEFAULT_TABLE
+    bucket_name = os.environ.get("DESKOS_BUCKET") or DEFAULT_BUCKET
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+
+    moto = start_moto(args.host, args.aws_port, state_dir=state_dir, fresh=args.fresh)
+    running: list[Any] = [moto]  # stopped in reverse order
+    try:
+        point_environment_at(moto.url, region, table_name, bucket_name)
+        resources = provision(moto.url, region, table_name=table_name, bucket_name=bucket_name)
+        seed_demo(boto3.client("cognito-idp"), resources.user_pool_id)
+        moto.save()
+        running.append(Pump(moto.url, region, table_name).start())
+
+        from infra.local.api_server import start_api
+
+        api = start_api(
+            host=args.host,
+            port=args.api_port,
+            endpoint_url=moto.url,
+            region=region,
+            user_pool_id=resources.user_pool_id,
+            client_id=resources.user_pool_client_id,
+        )
+        running.append(api)
+        details = LocalDetails(
+            api_url=api.url.rstrip("/"),
+            aws_endpoint_url=moto.url,
+            region=region,
+            user_pool_id=resources.user_pool_id,
+            user_pool_client_id=resources.user_pool_client_id,
+            table_name=table_name,
+            bucket_name=bucket_name,
+            users=demo_logins(),
+        )
+        details.save(state_dir)
+        print(banner(details, state_dir), flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for service in reversed(running):
+            service.stop()
+    print("DeskOS local cloud stopped; state saved.", flush=True)
+    return 0
+
+
+def banner(details: LocalDetails, state_dir: Path) -> str:
+    manager = details.users[0]["username"] if details.users else "USERNAME"
+    users = "\n".join(
+        f"  {u['username']:<32} {u['role']:<9} tenant {u['tenant_id']}  password {u['password']}" for u in details.users
+    )
+    return f"""DeskOS local cloud is up.
+  API          {details.api_url}
+  Swagger UI   {details.docs_url}
+  AWS (moto)   {details.aws_endpoint_url}  region {details.region}
+  State        {state_dir}/ (connection details in {state_dir}/local.json)
+
+Demo users:
+{users}
+
+Get a token:  deskos token {manager}
+Try it:       curl -H "Authorization: Bearer $(deskos token {manager})" {details.api_url}/me
+
+Press Ctrl+C to stop; data is kept for the next `deskos up` (use --fresh to start empty)."""
+
+
+def _connect(args: argparse.Namespace) -> LocalDetails:
+    details = LocalDetails.load(Path(args.state_dir))
+    point_environment_at(details.aws_endpoint_url, details.region, details.table_name, details.bucket_name)
+    return details
+
+
+def tenant_create(args: argparse.Namespace) -> int:
+    from infra.local.seed import create_tenant_with_manager
+
+    details = _connect(args)
+    manager = create_tenant_with_manager(
+        boto3.client("cognito-idp"),
+        details.user_pool_id,
+        tenant_id=args.tenant_id,
+        name=args.name,
+        manager_email=args.manager_email,
+        manager_password=args.manager_password,
+    )
+    print(json.dumps({"tenant_id": args.tenant_id, "manager": vars(manager)}, indent=2))
+    return 0
+
+
+def user_create(args: argparse.Namespace) -> int:
+    from infra.local.seed import create_user
+
+    if args.role == Role.PORTAL and not args.client_id:
+        raise SystemExit("deskos user create: a portal user needs --client-id")
+    details = _connect(args)
+    user = create_user(
+        boto3.client("cognito-idp"),
+        details.user_pool_id,
+        tenant_id=args.tenant,
+        role=Role(args.role),
+        email=args.email,
+        password=args.password,
+        name=args.name,
+        client_id=args.client_id,
+    )
+    print(json.dumps(vars(user), indent=2))
+    return 0
+
+
+def token(args: argparse.Namespace) -> int:
+    details = _connect(args)
+    password = args.password or details.password_of(args.username)
+    if password is None:
+        raise SystemExit(f"deskos token: {args.username} is not a demo user; pass --password")
+    result = boto3.client("cognito-idp").initiate_auth(
+        ClientId=details.user_pool_client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": args.username, "PASSWORD": password},
+    )
+    print(result["AuthenticationResult"]["IdToken"])
+    return 0
+
+
+def openapi(args: argparse.Namespace) -> int:
+    from functions.api.catalog import openapi as document
+
+    print(json.dumps(document(), indent=2))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--state-dir", default=str(DEFAULT_STATE_DIR), help="where state and local.json live")
+    root = argparse.ArgumentParser(prog="deskos", description="The DeskOS embedded local cloud.")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("up", parents=[common], help="start the local cloud (until Ctrl+C)")
+    run.add_argument("--fresh", action="store_true", help="start empty instead of restoring the saved state")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--api-port", type=int, default=DEFAULT_API_PORT)
+    run.add_argument("--aws-port", type=int, default=DEFAULT_AWS_PORT)
+    run.set_defaults(run=up)
+
+    tenant = commands.add_parser("tenant", help="tenants").add_subparsers(dest="action", required=True)
+    create = tenant.add_parser("create", parents=[common], help="create a tenant and its first manager")
+    create.add_argument("tenant_id")
+    create.add_argument("--name", required=True)
+    create.add_argument("--manager-email", required=True)
+    create.add_argument("--manager-password", required=True)
+    create.set_defaults(run=tenant_create)
+
+    user = commands.add_parser("user", help="users").add_subparsers(dest="action", required=True)
+    create = user.add_parser("create", parents=[common], help="create a user of a tenant")
+    create.add_argument("--tenant", required=True)
+    create.add_argument("--role", required=True, choices=[str(r) for r in Role])
+    create.add_argument("--email", required=True)
+    create.add_argument("--password", required=True)
+    create.add_argument("--name")
+    create.add_argument("--client-id", help="the client account of a portal user")
+    create.set_defaults(run=user_create)
+
+    login = commands.add_parser("token", parents=[common], help="print an id token for a user")
+    login.add_argument("username")
+    login.add_argument("--password", help="defaults to the demo user's password from local.json")
+    login.set_defaults(run=token)
+
+    document = commands.add_parser("openapi", help="print the OpenAPI document")
+    document.set_defaults(run=openapi)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except DomainError as error:
+        print(f"deskos {args.command}: {error.detail}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
