@@ -23,9 +23,9 @@ ARCHITECTURE = lambda_.Architecture.ARM_64
 PIP_PLATFORM = "manylinux2014_aarch64"  # must match ARCHITECTURE
 PYTHON_VERSION = "3.12"  # must match RUNTIME
 
-# Only the product's packages ship; everything else at the top level (tests, infra, .venv …) stays out.
+# Only the product's packages ship; everything else at the top level stays out (glob "*" skips dotfiles: .venv, .git).
 APP_PACKAGES = ("shared", "functions")
-APP_EXCLUDE = ["*", *(p for pkg in APP_PACKAGES for p in (f"!{pkg}", f"!{pkg}/**")), "__pycache__", "*.pyc"]
+APP_EXCLUDE = ["*", ".*", *(p for pkg in APP_PACKAGES for p in (f"!{pkg}", f"!{pkg}/**")), "__pycache__", "*.pyc"]
 
 
 @jsii.implements(ILocalBundling)

@@ -1,0 +1,303 @@
+"""The synthesized DeskOS stack: one function per route, least privilege, data stores, events, observability,
+and a template that cdk-nag and cfn-lint accept."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from functions.api.catalog import Route, routes
+from infra import resources
+
+pytestmark = pytest.mark.infra
+
+WRITE_ACTIONS = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+# CDK declares DependsOn on a function's role next to the GetAtt that already implies it: harmless and not ours.
+CFN_LINT_IGNORED = {"W3005"}
+
+
+def _refs(value: Any) -> Iterator[str]:
+    """Logical ids referenced (Ref or GetAtt) anywhere inside a template value."""
+    if isinstance(value, dict):
+        if "Ref" in value:
+            yield value["Ref"]
+        if "Fn::GetAtt" in value:
+            yield value["Fn::GetAtt"][0]
+        for inner in value.values():
+            yield from _refs(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _refs(inner)
+
+
+def _api_paths(synthesized) -> dict[str, str]:
+    """Logical id of each API resource -> its path."""
+    api_resources = synthesized.of_type("AWS::ApiGateway::Resource")
+
+    def path(logical_id: str) -> str:
+        props = api_resources[logical_id]["Properties"]
+        parent = props["ParentId"]
+        prefix = path(parent["Ref"]) if "Ref" in parent else ""
+        return f"{prefix}/{props['PathPart']}"
+
+    return {logical_id: path(logical_id) for logical_id in api_resources}
+
+
+def _methods(synthesized) -> dict[tuple[str, str], dict]:
+    """(HTTP method, path) -> method properties."""
+    paths = _api_paths(synthesized)
+    found = {}
+    for method in synthesized.of_type("AWS::ApiGateway::Method").values():
+        props = method["Properties"]
+        resource = props["ResourceId"]
+        path = paths[resource["Ref"]] if "Ref" in resource else "/"
+        found[(props["HttpMethod"], path)] = props
+    return found
+
+
+def _function_of(method: dict, functions: dict[str, dict]) -> str:
+    [target] = [ref for ref in _refs(method["Integration"]["Uri"]) if ref in functions]
+    return target
+
+
+def _role_of(function: dict) -> str:
+    return function["Properties"]["Role"]["Fn::GetAtt"][0]
+
+
+def _actions_by_role(synthesized) -> dict[str, set[str]]:
+    granted: dict[str, set[str]] = {}
+    for policy in synthesized.of_type("AWS::IAM::Policy").values():
+        actions = set()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            listed = statement["Action"]
+            actions |= {listed} if isinstance(listed, str) else set(listed)
+        for role in policy["Properties"]["Roles"]:
+            granted.setdefault(role["Ref"], set()).update(actions)
+    return granted
+
+
+def _route_functions(synthesized) -> dict[Route, dict]:
+    functions = synthesized.of_type("AWS::Lambda::Function")
+    methods = _methods(synthesized)
+    return {route: functions[_function_of(methods[(route.method, route.path)], functions)] for route in routes()}
+
+
+# --- API: one function and one method per route -------------------------------------------------------------
+
+
+def test_every_route_is_served_by_its_own_function_running_its_handler(synthesized) -> None:
+    functions = synthesized.of_type("AWS::Lambda::Function")
+    methods = _methods(synthesized)
+    assert set(methods) == {(r.method, r.path) for r in routes()}
+    served_by = {route: _function_of(methods[(route.method, route.path)], functions) for route in routes()}
+    assert len(set(served_by.values())) == len(routes()), "two routes share a function"
+    for route, logical_id in served_by.items():
+        props = functions[logical_id]["Properties"]
+        assert props["Handler"] == route.handler
+        assert props["Runtime"] == "python3.12"
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert {"DESKOS_TABLE", "DESKOS_BUCKET", "DESKOS_CURSOR_SECRET"} <= set(props["Environment"]["Variables"])
+
+
+def test_routes_with_roles_need_a_cognito_token_and_public_routes_none(synthesized) -> None:
+    [authorizer] = synthesized.of_type("AWS::ApiGateway::Authorizer").items()
+    assert authorizer[1]["Properties"]["Type"] == "COGNITO_USER_POOLS"
+    methods = _methods(synthesized)
+    for route in routes():
+        method = methods[(route.method, route.path)]
+        if route.roles is None:
+            assert method["AuthorizationType"] == "NONE", route
+            assert "AuthorizerId" not in method, route
+        else:
+            assert method["AuthorizationType"] == "COGNITO_USER_POOLS", route
+            assert method["AuthorizerId"] == {"Ref": authorizer[0]}, route
+
+
+def test_the_stage_logs_access_throttles_and_traces(synthesized) -> None:
+    [stage] = synthesized.of_type("AWS::ApiGateway::Stage").values()
+    props = stage["Properties"]
+    assert props["AccessLogSetting"]["DestinationArn"]
+    assert props["TracingEnabled"] is True
+    [settings] = props["MethodSettings"]
+    assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] > 0
+    assert settings["MetricsEnabled"] is True and settings["LoggingLevel"] == "ERROR"
+
+
+# --- IAM: least privilege ---------------------------------------------------------------------------------------
+
+
+def test_every_function_has_a_role_of_its_own(synthesized) -> None:
+    functions = synthesized.of_type("AWS::Lambda::Function").values()
+    roles = Counter(_role_of(f) for f in functions)
+    assert roles and max(roles.values()) == 1
+
+
+def test_read_only_routes_cannot_write_the_table(synthesized) -> None:
+    granted = _actions_by_role(synthesized)
+    for route, function in _route_functions(synthesized).items():
+        actions = granted[_role_of(function)]
+        assert {"dynamodb:GetItem", "dynamodb:Query"} <= actions, route
+        if route.writes:
+            assert {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"} <= actions, route
+        else:
+            assert not actions & WRITE_ACTIONS, route
+
+
+def test_no_policy_grants_scan_or_every_dynamodb_action(synthesized) -> None:
+    for role, actions in _actions_by_role(synthesized).items():
+        assert not actions & {"dynamodb:Scan", "dynamodb:*", "*"}, role
+
+
+def test_table_access_is_scoped_to_the_table_and_its_indexes(synthesized) -> None:
+    [table_id] = synthesized.of_type("AWS::DynamoDB::Table")
+    for policy in synthesized.of_type("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            listed = statement["Action"]
+            actions = [listed] if isinstance(listed, str) else listed
+            if any(a.startswith("dynamodb:") and a != "dynamodb:ListStreams" for a in actions):
+                assert statement["Resource"] != "*"
+                assert set(_refs(statement["Resource"])) == {table_id}
+
+
+# --- Data -------------------------------------------------------------------------------------------------------
+
+
+def test_the_table_is_recoverable_streamed_expiring_and_indexed(synthesized) -> None:
+    [table] = synthesized.of_type("AWS::DynamoDB::Table").values()
+    props = table["Properties"]
+    assert table["DeletionPolicy"] == "Retain"
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert props["TimeToLiveSpecification"] == {"AttributeName": resources.TABLE_TTL_ATTRIBUTE, "Enabled": True}
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    indexes = {
+        index["IndexName"]: (tuple(k["AttributeName"] for k in index["KeySchema"]), index["Projection"])
+        for index in props["GlobalSecondaryIndexes"]
+    }
+    assert indexes == {name: (keys, {"ProjectionType": "ALL"}) for name, keys in resources.TABLE_INDEXES.items()}
+
+
+def test_the_uploads_bucket_is_private_encrypted_and_cleans_up(synthesized) -> None:
+    buckets = synthesized.of_type("AWS::S3::Bucket")
+    [uploads] = [b["Properties"] for b in buckets.values() if "CorsConfiguration" in b["Properties"]]
+    for bucket in buckets.values():
+        assert set(bucket["Properties"]["PublicAccessBlockConfiguration"].values()) == {True}
+        assert bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    [cors] = uploads["CorsConfiguration"]["CorsRules"]
+    assert "POST" in cors["AllowedMethods"] and cors["AllowedOrigins"] == ["http://localhost:3000"]
+    rules = uploads["LifecycleConfiguration"]["Rules"]
+    assert any(r.get("AbortIncompleteMultipartUpload") for r in rules)
+    assert any(r.get("Prefix") == resources.QUARANTINE_PREFIX and r.get("ExpirationInDays") for r in rules)
+    assert uploads["LoggingConfiguration"]["DestinationBucketName"]
+
+
+def test_buckets_refuse_plain_http(synthesized) -> None:
+    policies = synthesized.of_type("AWS::S3::BucketPolicy").values()
+    assert len(policies) == len(synthesized.of_type("AWS::S3::Bucket"))
+    for policy in policies:
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert any(s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false" for s in statements)
+
+
+def test_the_user_pool_carries_tenancy_attributes_and_role_groups(synthesized) -> None:
+    [pool] = synthesized.of_type("AWS::Cognito::UserPool").values()
+    schema = {a["Name"]: a for a in pool["Properties"]["Schema"]}
+    for name in resources.USER_POOL_CUSTOM_ATTRIBUTES:
+        assert schema[name]["Mutable"] is True
+    policy = pool["Properties"]["Policies"]["PasswordPolicy"]
+    assert policy["MinimumLength"] >= 12 and policy["RequireSymbols"] is True
+    groups = {g["Properties"]["GroupName"] for g in synthesized.of_type("AWS::Cognito::UserPoolGroup").values()}
+    assert groups == set(resources.USER_POOL_GROUPS)
+    [client] = synthesized.of_type("AWS::Cognito::UserPoolClient").values()
+    assert client["Properties"]["GenerateSecret"] is False
+    assert {"ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"} <= set(client["Properties"]["ExplicitAuthFlows"])
+
+
+def test_the_code_asset_holds_only_the_product_packages(synthesized) -> None:
+    [function] = [f for f in synthesized.of_type("AWS::Lambda::Function").values()][:1]
+    asset_hash = function["Properties"]["Code"]["S3Key"].removesuffix(".zip")
+    assert {p.name for p in (synthesized.outdir / f"asset.{asset_hash}").iterdir()} == {"shared", "functions"}
+
+
+# --- Events -----------------------------------------------------------------------------------------------------
+
+
+def test_stream_consumers_report_partial_failures_and_dead_letter_what_they_give_up_on(synthesized) -> None:
+    functions = synthesized.of_type("AWS::Lambda::Function")
+    queues = synthesized.of_type("AWS::SQS::Queue")
+    mappings = synthesized.of_type("AWS::Lambda::EventSourceMapping").values()
+    by_handler = {functions[m["Properties"]["FunctionName"]["Ref"]]["Properties"]["Handler"]: m for m in mappings}
+    assert set(by_handler) == {c.handler for c in resources.STREAM_CONSUMERS}
+    for consumer in resources.STREAM_CONSUMERS:
+        props = by_handler[consumer.handler]["Properties"]
+        assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert props["BisectBatchOnFunctionError"] is True
+        assert props["MaximumRetryAttempts"] == consumer.max_retries
+        assert props["BatchSize"] == consumer.batch_size
+        [dead_letters] = _refs(props["DestinationConfig"]["OnFailure"]["Destination"])
+        assert dead_letters in queues
+        assert queues[dead_letters]["Properties"]["SqsManagedSseEnabled"] is True
+
+
+# --- Observability ----------------------------------------------------------------------------------------------
+
+
+def test_every_log_group_keeps_a_month(synthesized) -> None:
+    groups = synthesized.of_type("AWS::Logs::LogGroup")
+    for function in synthesized.of_type("AWS::Lambda::Function").values():
+        [group] = _refs(function["Properties"]["LoggingConfig"]["LogGroup"])
+        assert groups[group]["Properties"]["RetentionInDays"] == 30
+    assert all(g["Properties"]["RetentionInDays"] == 30 for g in groups.values())
+
+
+def test_alarms_watch_api_errors_function_errors_stream_lag_and_dead_letters(synthesized) -> None:
+    alarms = [a["Properties"] for a in synthesized.of_type("AWS::CloudWatch::Alarm").values()]
+    watched = Counter((a["Namespace"], a["MetricName"]) for a in alarms)
+    assert watched[("AWS/ApiGateway", "5XXError")] >= 1
+    assert watched[("AWS/Lambda", "Errors")] == len(synthesized.of_type("AWS::Lambda::Function"))
+    assert watched[("AWS/Lambda", "IteratorAge")] == len(resources.STREAM_CONSUMERS)
+    assert watched[("AWS/SQS", "ApproximateNumberOfMessagesVisible")] == len(resources.QUEUES)
+    assert all(a["AlarmActions"] for a in alarms), "an alarm nobody hears"
+
+
+def test_the_dashboard_shows_every_endpoint(synthesized) -> None:
+    [dashboard] = synthesized.of_type("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for route in routes():
+        assert route.operation_id in body
+    for metric in ("5XXError", "Latency", "Errors", "Throttles", "IteratorAge", "ApproximateNumberOfMessagesVisible"):
+        assert metric in body
+
+
+def test_outputs_tell_a_deployer_where_things_are(synthesized) -> None:
+    outputs = synthesized.template.to_json()["Outputs"]
+    assert {"ApiUrl", "UserPoolId", "UserPoolClientId", "TableName", "BucketName"} <= set(outputs)
+
+
+# --- Linters ----------------------------------------------------------------------------------------------------
+
+
+def test_cdk_nag_finds_nothing_unacknowledged(synthesized) -> None:
+    from cdk_nag import AwsSolutionsChecks
+
+    report = AwsSolutionsChecks().validate_scope(synthesized.app)
+    findings = [
+        f"{v.severity} {v.rule_name}: {[r.construct_path for r in v.violating_resources]}" for v in report.violations
+    ]
+    assert findings == []
+
+
+def test_cfn_lint_reports_no_errors_or_warnings(synthesized, tmp_path) -> None:
+    from cfnlint.api import lint
+
+    template = tmp_path / "DeskOS.template.json"
+    template.write_text(json.dumps(synthesized.template.to_json()))
+    matches = [
+        m for m in lint(template.read_text(), regions=["us-east-1", "eu-west-1"]) if m.rule.id not in CFN_LINT_IGNORED
+    ]
+    assert [f"{m.rule.id} {m.message} ({m.path})" for m in matches] == []
