@@ -35,13 +35,13 @@ class PipInstall:
     def __init__(self, requirements: Path) -> None:
         self.requirements = requirements
 
-    def try_bundle(self, output_dir: str, **_options: object) -> bool:
+    def try_bundle(self, output_dir: str, _options: BundlingOptions) -> bool:
         subprocess.run(
             [
                 sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                 "-r", str(self.requirements), "--target", str(Path(output_dir) / "python"),
                 "--platform", PIP_PLATFORM, "--implementation", "cp", "--python-version", PYTHON_VERSION,
-                "--only-binary=:all:",
+                "--only-binary=:all:", "--no-compile",  # host-version .pyc files would be useless on 3.12
             ],
             check=True,
         )  # fmt: skip
