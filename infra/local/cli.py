@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import signal
 import sys
@@ -41,6 +42,7 @@ def up(args: argparse.Namespace) -> int:
     from infra.local.pump import Pump
     from infra.local.seed import demo_logins, seed_demo
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     state_dir = Path(args.state_dir)
     region = os.environ.get("AWS_REGION") or DEFAULT_REGION
     table_name = os.environ.get("DESKOS_TABLE") or DEFAULT_TABLE

@@ -33,7 +33,9 @@ class LocalDetails:
     def save(self, state_dir: Path) -> Path:
         state_dir.mkdir(parents=True, exist_ok=True)
         path = state_dir / DETAILS_FILE
-        path.write_text(json.dumps({**asdict(self), "docs_url": self.docs_url}, indent=2) + "\n")
+        partial = path.with_suffix(".partial")  # readers poll for the file: it appears complete
+        partial.write_text(json.dumps({**asdict(self), "docs_url": self.docs_url}, indent=2) + "\n")
+        os.replace(partial, path)
         return path
 
     @classmethod

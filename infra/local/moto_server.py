@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +109,13 @@ class MotoServer:
                 logger.exception("could not save the local cloud state to %s", self.state_file)
 
 
+@cache
+def _moto_app() -> DomainDispatcherApplication:
+    # Holds one Flask app per service, built on first use and stateless (the state is in the
+    # process-wide backends), so servers started one after another in a process share it.
+    return DomainDispatcherApplication(create_backend_app)
+
+
 def start_moto(
     host: str = "127.0.0.1",
     port: int = 0,
@@ -124,6 +132,6 @@ def start_moto(
     if state_file is not None and not fresh and snapshot.restore(state_file):
         logger.info("restored the local cloud state from %s", state_file)
     lock = threading.RLock()
-    app = _OneAtATime(DomainDispatcherApplication(create_backend_app), lock)
+    app = _OneAtATime(_moto_app(), lock)
     server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
     return MotoServer(server, lock, state_file, autosave_seconds)
