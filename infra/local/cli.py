@@ -43,6 +43,7 @@ def up(args: argparse.Namespace) -> int:
     from infra.local.seed import demo_logins, seed_demo
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("botocore").setLevel(logging.WARNING)  # one "found credentials" line per client otherwise
     state_dir = Path(args.state_dir)
     region = os.environ.get("AWS_REGION") or DEFAULT_REGION
     table_name = os.environ.get("DESKOS_TABLE") or DEFAULT_TABLE

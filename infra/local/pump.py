@@ -9,6 +9,10 @@ failed. Positions are checkpoints kept in a table of the local cloud itself (as 
 Library keeps its leases), so they are saved in the same snapshot as the stream they point into.
 
 Schedules: each handler gets an EventBridge "Scheduled Event" every ``rate_minutes``.
+
+Extension point: S3 notification consumers (S3 -> SQS -> Lambda) would be a third kind of source
+polled in ``poll()``: ReceiveMessage with WaitTimeSeconds=0 (see moto_server), handler gets the
+``{"Records": [...]}`` of SQS messages, and only the messages it did not report failed are deleted.
 """
 
 from __future__ import annotations
@@ -231,45 +235,43 @@ class Pump:
 
     def _pump_shard(self, consumer: StreamConsumer, stream_arn: str, shard_id: str) -> int:
         position = f"{stream_arn}|{shard_id}"
-        records = self._read(consumer, stream_arn, shard_id, position)
+        key = (consumer.name, position)
+        records, next_iterator = self._read(consumer, stream_arn, shard_id, self._iterators.pop(key, None))
         if records:
             self._deliver(consumer, [lambda_record(r, stream_arn, self.region) for r in records])
             self.checkpoints.put(consumer.name, position, records[-1]["dynamodb"]["SequenceNumber"])
+        # Only now is the batch done with: if anything above failed, the next poll rereads it.
+        self._iterators[key] = next_iterator
         return len(records)
 
-    def _read(self, consumer: StreamConsumer, stream_arn: str, shard_id: str, position: str) -> list[dict[str, Any]]:
-        key = (consumer.name, position)
-        iterator = self._iterators.pop(key, None)
+    def _read(
+        self, consumer: StreamConsumer, stream_arn: str, shard_id: str, iterator: str | None
+    ) -> tuple[list[dict[str, Any]], str]:
         if iterator is None:
-            after = self.checkpoints.get(consumer.name, position)
+            after = self.checkpoints.get(consumer.name, f"{stream_arn}|{shard_id}")
             start = (
                 {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
                 if after
                 else {"ShardIteratorType": "TRIM_HORIZON"}
             )
-            iterator = self._streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id, **start)[
-                "ShardIterator"
-            ]
+            shard = {"StreamArn": stream_arn, "ShardId": shard_id}
+            iterator = self._streams.get_shard_iterator(**shard, **start)["ShardIterator"]
         # If this fails (an expired iterator), the next poll starts again from the checkpoint.
         page = self._streams.get_records(ShardIterator=iterator, Limit=consumer.batch_size)
-        self._iterators[key] = page["NextShardIterator"]
-        return page["Records"]
+        return page["Records"], page["NextShardIterator"]
 
     def _deliver(self, consumer: StreamConsumer, batch: list[dict[str, Any]]) -> None:
-        handler = self._load(consumer.handler)
         pending, attempts, error = batch, 0, ""
         while pending and attempts <= consumer.max_retries:
             attempts += 1
-            pending, error = self._invoke(consumer, handler, pending)
+            pending, error = self._invoke(consumer, pending)
         if pending:
             self._dead_letter(consumer, pending, attempts, error)
 
-    def _invoke(
-        self, consumer: StreamConsumer, handler: Handler, batch: list[dict[str, Any]]
-    ) -> tuple[list[dict[str, Any]], str]:
+    def _invoke(self, consumer: StreamConsumer, batch: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
         """Deliver one batch; returns the records to retry and why they failed."""
         try:
-            response = handler({"Records": batch}, LambdaContext(consumer.name))
+            response = self._load(consumer.handler)({"Records": batch}, LambdaContext(consumer.name))
         except Exception as error:  # Lambda counts a raising handler as a failed batch; keep pumping
             logger.exception("stream consumer %s failed a batch of %d", consumer.name, len(batch))
             return batch, f"{type(error).__name__}: {error}"
