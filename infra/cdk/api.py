@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cognito as cognito
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -21,20 +20,14 @@ API_TIMEOUT = Duration.seconds(10)  # well under API Gateway's 29 s integration 
 
 
 @dataclass(frozen=True)
-class Endpoint:
-    route: Route
-    function: lambda_.Function
-
-
-@dataclass(frozen=True)
 class Api:
     rest_api: apigateway.RestApi
-    endpoints: tuple[Endpoint, ...]
+    routes: tuple[Route, ...]
 
 
 def rest_api(
     scope: Construct,
-    routes: Iterable[Route],
+    routes: Sequence[Route],
     factory: FunctionFactory,
     pool: cognito.IUserPool,
     *,
@@ -72,7 +65,6 @@ def rest_api(
         ),
     )
     authorizer = apigateway.CognitoUserPoolsAuthorizer(scope, "Authorizer", cognito_user_pools=[pool])
-    endpoints = []
     for route in routes:
         function = factory.create(
             route.operation_id,
@@ -93,9 +85,8 @@ def rest_api(
                 "public by design (today only the API documentation), so its handler gets no tenant context."
             )
             acknowledge(method, reason, "AwsSolutions-APIG4", "AwsSolutions-COG4")
-        endpoints.append(Endpoint(route, function))
     _acknowledge_api_findings(api)
-    return Api(api, tuple(endpoints))
+    return Api(api, tuple(routes))
 
 
 def _authorization(route: Route, authorizer: apigateway.IAuthorizer) -> dict:

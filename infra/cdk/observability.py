@@ -88,9 +88,9 @@ def dashboard_and_alarms(
         _graph("API latency p99 (ms)", [latency]),
     )  # fmt: skip
     dashboard.add_widgets(
-        *_graphs("5xx per endpoint", [_endpoint_metric(rest_api, e.route, "5XXError", "Sum") for e in api.endpoints]),
+        *_graphs("5xx per endpoint", [_endpoint_metric(rest_api, r, "5XXError", "Sum") for r in api.routes]),
         *_graphs("p99 latency per endpoint (ms)", [
-            _endpoint_metric(rest_api, e.route, "Latency", "p99") for e in api.endpoints
+            _endpoint_metric(rest_api, r, "Latency", "p99") for r in api.routes
         ]),
     )  # fmt: skip
     dashboard.add_widgets(

@@ -6,12 +6,13 @@ architecture rather than the build machine's.
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
 
 import jsii
-from aws_cdk import BundlingOptions, ILocalBundling
+from aws_cdk import AssetHashType, BundlingOptions, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -22,6 +23,11 @@ RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
 PIP_PLATFORM = "manylinux2014_aarch64"  # must match ARCHITECTURE
 PYTHON_VERSION = "3.12"  # must match RUNTIME
+PIP_OPTIONS = (
+    *("--platform", PIP_PLATFORM, "--implementation", "cp", "--python-version", PYTHON_VERSION),
+    "--only-binary=:all:",  # a source build would target the build machine, not Lambda
+    "--no-compile",  # .pyc files of the build machine's Python would be useless on 3.12
+)
 
 # Only the product's packages ship; everything else at the top level stays out (glob "*" skips dotfiles: .venv, .git).
 APP_PACKAGES = ("shared", "functions")
@@ -36,15 +42,9 @@ class PipInstall:
         self.requirements = requirements
 
     def try_bundle(self, output_dir: str, _options: BundlingOptions) -> bool:
-        subprocess.run(
-            [
-                sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                "-r", str(self.requirements), "--target", str(Path(output_dir) / "python"),
-                "--platform", PIP_PLATFORM, "--implementation", "cp", "--python-version", PYTHON_VERSION,
-                "--only-binary=:all:", "--no-compile",  # host-version .pyc files would be useless on 3.12
-            ],
-            check=True,
-        )  # fmt: skip
+        target = str(Path(output_dir) / "python")
+        command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        subprocess.run([*command, "-r", str(self.requirements), "--target", target, *PIP_OPTIONS], check=True)
         return True
 
 
@@ -61,8 +61,18 @@ def deps_layer(scope: Construct) -> lambda_.LayerVersion:
     return lambda_.LayerVersion(
         scope,
         "Dependencies",
-        code=lambda_.Code.from_asset(str(DEPS), bundling=bundling, exclude=["README.md"]),
+        code=lambda_.Code.from_asset(
+            str(DEPS),
+            bundling=bundling,
+            # The layer changes when the requirements or the way pip installs them change, and only then.
+            asset_hash_type=AssetHashType.CUSTOM,
+            asset_hash=_fingerprint(DEPS / "requirements.txt"),
+        ),
         compatible_runtimes=[RUNTIME],
         compatible_architectures=[ARCHITECTURE],
         description="DeskOS third-party dependencies (layers/deps/requirements.txt)",
     )
+
+
+def _fingerprint(requirements: Path) -> str:
+    return hashlib.sha256("\n".join((requirements.read_text(), *PIP_OPTIONS)).encode()).hexdigest()

@@ -58,7 +58,7 @@ class DeskOsStack(Stack):
         )
         queues = events.queues(self)
         self.consumers = events.stream_consumers(self, self.table, factory, queues)
-        self.schedules = events.schedules(self, factory)
+        events.schedules(self, factory)
         self.functions = tuple(factory.functions)
         topic = observability.alarm_topic(self, options.alarm_email)
         self.dashboard = observability.dashboard_and_alarms(self, self.api, self.functions, self.consumers, topic)
