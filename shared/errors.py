@@ -53,6 +53,10 @@ class PayloadTooLarge(DomainError):
     status, title, kind = 413, "Payload Too Large", "payload-too-large"
 
 
+class UnsupportedMediaType(DomainError):
+    status, title, kind = 415, "Unsupported Media Type", "unsupported-media-type"
+
+
 class Unprocessable(DomainError):
     status, title, kind = 422, "Unprocessable Content", "validation"
 

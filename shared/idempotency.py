@@ -44,6 +44,12 @@ def _client() -> Any:
     return boto3.client("dynamodb", region_name=settings().region)
 
 
+def register_invocation(context: Any) -> None:
+    """Lets an interrupted create's in-progress record expire with the invocation, not the TTL."""
+    if hasattr(context, "get_remaining_time_in_millis"):
+        _config().register_lambda_context(context)
+
+
 def once(
     ctx: TenantContext, operation: str, key: str, body: dict[str, Any], create: Callable[[], dict[str, Any]]
 ) -> dict[str, Any]:

@@ -17,13 +17,18 @@ class Settings:
     reopen_window_days: int
 
 
+def region() -> str:
+    """Uncached: PynamoDB asks for it while classes are created, before tests or the launcher set the env."""
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-west-1"
+
+
 @cache
 def settings() -> Settings:
     env = os.environ
     return Settings(
         table_name=env.get("DESKOS_TABLE", "deskos"),
         bucket_name=env.get("DESKOS_BUCKET", "deskos-uploads"),
-        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "eu-west-1",
+        region=region(),
         cursor_secret=env.get("DESKOS_CURSOR_SECRET", "local-development-cursor-secret").encode(),
         idempotency_ttl_seconds=int(env.get("DESKOS_IDEMPOTENCY_TTL", "86400")),
         reopen_window_days=int(env.get("DESKOS_REOPEN_WINDOW_DAYS", "7")),

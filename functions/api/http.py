@@ -14,18 +14,18 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from pydantic import BaseModel
 
 from shared import idempotency
-from shared.errors import BadRequest, DomainError, NotFound, Unprocessable
+from shared.errors import BadRequest, DomainError, NotFound, Unprocessable, UnsupportedMediaType
 from shared.tenancy import Role, TenantContext
 
 PROBLEM = "application/problem+json"
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-SECURITY = {"bearer": HTTPBearer(bearerFormat="JWT", description="A Cognito id token.")}
 
 logger = Logger(service="deskos")
 metrics = Metrics(namespace="DeskOS", service="deskos")
@@ -42,6 +42,10 @@ class Api:
         self.app = APIGatewayRestResolver(enable_validation=True)
         self.app.exception_handler(DomainError)(self._domain_error)
         self.app.exception_handler(RequestValidationError)(self._invalid_request)
+        self.app.exception_handler(RequestUnsupportedContentType)(
+            lambda _e: problem(UnsupportedMediaType("Send the body as application/json."))
+        )
+        self.app.exception_handler(UnicodeDecodeError)(lambda _e: problem(BadRequest("The body is not valid UTF-8.")))
         self.app.exception_handler(NotFoundError)(lambda _e: problem(NotFound("No such endpoint.")))
         self.app.exception_handler(Exception)(self._bug)
         self.title = title
@@ -85,7 +89,11 @@ class Api:
 
     def openapi(self) -> dict[str, Any]:
         """This module's part of the API contract, as a plain dict."""
-        schema = self.app.get_openapi_schema(title="DeskOS API", version="1", security_schemes=SECURITY)
+        # imported here: the OpenAPI models cost a cold start that only documentation needs
+        from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+        security = {"bearer": HTTPBearer(bearerFormat="JWT", description="A Cognito id token.")}
+        schema = self.app.get_openapi_schema(title="DeskOS API", version="1", security_schemes=security)
         return json.loads(schema.model_dump_json(by_alias=True, exclude_none=True))
 
     # ---- request state ---------------------------------------------------------------------
@@ -106,7 +114,7 @@ class Api:
         return int(digits)
 
     def created(self, location: str, body: dict[str, Any]) -> Response:
-        return Response(201, "application/json", json.dumps(body), headers={"Location": location})
+        return Response(201, "application/json", body, headers={"Location": location})
 
     def create_once(self, operation: str, body: BaseModel, make: Callable[[], BaseModel]) -> dict[str, Any]:
         """Run a create at most once per ``Idempotency-Key``: a retry gets the first result."""
@@ -121,6 +129,7 @@ class Api:
 
     def handler(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.set_correlation_id(event.get("requestContext", {}).get("requestId"))
+        idempotency.register_invocation(context)
         try:
             return self.app.resolve(event, context)
         finally:

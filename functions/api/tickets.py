@@ -60,7 +60,7 @@ def ticket_by_number(number: Annotated[str, Path(min_length=1, max_length=64)]) 
 @api.get("/support/tickets/<ticket_id>", roles=STAFF_PORTAL, summary="Get a ticket")
 def get_ticket(ticket_id: TicketId) -> Response[TicketOut]:
     ticket = tickets.get(api.caller(), ticket_id)
-    return Response(200, "application/json", out(ticket).model_dump_json(), headers={"ETag": f'"{ticket.version}"'})
+    return Response(200, "application/json", out(ticket), headers={"ETag": f'"{ticket.version}"'})
 
 
 @api.patch("/support/tickets/<ticket_id>", roles=STAFF, summary="Update a ticket (optimistic locking)")

@@ -6,6 +6,7 @@ without replaying the whole batch.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -25,7 +26,7 @@ def record_handler(record: DynamoDBRecord) -> None:
         change.old_image or None,
         change.new_image or None,
         event_id=record.event_id or change.sequence_number,
-        at=change.approximate_creation_date_time,
+        at=datetime.fromtimestamp(change.approximate_creation_date_time, UTC),
     )
     if entry is not None:
         audit.record(entry)

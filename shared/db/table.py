@@ -18,7 +18,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from shared.settings import settings
+from shared.settings import region, settings
 
 INDEXES = ("GSI1", "GSI2", "GSI3", "GSI4", "GSI5")
 
@@ -37,7 +37,7 @@ class _LazyMeta(type):
 
     @property
     def region(cls) -> str:
-        return settings().region
+        return region()
 
 
 def _index(name: str) -> type[GlobalSecondaryIndex]:

@@ -315,7 +315,6 @@ def _write_numbered(tenant_id: str, sequence: Sequence, ticket: Ticket, moment: 
             return True
         except TransactWriteError as error:
             sequence.counters, sequence.rev = counters, observed_rev
-            ticket.version = None
             if cancelled_by_condition(error, 2) and not cancelled_by_condition(error, 0):
                 skip += 1  # issued before under another format: step past it, keep it unique
                 continue

@@ -187,10 +187,6 @@ def test_schedules_fire_at_their_rate_and_on_demand(cloud):
     assert events[0]["resources"][0].endswith(":rule/deskos-Tick")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="functions/events/audit_trail.py passes Powertools' epoch int as `at`; shared.audit.iso needs a datetime",
-)
 def test_the_audit_consumer_records_a_created_client(cloud):
     ctx = TenantContext("acme", "user-1", "maya", frozenset({Role.MANAGERS, Role.STAFF}))
     client = create_client(ctx, NewClient(name="Globex"))
