@@ -1,0 +1,63 @@
+"""The local cloud that integration tests share: moto on a free loopback port, provisioned from
+infra/resources.py, once per test module; and the means to point this process's clients at it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import boto3
+import pytest
+
+from infra.local.moto_server import MotoServer, start_moto
+from infra.local.provision import Provisioned, provision
+from shared import idempotency
+from shared.db.table import Item
+from shared.settings import settings
+
+
+@dataclass
+class Cloud:
+    server: MotoServer
+    resources: Provisioned
+    region: str
+
+    def client(self, service: str):
+        return boto3.client(service, endpoint_url=self.server.url, region_name=self.region)
+
+
+def forget_pynamodb_connections() -> None:
+    """Clients are cached per process (PynamoDB: a connection per model class; the idempotency store's
+    boto3 client); another module's moto listens on another port, so forget them all."""
+    pending = [Item]
+    while pending:
+        model = pending.pop()
+        if "_connection" in vars(model):
+            model._connection = None
+        pending.extend(model.__subclasses__())
+    idempotency._client.cache_clear()
+
+
+@pytest.fixture
+def use_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """Points this test's AWS clients, PynamoDB's included, at a moto server it started itself."""
+
+    def use(url: str) -> None:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+        forget_pynamodb_connections()
+
+    yield use
+    forget_pynamodb_connections()
+
+
+@pytest.fixture(scope="module")
+def module_cloud() -> Iterator[Cloud]:
+    server = start_moto()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ENDPOINT_URL", server.url)
+        forget_pynamodb_connections()
+        config = settings()
+        resources = provision(server.url, config.region, table_name=config.table_name, bucket_name=config.bucket_name)
+        yield Cloud(server, resources, config.region)
+        server.stop()
+        forget_pynamodb_connections()
