@@ -19,7 +19,7 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from infra.local import snapshot
+from infra.local import moto_transactions, snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +113,7 @@ class MotoServer:
 def _moto_app() -> DomainDispatcherApplication:
     # Holds one Flask app per service, built on first use and stateless (the state is in the
     # process-wide backends), so servers started one after another in a process share it.
+    moto_transactions.install()
     return DomainDispatcherApplication(create_backend_app)
 
 

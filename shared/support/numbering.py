@@ -1,21 +1,25 @@
-"""Human-readable sequence numbers (``TK-2026-00001``, ``WO-…``): format, periods and the counter item.
+"""Human-readable sequence numbers (``TK-2026-00001``, ``WO-…``): format, periods and allocation.
 
-The counter lives on one item per tenant and sequence, next to its format. A number is taken by
-writing the counter's new value *in the same transaction* as the numbered item, conditioned on
-the counter's revision: numbers are therefore unique, strictly increasing within their period and
-gapless (a failed create consumes nothing). A guard item per issued number keeps numbers unique
-forever, even across format changes.
+One counter item per tenant and sequence holds the format and the last value of each period.
+Allocation, in the usual uncontended case, writes the counter's new value in the *same transaction*
+as the numbered item, conditioned on the counter's revision (two round trips with the read before
+it): a failed create consumes nothing. When that transaction loses a race, the number is instead
+reserved with one atomic increment and the item written after it, so concurrent creators never
+retry in a loop; a gap can then only appear if the process dies between the two writes. A guard
+item per issued number keeps numbers unique forever, whatever the format becomes.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import Field, StringConstraints, model_validator
-from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import TransactWriteError
 
-from shared.db.table import Item, tkey
+from shared.db.errors import cancelled_by_condition, retryable_transaction
+from shared.db.table import Item, tkey, transaction
 from shared.schemas import Out, Strict
 
 Prefix = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,10}$")]
@@ -68,14 +72,16 @@ class SequenceOut(Out):
 
 
 class Sequence(Item, discriminator="sequence"):
+    name = UnicodeAttribute()
     prefix = UnicodeAttribute()
     include_year = BooleanAttribute()
     include_month = BooleanAttribute()
     padding = NumberAttribute()
     separator = UnicodeAttribute()
     reset = UnicodeAttribute()
-    counters = JSONAttribute(default=dict)  # period -> last issued value
-    rev = NumberAttribute(default=0)  # bumped by every write: the optimistic lock
+    counters = MapAttribute(default=dict)  # period -> last issued value
+    rev = NumberAttribute(default=0)  # bumped by every write
+    format_rev = NumberAttribute(default=0)  # bumped by format changes only
 
     @staticmethod
     def key(tenant_id: str, name: str) -> tuple[str, str]:
@@ -83,7 +89,7 @@ class Sequence(Item, discriminator="sequence"):
 
     @classmethod
     def fresh(cls, tenant_id: str, name: str, fmt: SequenceFormat) -> Sequence:
-        seq = cls(*cls.key(tenant_id, name), tenant_id=tenant_id, counters={}, rev=0)
+        seq = cls(*cls.key(tenant_id, name), tenant_id=tenant_id, name=name, counters={}, rev=0, format_rev=0)
         seq.apply(fmt)
         return seq
 
@@ -95,11 +101,16 @@ class Sequence(Item, discriminator="sequence"):
     def format(self) -> SequenceFormat:
         return SequenceFormat.model_validate({f: getattr(self, f) for f in SequenceFormat.model_fields})
 
+    def counts(self) -> dict[str, int]:
+        raw = self.counters
+        values = raw.as_dict() if isinstance(raw, MapAttribute) else dict(raw or {})
+        return {period: int(value) for period, value in values.items()}
+
     def next_number(self, moment: datetime, skip: int = 0) -> tuple[str, int, str]:
         """(period, value, formatted number) of the next number, ``skip`` values further on."""
         fmt = self.format
         period = fmt.period(moment)
-        value = int(self.counters.get(period, 0)) + 1 + skip
+        value = self.counts().get(period, 0) + 1 + skip
         return period, value, fmt.render(moment, value)
 
 
@@ -111,3 +122,90 @@ class NumberGuard(Item, discriminator="number"):
     @staticmethod
     def key(tenant_id: str, sequence: str, number: str) -> tuple[str, str]:
         return tkey(tenant_id, "NUM", sequence, number), "NUM"
+
+
+class Numbered(Protocol):
+    """An entity that carries a sequence number and derives its index keys from its fields."""
+
+    id: str
+    number: str
+
+    def index(self) -> None: ...
+
+    def save(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+def allocate_and_write(sequence: Sequence, item: Numbered, moment: datetime) -> bool:
+    """Give ``item`` the next number and write it. False: the sequence changed under us, reload it."""
+    return _write_in_transaction(sequence, item, moment) or _write_after_reserving(sequence, item, moment)
+
+
+def _guard(sequence: Sequence, item: Numbered) -> NumberGuard:
+    key = NumberGuard.key(sequence.tenant_id, sequence.name, item.number)
+    return NumberGuard(*key, tenant_id=sequence.tenant_id, owner_id=item.id)
+
+
+def _write_in_transaction(sequence: Sequence, item: Numbered, moment: datetime) -> bool:
+    observed_rev, observed_counts = sequence.rev, sequence.counts()
+    condition = Sequence.PK.does_not_exist() if observed_rev == 0 else Sequence.rev == observed_rev
+    skip = 0
+    while True:
+        period, value, item.number = sequence.next_number(moment, skip)
+        item.index()
+        sequence.counters, sequence.rev = {**observed_counts, period: value}, observed_rev + 1
+        try:
+            with transaction() as tx:
+                tx.save(sequence, condition=condition)
+                tx.save(item, condition=Item.PK.does_not_exist())
+                tx.save(_guard(sequence, item), condition=NumberGuard.PK.does_not_exist())
+            return True
+        except TransactWriteError as error:
+            sequence.counters, sequence.rev = observed_counts, observed_rev
+            if cancelled_by_condition(error, 0) or retryable_transaction(error):
+                return False
+            if cancelled_by_condition(error, 2):
+                skip += 1  # issued before under another format: step past it
+                continue
+            raise
+
+
+def _write_after_reserving(sequence: Sequence, item: Numbered, moment: datetime) -> bool:
+    fmt = sequence.format
+    period = fmt.period(moment)
+    while True:
+        value = _reserve(sequence, period)
+        if value is None:
+            return False
+        item.number = fmt.render(moment, value)
+        item.index()
+        try:
+            with transaction() as tx:
+                tx.save(item, condition=Item.PK.does_not_exist())
+                tx.save(_guard(sequence, item), condition=NumberGuard.PK.does_not_exist())
+            return True
+        except TransactWriteError as error:
+            if not cancelled_by_condition(error, 1):
+                raise
+            # the reserved number was issued before under another format: reserve the next one
+
+
+def _reserve(sequence: Sequence, period: str) -> int | None:
+    """One atomic increment of the period's counter; None if the format changed since it was read."""
+    client = Item._get_connection().connection.client
+    try:
+        response = client.update_item(
+            TableName=Item.Meta.table_name,
+            Key={"PK": {"S": sequence.PK}, "SK": {"S": sequence.SK}},
+            UpdateExpression="SET counters.#period = if_not_exists(counters.#period, :zero) + :one, #rev = #rev + :one",
+            ConditionExpression="format_rev = :format_rev",
+            ExpressionAttributeNames={"#period": period, "#rev": "rev"},
+            ExpressionAttributeValues={
+                ":zero": {"N": "0"},
+                ":one": {"N": "1"},
+                ":format_rev": {"N": str(sequence.format_rev)},
+            },
+            ReturnValues="UPDATED_NEW",
+        )
+    except client.exceptions.ConditionalCheckFailedException:
+        return None
+    return int(response["Attributes"]["counters"]["M"][period]["N"])

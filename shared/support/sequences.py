@@ -21,7 +21,7 @@ def configure(ctx: TenantContext, name: str, fmt: SequenceFormat) -> Sequence:
     sequence = load(ctx, name)
     observed = sequence.rev
     sequence.apply(fmt)
-    sequence.rev = observed + 1
+    sequence.rev, sequence.format_rev = observed + 1, sequence.format_rev + 1
     sequence.updated_by = ctx.user_id
     condition = Sequence.PK.does_not_exist() if observed == 0 else Sequence.rev == observed
     with storage_errors("The sequence changed meanwhile; retry."):

@@ -24,7 +24,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from shared.clock import iso, now
 from shared.crm.clients import Client, Contact, LocationAttribute
-from shared.db.errors import cancelled_by_condition, retryable_transaction, storage_errors
+from shared.db.errors import cancelled_by_condition, storage_errors
 from shared.db.pages import Page, query_page
 from shared.db.table import Item, get_or_none, tkey, transaction
 from shared.directory import UserProfile
@@ -32,11 +32,11 @@ from shared.errors import Conflict, NotFound, Unavailable, Unprocessable
 from shared.ids import new_id
 from shared.schemas import Audited, Id, Location, Strict, Tags
 from shared.settings import settings
-from shared.support.numbering import NumberGuard, Sequence, SequenceFormat
+from shared.support.numbering import Sequence, SequenceFormat, allocate_and_write
 from shared.tenancy import TenantContext
 
 SEQUENCE = "ticket"
-MAX_NUMBER_ATTEMPTS = 40
+MAX_NUMBER_ATTEMPTS = 10
 
 Status = Literal["new", "open", "pending", "on_hold", "resolved", "closed"]
 Priority = Literal["low", "normal", "high", "urgent"]
@@ -266,9 +266,9 @@ def create(ctx: TenantContext, body: NewTicket) -> Ticket:
             updated_at=moment,
             updated_by=ctx.user_id,
         )
-        if _write_numbered(ctx.tenant_id, sequence, ticket, moment):
+        if allocate_and_write(sequence, ticket, moment):
             return ticket
-        time.sleep(random.uniform(0, min(0.25, 0.004 * 2**attempt)))
+        time.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # the format changed meanwhile: reload it
     raise Unavailable("Too many tickets are being created at once; retry shortly.", retry_after=1)
 
 
@@ -291,36 +291,6 @@ def _load_for_create(
         if contact is None or contact.client_id != client_id:
             raise Unprocessable.field("requester_contact_id", "No such contact for this client.")
     return sequence, client
-
-
-def _write_numbered(tenant_id: str, sequence: Sequence, ticket: Ticket, moment: datetime) -> bool:
-    """Take the next number and write the ticket with it, atomically. False: lost a race, reload."""
-    observed_rev = sequence.rev
-    counters = dict(sequence.counters)
-    is_new = observed_rev == 0
-    skip = 0
-    while True:
-        period, value, number = sequence.next_number(moment, skip)
-        ticket.number = number
-        ticket.index()
-        sequence.counters = {**counters, period: value}
-        sequence.rev = observed_rev + 1
-        guard = NumberGuard(*NumberGuard.key(tenant_id, SEQUENCE, number), tenant_id=tenant_id, owner_id=ticket.id)
-        counter_condition = Sequence.PK.does_not_exist() if is_new else Sequence.rev == observed_rev
-        try:
-            with transaction() as tx:
-                tx.save(sequence, condition=counter_condition)
-                tx.save(ticket, condition=Ticket.PK.does_not_exist())
-                tx.save(guard, condition=NumberGuard.PK.does_not_exist())
-            return True
-        except TransactWriteError as error:
-            sequence.counters, sequence.rev = counters, observed_rev
-            if cancelled_by_condition(error, 2) and not cancelled_by_condition(error, 0):
-                skip += 1  # issued before under another format: step past it, keep it unique
-                continue
-            if cancelled_by_condition(error, 0) or retryable_transaction(error):
-                return False
-            raise
 
 
 # ---- changes -----------------------------------------------------------------------------------
