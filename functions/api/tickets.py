@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -11,7 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from functions.api.http import Api, metrics
 from shared.clock import now
 from shared.db.pages import DEFAULT_LIMIT, MAX_LIMIT
-from shared.schemas import PageOut
+from shared.schemas import ID_PATTERN, PageOut
 from shared.support import sequences, tickets
 from shared.support.numbering import SequenceFormat, SequenceOut
 from shared.support.tickets import Assignment, NewTicket, TicketFilters, TicketOut, TicketPatch
@@ -31,15 +32,20 @@ def out(ticket: tickets.Ticket) -> TicketOut:
 def list_tickets(
     status: Annotated[tickets.Status | None, Query()] = None,
     priority: Annotated[tickets.Priority | None, Query()] = None,
-    assignee_id: Annotated[str | None, Query(max_length=64)] = None,
-    client_id: Annotated[str | None, Query(max_length=64)] = None,
-    created_from: Annotated[str | None, Query(max_length=40)] = None,
-    created_to: Annotated[str | None, Query(max_length=40)] = None,
+    assignee_id: Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN)] = None,
+    client_id: Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN)] = None,
+    created_from: Annotated[datetime | None, Query()] = None,
+    created_to: Annotated[datetime | None, Query()] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> PageOut[TicketOut]:
-    filters = TicketFilters.model_validate(
-        {k: v for k, v in locals().items() if k not in ("limit", "cursor") and v is not None}
+    filters = TicketFilters(
+        status=status,
+        priority=priority,
+        assignee_id=assignee_id,
+        client_id=client_id,
+        created_from=created_from,
+        created_to=created_to,
     )
     page = tickets.search(api.caller(), filters, limit=limit, cursor=cursor)
     return PageOut[TicketOut](items=[out(t) for t in page.items], next_cursor=page.next_cursor)

@@ -318,6 +318,16 @@ class GatewayRequestHandler(ChaliceRequestHandler):
                 break
             length -= len(chunk)
 
+    def _send_http_response_with_body(self, code: int, headers: dict[str, Any], body: str | bytes) -> None:
+        if self.command != "HEAD":
+            super()._send_http_response_with_body(code, headers, body)
+            return
+        # HTTP forbids a body in a HEAD answer: a kept-alive client would read it as the next answer.
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(body.encode() if isinstance(body, str) else body)))
+        self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
+        self._send_headers(headers)
+
     def _send_error_response(self, error: LocalGatewayException) -> None:
         # Chalice refuses a request without an Authorization header itself, with a non-problem body.
         if isinstance(error, NotAuthorizedError) and error.headers.get("Content-Type") != PROBLEM:
