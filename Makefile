@@ -1,0 +1,22 @@
+# The two commands a fresh machine needs (see README): `make up` runs DeskOS, `make test` tests it.
+# Each one installs what it needs first (scripts/bootstrap.sh: virtualenv, packages, Node.js for CDK).
+
+.PHONY: up test lint bench
+
+up:
+	@scripts/bootstrap.sh
+	.venv/bin/deskos up $(ARGS)
+
+test:
+	@scripts/bootstrap.sh
+	.venv/bin/ruff check .
+	.venv/bin/python -m pytest $(ARGS)
+
+lint:
+	@scripts/bootstrap.sh
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+bench:
+	@scripts/bootstrap.sh
+	.venv/bin/python -m bench.cold_start
+	.venv/bin/python -m bench.round_trips
