@@ -1,16 +1,18 @@
 """The local cloud that integration tests share: moto on a free loopback port, provisioned from
-infra/resources.py, once per test module; and the means to point this process's clients at it."""
+infra/resources.py, once per test module, with a fresh table (and so a fresh stream) for every test
+that asks for ``cloud``; and the means to point this process's clients at it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import boto3
 import pytest
 
 from infra.local.moto_server import MotoServer, start_moto
-from infra.local.provision import Provisioned, provision
+from infra.local.provision import Provisioned, ensure_table, provision
 from shared import idempotency
 from shared.db.table import Item
 from shared.settings import settings
@@ -21,9 +23,13 @@ class Cloud:
     server: MotoServer
     resources: Provisioned
     region: str
+    _clients: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def client(self, service: str):
-        return boto3.client(service, endpoint_url=self.server.url, region_name=self.region)
+        """One client per service: making a boto3 client costs more than most requests to moto."""
+        if service not in self._clients:
+            self._clients[service] = boto3.client(service, endpoint_url=self.server.url, region_name=self.region)
+        return self._clients[service]
 
 
 def forget_pynamodb_connections() -> None:
@@ -61,3 +67,12 @@ def module_cloud() -> Iterator[Cloud]:
         yield Cloud(server, resources, config.region)
         server.stop()
         forget_pynamodb_connections()
+
+
+@pytest.fixture
+def cloud(module_cloud: Cloud) -> Cloud:
+    """The module's cloud with an empty table: moto's writes slow down as its table grows."""
+    dynamodb = module_cloud.client("dynamodb")
+    dynamodb.delete_table(TableName=module_cloud.resources.table_name)
+    ensure_table(dynamodb, module_cloud.resources.table_name)
+    return module_cloud
