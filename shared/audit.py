@@ -48,9 +48,14 @@ class AuditOut(Out):
 
 
 def entry_for_change(
-    event_name: str, old: dict[str, Any] | None, new: dict[str, Any] | None, *, event_id: str, at: datetime
+    event_name: str, old: dict[str, Any] | None, new: dict[str, Any] | None, *, sequence: str, at: datetime
 ) -> AuditEntry | None:
-    """The entry a stream change deserves, or None for bookkeeping and no-op changes."""
+    """The entry a stream change deserves, or None for bookkeeping and no-op changes.
+
+    ``sequence`` is the stream record's sequence number: it orders changes made within the same
+    second (the stream's timestamps have one-second resolution) and keys the entry, so a
+    redelivered record rewrites the same entry.
+    """
     image = new or old or {}
     entity, tenant_id = image.get("entity"), image.get("tenant_id")
     if not entity or not tenant_id or entity in UNAUDITED_ENTITIES:
@@ -59,7 +64,7 @@ def entry_for_change(
     changed = sorted(k for k in (old.keys() | new.keys()) - PLUMBING if old.get(k) != new.get(k))
     if event_name == "MODIFY" and not changed:
         return None
-    order = f"{iso(at)}#{event_id}"
+    order = f"{iso(at)}#{sequence.zfill(40)}"
     return AuditEntry(
         AuditEntry.partition(tenant_id),
         order,
@@ -76,7 +81,6 @@ def entry_for_change(
 
 
 def record(entry: AuditEntry) -> None:
-    # The key is derived from the stream event id: a redelivered record rewrites the same entry.
     with storage_errors():
         entry.save()
 

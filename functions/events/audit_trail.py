@@ -25,7 +25,7 @@ def record_handler(record: DynamoDBRecord) -> None:
         record.event_name.name if record.event_name else "",
         change.old_image or None,
         change.new_image or None,
-        event_id=record.event_id or change.sequence_number,
+        sequence=change.sequence_number,
         at=datetime.fromtimestamp(change.approximate_creation_date_time, UTC),
     )
     if entry is not None:
