@@ -15,6 +15,7 @@ class Settings:
     cursor_secret: bytes
     idempotency_ttl_seconds: int
     reopen_window_days: int
+    mail_sender: str
 
 
 def region() -> str:
@@ -32,4 +33,5 @@ def settings() -> Settings:
         cursor_secret=env.get("DESKOS_CURSOR_SECRET", "local-development-cursor-secret").encode(),
         idempotency_ttl_seconds=int(env.get("DESKOS_IDEMPOTENCY_TTL", "86400")),
         reopen_window_days=int(env.get("DESKOS_REOPEN_WINDOW_DAYS", "7")),
+        mail_sender=env.get("DESKOS_MAIL_SENDER", "no-reply@deskos.local"),
     )

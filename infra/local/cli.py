@@ -169,6 +169,19 @@ def token(args: argparse.Namespace) -> int:
     return 0
 
 
+def outbox(args: argparse.Namespace) -> int:
+    from infra.local import outbox as mail
+
+    sent = mail.messages(LocalDetails.load(Path(args.state_dir)).aws_endpoint_url)
+    if args.to:
+        sent = [m for m in sent if args.to in m.get("destinations", {}).get("ToAddresses", [])]
+    if args.json:
+        print(json.dumps(sent, indent=2))
+    else:
+        print("\n".join(mail.render(m) for m in sent[-args.last :]) or "(no email sent yet)")
+    return 0
+
+
 def openapi(args: argparse.Namespace) -> int:
     from functions.api.catalog import openapi as document
 
@@ -211,6 +224,12 @@ def parser() -> argparse.ArgumentParser:
     login.add_argument("username")
     login.add_argument("--password", help="defaults to the demo user's password from local.json")
     login.set_defaults(run=token)
+
+    mailbox = commands.add_parser("outbox", parents=[common], help="show the emails the local cloud sent")
+    mailbox.add_argument("--to", help="only those sent to this address")
+    mailbox.add_argument("--last", type=int, default=20, help="how many of the latest to show")
+    mailbox.add_argument("--json", action="store_true", help="every message, as JSON")
+    mailbox.set_defaults(run=outbox)
 
     document = commands.add_parser("openapi", help="print the OpenAPI document")
     document.set_defaults(run=openapi)
