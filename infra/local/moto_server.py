@@ -136,3 +136,26 @@ def start_moto(
     app = _OneAtATime(_moto_app(), lock)
     server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
     return MotoServer(server, lock, state_file, autosave_seconds)
+
+
+def main() -> None:
+    """``python -m infra.local.moto_server [--port N]``: only the local AWS, in a process of its own
+    (its own GIL: load tests and concurrency tests keep client threads from starving the server)."""
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(description="moto server for DeskOS, one request at a time")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    server = start_moto(args.host, args.port)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    print(server.url, flush=True)
+    stopping.wait()
+    server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -31,7 +31,7 @@ def at(monkeypatch: pytest.MonkeyPatch, moment: datetime) -> None:
     monkeypatch.setattr(tickets, "now", lambda: moment)
 
 
-def test_sixteen_concurrent_creators_make_2000_tickets_without_duplicates_or_gaps(cloud):
+def test_sixteen_concurrent_creators_make_2000_tickets_without_duplicates_or_gaps(separate_dynamodb):
     ctx, failures = staff("busy"), []
 
     def creator(count: int) -> None:
