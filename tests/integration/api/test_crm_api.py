@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.api.conftest import Tenant, call
+from tests.integration.api.harness import Tenant, call
 
 CLIENTS = "/crm/clients"
 CLIENT = "/crm/clients/{client_id}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shared.tenancy import Role
-from tests.integration.api.conftest import Tenant, User, api_event, call, invoke
+from tests.integration.api.harness import Tenant, User, api_event, call, invoke
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from shared.tenancy import Role
-from tests.integration.api.conftest import Tenant, call
+from tests.integration.api.harness import Tenant, call
 
 TICKETS = "/support/tickets"
 TICKET = "/support/tickets/{ticket_id}"

@@ -1,0 +1,291 @@
+"""Every route in the catalog, swept for tenant isolation and role checks.
+
+Generated from ``catalog.routes()``, so a new endpoint is covered the day it is added. What a sweep
+needs to know about a route that the catalog does not say is kept in two tables below:
+``FACTORIES`` (how to make, as one tenant, an object for a path parameter) and ``BODIES`` (a valid
+request body per operation). A route whose path parameter or body has no entry fails loudly.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from functions.api import catalog
+from tests.integration.api.harness import Reply, Tenant, User, call
+
+# ---- what the catalog does not say -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Made:
+    value: str  # the path parameter's value
+    secrets: tuple[str, ...]  # what no other tenant, and no caller without the role, may read
+    client_id: str | None = None  # the client account it belongs to: the portal user who may see it
+
+
+def secret(label: str) -> str:
+    return f"{label} {uuid.uuid4().hex}"
+
+
+def make_client(tenant: Tenant, made: dict[str, Made]) -> Made:
+    client = tenant.client(secret("Client"), address=secret("Address"))
+    return Made(client["id"], (client["id"], client["name"], client["address"]), client["id"])
+
+
+def make_contact(tenant: Tenant, made: dict[str, Made]) -> Made:
+    client = made.get("client_id") or make_client(tenant, made)
+    contact = tenant.contact(client.value, secret("Contact"), email=f"{uuid.uuid4().hex}@example.test")
+    return Made(contact["id"], (contact["id"], contact["name"], contact["email"], *client.secrets), client.value)
+
+
+def _ticket(tenant: Tenant, made: dict[str, Made], param: str) -> Made:
+    client = made.get("client_id") or make_client(tenant, made)
+    ticket = tenant.ticket(subject=secret("Subject"), description=secret("Description"), client_id=client.value)
+    secrets = (ticket["id"], ticket["number"], ticket["subject"], ticket["description"], *client.secrets)
+    return Made(ticket["id" if param == "ticket_id" else param], secrets, client.value)
+
+
+# path parameter -> a factory of an object of that kind, given what the route's earlier parameters made
+FACTORIES: dict[str, Callable[[Tenant, dict[str, Made]], Made]] = {
+    "client_id": make_client,
+    "contact_id": make_contact,
+    "ticket_id": lambda tenant, made: _ticket(tenant, made, "ticket_id"),
+    "number": lambda tenant, made: _ticket(tenant, made, "number"),
+}
+
+# operationId -> a valid body, built in the caller's tenant: what is refused must be the caller, not the body
+BODIES: dict[str, Callable[[Tenant, dict[str, Made]], dict[str, Any]]] = {
+    "CreateClient": lambda tenant, made: {"name": "Intruder Ltd"},
+    "CreateContact": lambda tenant, made: {"client_id": make_client(tenant, made).value, "name": "Intruder"},
+    "CreateTicket": lambda tenant, made: {"subject": "Intruder"},
+    "UpdateTicket": lambda tenant, made: {"version": 1, "subject": "Intruder", "priority": "urgent"},
+    "AssignTicket": lambda tenant, made: {"assignee_id": tenant.agent.user_id},
+    "PutSequence": lambda tenant, made: {"prefix": "INTRUDER", "padding": 2},
+}
+
+# managers ⊃ staff (DESIGN.md, "Roles"): the groups a token may carry and the roles each grants
+GRANTS = {"managers": {"managers", "staff"}, "staff": {"staff"}, "portal": {"portal"}}
+
+
+# ---- reading the catalog -----------------------------------------------------------------------
+
+ROUTES = catalog.routes()
+AUTHENTICATED = [r for r in ROUTES if r.roles is not None]
+
+
+def params_of(route: catalog.Route) -> list[str]:
+    return re.findall(r"{(\w+)}", route.path)
+
+
+def operation(route: catalog.Route) -> dict[str, Any]:
+    return catalog.openapi()["paths"][route.path][route.method.lower()]
+
+
+def is_list(route: catalog.Route) -> bool:
+    schema = operation(route).get("responses", {}).get("200", {}).get("content", {}).get("application/json", {})
+    return schema.get("schema", {}).get("$ref", "").startswith("#/components/schemas/PageOut")
+
+
+def named_groups(route: catalog.Route) -> list[str]:
+    """The roles the route names (a manager, also staff, is tried where managers are named)."""
+    return [g for g in GRANTS if g in (route.roles or ())]
+
+
+def denied_groups(route: catalog.Route) -> list[str]:
+    return [g for g in GRANTS if not GRANTS[g] & set(route.roles or ())]
+
+
+def rid(route: catalog.Route) -> str:
+    return f"{route.method} {route.path}"
+
+
+WITH_IDS = [r for r in AUTHENTICATED if params_of(r)]
+READS_WITHOUT_IDS = [r for r in AUTHENTICATED if r.method == "GET" and not params_of(r)]
+
+
+# ---- the scene ---------------------------------------------------------------------------------
+
+
+def secretive_tenant() -> Tenant:
+    """A tenant whose ticket numbers no other tenant could share by chance."""
+    tenant = Tenant(profiles=False)
+    prefix = "S" + uuid.uuid4().hex[:9].upper()
+    reply = call(tenant.manager, "PUT", "/support/ticket-number-sequence", body={"prefix": prefix})
+    assert reply.status == 200, reply.text
+    return tenant
+
+
+def make_for(route: catalog.Route, tenant: Tenant) -> dict[str, Made]:
+    made: dict[str, Made] = {}
+    for param in params_of(route):
+        made[param] = FACTORIES[param](tenant, made)
+    return made
+
+
+def caller(tenant: Tenant, group: str, made: dict[str, Made]) -> User:
+    """A user of ``tenant`` in ``group``; a portal user belongs to the client account of the objects
+    made (even when they were made in another tenant), or to a new one if they have none."""
+    if group == "portal":
+        client_id = next((m.client_id for m in made.values() if m.client_id), None)
+        return tenant.portal_user(client_id or make_client(tenant, {}).value)
+    return {"managers": tenant.manager, "staff": tenant.agent}[group]
+
+
+def body_for(route: catalog.Route, tenant: Tenant) -> dict[str, Any] | None:
+    if "requestBody" not in operation(route):
+        return None
+    return BODIES[route.operation_id](tenant, {})
+
+
+def items_of(cloud, *tenants: Tenant) -> list[dict[str, Any]]:
+    """Every item of the tenants, straight from the table: the same before and after a request
+    means it left nothing behind (a test may scan; the product never does)."""
+    prefixes = {f":t{i}": {"S": f"T#{t.id}#"} for i, t in enumerate(tenants)}
+    pages = (
+        cloud.client("dynamodb")
+        .get_paginator("scan")
+        .paginate(
+            TableName=cloud.resources.table_name,
+            FilterExpression=" OR ".join(f"begins_with(PK, {name})" for name in prefixes),
+            ExpressionAttributeValues=prefixes,
+        )
+    )
+    return sorted((item for page in pages for item in page["Items"]), key=lambda i: (i["PK"]["S"], i["SK"]["S"]))
+
+
+def secrets_of(made: dict[str, Made]) -> list[str]:
+    return [s for m in made.values() for s in m.secrets]
+
+
+def assert_leaks_nothing(reply: Reply, secrets: list[str]) -> None:
+    leaked = [s for s in secrets if s in reply.text or s in str(reply.headers)]
+    assert not leaked, f"{leaked} in {reply.status} {reply.headers} {reply.text}"
+
+
+def case_id(value: Any) -> str:
+    return rid(value) if isinstance(value, catalog.Route) else str(value)
+
+
+# ---- the catalog is fully described ------------------------------------------------------------
+
+
+def test_the_sweep_covers_routes_with_ids_lists_and_reads():
+    assert WITH_IDS and READS_WITHOUT_IDS and any(is_list(r) for r in READS_WITHOUT_IDS)
+
+
+@pytest.mark.parametrize("route", AUTHENTICATED, ids=rid)
+def test_every_path_parameter_has_a_factory(route):
+    missing = [p for p in params_of(route) if p not in FACTORIES]
+    assert not missing, f"{rid(route)}: add a factory for {missing} to FACTORIES"
+
+
+@pytest.mark.parametrize("route", AUTHENTICATED, ids=rid)
+def test_every_request_body_has_an_example(route):
+    if "requestBody" in operation(route):
+        assert route.operation_id in BODIES, f"{rid(route)}: add a valid body for {route.operation_id} to BODIES"
+
+
+# ---- another tenant's id: not found, and nothing learnt ----------------------------------------
+
+
+@pytest.mark.parametrize(("route", "group"), [(r, g) for r in WITH_IDS for g in named_groups(r)], ids=case_id)
+def test_another_tenants_object_is_not_found_and_stays_untouched(module_cloud, route, group):
+    # Given an object of tenant A, and a user of tenant B in a role the route names
+    # (B's portal user even carries the id of A's client account)
+    owner, intruder = Tenant(profiles=False), Tenant(profiles=False)
+    made = make_for(route, owner)
+    user, body = caller(intruder, group, made), body_for(route, intruder)
+    before = items_of(module_cloud, owner, intruder)
+
+    # When B calls the route with A's id
+    reply = call(user, route.method, route.path, {p: m.value for p, m in made.items()}, body=body)
+
+    # Then it is not found, the answer names nothing of A's, and neither tenant changed
+    reply.problem(404)
+    assert_leaks_nothing(reply, secrets_of(made))
+    assert items_of(module_cloud, owner, intruder) == before
+    if route.method == "GET":  # while A, in the same role, does reach it: the 404 is not vacuous
+        path = {p: m.value for p, m in made.items()}
+        assert call(caller(owner, group, made), "GET", route.path, path).status == 200
+
+
+# ---- a role the route does not name, or no usable token: refused, and nothing learnt -----------
+
+
+def _without(claim: str) -> Callable[[Tenant], dict[str, Any]]:
+    return lambda tenant: {k: v for k, v in tenant.agent.claims().items() if k != claim}
+
+
+# name -> (status, the claims API Gateway would pass; None: no token at all)
+IDENTITIES: dict[str, tuple[int, Callable[[Tenant], dict[str, Any] | None]]] = {
+    "no-token": (401, lambda tenant: None),
+    "no-tenant": (403, _without("custom:tenant_id")),
+    "no-group": (403, _without("cognito:groups")),
+    "unknown-group": (403, lambda tenant: {**tenant.agent.claims(), "cognito:groups": "admins"}),
+    "portal-without-client": (403, lambda tenant: User(tenant.id, "orphan", ("portal",)).claims()),
+}
+
+REFUSALS = [(r, g) for r in AUTHENTICATED for g in denied_groups(r)] + [
+    (r, i) for r in AUTHENTICATED for i in IDENTITIES
+]
+
+
+@pytest.mark.parametrize(("route", "who"), REFUSALS, ids=case_id)
+def test_a_caller_the_route_does_not_admit_is_refused_and_learns_nothing(module_cloud, route, who):
+    # Given objects of a tenant, and a caller of that tenant the route does not admit
+    tenant = Tenant(profiles=False)
+    made = make_for(route, tenant)
+    if who in IDENTITIES:
+        status, claims = IDENTITIES[who][0], IDENTITIES[who][1](tenant)
+    else:
+        status, claims = 403, caller(tenant, who, made).claims()
+    body = body_for(route, tenant)
+    before = items_of(module_cloud, tenant)
+
+    # When they call the route
+    reply = call(claims, route.method, route.path, {p: m.value for p, m in made.items()}, body=body)
+
+    # Then they are refused, learn nothing of the objects, and nothing changed
+    reply.problem(status)
+    assert_leaks_nothing(reply, secrets_of(made))
+    assert items_of(module_cloud, tenant) == before
+
+
+# ---- reads without an id: another tenant's data never shows ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_tenants(module_cloud, audit_tap) -> tuple[Tenant, Tenant, dict[str, Made]]:
+    """Tenant A with one object of every kind, all of one client (and their audit trail); tenant B
+    with a little of its own."""
+    owner, other = secretive_tenant(), Tenant(profiles=False)
+    made: dict[str, Made] = {}
+    for param, factory in FACTORIES.items():
+        made[param] = factory(owner, made)
+    other.ticket(client_id=other.client()["id"])
+    audit_tap(owner, other)
+    return owner, other, made
+
+
+@pytest.mark.parametrize(("route", "group"), [(r, g) for r in READS_WITHOUT_IDS for g in named_groups(r)], ids=case_id)
+def test_a_read_without_an_id_shows_nothing_of_another_tenant(two_tenants, route, group):
+    # Given tenant A with one object of every kind, and tenant B with a little of its own
+    owner, other, made = two_tenants
+    secrets = [*secrets_of(made), owner.agent.user_id, owner.manager.user_id]
+
+    # When B reads without an id
+    reply = call(caller(other, group, {}), "GET", route.path)
+
+    # Then nothing of A's shows
+    assert reply.status == 200, reply.text
+    assert_leaks_nothing(reply, secrets)
+    if is_list(route):
+        # (and the owner's own call does show them: the check above is not vacuous)
+        own = call(caller(owner, group, made), "GET", route.path)
+        assert any(s in own.text for s in secrets), own.text
