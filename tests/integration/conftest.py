@@ -71,7 +71,8 @@ def module_cloud() -> Iterator[Cloud]:
 
 @pytest.fixture
 def cloud(module_cloud: Cloud) -> Cloud:
-    """The module's cloud with an empty table: moto's writes slow down as its table grows."""
+    """The module's cloud with an empty table, and so a fresh stream (suites that make their own
+    tenants can share the module's table instead: ``module_cloud``)."""
     dynamodb = module_cloud.client("dynamodb")
     dynamodb.delete_table(TableName=module_cloud.resources.table_name)
     ensure_table(dynamodb, module_cloud.resources.table_name)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -130,6 +130,33 @@ def test_a_body_that_is_not_json_is_a_bad_request(tenant: Tenant):
 
 
 @pytest.mark.parametrize(
+    ("media_type", "body"),
+    [
+        ("text/plain", "subject: Hi"),
+        ("application/x-www-form-urlencoded", "subject=Hi"),
+        (
+            "multipart/form-data; boundary=b",
+            '--b\r\nContent-Disposition: form-data; name="subject"\r\n\r\nHi\r\n--b--\r\n',
+        ),
+    ],
+    ids=["text", "form", "multipart"],
+)
+def test_a_body_sent_as_another_media_type_than_json_is_refused(tenant: Tenant, media_type, body):
+    reply = call(tenant.agent, "POST", TICKETS, body=body, headers={"Content-Type": media_type})
+
+    assert "json" in reply.problem(415)["detail"].lower()
+    assert ids(call(tenant.agent, "GET", TICKETS)) == []
+
+
+@pytest.mark.parametrize("key", ["has spaces", "x" * 256, "naïve"])
+def test_an_idempotency_key_that_is_not_1_to_255_visible_ascii_characters_is_refused(tenant: Tenant, key):
+    reply = call(tenant.agent, "POST", TICKETS, body={"subject": "Hi"}, headers={"Idempotency-Key": key})
+
+    reply.problem(400)
+    assert ids(call(tenant.agent, "GET", TICKETS)) == []
+
+
+@pytest.mark.parametrize(
     ("body", "field"),
     [
         ({"subject": "Hi", "severity": "high"}, "severity"),
@@ -252,6 +279,43 @@ def test_the_list_keeps_only_tickets_created_within_the_range(tenant: Tenant):
     found = ids(call(tenant.agent, "GET", TICKETS, query=query))
 
     assert found == [made[2]["id"], made[1]["id"]]
+
+
+def test_a_ticket_moves_between_the_status_and_assignee_lists_as_it_changes(tenant: Tenant):
+    # Given a ticket assigned to the agent, then unassigned and resolved
+    ticket = tenant.ticket()
+    call(
+        tenant.agent, "POST", action("assign"), {"ticket_id": ticket["id"]}, body={"assignee_id": tenant.agent.user_id}
+    )
+    call(tenant.agent, "POST", action("assign"), {"ticket_id": ticket["id"]}, body={"assignee_id": None})
+    call(tenant.agent, "POST", action("resolve"), {"ticket_id": ticket["id"]})
+
+    # Then it is listed only where it is now
+    assert ids(call(tenant.agent, "GET", TICKETS, query={"assignee_id": tenant.agent.user_id})) == []
+    assert ids(call(tenant.agent, "GET", TICKETS, query={"status": "open"})) == []
+    assert ids(call(tenant.agent, "GET", TICKETS, query={"status": "resolved"})) == [ticket["id"]]
+
+
+def test_pages_of_a_filtered_list_visit_every_match_once(tenant: Tenant):
+    made = [tenant.ticket(subject=f"T{i}", priority="high" if i % 2 else "low")["id"] for i in range(6)]
+
+    seen, cursor = [], None
+    for _ in range(10):
+        query = {"priority": "high", "limit": "2", **({"cursor": cursor} if cursor else {})}
+        reply = call(tenant.agent, "GET", TICKETS, query=query)
+        seen += ids(reply)
+        cursor = reply.json["next_cursor"]
+        if cursor is None:
+            break
+
+    assert seen == made[1::2][::-1]
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2026-13-01T00:00:00Z"])
+def test_a_created_range_that_is_not_a_timestamp_is_refused(tenant: Tenant, value):
+    reply = call(tenant.agent, "GET", TICKETS, query={"created_from": value})
+
+    assert "query.created_from" in reply.field_errors()
 
 
 def test_a_filter_value_that_is_not_a_status_is_refused(tenant: Tenant):
@@ -399,6 +463,17 @@ def test_a_patch_with_a_stale_version_is_a_conflict_and_changes_nothing(tenant: 
     # Then it is refused and their change stands
     reply.problem(409)
     assert call(tenant.agent, "GET", TICKET, {"ticket_id": ticket["id"]}).json["subject"] == "Theirs"
+
+
+@pytest.mark.parametrize("etag", ["abc", '"v1"', "*"])
+def test_an_if_match_that_is_not_a_version_is_a_bad_request(tenant: Tenant, etag):
+    ticket = tenant.ticket()
+
+    reply = call(
+        tenant.agent, "PATCH", TICKET, {"ticket_id": ticket["id"]}, body={"subject": "X"}, headers={"If-Match": etag}
+    )
+
+    reply.problem(400)
 
 
 def test_a_patch_without_a_version_is_refused(tenant: Tenant):
@@ -618,6 +693,7 @@ def portal_scene(tenant: Tenant):
         "theirs": tenant.ticket(by=neighbour, subject="theirs"),
         "internal": tenant.ticket(subject="no client"),
         "other": other,
+        "agent": tenant.agent,
     }
 
 
@@ -628,6 +704,22 @@ def test_a_portal_user_can_close_and_reopen_their_own_ticket(portal_scene):
     reopened = call(portal, "POST", action("reopen"), {"ticket_id": ticket["id"]})
 
     assert (closed.status, closed.json["status"]) == (200, "closed")
+    assert (reopened.status, reopened.json["status"]) == (200, "open")
+
+
+def test_a_portal_user_can_reopen_only_within_the_reopen_window_but_staff_always_can(portal_scene, monkeypatch):
+    # Given the portal user's ticket, closed eight days ago (the window is seven)
+    portal, ticket = portal_scene["portal"], portal_scene["mine"]
+    call(portal, "POST", action("close"), {"ticket_id": ticket["id"]})
+    later = datetime.now(UTC) + timedelta(days=8)
+    monkeypatch.setattr("shared.support.tickets.now", lambda: later)
+
+    # When the portal user tries to reopen it, and then an agent does
+    refused = call(portal, "POST", action("reopen"), {"ticket_id": ticket["id"]})
+    reopened = call(portal_scene["agent"], "POST", action("reopen"), {"ticket_id": ticket["id"]})
+
+    # Then only the agent can
+    refused.problem(409)
     assert (reopened.status, reopened.json["status"]) == (200, "open")
 
 
