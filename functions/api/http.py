@@ -146,9 +146,17 @@ class Api:
         ctx = TenantContext.from_claims(claims)
         if allowed is not None:
             ctx.require(allowed)
+        self._require_json_body()
         logger.append_keys(tenant_id=ctx.tenant_id, user=ctx.user_id)
         self.app.append_context(tenant=ctx)
         return ctx
+
+    def _require_json_body(self) -> None:
+        # Powertools also parses form and multipart bodies; DeskOS speaks JSON only.
+        event = self.app.current_event
+        media_type = (self.header("Content-Type") or "application/json").split(";")[0].strip().lower()
+        if event.body and media_type != "application/json":
+            raise UnsupportedMediaType("Send the body as application/json.")
 
     def _guard(self, app: APIGatewayRestResolver, next_middleware: Callable) -> Response:
         self._authorize()

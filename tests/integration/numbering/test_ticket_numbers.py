@@ -29,6 +29,7 @@ def numbers_of(tenant: str) -> list[str]:
 
 def at(monkeypatch: pytest.MonkeyPatch, moment: datetime) -> None:
     monkeypatch.setattr(tickets, "now", lambda: moment)
+    monkeypatch.setattr(sequences, "now", lambda: moment)
 
 
 def test_sixteen_concurrent_creators_make_2000_tickets_without_duplicates_or_gaps(separate_dynamodb):
@@ -97,16 +98,33 @@ def test_a_new_format_applies_to_new_tickets_and_old_numbers_still_resolve(cloud
 
 
 def test_a_number_issued_under_an_earlier_format_is_never_issued_again(cloud, monkeypatch):
-    # Given TK-2026-00001..3 issued with a yearly reset
+    # Given a never-resetting sequence that shows the year: TK-2025-00001, -00002, then TK-2026-00003
     ctx = staff("collide")
-    at(monkeypatch, datetime(2026, 5, 1, tzinfo=UTC))
+    sequences.configure(ctx, "ticket", SequenceFormat(reset="never"))
+    at(monkeypatch, datetime(2025, 6, 1, tzinfo=UTC))
+    tickets.create(ctx, NewTicket(subject="a"))
+    tickets.create(ctx, NewTicket(subject="b"))
+    at(monkeypatch, datetime(2026, 1, 5, tzinfo=UTC))
+    tickets.create(ctx, NewTicket(subject="c"))
+    # When the reset becomes yearly: 2026 counts afresh from 00001
+    sequences.configure(ctx, "ticket", SequenceFormat(reset="yearly"))
+    made = [tickets.create(ctx, NewTicket(subject=f"y{i}")).number for i in range(3)]
+    # Then the count steps past TK-2026-00003, issued before under the old format
+    assert made == ["TK-2026-00001", "TK-2026-00002", "TK-2026-00004"]
+    assert len(set(numbers_of("collide"))) == 6
+
+
+def test_a_format_change_counts_past_numbers_already_issued_in_its_preview(cloud, monkeypatch):
+    # Given TK-<year>-00001..3 issued with a yearly reset
+    ctx = staff("preview-past")
     for _ in range(3):
         tickets.create(ctx, NewTicket(subject="yearly"))
     # When the reset becomes "never" (its counter starts afresh) while the year stays visible
-    sequences.configure(ctx, "ticket", SequenceFormat(reset="never"))
-    # Then the next ticket steps past the numbers already taken
-    assert tickets.create(ctx, NewTicket(subject="never")).number == "TK-2026-00004"
-    assert len(set(numbers_of("collide"))) == 4
+    sequence = sequences.configure(ctx, "ticket", SequenceFormat(reset="never"))
+    # Then the preview and the next ticket skip the numbers already taken
+    preview = sequences.describe(sequence, datetime.now(UTC)).next_value
+    assert preview.endswith("-00004")
+    assert tickets.create(ctx, NewTicket(subject="never")).number == preview
 
 
 def test_the_preview_shows_the_next_number_without_consuming_it(cloud):
