@@ -37,7 +37,7 @@ from infra.resources import table_definition
 from shared.crm import clients
 from shared.directory import save_profile
 from shared.settings import settings
-from shared.support import tickets
+from shared.support import surveys, tickets
 from shared.tenancy import Role, TenantContext
 from shared.tenants import create_tenant
 
@@ -121,6 +121,7 @@ class World:
 
     values: dict[str, str]  # path parameter -> value
     fresh_ticket: Callable[[bool], tickets.Ticket]
+    fresh_survey: Callable[[], surveys.Survey]
 
 
 def seed(claims: dict[str, Any]) -> World:
@@ -147,14 +148,20 @@ def seed(claims: dict[str, Any]) -> World:
         return tickets.close(ctx, ticket.id, None) if closed else ticket
 
     ticket = fresh_ticket(False)
+
+    def fresh_survey() -> surveys.Survey:
+        return surveys.create(ctx, surveys.NewSurvey(name="After resolve", kind="nps", question="Recommend us?"))
+
+    survey = fresh_survey()
     values = {
+        "survey_id": survey.id,
         "ticket_id": ticket.id,
         "number": ticket.number,
         "client_id": client.id,
         "contact_id": contact.id,
         "assignee_id": ctx.user_id,
     }
-    return World(values, fresh_ticket)
+    return World(values, fresh_ticket, fresh_survey)
 
 
 # ---- requests ----------------------------------------------------------------------------------
@@ -172,6 +179,8 @@ def body_for(operation_id: str, values: dict[str, str]) -> dict[str, Any] | None
         "UpdateTicket": {"priority": "high"},
         "AssignTicket": {"assignee_id": values["assignee_id"]},
         "PutSequence": {"prefix": "TK", "padding": 6},
+        "CreateSurvey": {"name": "CSAT", "kind": "csat", "question": "Satisfied?"},
+        "UpdateSurvey": {"version": 1, "cooldown_days": 7},
     }.get(operation_id)
 
 
@@ -226,6 +235,8 @@ def invoke(route: Route, world: World, fixture: dict[str, Any], idempotency_key:
         ticket = world.fresh_ticket(route.operation_id == "ReopenTicket")
         values["ticket_id"] = ticket.id
         headers["If-Match"] = f'"{ticket.version}"'
+    if route.operation_id == "DeleteSurvey":  # the other survey routes keep the seeded one
+        values["survey_id"] = world.fresh_survey().id
     if idempotency_key:
         headers["Idempotency-Key"] = idempotency_key
     params = {name: values.get(name, "UNKNOWN") for name in path_params(route.path)}

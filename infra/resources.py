@@ -49,6 +49,9 @@ class Queue:
 
 STREAM_CONSUMERS: tuple[StreamConsumer, ...] = (
     StreamConsumer(name="AuditTrail", handler="functions.events.audit_trail.handler"),
+    StreamConsumer(
+        name="SurveyInvitations", handler="functions.events.survey_invitations.handler", batch_size=25, writes=("ses",)
+    ),
 )
 
 SCHEDULES: tuple[Schedule, ...] = ()

@@ -16,6 +16,8 @@ class Settings:
     idempotency_ttl_seconds: int
     reopen_window_days: int
     mail_sender: str
+    survey_secret: bytes  # signs survey links; defaults to the cursor secret (domain-separated)
+    survey_link_days: int
 
 
 def region() -> str:
@@ -23,15 +25,23 @@ def region() -> str:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-west-1"
 
 
+def public_url() -> str:
+    """Where links in emails point. Uncached: the local cloud learns its API port only once it listens."""
+    return (os.environ.get("DESKOS_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
+
+
 @cache
 def settings() -> Settings:
     env = os.environ
+    cursor_secret = env.get("DESKOS_CURSOR_SECRET", "local-development-cursor-secret").encode()
     return Settings(
         table_name=env.get("DESKOS_TABLE", "deskos"),
         bucket_name=env.get("DESKOS_BUCKET", "deskos-uploads"),
         region=region(),
-        cursor_secret=env.get("DESKOS_CURSOR_SECRET", "local-development-cursor-secret").encode(),
+        cursor_secret=cursor_secret,
         idempotency_ttl_seconds=int(env.get("DESKOS_IDEMPOTENCY_TTL", "86400")),
         reopen_window_days=int(env.get("DESKOS_REOPEN_WINDOW_DAYS", "7")),
         mail_sender=env.get("DESKOS_MAIL_SENDER", "no-reply@deskos.local"),
+        survey_secret=env["DESKOS_SURVEY_SECRET"].encode() if env.get("DESKOS_SURVEY_SECRET") else cursor_secret,
+        survey_link_days=int(env.get("DESKOS_SURVEY_LINK_DAYS", "30")),
     )

@@ -58,6 +58,8 @@ class DeskOsStack(Stack):
         )
         queues = events.queues(self)
         self.consumers = events.stream_consumers(self, self.table, factory, queues)
+        for consumer in self.consumers:  # links in the emails they send point at the API
+            consumer.function.add_environment("DESKOS_PUBLIC_URL", self.api.rest_api.url)
         events.schedules(self, factory)
         self.functions = tuple(factory.functions)
         topic = observability.alarm_topic(self, options.alarm_email)

@@ -72,6 +72,7 @@ def up(args: argparse.Namespace) -> int:
             client_id=resources.user_pool_client_id,
         )
         running.append(api)
+        os.environ.setdefault("DESKOS_PUBLIC_URL", api.url.rstrip("/"))  # where emailed links point
         details = LocalDetails(
             api_url=api.url.rstrip("/"),
             aws_endpoint_url=moto.url,

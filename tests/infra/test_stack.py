@@ -301,3 +301,17 @@ def test_cfn_lint_reports_no_errors_or_warnings(synthesized, tmp_path) -> None:
         m for m in lint(template.read_text(), regions=["us-east-1", "eu-west-1"]) if m.rule.id not in CFN_LINT_IGNORED
     ]
     assert [f"{m.rule.id} {m.message} ({m.path})" for m in matches] == []
+
+
+def test_a_consumer_may_send_email_only_if_it_declares_so_and_links_point_at_the_api(synthesized) -> None:
+    # Given the stream consumers, one of which (the survey invitations) declares it writes through SES
+    functions = synthesized.of_type("AWS::Lambda::Function")
+    granted = _actions_by_role(synthesized)
+    by_handler = {f["Properties"]["Handler"]: f for f in functions.values()}
+    assert any("ses" in c.writes for c in resources.STREAM_CONSUMERS)
+    for consumer in resources.STREAM_CONSUMERS:
+        function = by_handler[consumer.handler]
+        # Then only that one may send email, and the links in its emails lead to the deployed API
+        assert ("ses:SendEmail" in granted[_role_of(function)]) == ("ses" in consumer.writes), consumer.name
+        public_url = function["Properties"]["Environment"]["Variables"]["DESKOS_PUBLIC_URL"]
+        assert set(_refs(public_url)) & set(synthesized.of_type("AWS::ApiGateway::RestApi")), public_url

@@ -1,0 +1,153 @@
+"""Satisfaction surveys: /support/surveys…, /support/survey-responses… and a portal user's answer
+for its own ticket. Invitations are sent by the survey-invitations stream consumer, not here."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.metrics import MetricUnit
+
+from functions.api.http import Api, metrics
+from shared.db.pages import DEFAULT_LIMIT, MAX_LIMIT
+from shared.errors import Unprocessable
+from shared.schemas import ID_PATTERN, PageOut
+from shared.support import surveys, tickets
+from shared.support.surveys import (
+    Answer,
+    NewSurvey,
+    NpsSummary,
+    ScaleSummary,
+    SurveyOut,
+    SurveyPatch,
+    SurveyResponseOut,
+    TokenAnswer,
+)
+from shared.tenancy import MANAGERS, STAFF, Role
+
+api = Api("surveys")
+PORTAL = frozenset({Role.PORTAL})
+SurveyId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9A-Z]+$")]
+TicketId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9A-Z]+$")]
+SurveyFilter = Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN)]
+DateFrom = Annotated[date | None, Query(description="First UTC day, inclusive")]
+DateTo = Annotated[date | None, Query(description="Last UTC day, inclusive")]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+Cursor = Annotated[str | None, Query(max_length=2048)]
+
+
+def out(survey: surveys.Survey) -> SurveyOut:
+    return SurveyOut.model_validate(survey)
+
+
+def answered(response: surveys.SurveyResponse) -> Response[SurveyResponseOut]:
+    metrics.add_metric("SurveyResponses", MetricUnit.Count, 1)
+    # no Location: a response has no address of its own (staff find it in the list)
+    return Response(201, "application/json", SurveyResponseOut.model_validate(response))
+
+
+# ---- surveys -----------------------------------------------------------------------------------
+
+
+@api.get("/support/surveys", roles=STAFF, summary="List surveys, newest first")
+def list_surveys(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> PageOut[SurveyOut]:
+    page = surveys.search(api.caller(), limit=limit, cursor=cursor)
+    return PageOut[SurveyOut](items=[out(s) for s in page.items], next_cursor=page.next_cursor)
+
+
+@api.post("/support/surveys", roles=MANAGERS, summary="Create a survey", responses={201: {}})
+def create_survey(body: Annotated[NewSurvey, Body()]) -> Response[SurveyOut]:
+    made = api.create_once("CreateSurvey", body, lambda: out(surveys.create(api.caller(), body)))
+    return api.created(f"/support/surveys/{made['id']}", made)
+
+
+@api.get("/support/surveys/<survey_id>", roles=STAFF, summary="Get a survey")
+def get_survey(survey_id: SurveyId) -> Response[SurveyOut]:
+    survey = surveys.get(api.caller(), survey_id)
+    return Response(200, "application/json", out(survey), headers={"ETag": f'"{survey.version}"'})
+
+
+@api.patch("/support/surveys/<survey_id>", roles=MANAGERS, summary="Update a survey (optimistic locking)")
+def update_survey(survey_id: SurveyId, body: Annotated[SurveyPatch, Body()]) -> SurveyOut:
+    return out(surveys.update(api.caller(), survey_id, body, api.if_match()))
+
+
+@api.delete("/support/surveys/<survey_id>", roles=MANAGERS, summary="Delete a survey", responses={204: {}})
+def delete_survey(survey_id: SurveyId) -> Response[None]:
+    surveys.delete(api.caller(), survey_id, api.if_match())
+    return Response(204)
+
+
+# ---- responses ---------------------------------------------------------------------------------
+
+
+@api.post(
+    "/support/survey-responses",
+    roles=None,
+    summary="Answer a survey through its emailed link (no login: the signed token names the invitation)",
+    responses={201: {}},
+)
+def answer_survey(
+    body: Annotated[TokenAnswer, Body()],
+    token: Annotated[str | None, Query(max_length=surveys.MAX_TOKEN)] = None,
+) -> Response[SurveyResponseOut]:
+    signed = body.token or token
+    if not signed:
+        raise Unprocessable.field("token", "Send the token of the survey link, in the body or as ?token=.")
+    return answered(surveys.respond_with_token(signed, Answer(score=body.score, comment=body.comment)))
+
+
+@api.post(
+    "/support/tickets/<ticket_id>/survey-response",
+    roles=PORTAL,
+    summary="Answer the survey of a ticket of your client (portal)",
+    responses={201: {}},
+)
+def answer_ticket_survey(ticket_id: TicketId, body: Annotated[Answer, Body()]) -> Response[SurveyResponseOut]:
+    ctx = api.caller()
+    return answered(surveys.respond_for_ticket(ctx, tickets.get(ctx, ticket_id), body))
+
+
+@api.get("/support/survey-responses", roles=STAFF, summary="List survey responses, newest first")
+def list_survey_responses(
+    survey_id: SurveyFilter = None,
+    responded_from: Annotated[datetime | None, Query()] = None,
+    responded_to: Annotated[datetime | None, Query()] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> PageOut[SurveyResponseOut]:
+    page = surveys.responses(
+        api.caller(),
+        survey_id=survey_id,
+        responded_from=responded_from,
+        responded_to=responded_to,
+        limit=limit,
+        cursor=cursor,
+    )
+    items = [SurveyResponseOut.model_validate(r) for r in page.items]
+    return PageOut[SurveyResponseOut](items=items, next_cursor=page.next_cursor)
+
+
+@api.get("/support/survey-responses/nps-summary", roles=STAFF, summary="Net Promoter Score over a date range")
+def get_nps_summary(survey_id: SurveyFilter = None, date_from: DateFrom = None, date_to: DateTo = None) -> NpsSummary:
+    counts = surveys.score_counts(api.caller(), "nps", survey_id=survey_id, date_from=date_from, date_to=date_to)
+    return surveys.nps(counts)
+
+
+@api.get("/support/survey-responses/csat-summary", roles=STAFF, summary="Customer satisfaction over a date range")
+def get_csat_summary(
+    survey_id: SurveyFilter = None, date_from: DateFrom = None, date_to: DateTo = None
+) -> ScaleSummary:
+    counts = surveys.score_counts(api.caller(), "csat", survey_id=survey_id, date_from=date_from, date_to=date_to)
+    return surveys.scale(counts)
+
+
+@api.get("/support/survey-responses/ces-summary", roles=STAFF, summary="Customer effort over a date range")
+def get_ces_summary(survey_id: SurveyFilter = None, date_from: DateFrom = None, date_to: DateTo = None) -> ScaleSummary:
+    counts = surveys.score_counts(api.caller(), "ces", survey_id=survey_id, date_from=date_from, date_to=date_to)
+    return surveys.scale(counts)
+
+
+handler = api.handler

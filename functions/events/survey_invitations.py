@@ -1,0 +1,50 @@
+"""DynamoDB stream consumer: a ticket that moves into ``resolved`` earns its requester a survey
+invitation email, so no request waits on SES.
+
+Idempotent: the invitation's id is derived from the ticket and its resolution time, so a redelivered
+record finds the invitation already sent. Failures are reported per record (partial batch response).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from shared.support import surveys
+from shared.support.tickets import Ticket
+
+logger = Logger(service="deskos-surveys")
+metrics = Metrics(namespace="DeskOS", service="deskos-surveys")
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def _status(image: dict[str, Any] | None) -> str | None:
+    return ((image or {}).get("status") or {}).get("S")
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    change = record.raw_event.get("dynamodb", {})
+    new, old = change.get("NewImage"), change.get("OldImage")
+    if record.raw_event.get("eventName") != "MODIFY" or (new.get("entity") or {}).get("S") != "ticket":
+        return
+    if _status(new) != "resolved" or _status(old) == "resolved":
+        return
+    ticket = Ticket.from_raw_data(new)
+    invitation = surveys.invite(ticket)
+    if invitation is not None:
+        logger.info("survey invitation sent", tenant_id=ticket.tenant_id, invitation_id=invitation.id)
+        metrics.add_metric("SurveyInvitationsSent", MetricUnit.Count, 1)
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    try:
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    finally:
+        if metrics.metric_set:
+            metrics.flush_metrics()
