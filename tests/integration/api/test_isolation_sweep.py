@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 
 from functions.api import catalog
+from shared.support import surveys
+from shared.support.tickets import Ticket
 from tests.integration.api.harness import Reply, Tenant, User, call
 
 # ---- what the catalog does not say -------------------------------------------------------------
@@ -51,12 +53,31 @@ def _ticket(tenant: Tenant, made: dict[str, Made], param: str) -> Made:
     return Made(ticket["id" if param == "ticket_id" else param], secrets, client.value)
 
 
+def make_survey(tenant: Tenant, made: dict[str, Made]) -> Made:
+    body = {"name": secret("Survey"), "kind": "nps", "question": secret("Question"), "cooldown_days": 0}
+    survey = call(tenant.manager, "POST", "/support/surveys", body=body)
+    assert survey.status == 201, survey.text
+    # and one answer to it, so that the response list and summaries have something to hide
+    client = make_client(tenant, made)
+    contact = tenant.contact(client.value, secret("Respondent"), email=f"{uuid.uuid4().hex}@example.test")
+    ticket = tenant.ticket(client_id=client.value, requester_contact_id=contact["id"])
+    resolved = call(tenant.agent, "POST", "/support/tickets/{ticket_id}/resolve", {"ticket_id": ticket["id"]})
+    assert resolved.status == 200, resolved.text
+    invitation = surveys.invite(Ticket.get(*Ticket.key(tenant.id, ticket["id"])))
+    token = surveys.issue_token(tenant.id, invitation.id, invitation.expires_at)
+    comment = secret("Comment")
+    surveys.respond_with_token(token, surveys.Answer(score=9, comment=comment))
+    made_survey = survey.json
+    return Made(made_survey["id"], (made_survey["id"], made_survey["name"], made_survey["question"], comment))
+
+
 # path parameter -> a factory of an object of that kind, given what the route's earlier parameters made
 FACTORIES: dict[str, Callable[[Tenant, dict[str, Made]], Made]] = {
     "client_id": make_client,
     "contact_id": make_contact,
     "ticket_id": lambda tenant, made: _ticket(tenant, made, "ticket_id"),
     "number": lambda tenant, made: _ticket(tenant, made, "number"),
+    "survey_id": make_survey,
 }
 
 # operationId -> a valid body, built in the caller's tenant: what is refused must be the caller, not the body
@@ -67,6 +88,9 @@ BODIES: dict[str, Callable[[Tenant, dict[str, Made]], dict[str, Any]]] = {
     "UpdateTicket": lambda tenant, made: {"version": 1, "subject": "Intruder", "priority": "urgent"},
     "AssignTicket": lambda tenant, made: {"assignee_id": tenant.agent.user_id},
     "PutSequence": lambda tenant, made: {"prefix": "INTRUDER", "padding": 2},
+    "CreateSurvey": lambda tenant, made: {"name": "Intruder", "kind": "nps", "question": "?"},
+    "UpdateSurvey": lambda tenant, made: {"version": 1, "active": False},
+    "AnswerTicketSurvey": lambda tenant, made: {"score": 5},
 }
 
 # managers ⊃ staff (DESIGN.md, "Roles"): the groups a token may carry and the roles each grants
