@@ -18,7 +18,7 @@ from infra.local.pump import LambdaContext, Pump, load_handler
 from infra.resources import STREAM_CONSUMERS
 from shared import mail
 from shared.support import surveys
-from tests.integration.api.conftest import Tenant, User, call
+from tests.integration.api.harness import Tenant, User, call
 
 SURVEYS = "/support/surveys"
 SURVEY = "/support/surveys/{survey_id}"
