@@ -33,7 +33,9 @@ from moto.server import ThreadedMotoServer
 
 from functions.api import catalog
 from functions.api.catalog import Route
+from infra.local.provision import ensure_bucket
 from infra.resources import table_definition
+from shared.attachments import model as attachments
 from shared.crm import clients
 from shared.directory import save_profile
 from shared.settings import settings
@@ -125,6 +127,7 @@ class World:
 
 def seed(claims: dict[str, Any]) -> World:
     boto3.client("dynamodb").create_table(**table_definition(TABLE))
+    ensure_bucket(boto3.client("s3"), settings().bucket_name, settings().region)
     ctx = TenantContext.from_claims(claims)
     create_tenant(ctx.tenant_id, "Bench Ltd")
     save_profile(
@@ -147,7 +150,10 @@ def seed(claims: dict[str, Any]) -> World:
         return tickets.close(ctx, ticket.id, None) if closed else ticket
 
     ticket = fresh_ticket(False)
+    owner = attachments.Owner(kind="ticket", id=ticket.id, client_id=client.id)
+    upload = attachments.NewAttachment(original_filename="notes.txt", content_type="text/plain", size=10)
     values = {
+        "attachment_id": attachments.create(ctx, owner, upload).attachment.id,
         "ticket_id": ticket.id,
         "number": ticket.number,
         "client_id": client.id,
@@ -172,6 +178,7 @@ def body_for(operation_id: str, values: dict[str, str]) -> dict[str, Any] | None
         "UpdateTicket": {"priority": "high"},
         "AssignTicket": {"assignee_id": values["assignee_id"]},
         "PutSequence": {"prefix": "TK", "padding": 6},
+        "CreateTicketAttachment": {"original_filename": "notes.txt", "content_type": "text/plain", "size": 10},
     }.get(operation_id)
 
 
