@@ -33,7 +33,9 @@ from moto.server import ThreadedMotoServer
 
 from functions.api import catalog
 from functions.api.catalog import Route
+from infra.local.provision import ensure_bucket
 from infra.resources import table_definition
+from shared.attachments import model as attachments
 from shared.crm import clients
 from shared.directory import save_profile
 from shared.settings import settings
@@ -126,6 +128,7 @@ class World:
 
 def seed(claims: dict[str, Any]) -> World:
     boto3.client("dynamodb").create_table(**table_definition(TABLE))
+    ensure_bucket(boto3.client("s3"), settings().bucket_name, settings().region)
     ctx = TenantContext.from_claims(claims)
     create_tenant(ctx.tenant_id, "Bench Ltd")
     save_profile(
@@ -153,8 +156,11 @@ def seed(claims: dict[str, Any]) -> World:
         return surveys.create(ctx, surveys.NewSurvey(name="After resolve", kind="nps", question="Recommend us?"))
 
     survey = fresh_survey()
+    owner = attachments.Owner(kind="ticket", id=ticket.id, client_id=client.id)
+    upload = attachments.NewAttachment(original_filename="notes.txt", content_type="text/plain", size=10)
     values = {
         "survey_id": survey.id,
+        "attachment_id": attachments.create(ctx, owner, upload).attachment.id,
         "ticket_id": ticket.id,
         "number": ticket.number,
         "client_id": client.id,
@@ -181,6 +187,7 @@ def body_for(operation_id: str, values: dict[str, str]) -> dict[str, Any] | None
         "PutSequence": {"prefix": "TK", "padding": 6},
         "CreateSurvey": {"name": "CSAT", "kind": "csat", "question": "Satisfied?"},
         "UpdateSurvey": {"version": 1, "cooldown_days": 7},
+        "CreateTicketAttachment": {"original_filename": "notes.txt", "content_type": "text/plain", "size": 10},
     }.get(operation_id)
 
 

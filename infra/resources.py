@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# S3 key layout, defined with the code that builds the keys: every object of a tenant sits under t/<tenant>/…
+# (uploads t/<tenant>/<owner-kind>/<owner-id>/<id>), quarantine/<upload key>, thumbnails/<upload key>.webp
+from shared.attachments.storage import QUARANTINE_PREFIX, THUMBNAILS_PREFIX, UPLOADS_PREFIX  # noqa: F401
+
 TABLE_PARTITION_KEY = "PK"
 TABLE_SORT_KEY = "SK"
 TABLE_TTL_ATTRIBUTE = "expiration"
@@ -13,11 +17,6 @@ TABLE_INDEXES: dict[str, tuple[str, str]] = {f"GSI{i}": (f"GSI{i}PK", f"GSI{i}SK
 
 USER_POOL_CUSTOM_ATTRIBUTES = ("tenant_id", "client_id")
 USER_POOL_GROUPS = ("managers", "staff", "portal")
-
-# S3 key layout: every object of a tenant sits under t/<tenant>/…
-UPLOADS_PREFIX = "t/"
-QUARANTINE_PREFIX = "quarantine/"
-THUMBNAILS_PREFIX = "thumbnails/"
 
 
 @dataclass(frozen=True)
@@ -47,6 +46,22 @@ class Queue:
     dead_letter_for: str | None = None
 
 
+@dataclass(frozen=True)
+class QueueConsumer:
+    """A Lambda fed by an SQS queue that S3 notifies of new objects under ``s3_prefix`` (locally: the event
+    pump polls the queue). A message received ``max_receives`` times without success moves to ``<name>-dlq``."""
+
+    name: str
+    handler: str
+    queue: str
+    s3_prefix: str
+    batch_size: int = 5
+    max_receives: int = 3
+    timeout_seconds: int = 300
+    memory_mb: int = 2048  # ClamAV holds its signatures in memory
+    writes: tuple[str, ...] = ()
+
+
 STREAM_CONSUMERS: tuple[StreamConsumer, ...] = (
     StreamConsumer(name="AuditTrail", handler="functions.events.audit_trail.handler"),
     StreamConsumer(
@@ -56,7 +71,21 @@ STREAM_CONSUMERS: tuple[StreamConsumer, ...] = (
 
 SCHEDULES: tuple[Schedule, ...] = ()
 
-QUEUES: tuple[Queue, ...] = tuple(Queue(name=f"{c.name}-dlq", dead_letter_for=c.name) for c in STREAM_CONSUMERS)
+# S3 ObjectCreated under t/ -> the uploads queue -> the scan function (ClamAV, type check, thumbnail).
+UPLOAD_CONSUMERS: tuple[QueueConsumer, ...] = (
+    QueueConsumer(
+        name="UploadScan",
+        handler="functions.events.scan_upload.handler",
+        queue="deskos-uploads-created",
+        s3_prefix=UPLOADS_PREFIX,
+        writes=("ses", "cloudwatch"),
+    ),
+)
+
+QUEUES: tuple[Queue, ...] = (
+    *(Queue(name=f"{c.name}-dlq", dead_letter_for=c.name) for c in (*STREAM_CONSUMERS, *UPLOAD_CONSUMERS)),
+    *(Queue(name=c.queue) for c in UPLOAD_CONSUMERS),
+)
 
 
 def table_definition(table_name: str) -> dict:

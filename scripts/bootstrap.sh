@@ -16,6 +16,16 @@ if ! command -v node >/dev/null 2>&1; then
   fi
 fi
 
+# ClamAV: the upload scan uses the real engine in tests (with a signature database the tests generate).
+if ! command -v clamscan >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq clamav >/dev/null
+  else
+    echo "ClamAV (clamscan) is required for the upload scan tests; install it and re-run." >&2
+    exit 1
+  fi
+fi
+
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi

@@ -27,6 +27,7 @@ class Route:
     operation_id: str
     roles: tuple[str, ...] | None  # None: public (no token)
     writes: bool
+    s3: tuple[str, ...] = ()  # what it does with the uploads bucket: sign-upload, sign-download, delete
 
     @property
     def handler(self) -> str:
@@ -74,6 +75,7 @@ def routes() -> tuple[Route, ...]:
                         operation_id=op["operationId"],
                         roles=tuple(roles) if roles is not None else None,
                         writes=bool(op.get("x-deskos-writes")),
+                        s3=tuple(op.get("x-deskos-s3", ())),
                     )
                 )
     return tuple(sorted(found, key=lambda r: (r.path, r.method)))

@@ -53,11 +53,24 @@ class Api:
 
     # ---- routes ----------------------------------------------------------------------------
 
-    def route(self, method: str, path: str, *, roles: Iterable[Role] | None, **options: Any) -> Callable:
-        """``roles=None`` makes a public route (documentation); every other route needs a token."""
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        roles: Iterable[Role] | None,
+        writes: bool | None = None,
+        s3: Iterable[str] = (),
+        **options: Any,
+    ) -> Callable:
+        """``roles=None`` makes a public route (documentation); every other route needs a token.
+        ``writes``: whether it writes the table (default: unless a GET/HEAD/OPTIONS).
+        ``s3``: what the route does with the uploads bucket (``sign-upload``, ``sign-download``, ``delete``)."""
         allowed = frozenset(roles) if roles is not None else None
         self._roles[(method, path)] = allowed
-        extensions = {"x-deskos-writes": method not in READ_METHODS}
+        extensions: dict[str, Any] = {"x-deskos-writes": method not in READ_METHODS if writes is None else writes}
+        if s3:
+            extensions["x-deskos-s3"] = sorted(s3)
         if allowed is not None:
             extensions["x-deskos-roles"] = sorted(allowed)
             options.setdefault("security", [{"bearer": []}])

@@ -9,13 +9,25 @@ from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from functions.api.catalog import Route
+from infra import resources
+from infra.cdk.events import grant_objects
 from infra.cdk.functions import LOG_RETENTION, FunctionFactory
 from infra.cdk.nag import acknowledge
 
 STAGE = "v1"
+# What a route's declared use of the uploads bucket (x-deskos-s3) lets its function do, and where.
+# Presigned URLs act with the signer's permissions: signing an upload needs PutObject, a download GetObject.
+S3_USES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
+    "sign-upload": (("s3:PutObject", (resources.UPLOADS_PREFIX,)),),
+    "sign-download": (("s3:GetObject", (resources.UPLOADS_PREFIX, resources.THUMBNAILS_PREFIX)),),
+    "delete": (
+        ("s3:DeleteObject", (resources.UPLOADS_PREFIX, resources.QUARANTINE_PREFIX, resources.THUMBNAILS_PREFIX)),
+    ),
+}
 API_TIMEOUT = Duration.seconds(10)  # well under API Gateway's 29 s integration limit
 
 
@@ -31,6 +43,7 @@ def rest_api(
     factory: FunctionFactory,
     pool: cognito.IUserPool,
     *,
+    bucket: s3.IBucket,
     rate_limit: int,
     burst_limit: int,
 ) -> Api:
@@ -73,6 +86,9 @@ def rest_api(
             timeout=API_TIMEOUT,
             description=f"{route.method} {route.path}",
         )
+        for use in route.s3:
+            for action, prefixes in S3_USES[use]:
+                grant_objects(function, bucket, action, *prefixes)
         method = api.root.resource_for_path(route.path).add_method(
             route.method,
             apigateway.LambdaIntegration(function, allow_test_invoke=False),

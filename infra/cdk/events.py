@@ -1,20 +1,24 @@
 """Event-driven functions from ``infra.resources``: table stream consumers with their dead-letter queues,
-and EventBridge schedules."""
+S3 upload consumers (through SQS), and EventBridge schedules."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import resources
+from infra.cdk import clamav_layer
 from infra.cdk.functions import FunctionFactory
 from infra.cdk.nag import acknowledge
 
@@ -27,14 +31,27 @@ class Consumer:
 
 
 def queues(scope: Construct) -> dict[str, sqs.Queue]:
-    built = {}
-    for queue in resources.QUEUES:
+    built: dict[str, sqs.Queue] = {}
+    fed = {c.queue: c for c in resources.UPLOAD_CONSUMERS}
+    for queue in resources.QUEUES:  # dead-letter queues come first
+        consumer = fed.get(queue.name)
+        extra = {}
+        if consumer is not None:
+            extra = {
+                # AWS's advice for a Lambda event source: six times the function's timeout
+                "visibility_timeout": Duration.seconds(consumer.timeout_seconds * 6),
+                "dead_letter_queue": sqs.DeadLetterQueue(
+                    max_receive_count=consumer.max_receives, queue=built[f"{consumer.name}-dlq"]
+                ),
+            }
         built[queue.name] = sqs.Queue(
             scope,
             f"Queue{queue.name}",
+            # SSE-SQS: S3 event notifications can be delivered to it (not to a queue under the AWS-managed KMS key)
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=Duration.days(14),  # the maximum: time to fix the bug and replay
+            **extra,
         )
         if queue.dead_letter_for:
             acknowledge(
@@ -107,3 +124,77 @@ def schedules(scope: Construct, factory: FunctionFactory) -> tuple[lambda_.Funct
         )
         functions.append(function)
     return tuple(functions)
+
+
+@dataclass(frozen=True)
+class UploadConsumer:
+    spec: resources.QueueConsumer
+    function: lambda_.Function
+    queue: sqs.Queue
+    dead_letters: sqs.Queue
+
+
+# The scan function reads and updates attachment records and reads the staff directory (to notify); nothing else.
+SCAN_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem")
+
+
+def upload_consumers(
+    scope: Construct,
+    bucket: s3.IBucket,
+    factory: FunctionFactory,
+    queues_by_name: dict[str, sqs.Queue],
+    engine: lambda_.ILayerVersion,
+) -> tuple[UploadConsumer, ...]:
+    """S3 ObjectCreated under the uploads prefix -> SQS -> the scan function (ClamAV from the engine layer)."""
+    built = []
+    for spec in resources.UPLOAD_CONSUMERS:
+        queue = queues_by_name[spec.queue]
+        bucket.add_event_notification(
+            s3.EventType.OBJECT_CREATED, s3n.SqsDestination(queue), s3.NotificationKeyFilter(prefix=spec.s3_prefix)
+        )
+        function = factory.create(
+            f"{spec.name}Consumer",
+            spec.handler,
+            writes=True,
+            table_actions=SCAN_TABLE_ACTIONS,
+            timeout=Duration.seconds(spec.timeout_seconds),
+            memory_size=spec.memory_mb,
+            layers=[engine],
+            environment=clamav_layer.ENVIRONMENT,
+            description=f"S3 upload consumer {spec.name}: ClamAV scan, type check, thumbnails",
+            extras=spec.writes,
+        )
+        grant_objects(function, bucket, "s3:GetObject", resources.UPLOADS_PREFIX)
+        grant_objects(function, bucket, "s3:DeleteObject", resources.UPLOADS_PREFIX, resources.THUMBNAILS_PREFIX)
+        grant_objects(function, bucket, "s3:PutObject", resources.QUARANTINE_PREFIX, resources.THUMBNAILS_PREFIX)
+        function.add_event_source(
+            sources.SqsEventSource(queue, batch_size=spec.batch_size, report_batch_item_failures=True)
+        )
+        built.append(UploadConsumer(spec, function, queue, queues_by_name[f"{spec.name}-dlq"]))
+    for child in Stack.of(scope).node.children:
+        if child.node.id.startswith("BucketNotificationsHandler"):
+            acknowledge(
+                child,
+                "CDK's own singleton that applies the bucket's notification configuration at deploy time "
+                "(CloudFormation cannot add one to an existing bucket); it uses the basic Lambda execution policy.",
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+            )
+    return tuple(built)
+
+
+def grant_objects(function: lambda_.Function, bucket: s3.IBucket, action: str, *prefixes: str) -> None:
+    """One S3 object action on the keys under some prefixes, nothing else (no bucket-level listing)."""
+    assert function.role is not None
+    function.role.add_to_principal_policy(
+        iam.PolicyStatement(actions=[action], resources=[bucket.arn_for_objects(f"{p}*") for p in prefixes])
+    )
+    acknowledge(
+        function.role,
+        "Object actions are scoped to key prefixes of the uploads bucket (t/*, quarantine/*, thumbnails/*), "
+        "which IAM can only express with a trailing wildcard.",
+        *(f"AwsSolutions-IAM5[Resource::<{_logical(bucket)}.Arn>/{p}*]" for p in prefixes),
+    )
+
+
+def _logical(bucket: s3.IBucket) -> str:
+    return Stack.of(bucket).get_logical_id(bucket.node.default_child)

@@ -60,7 +60,12 @@ class FunctionFactory:
         timeout: Duration,
         description: str,
         extras: Iterable[str] = (),
+        table_actions: Iterable[str] | None = None,
+        memory_size: int = 512,
+        layers: Iterable[lambda_.ILayerVersion] = (),
+        environment: Mapping[str, str] | None = None,
     ) -> lambda_.Function:
+        """``table_actions`` narrows the table access below what ``writes`` grants (e.g. the scan function)."""
         log_group = logs.LogGroup(self.scope, f"{construct_id}Logs", retention=LOG_RETENTION)
         role = iam.Role(
             self.scope,
@@ -80,7 +85,9 @@ class FunctionFactory:
             *(f"{self.table.table_arn}/index/{name}" for name in resources.TABLE_INDEXES),
         ]
         role.add_to_principal_policy(
-            iam.PolicyStatement(actions=list(WRITE_ACTIONS if writes else READ_ACTIONS), resources=table_arns)
+            iam.PolicyStatement(
+                actions=list(table_actions or (WRITE_ACTIONS if writes else READ_ACTIONS)), resources=table_arns
+            )
         )
         for extra in extras:
             _grant_extra(role, extra)
@@ -91,11 +98,12 @@ class FunctionFactory:
             handler=handler,
             runtime=packaging.RUNTIME,
             architecture=packaging.ARCHITECTURE,
-            layers=[self.layer],
-            memory_size=512,  # pydantic and powertools import noticeably faster with the CPU share of 512 MB
+            layers=[self.layer, *layers],
+            # 512 MB: pydantic and powertools import noticeably faster with its CPU share
+            memory_size=memory_size,
             timeout=timeout,
             tracing=lambda_.Tracing.ACTIVE,
-            environment=self.environment,
+            environment={**self.environment, **(environment or {})},
             log_group=log_group,
             role=role,
             description=description,

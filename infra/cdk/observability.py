@@ -17,13 +17,14 @@ from constructs import Construct
 
 from functions.api.catalog import Route
 from infra.cdk.api import STAGE, Api
-from infra.cdk.events import Consumer
+from infra.cdk.events import Consumer, UploadConsumer
 from infra.cdk.functions import METRICS_NAMESPACE
 
 PERIOD = Duration.minutes(5)
 LINES_PER_GRAPH = 25  # keeps graphs readable as endpoints are added
 LATENCY_P99_ALARM_MS = 3000
 ITERATOR_AGE_ALARM_MS = 60_000
+UPLOAD_QUEUE_AGE_ALARM_SECONDS = 300
 
 
 def alarm_topic(scope: Construct, email: str | None) -> sns.Topic:
@@ -48,6 +49,7 @@ def dashboard_and_alarms(
     functions: Sequence[lambda_.Function],
     consumers: Sequence[Consumer],
     topic: sns.ITopic,
+    upload_consumers: Sequence[UploadConsumer] = (),
 ) -> cloudwatch.Dashboard:
     action = actions.SnsAction(topic)
 
@@ -77,6 +79,21 @@ def dashboard_and_alarms(
         alarm(f"{name}IteratorAgeAlarm", age, ITERATOR_AGE_ALARM_MS, f"{name} is behind the stream", periods=3)
         depth = consumer.dead_letters.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum")
         alarm(f"{name}DeadLettersAlarm", depth, 1, f"{name} gave up on stream records; see its DLQ")
+
+    for upload in upload_consumers:
+        name = upload.spec.name
+        depth = upload.dead_letters.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum")
+        alarm(f"{name}DeadLettersAlarm", depth, 1, f"{name} gave up on uploads; they stay pending_scan. See its DLQ")
+        age = upload.queue.metric_approximate_age_of_oldest_message(period=PERIOD, statistic="Maximum")
+        alarm(f"{name}QueueAgeAlarm", age, UPLOAD_QUEUE_AGE_ALARM_SECONDS, f"{name} is behind its uploads", periods=3)
+    infected = cloudwatch.Metric(
+        namespace=METRICS_NAMESPACE,
+        metric_name="UploadsInfected",
+        dimensions_map={"service": "deskos-scan"},
+        statistic="Sum",
+        period=PERIOD,
+    )
+    alarm("UploadsInfectedAlarm", infected, 1, "An uploaded file was infected (quarantined; tenant staff emailed)")
 
     dashboard = cloudwatch.Dashboard(scope, "Dashboard", dashboard_name=Stack.of(scope).stack_name)
     dashboard.add_widgets(

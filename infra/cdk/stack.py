@@ -10,7 +10,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from functions.api.catalog import routes
-from infra.cdk import api, auth, events, observability, packaging, storage
+from infra.cdk import api, auth, clamav_layer, events, observability, packaging, storage
 from infra.cdk.functions import METRICS_NAMESPACE, FunctionFactory
 from infra.cdk.nag import acknowledge
 
@@ -53,6 +53,7 @@ class DeskOsStack(Stack):
             routes(),
             factory,
             self.auth.pool,
+            bucket=self.bucket,
             rate_limit=options.api_rate_limit,
             burst_limit=options.api_burst_limit,
         )
@@ -60,10 +61,13 @@ class DeskOsStack(Stack):
         self.consumers = events.stream_consumers(self, self.table, factory, queues)
         for consumer in self.consumers:  # links in the emails they send point at the API
             consumer.function.add_environment("DESKOS_PUBLIC_URL", self.api.rest_api.url)
+        self.upload_consumers = events.upload_consumers(self, self.bucket, factory, queues, clamav_layer.layer(self))
         events.schedules(self, factory)
         self.functions = tuple(factory.functions)
         topic = observability.alarm_topic(self, options.alarm_email)
-        self.dashboard = observability.dashboard_and_alarms(self, self.api, self.functions, self.consumers, topic)
+        self.dashboard = observability.dashboard_and_alarms(
+            self, self.api, self.functions, self.consumers, topic, self.upload_consumers
+        )
         self._outputs(topic.topic_arn)
 
     def _cursor_secret(self) -> secretsmanager.Secret:

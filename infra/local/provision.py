@@ -3,6 +3,7 @@ each resource is looked up first and created only if missing, so every ``deskos 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,9 +14,11 @@ from infra.resources import (
     QUEUES,
     SCHEDULES,
     TABLE_TTL_ATTRIBUTE,
+    UPLOAD_CONSUMERS,
     USER_POOL_CUSTOM_ATTRIBUTES,
     USER_POOL_GROUPS,
     Queue,
+    QueueConsumer,
     Schedule,
     table_definition,
 )
@@ -60,6 +63,7 @@ def provision(
     bucket_name: str,
     queues: Sequence[Queue] = QUEUES,
     schedules: Sequence[Schedule] = SCHEDULES,
+    upload_consumers: Sequence[QueueConsumer] = UPLOAD_CONSUMERS,
 ) -> Provisioned:
     def client(service: str):
         return boto3.client(service, endpoint_url=endpoint_url, region_name=region)
@@ -67,6 +71,7 @@ def provision(
     ensure_table(client("dynamodb"), table_name)
     ensure_bucket(client("s3"), bucket_name, region)
     queue_urls = {queue.name: client("sqs").create_queue(QueueName=queue.name)["QueueUrl"] for queue in queues}
+    ensure_upload_notifications(client("sqs"), client("s3"), bucket_name, upload_consumers, queue_urls)
     pool_id, client_id = ensure_user_pool(client("cognito-idp"))
     ensure_sender(client("ses"))
     ensure_schedules(client("events"), schedules)
@@ -117,6 +122,41 @@ def ensure_bucket(s3, bucket_name: str, region: str) -> None:
         },
     )
     s3.put_bucket_cors(Bucket=bucket_name, CORSConfiguration=UPLOADS_CORS)
+
+
+def ensure_upload_notifications(
+    sqs, s3, bucket_name: str, consumers: Sequence[QueueConsumer], queue_urls: dict[str, str]
+) -> None:
+    """S3 ObjectCreated under each consumer's prefix -> its queue, which redrives to its DLQ."""
+    configurations = []
+    for consumer in consumers:
+        url = queue_urls[consumer.queue]
+        dead_letters = sqs.get_queue_attributes(
+            QueueUrl=queue_urls[f"{consumer.name}-dlq"], AttributeNames=["QueueArn"]
+        )
+        redrive = {
+            "deadLetterTargetArn": dead_letters["Attributes"]["QueueArn"],
+            "maxReceiveCount": consumer.max_receives,
+        }
+        sqs.set_queue_attributes(
+            QueueUrl=url,
+            Attributes={"RedrivePolicy": json.dumps(redrive), "VisibilityTimeout": str(consumer.timeout_seconds * 6)},
+        )
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        configurations.append(
+            {
+                "Id": consumer.name,
+                "QueueArn": arn,
+                "Events": ["s3:ObjectCreated:*"],
+                "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": consumer.s3_prefix}]}},
+            }
+        )
+    current = s3.get_bucket_notification_configuration(Bucket=bucket_name).get("QueueConfigurations", [])
+    if [(c["Id"], c["QueueArn"]) for c in current] != [(c["Id"], c["QueueArn"]) for c in configurations]:
+        # (Re)configuring makes S3 send an s3:TestEvent to each queue; the consumer ignores it.
+        s3.put_bucket_notification_configuration(
+            Bucket=bucket_name, NotificationConfiguration={"QueueConfigurations": configurations}
+        )
 
 
 def ensure_user_pool(cognito) -> tuple[str, str]:

@@ -10,9 +10,11 @@ Library keeps its leases), so they are saved in the same snapshot as the stream 
 
 Schedules: each handler gets an EventBridge "Scheduled Event" every ``rate_minutes``.
 
-Extension point: S3 notification consumers (S3 -> SQS -> Lambda) would be a third kind of source
-polled in ``poll()``: ReceiveMessage with WaitTimeSeconds=0 (see moto_server), handler gets the
-``{"Records": [...]}`` of SQS messages, and only the messages it did not report failed are deleted.
+Queue consumers (S3 -> SQS -> Lambda, ``UPLOAD_CONSUMERS``): each poll receives up to a batch of the
+consumer's queue with short polling (WaitTimeSeconds=0, see moto_server) and hands the handler the
+``{"Records": [...]}`` Lambda would. Messages it did not report failed are deleted; failed ones are made
+visible again at once (Lambda would wait for the visibility timeout), and the queue's redrive policy
+moves a message that keeps failing to the consumer's DLQ.
 """
 
 from __future__ import annotations
@@ -34,7 +36,16 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from infra.local.provision import schedule_rule_name
-from infra.resources import QUEUES, SCHEDULES, STREAM_CONSUMERS, Queue, Schedule, StreamConsumer
+from infra.resources import (
+    QUEUES,
+    SCHEDULES,
+    STREAM_CONSUMERS,
+    UPLOAD_CONSUMERS,
+    Queue,
+    QueueConsumer,
+    Schedule,
+    StreamConsumer,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +153,21 @@ def scheduled_event(schedule: Schedule, region: str) -> dict[str, Any]:
     }
 
 
+def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
+    """A ReceiveMessage message as Lambda's SQS event source delivers it."""
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": message.get("MessageAttributes", {}),
+        "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }
+
+
 class Pump:
     """Call ``poll()`` to deliver what is pending once, or ``start()`` to keep pumping in a thread."""
 
@@ -154,6 +180,7 @@ class Pump:
         consumers: Sequence[StreamConsumer] = STREAM_CONSUMERS,
         schedules: Sequence[Schedule] = SCHEDULES,
         queues: Sequence[Queue] = QUEUES,
+        queue_consumers: Sequence[QueueConsumer] = UPLOAD_CONSUMERS,
         poll_seconds: float = POLL_SECONDS,
         load: Callable[[str], Handler] = load_handler,
         clock: Callable[[], float] = time.monotonic,
@@ -168,6 +195,8 @@ class Pump:
         self.region = region
         self.table_name = table_name
         self.consumers = tuple(consumers)
+        self.queue_consumers = tuple(queue_consumers)
+        self._queues: dict[str, tuple[str, str]] = {}
         self.schedules = tuple(schedules)
         self.dead_letter_queues = {q.dead_letter_for: q.name for q in queues if q.dead_letter_for}
         self.poll_seconds = poll_seconds
@@ -205,6 +234,7 @@ class Pump:
         """One round: every consumer reads one batch per shard; due schedules fire. Records delivered."""
         shards = self._shards()
         delivered = sum(self._pump_shard(c, arn, shard) for c in self.consumers for arn, shard in shards)
+        delivered += sum(self._pump_queue(c) for c in self.queue_consumers)
         now = self._clock()
         for schedule in self.schedules:
             if now >= self._due[schedule.name]:
@@ -222,6 +252,42 @@ class Pump:
         except Exception:  # a failing job must not stop the pump; Lambda would log it too
             logger.exception("schedule %s failed", schedule.name)
             return None
+
+    # -- queues --------------------------------------------------------------------------------
+
+    def _queue(self, name: str) -> tuple[str, str]:
+        if name not in self._queues:
+            url = self._sqs.get_queue_url(QueueName=name)["QueueUrl"]
+            arn = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            self._queues[name] = (url, arn)
+        return self._queues[name]
+
+    def _pump_queue(self, consumer: QueueConsumer) -> int:
+        url, arn = self._queue(consumer.queue)
+        messages = self._sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=min(consumer.batch_size, 10),
+            WaitTimeSeconds=0,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if not messages:
+            return 0
+        batch = [sqs_record(m, arn, self.region) for m in messages]
+        try:
+            response = self._load(consumer.handler)({"Records": batch}, LambdaContext(consumer.name))
+            failed = {f.get("itemIdentifier") for f in (response or {}).get("batchItemFailures", [])}
+        except Exception:  # Lambda counts a raising handler as a failed batch; keep pumping
+            logger.exception("queue consumer %s failed a batch of %d", consumer.name, len(batch))
+            failed = {m["MessageId"] for m in messages}
+        for message in messages:
+            if message["MessageId"] in failed:
+                self._sqs.change_message_visibility(
+                    QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
+            else:
+                self._sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return len(messages)
 
     # -- streams -------------------------------------------------------------------------------
 

@@ -30,6 +30,11 @@ class Synthesized:
     def of_type(self, resource_type: str) -> dict[str, dict]:
         return {k: r for k, r in self.resources.items() if r["Type"] == resource_type}
 
+    def our_functions(self) -> dict[str, dict]:
+        """The product's functions: without CDK's own singleton that applies the bucket's notifications."""
+        functions = self.of_type("AWS::Lambda::Function")
+        return {k: f for k, f in functions.items() if not k.startswith("BucketNotificationsHandler")}
+
 
 def synthesize(outdir: Path) -> Synthesized:
     from aws_cdk import App

@@ -131,7 +131,7 @@ def test_the_stage_logs_access_throttles_and_traces(synthesized) -> None:
 
 
 def test_every_function_has_a_role_of_its_own(synthesized) -> None:
-    functions = synthesized.of_type("AWS::Lambda::Function").values()
+    functions = synthesized.our_functions().values()
     roles = Counter(_role_of(f) for f in functions)
     assert roles and max(roles.values()) == 1
 
@@ -230,7 +230,7 @@ def test_the_code_asset_holds_only_the_product_packages(synthesized) -> None:
 def test_stream_consumers_report_partial_failures_and_dead_letter_what_they_give_up_on(synthesized) -> None:
     functions = synthesized.of_type("AWS::Lambda::Function")
     queues = synthesized.of_type("AWS::SQS::Queue")
-    mappings = synthesized.of_type("AWS::Lambda::EventSourceMapping").values()
+    mappings = [m for m in synthesized.of_type("AWS::Lambda::EventSourceMapping").values() if _from_stream(m)]
     by_handler = {functions[m["Properties"]["FunctionName"]["Ref"]]["Properties"]["Handler"]: m for m in mappings}
     assert set(by_handler) == {c.handler for c in resources.STREAM_CONSUMERS}
     for consumer in resources.STREAM_CONSUMERS:
@@ -244,12 +244,16 @@ def test_stream_consumers_report_partial_failures_and_dead_letter_what_they_give
         assert queues[dead_letters]["Properties"]["SqsManagedSseEnabled"] is True
 
 
+def _from_stream(mapping: dict) -> bool:
+    return "StreamArn" in json.dumps(mapping["Properties"]["EventSourceArn"])
+
+
 # --- Observability ----------------------------------------------------------------------------------------------
 
 
 def test_every_log_group_keeps_a_month(synthesized) -> None:
     groups = synthesized.of_type("AWS::Logs::LogGroup")
-    for function in synthesized.of_type("AWS::Lambda::Function").values():
+    for function in synthesized.our_functions().values():
         [group] = _refs(function["Properties"]["LoggingConfig"]["LogGroup"])
         assert groups[group]["Properties"]["RetentionInDays"] == 30
     assert all(g["Properties"]["RetentionInDays"] == 30 for g in groups.values())
@@ -259,9 +263,10 @@ def test_alarms_watch_api_errors_function_errors_stream_lag_and_dead_letters(syn
     alarms = [a["Properties"] for a in synthesized.of_type("AWS::CloudWatch::Alarm").values()]
     watched = Counter((a["Namespace"], a["MetricName"]) for a in alarms)
     assert watched[("AWS/ApiGateway", "5XXError")] >= 1
-    assert watched[("AWS/Lambda", "Errors")] == len(synthesized.of_type("AWS::Lambda::Function"))
+    assert watched[("AWS/Lambda", "Errors")] == len(synthesized.our_functions())
     assert watched[("AWS/Lambda", "IteratorAge")] == len(resources.STREAM_CONSUMERS)
-    assert watched[("AWS/SQS", "ApproximateNumberOfMessagesVisible")] == len(resources.QUEUES)
+    dead_letter_queues = [q for q in resources.QUEUES if q.dead_letter_for]
+    assert watched[("AWS/SQS", "ApproximateNumberOfMessagesVisible")] == len(dead_letter_queues)
     assert all(a["AlarmActions"] for a in alarms), "an alarm nobody hears"
 
 

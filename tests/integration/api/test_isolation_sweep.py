@@ -8,6 +8,7 @@ request body per operation). A route whose path parameter or body has no entry f
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from collections.abc import Callable
@@ -15,8 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import requests
 
 from functions.api import catalog
+from shared.attachments import pipeline, storage
+from shared.settings import settings
 from shared.support import surveys
 from shared.support.tickets import Ticket
 from tests.integration.api.harness import Reply, Tenant, User, call
@@ -71,6 +75,32 @@ def make_survey(tenant: Tenant, made: dict[str, Made]) -> Made:
     return Made(made_survey["id"], (made_survey["id"], made_survey["name"], made_survey["question"], comment))
 
 
+def make_attachment(tenant: Tenant, made: dict[str, Made]) -> Made:
+    """A clean PNG with its thumbnail, so that its owner reaches every attachment route."""
+    ticket = made.get("ticket_id") or _ticket(tenant, made, "ticket_id")
+    name, content = f"{uuid.uuid4().hex}.png", png()
+    body = {"original_filename": name, "content_type": "image/png", "size": len(content), "is_public": True}
+    reply = call(
+        tenant.agent, "POST", "/support/tickets/{ticket_id}/attachments", {"ticket_id": ticket.value}, body=body
+    )
+    assert reply.status == 201, reply.text
+    attachment, upload = reply.json["attachment"], reply.json["upload"]
+    sent = requests.post(upload["url"], data=upload["fields"], files={"file": (name, content)}, timeout=10)
+    assert sent.status_code == 204, sent.text
+    key = upload["fields"]["key"]
+    etag = storage.s3().head_object(Bucket=settings().bucket_name, Key=key)["ETag"].strip('"')
+    assert pipeline.process(key, etag)
+    return Made(attachment["id"], (attachment["id"], name, *ticket.secrets), ticket.client_id)
+
+
+def png() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (32, 16), "teal").save(out, format="PNG")
+    return out.getvalue()
+
+
 # path parameter -> a factory of an object of that kind, given what the route's earlier parameters made
 FACTORIES: dict[str, Callable[[Tenant, dict[str, Made]], Made]] = {
     "client_id": make_client,
@@ -78,6 +108,7 @@ FACTORIES: dict[str, Callable[[Tenant, dict[str, Made]], Made]] = {
     "ticket_id": lambda tenant, made: _ticket(tenant, made, "ticket_id"),
     "number": lambda tenant, made: _ticket(tenant, made, "number"),
     "survey_id": make_survey,
+    "attachment_id": make_attachment,
 }
 
 # operationId -> a valid body, built in the caller's tenant: what is refused must be the caller, not the body
@@ -91,6 +122,11 @@ BODIES: dict[str, Callable[[Tenant, dict[str, Made]], dict[str, Any]]] = {
     "CreateSurvey": lambda tenant, made: {"name": "Intruder", "kind": "nps", "question": "?"},
     "UpdateSurvey": lambda tenant, made: {"version": 1, "active": False},
     "AnswerTicketSurvey": lambda tenant, made: {"score": 5},
+    "CreateTicketAttachment": lambda tenant, made: {
+        "original_filename": "intruder.txt",
+        "content_type": "text/plain",
+        "size": 10,
+    },
 }
 
 # managers ⊃ staff (DESIGN.md, "Roles"): the groups a token may carry and the roles each grants

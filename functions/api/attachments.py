@@ -1,0 +1,89 @@
+"""Attachments: /support/tickets/{id}/attachments, /attachments/{id}/download|thumbnail, DELETE /attachments/{id}.
+
+Bytes never pass through here: uploads go to S3 with a presigned POST, downloads come from S3 with a
+presigned GET. The owner's module decides who may see the owner (a ticket: staff, or its client's portal users)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.metrics import MetricUnit
+
+from functions.api.http import Api, metrics
+from shared.attachments import model
+from shared.attachments.model import AttachmentOut, LinkOut, NewAttachment, Owner, UploadOut
+from shared.db.pages import DEFAULT_LIMIT, MAX_LIMIT
+from shared.schemas import PageOut
+from shared.support import tickets
+from shared.tenancy import STAFF, STAFF_PORTAL
+
+api = Api("attachments")
+EntityId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9A-Z]+$")]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+Cursor = Annotated[str | None, Query(max_length=2048)]
+
+
+def ticket_owner(ticket_id: str) -> Owner:
+    ticket = tickets.get(api.caller(), ticket_id)  # 404 for another tenant's or another client's ticket
+    return Owner(kind="ticket", id=ticket.id, client_id=ticket.client_id)
+
+
+@api.post(
+    "/support/tickets/<ticket_id>/attachments",
+    roles=STAFF_PORTAL,
+    s3=("sign-upload",),
+    summary="Start an upload: a presigned POST for the file (portal uploads are public)",
+    responses={201: {}},
+)
+def create_ticket_attachment(ticket_id: EntityId, body: Annotated[NewAttachment, Body()]) -> Response[UploadOut]:
+    owner = ticket_owner(ticket_id)
+    created = api.create_once(f"CreateAttachment:{ticket_id}", body, lambda: model.create(api.caller(), owner, body))
+    metrics.add_metric("UploadsStarted", MetricUnit.Count, 1)
+    return api.created(f"/attachments/{created['attachment']['id']}", created)
+
+
+@api.get("/support/tickets/<ticket_id>/attachments", roles=STAFF_PORTAL, summary="List (portal: public only)")
+def list_ticket_attachments(
+    ticket_id: EntityId, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> PageOut[AttachmentOut]:
+    page = model.list_for(api.caller(), ticket_owner(ticket_id), limit=limit, cursor=cursor)
+    return PageOut[AttachmentOut](
+        items=[AttachmentOut.model_validate(a) for a in page.items], next_cursor=page.next_cursor
+    )
+
+
+@api.get("/attachments/<attachment_id>", roles=STAFF_PORTAL, summary="Get an attachment's record and scan status")
+def get_attachment(attachment_id: EntityId) -> AttachmentOut:
+    return AttachmentOut.model_validate(model.get(api.caller(), attachment_id))
+
+
+@api.get(
+    "/attachments/<attachment_id>/download",
+    roles=STAFF_PORTAL,
+    writes=True,  # download_count and last_downloaded_at
+    s3=("sign-download",),
+    summary="A short-lived download link (clean files only; counts the download)",
+)
+def download_attachment(attachment_id: EntityId) -> LinkOut:
+    return model.download(api.caller(), attachment_id)
+
+
+@api.get(
+    "/attachments/<attachment_id>/thumbnail",
+    roles=STAFF_PORTAL,
+    s3=("sign-download",),
+    summary="A short-lived link to the thumbnail of a clean image",
+)
+def attachment_thumbnail(attachment_id: EntityId) -> LinkOut:
+    return model.thumbnail(api.caller(), attachment_id)
+
+
+@api.delete("/attachments/<attachment_id>", roles=STAFF, s3=("delete",), summary="Delete the file and its record")
+def delete_attachment(attachment_id: EntityId) -> Response[None]:
+    model.delete(api.caller(), attachment_id)
+    return Response(204, None, "")
+
+
+handler = api.handler

@@ -1,0 +1,52 @@
+"""S3 ObjectCreated (through the uploads queue) → scan, classify, thumbnail: ``shared.attachments.pipeline``.
+
+Fed by SQS in the cloud and locally (the event pump), with partial batch failures: a message whose
+object could not be judged (the engine failed, S3 was unreachable) is retried and finally lands in
+the consumer's dead-letter queue, while the rest of the batch completes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from shared.attachments import pipeline
+
+logger = Logger(service="deskos-scan")
+metrics = Metrics(namespace="DeskOS", service="deskos-scan")
+processor = BatchProcessor(event_type=EventType.SQS)
+COUNTERS = {"infected": "UploadsInfected", "rejected": "UploadsRejected"}
+
+
+def record_handler(record: SQSRecord) -> None:
+    notification = json.loads(record.body)
+    if notification.get("Event") == "s3:TestEvent":  # S3 sends one when the notification is configured
+        return
+    for change in notification.get("Records", []):
+        if not change.get("eventName", "").startswith("ObjectCreated"):
+            continue
+        s3 = change["s3"]
+        key = unquote_plus(s3["object"]["key"])
+        outcome = pipeline.process(key, s3["object"].get("eTag", ""))
+        if outcome.status is None:
+            continue
+        logger.info("scanned", extra={"key": key, "status": outcome.status, "reason": outcome.reason})
+        metrics.add_metric("UploadsScanned", MetricUnit.Count, 1)
+        metrics.add_metric("ScanDuration", MetricUnit.Milliseconds, round(outcome.seconds * 1000, 1))
+        if outcome.status in COUNTERS:
+            metrics.add_metric(COUNTERS[outcome.status], MetricUnit.Count, 1)
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    try:
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    finally:
+        if metrics.metric_set:
+            metrics.flush_metrics()

@@ -1,0 +1,198 @@
+"""The scan step: what happens to an uploaded object once S3 says it exists.
+
+Order: size → ClamAV → real type vs. allowed list and extension → (clean images) thumbnail → the
+record, by a conditional update. Infected wins over rejected (an EICAR file named .pdf is reported
+as the malware it is). Infected and rejected objects move to the quarantine prefix.
+
+Idempotent: the record remembers the ETag of the object it judged. A redelivered event for the same
+object changes nothing (it only finishes a move a crash interrupted); a new object under the same key
+(the presigned POST is valid for 15 minutes) is judged afresh."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from botocore.exceptions import ClientError
+
+from shared import mail
+from shared.attachments import scanner, sniff, storage
+from shared.attachments.model import Attachment
+from shared.attachments.types import THUMBNAIL_EXTENSIONS
+from shared.clock import iso, now
+from shared.db.errors import storage_errors
+from shared.db.table import tkey
+from shared.directory import UserProfile
+from shared.errors import Conflict
+from shared.settings import settings
+
+logger = logging.getLogger(__name__)
+MAIL_BATCH = 50  # SES recipients per message
+CHUNK = 1024 * 1024
+SCANNER = "scanner"  # updated_by of the scan's writes (the audit trail's actor)
+
+
+@dataclass
+class Judgement:
+    status: str
+    reason: str | None
+    size: int
+    etag: str
+    sha256: str | None = None
+    mime_type: str | None = None
+    engine: str = "size check"
+    signature: str | None = None
+    thumbnail: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the scan decided, for metrics and tests. ``status`` None: nothing to do (a redelivery)."""
+
+    status: str | None
+    reason: str | None = None
+    seconds: float = 0.0
+
+
+def process(key: str, etag: str) -> Outcome:
+    where = storage.UploadKey.parse(key)
+    if where is None:
+        logger.warning("ignoring an object outside the uploads layout: %s", key)
+        return Outcome(None)
+    with storage_errors():
+        try:
+            attachment = Attachment.get(*Attachment.key(where.tenant_id, where.attachment_id), consistent_read=True)
+        except Attachment.DoesNotExist:
+            attachment = None
+    if attachment is None or attachment.s3_key != key:
+        # Deleted meanwhile, or never created through the API: nothing may serve it; keep it aside.
+        logger.warning("no attachment record for %s; quarantining the object", key)
+        _quarantine_if_present(key)
+        return Outcome(None)
+    if attachment.status != "pending_scan" and attachment.etag == etag:
+        if attachment.status in ("infected", "rejected"):
+            _quarantine_if_present(key)  # finishes a move interrupted after the record was written
+        return Outcome(None)
+    started = time.monotonic()
+    judgement = _examine(attachment, key)
+    if not _record(attachment, judgement):
+        logger.info("%s was judged or deleted meanwhile; leaving it", key)
+        return Outcome(None)
+    if judgement.status != "clean":
+        _quarantine_if_present(key)
+    if judgement.status == "infected":
+        _notify_staff(attachment, judgement)
+    return Outcome(judgement.status, judgement.reason, time.monotonic() - started)
+
+
+def _examine(attachment: Attachment, key: str) -> Judgement:
+    bucket = settings().bucket_name
+    response = storage.s3().get_object(Bucket=bucket, Key=key)
+    etag, size = response["ETag"].strip('"'), int(response["ContentLength"])
+    if size > attachment.limit_bytes:  # only if the POST policy was bypassed: do not even read it
+        response["Body"].close()
+        return Judgement("rejected", f"The file is {size} bytes; the limit is {attachment.limit_bytes}.", size, etag)
+    with tempfile.TemporaryDirectory(prefix="deskos-scan-") as scratch:
+        path = Path(scratch) / "upload"
+        digest = hashlib.sha256()
+        with path.open("wb") as out:
+            for chunk in response["Body"].iter_chunks(CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+        verdict = scanner.engine().inspect(path)
+        with path.open("rb") as data:
+            found = sniff.sniff(data.read(sniff.HEAD_BYTES))
+        judgement = Judgement(
+            "clean", None, size, etag, digest.hexdigest(), found.mime_type, verdict.engine, verdict.signature
+        )
+        extension = attachment.extension
+        if verdict.infected:
+            judgement.status, judgement.reason = "infected", f"ClamAV found {verdict.signature}."
+        elif found in sniff.EXECUTABLES:
+            judgement.status, judgement.reason = "rejected", f"The file is a {found.label}, not a .{extension} file."
+        elif not found.extensions:
+            judgement.status, judgement.reason = "rejected", f"The content ({found.label}) is not an accepted type."
+        elif extension not in found.extensions:
+            judgement.status, judgement.reason = "rejected", f"The content is {found.label}, not a .{extension} file."
+        elif extension in THUMBNAIL_EXTENSIONS:
+            from shared.attachments import thumbnails  # Pillow: imported by the scan function only
+
+            judgement.thumbnail = thumbnails.make(path)
+    return judgement
+
+
+def _record(attachment: Attachment, judgement: Judgement) -> bool:
+    """Write the verdict (and the thumbnail) if nobody judged this object first; False if somebody did."""
+    bucket, key = settings().bucket_name, attachment.s3_key
+    thumb_key = storage.thumbnail_key(key) if judgement.thumbnail else None
+    if thumb_key:
+        storage.s3().put_object(Bucket=bucket, Key=thumb_key, Body=judgement.thumbnail, ContentType="image/webp")
+    # pending, or judged on another object than this one: never twice for the same object
+    condition = (
+        Attachment.status == "pending_scan"
+        if attachment.status == "pending_scan"
+        else Attachment.etag == attachment.etag
+    )
+    stale_thumbnail = attachment.thumbnail_key if attachment.thumbnail_key != thumb_key else None
+    try:
+        with storage_errors():
+            attachment.update(
+                actions=[
+                    Attachment.status.set(judgement.status),
+                    Attachment.status_reason.set(judgement.reason),
+                    Attachment.mime_type.set(judgement.mime_type),
+                    Attachment.size.set(judgement.size),
+                    Attachment.sha256.set(judgement.sha256),
+                    Attachment.etag.set(judgement.etag),
+                    Attachment.scan_result.set(
+                        {"engine": judgement.engine, "signature": judgement.signature, "scanned_at": iso(now())}
+                    ),
+                    Attachment.thumbnail_key.set(thumb_key),
+                    Attachment.updated_at.set(now()),
+                    Attachment.updated_by.set(SCANNER),
+                    Attachment.expiration.remove(),  # judged: no longer an abandoned upload
+                ],
+                condition=condition,
+            )
+    except Conflict:
+        return False
+    if stale_thumbnail:
+        storage.delete(stale_thumbnail)
+    return True
+
+
+def _quarantine_if_present(key: str) -> None:
+    try:
+        storage.move(key, storage.quarantine_key(key))
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in ("404", "NoSuchKey"):
+            raise
+
+
+def _notify_staff(attachment: Attachment, judgement: Judgement) -> None:
+    """Every active staff user and manager of the tenant hears of an infected upload (best effort)."""
+    recipients: list[str] = []
+    with storage_errors():
+        for profile in UserProfile.gsi1.query(tkey(attachment.tenant_id, "USERS")):
+            if isinstance(profile, UserProfile) and profile.is_staff:
+                recipients.append(profile.email)
+    if not recipients:
+        logger.warning("infected upload %s in tenant %s: no staff to notify", attachment.id, attachment.tenant_id)
+        return
+    subject = f"Infected upload blocked: {attachment.original_filename}"
+    body = (
+        f"An uploaded file was found infected and has been quarantined; nobody can download it.\n\n"
+        f"File: {attachment.original_filename}\n"
+        f"Attachment: {attachment.id} ({attachment.owner_kind} {attachment.owner_id})\n"
+        f"Uploaded by: {attachment.uploaded_by}\n"
+        f"Detected: {judgement.signature} ({judgement.engine})\n"
+    )
+    try:
+        for start in range(0, len(recipients), MAIL_BATCH):
+            mail.send(recipients[start : start + MAIL_BATCH], subject, body)
+    except ClientError:  # the verdict stands and the metric alarms; a retry would not resend (judged already)
+        logger.exception("could not notify staff of infected upload %s", attachment.id)

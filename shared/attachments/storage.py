@@ -1,0 +1,104 @@
+"""The uploads bucket: presigned POSTs and GETs, and moving objects between prefixes.
+
+Key layout (every tenant object under ``t/<tenant>/``): uploads ``t/<tenant>/<owner-kind>/<owner-id>/<id>``;
+quarantine ``quarantine/<upload key>``; thumbnails ``thumbnails/<upload key>.webp``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
+from urllib.parse import quote
+
+from shared.clock import now
+from shared.settings import settings
+
+UPLOADS_PREFIX = "t/"
+QUARANTINE_PREFIX = "quarantine/"
+THUMBNAILS_PREFIX = "thumbnails/"
+UPLOAD_EXPIRY = timedelta(minutes=15)
+DOWNLOAD_EXPIRY = timedelta(minutes=5)
+
+
+@cache
+def s3() -> Any:
+    import boto3
+    from botocore.config import Config
+
+    # SigV4 for presigned POSTs; path-style so the local cloud's single endpoint serves every bucket.
+    config = Config(signature_version="s3v4", s3={"addressing_style": "path"}, region_name=settings().region)
+    return boto3.client("s3", config=config)
+
+
+@dataclass(frozen=True)
+class UploadKey:
+    tenant_id: str
+    owner_kind: str
+    owner_id: str
+    attachment_id: str
+
+    def __str__(self) -> str:
+        return f"{UPLOADS_PREFIX}{self.tenant_id}/{self.owner_kind}/{self.owner_id}/{self.attachment_id}"
+
+    @classmethod
+    def parse(cls, key: str) -> UploadKey | None:
+        if not key.startswith(UPLOADS_PREFIX):
+            return None
+        parts = key[len(UPLOADS_PREFIX) :].split("/")
+        if len(parts) != 4 or not all(parts):
+            return None
+        return cls(*parts)
+
+
+def quarantine_key(key: str) -> str:
+    return f"{QUARANTINE_PREFIX}{key}"
+
+
+def thumbnail_key(key: str) -> str:
+    return f"{THUMBNAILS_PREFIX}{key}.webp"
+
+
+def presigned_post(key: str, content_type: str, max_bytes: int) -> tuple[dict[str, Any], datetime]:
+    """A POST whose policy pins the key, the content type and the size range; valid for 15 minutes."""
+    expires = now() + UPLOAD_EXPIRY
+    post = s3().generate_presigned_post(
+        Bucket=settings().bucket_name,
+        Key=key,
+        Fields={"Content-Type": content_type},
+        Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
+        ExpiresIn=int(UPLOAD_EXPIRY.total_seconds()),
+    )
+    return post, expires
+
+
+def presigned_get(key: str, filename: str, content_type: str) -> tuple[str, datetime]:
+    """A short-lived GET that makes the browser save the file under its original name."""
+    url = s3().generate_presigned_url(
+        "get_object",
+        Params={
+            "Bucket": settings().bucket_name,
+            "Key": key,
+            "ResponseContentDisposition": content_disposition(filename),
+            "ResponseContentType": content_type,
+        },
+        ExpiresIn=int(DOWNLOAD_EXPIRY.total_seconds()),
+    )
+    return url, now() + DOWNLOAD_EXPIRY
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with an ASCII fallback and the exact UTF-8 name (RFC 6266 / RFC 5987)."""
+    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def move(key: str, to_key: str) -> None:
+    """Copy then delete: a retry after a crash between the two finds the object still in place."""
+    bucket = settings().bucket_name
+    s3().copy_object(Bucket=bucket, Key=to_key, CopySource={"Bucket": bucket, "Key": key})
+    s3().delete_object(Bucket=bucket, Key=key)
+
+
+def delete(*keys: str) -> None:
+    s3().delete_objects(Bucket=settings().bucket_name, Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True})

@@ -1,0 +1,107 @@
+"""The upload pipeline in the synthesized stack: S3 -> SQS -> scan function, its narrow role, the API's
+bucket permissions, and the alarms."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from functions.api.catalog import routes
+from infra import resources
+
+pytestmark = pytest.mark.infra
+
+
+def _function(synthesized, handler: str) -> str:
+    [logical] = [
+        k for k, f in synthesized.of_type("AWS::Lambda::Function").items() if f["Properties"]["Handler"] == handler
+    ]
+    return logical
+
+
+def _statements(synthesized, function_logical: str) -> list[dict[str, Any]]:
+    role = synthesized.resources[function_logical]["Properties"]["Role"]["Fn::GetAtt"][0]
+    return [
+        statement
+        for policy in synthesized.of_type("AWS::IAM::Policy").values()
+        if {"Ref": role} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def _s3_grants(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(action, key pattern) pairs granted on the uploads bucket's objects."""
+    grants = set()
+    for statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        for action in (a for a in actions if a.startswith("s3:")):
+            for target in targets:
+                grants.add((action, json.dumps(target).rpartition('"/')[2].rstrip('"]}')))
+    return grants
+
+
+def test_new_uploads_notify_the_scan_queue_which_feeds_the_scan_function(synthesized) -> None:
+    [consumer] = resources.UPLOAD_CONSUMERS
+    [notifications] = synthesized.of_type("Custom::S3BucketNotifications").values()
+    [queue_config] = notifications["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    assert queue_config["Events"] == ["s3:ObjectCreated:*"]
+    assert queue_config["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": consumer.s3_prefix}]
+    function = _function(synthesized, consumer.handler)
+    [mapping] = [
+        m["Properties"]
+        for m in synthesized.of_type("AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["FunctionName"] == {"Ref": function}
+    ]
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue = mapping["EventSourceArn"]["Fn::GetAtt"][0]
+    assert queue_config["QueueArn"] == {"Fn::GetAtt": [queue, "Arn"]}
+    redrive = synthesized.resources[queue]["Properties"]["RedrivePolicy"]
+    assert redrive["maxReceiveCount"] == consumer.max_receives
+
+
+def test_the_scan_function_reads_uploads_and_writes_only_quarantine_and_thumbnails(synthesized) -> None:
+    [consumer] = resources.UPLOAD_CONSUMERS
+    statements = _statements(synthesized, _function(synthesized, consumer.handler))
+
+    assert _s3_grants(statements) == {
+        ("s3:GetObject", "t/*"),
+        ("s3:DeleteObject", "t/*"),
+        ("s3:DeleteObject", "thumbnails/*"),
+        ("s3:PutObject", "quarantine/*"),
+        ("s3:PutObject", "thumbnails/*"),
+    }
+    table_actions = {a for s in statements for a in s["Action"] if isinstance(a, str) and a.startswith("dynamodb:")}
+    assert table_actions == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"}
+
+
+@pytest.mark.parametrize(
+    ("operation", "expected"),
+    [
+        ("CreateTicketAttachment", {("s3:PutObject", "t/*")}),
+        ("DownloadAttachment", {("s3:GetObject", "t/*"), ("s3:GetObject", "thumbnails/*")}),
+        ("AttachmentThumbnail", {("s3:GetObject", "t/*"), ("s3:GetObject", "thumbnails/*")}),
+        (
+            "DeleteAttachment",
+            {("s3:DeleteObject", "t/*"), ("s3:DeleteObject", "quarantine/*"), ("s3:DeleteObject", "thumbnails/*")},
+        ),
+        ("ListTicketAttachments", set()),
+    ],
+)
+def test_api_functions_get_only_the_bucket_access_their_route_declares(synthesized, operation, expected) -> None:
+    assert any(r.operation_id == operation for r in routes())
+    [function] = [
+        k for k in synthesized.of_type("AWS::Lambda::Function") if re.fullmatch(rf"{operation}[0-9A-F]{{8}}", k)
+    ]
+
+    assert _s3_grants(_statements(synthesized, function)) == expected
+
+
+def test_an_infected_upload_and_a_stuck_scan_queue_raise_alarms(synthesized) -> None:
+    alarms = [a["Properties"] for a in synthesized.of_type("AWS::CloudWatch::Alarm").values()]
+    watched = {(a["Namespace"], a["MetricName"]) for a in alarms}
+    assert ("DeskOS", "UploadsInfected") in watched
+    assert ("AWS/SQS", "ApproximateAgeOfOldestMessage") in watched

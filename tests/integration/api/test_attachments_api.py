@@ -1,0 +1,257 @@
+"""Attachments through the handlers, S3 (moto, with POST policies enforced) and the scan function fed by
+the S3 -> SQS notification through the event pump, with the real ClamAV engine (EICAR database)."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+from urllib.parse import quote_plus
+
+import pytest
+import requests
+from PIL import Image
+
+from shared.settings import settings
+from tests.integration.api.conftest import Tenant, call
+from tests.samples import EICAR, PDF, WINDOWS_EXE, png
+
+TICKET_ATTACHMENTS = "/support/tickets/{ticket_id}/attachments"
+
+
+def start_upload(user, ticket_id: str, name: str, content: bytes, content_type: str, **fields: Any):
+    body = {"original_filename": name, "content_type": content_type, "size": len(content), **fields}
+    return call(user, "POST", TICKET_ATTACHMENTS, {"ticket_id": ticket_id}, body=body)
+
+
+def post_to_s3(upload: dict[str, Any], content: bytes, name: str = "file") -> requests.Response:
+    return requests.post(upload["url"], data=upload["fields"], files={"file": (name, content)}, timeout=10)
+
+
+def upload(pump, user, ticket_id: str, name: str, content: bytes, content_type: str, **fields: Any) -> dict:
+    """The whole client side: start, POST the bytes to S3, let the scan run; the attachment as it ends."""
+    started = start_upload(user, ticket_id, name, content, content_type, **fields)
+    assert started.status == 201, started.text
+    sent = post_to_s3(started.json["upload"], content, name)
+    assert sent.status_code == 204, sent.text
+    pump()
+    reply = call(user, "GET", "/attachments/{attachment_id}", {"attachment_id": started.json["attachment"]["id"]})
+    assert reply.status == 200, reply.text
+    return reply.json
+
+
+def objects(cloud, prefix: str) -> list[str]:
+    listed = cloud.client("s3").list_objects_v2(Bucket=settings().bucket_name, Prefix=prefix)
+    return [o["Key"] for o in listed.get("Contents", [])]
+
+
+@pytest.fixture
+def scene(tenant: Tenant):
+    client = tenant.client("Acme")
+    portal = tenant.portal_user(client["id"])
+    ticket = tenant.ticket(portal)
+    return tenant, portal, ticket
+
+
+# ---- the happy path ----------------------------------------------------------------------------
+
+
+def test_a_portal_png_becomes_clean_with_a_thumbnail_and_downloads_under_its_name(scene, pump_stream, cloud):
+    tenant, portal, ticket = scene
+    content = png(1024, 512)
+
+    # When the portal user uploads a PNG through the presigned POST and the scan runs
+    attachment = upload(pump_stream, portal, ticket["id"], "Screen shot (1).png", content, "image/png")
+
+    # Then it is clean, public, typed from its bytes, with a thumbnail of 256 px on the longest side
+    assert attachment["status"] == "clean", attachment
+    assert (attachment["mime_type"], attachment["category"], attachment["size"]) == ("image/png", "image", len(content))
+    assert attachment["is_public"] is True and attachment["thumbnail_available"] is True
+    assert attachment["scan_result"]["engine"].startswith("clamscan") and attachment["scan_result"]["signature"] is None
+    thumb = call(portal, "GET", "/attachments/{attachment_id}/thumbnail", {"attachment_id": attachment["id"]})
+    assert thumb.status == 200, thumb.text
+    with Image.open(io.BytesIO(requests.get(thumb.json["url"], timeout=10).content)) as image:
+        assert (image.format, image.size) == ("WEBP", (256, 128))
+
+    # When the agent downloads it twice
+    for _ in range(2):
+        link = call(tenant.agent, "GET", "/attachments/{attachment_id}/download", {"attachment_id": attachment["id"]})
+        assert link.status == 200, link.text
+    # Then the link serves the bytes as an attachment named as uploaded, and both downloads count
+    got = requests.get(link.json["url"], timeout=10)
+    assert got.content == content
+    assert got.headers["Content-Disposition"].startswith('attachment; filename="Screen shot (1).png"')
+    after = call(tenant.agent, "GET", "/attachments/{attachment_id}", {"attachment_id": attachment["id"]}).json
+    assert after["download_count"] == 2 and after["last_downloaded_at"] is not None
+
+
+# ---- what the scan stops -----------------------------------------------------------------------
+
+
+def test_eicar_named_invoice_pdf_ends_infected_quarantined_and_staff_are_told(scene, pump_stream, cloud):
+    tenant, portal, ticket = scene
+
+    attachment = upload(pump_stream, portal, ticket["id"], "invoice.pdf", EICAR, "application/pdf")
+
+    assert attachment["status"] == "infected", attachment
+    assert "Eicar-Test-Signature" in attachment["scan_result"]["signature"]
+    key = f"t/{tenant.id}/ticket/{ticket['id']}/{attachment['id']}"
+    assert objects(cloud, key) == [] and objects(cloud, f"quarantine/{key}") == [f"quarantine/{key}"]
+    refused = call(tenant.agent, "GET", "/attachments/{attachment_id}/download", {"attachment_id": attachment["id"]})
+    assert refused.problem(409)["attachment_status"] == "infected"
+    from infra.local.outbox import messages
+
+    mailed = [m for m in messages(cloud.server.url) if "invoice.pdf" in m["subject"]]
+    assert mailed and tenant.agent.email in mailed[-1]["destinations"]["ToAddresses"]
+
+
+def test_a_windows_executable_named_photo_jpg_ends_rejected(scene, pump_stream, cloud):
+    tenant, _portal, ticket = scene
+
+    attachment = upload(pump_stream, tenant.agent, ticket["id"], "photo.jpg", WINDOWS_EXE, "image/jpeg")
+
+    assert attachment["status"] == "rejected", attachment
+    assert "Windows executable" in attachment["status_reason"]
+    assert objects(cloud, f"t/{tenant.id}/") == []
+    refused = call(tenant.agent, "GET", "/attachments/{attachment_id}/download", {"attachment_id": attachment["id"]})
+    assert refused.problem(409)["attachment_status"] == "rejected"
+
+
+def test_a_pdf_that_is_really_text_is_rejected_for_disagreeing_with_its_extension(scene, pump_stream):
+    tenant, _portal, ticket = scene
+
+    attachment = upload(pump_stream, tenant.agent, ticket["id"], "report.pdf", b"just words\n", "application/pdf")
+
+    assert (attachment["status"], attachment["mime_type"]) == ("rejected", "text/plain")
+
+
+def test_a_redelivered_event_changes_nothing(scene, pump_stream, cloud):
+    tenant, _portal, ticket = scene
+    attachment = upload(pump_stream, tenant.agent, ticket["id"], "doc.pdf", PDF, "application/pdf")
+    from functions.events.scan_upload import handler
+    from infra.local.pump import LambdaContext, sqs_record
+
+    # When S3's event for the same object arrives again
+    key = f"t/{tenant.id}/ticket/{ticket['id']}/{attachment['id']}"
+    etag = cloud.client("s3").head_object(Bucket=settings().bucket_name, Key=key)["ETag"].strip('"')
+    change = {"eventName": "ObjectCreated:Post", "s3": {"object": {"key": quote_plus(key), "eTag": etag}}}
+    message = {"MessageId": "m1", "ReceiptHandle": "r", "Body": json.dumps({"Records": [change]}), "MD5OfBody": ""}
+    event = {"Records": [sqs_record(message, "arn:aws:sqs:eu-west-1:123456789012:uploads", cloud.region)]}
+    assert handler(event, LambdaContext("UploadScan")) == {"batchItemFailures": []}
+
+    # Then the record is exactly as it was
+    again = call(tenant.agent, "GET", "/attachments/{attachment_id}", {"attachment_id": attachment["id"]}).json
+    assert again == attachment
+
+
+# ---- what the API and S3 refuse ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "size", "status", "field"),
+    [
+        ("virus.exe", "application/octet-stream", 10, 422, "original_filename"),
+        ("../../etc/passwd.txt", "text/plain", 10, 422, "original_filename"),
+        ("a\\b.txt", "text/plain", 10, 422, "original_filename"),
+        (".hidden.txt", "text/plain", 10, 422, "original_filename"),
+        ("notes\u202etxt.exe.txt", "text/plain", 10, 422, "original_filename"),
+        ("photo.png", "application/pdf", 10, 422, "content_type"),
+        ("empty.txt", "text/plain", 0, 422, "size"),
+        ("huge.zip", "application/zip", 25 * 1024 * 1024 + 1, 413, None),
+    ],
+)
+def test_the_api_refuses_bad_names_types_and_sizes_with_the_reason(scene, name, content_type, size, status, field):
+    tenant, _portal, ticket = scene
+    body = {"original_filename": name, "content_type": content_type, "size": size}
+
+    reply = call(tenant.agent, "POST", TICKET_ATTACHMENTS, {"ticket_id": ticket["id"]}, body=body)
+
+    problem = reply.problem(status)
+    if field:
+        assert field in reply.field_errors()
+    assert problem["detail"]
+
+
+def test_s3_itself_refuses_a_file_larger_than_the_policy_allows(scene, cloud):
+    tenant, _portal, ticket = scene
+    started = start_upload(tenant.agent, ticket["id"], "small.txt", b"tiny", "text/plain")
+    limit = started.json["upload"]["max_bytes"]
+
+    # When the client sends more bytes than the policy's content-length-range allows
+    sent = post_to_s3(started.json["upload"], b"x" * (limit + 1))
+
+    assert sent.status_code == 400 and "<Code>EntityTooLarge</Code>" in sent.text
+    assert objects(cloud, f"t/{tenant.id}/") == []
+
+
+def test_s3_refuses_an_upload_to_another_key_than_the_policy_pins(scene, cloud):
+    tenant, _portal, ticket = scene
+    started = start_upload(tenant.agent, ticket["id"], "a.txt", b"hello", "text/plain").json["upload"]
+
+    sent = requests.post(
+        started["url"], data={**started["fields"], "key": f"t/{tenant.id}/elsewhere"}, files={"file": b"hello"}
+    )
+
+    assert sent.status_code == 403 and "Policy Condition failed" in sent.text
+
+
+# ---- who sees what -----------------------------------------------------------------------------
+
+
+def test_portal_users_list_public_attachments_only(scene, pump_stream):
+    tenant, portal, ticket = scene
+    public = upload(pump_stream, tenant.agent, ticket["id"], "public.txt", b"hi\n", "text/plain", is_public=True)
+    private = upload(pump_stream, tenant.agent, ticket["id"], "internal.txt", b"hush\n", "text/plain")
+
+    staff_sees = call(tenant.agent, "GET", TICKET_ATTACHMENTS, {"ticket_id": ticket["id"]}).json["items"]
+    portal_sees = call(portal, "GET", TICKET_ATTACHMENTS, {"ticket_id": ticket["id"]}).json["items"]
+
+    assert {a["id"] for a in staff_sees} == {public["id"], private["id"]}
+    assert [a["id"] for a in portal_sees] == [public["id"]]
+    hidden = call(portal, "GET", "/attachments/{attachment_id}/download", {"attachment_id": private["id"]})
+    hidden.problem(404)
+
+
+@pytest.mark.parametrize(
+    ("method", "template"),
+    [
+        ("GET", "/attachments/{attachment_id}"),
+        ("GET", "/attachments/{attachment_id}/download"),
+        ("GET", "/attachments/{attachment_id}/thumbnail"),
+        ("DELETE", "/attachments/{attachment_id}"),
+    ],
+)
+def test_another_tenant_cannot_learn_an_attachment_exists(scene, pump_stream, new_tenant, method, template):
+    _tenant, portal, ticket = scene
+    attachment = upload(pump_stream, portal, ticket["id"], "pic.png", png(64, 64), "image/png")
+    other = new_tenant()
+
+    reply = call(other.manager, method, template, {"attachment_id": attachment["id"]})
+
+    reply.problem(404)
+
+
+def test_another_tenant_cannot_list_or_upload_to_a_ticket(scene, new_tenant):
+    _tenant, _portal, ticket = scene
+    other = new_tenant()
+
+    call(other.agent, "GET", TICKET_ATTACHMENTS, {"ticket_id": ticket["id"]}).problem(404)
+    start_upload(other.agent, ticket["id"], "a.txt", b"x", "text/plain").problem(404)
+
+
+def test_portal_users_may_not_delete(scene, pump_stream):
+    _tenant, portal, ticket = scene
+    attachment = upload(pump_stream, portal, ticket["id"], "a.txt", b"x\n", "text/plain")
+
+    call(portal, "DELETE", "/attachments/{attachment_id}", {"attachment_id": attachment["id"]}).problem(403)
+
+
+def test_staff_delete_removes_the_record_and_every_object(scene, pump_stream, cloud):
+    tenant, portal, ticket = scene
+    attachment = upload(pump_stream, portal, ticket["id"], "pic.png", png(64, 64), "image/png")
+
+    deleted = call(tenant.agent, "DELETE", "/attachments/{attachment_id}", {"attachment_id": attachment["id"]})
+
+    assert deleted.status == 204, deleted.text
+    call(tenant.agent, "GET", "/attachments/{attachment_id}", {"attachment_id": attachment["id"]}).problem(404)
+    assert objects(cloud, f"t/{tenant.id}/") == [] and objects(cloud, f"thumbnails/t/{tenant.id}/") == []
