@@ -13,7 +13,7 @@ import requests
 from PIL import Image
 
 from shared.settings import settings
-from tests.integration.api.conftest import Tenant, call
+from tests.integration.api.harness import Tenant, call
 from tests.samples import EICAR, PDF, WINDOWS_EXE, png
 
 TICKET_ATTACHMENTS = "/support/tickets/{ticket_id}/attachments"
