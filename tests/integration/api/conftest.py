@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from functions.events import audit_trail
-from infra.local.pump import LambdaContext, lambda_record
+from infra.local.pump import LambdaContext, Pump, lambda_record
 from tests.integration.api.harness import Tenant
 
 
@@ -87,3 +87,22 @@ def audit_tap(module_cloud) -> AuditTap:
 def stream_to_audit(audit_tap: AuditTap) -> AuditTap:
     """``stream_to_audit(tenant, ...)``: the audit trail consumer gets those tenants' changes so far."""
     return audit_tap
+
+
+@pytest.fixture(scope="module")
+def _pump(module_cloud) -> Pump:
+    return Pump(module_cloud.server.url, module_cloud.region, module_cloud.resources.table_name, schedules=())
+
+
+@pytest.fixture
+def pump_stream(module_cloud, _pump: Pump) -> Callable[[], int]:
+    """Delivers what the local cloud's event sources hold (the table's stream, the uploads queue) to
+    their consumers, as Lambda's event source mappings would; returns how many records went."""
+
+    def drain() -> int:
+        delivered = 0
+        while batch := _pump.poll():
+            delivered += batch
+        return delivered
+
+    return drain

@@ -56,7 +56,7 @@ def scene(tenant: Tenant):
 # ---- the happy path ----------------------------------------------------------------------------
 
 
-def test_a_portal_png_becomes_clean_with_a_thumbnail_and_downloads_under_its_name(scene, pump_stream, cloud):
+def test_a_portal_png_becomes_clean_with_a_thumbnail_and_downloads_under_its_name(scene, pump_stream, module_cloud):
     tenant, portal, ticket = scene
     content = png(1024, 512)
 
@@ -88,7 +88,7 @@ def test_a_portal_png_becomes_clean_with_a_thumbnail_and_downloads_under_its_nam
 # ---- what the scan stops -----------------------------------------------------------------------
 
 
-def test_eicar_named_invoice_pdf_ends_infected_quarantined_and_staff_are_told(scene, pump_stream, cloud):
+def test_eicar_named_invoice_pdf_ends_infected_quarantined_and_staff_are_told(scene, pump_stream, module_cloud):
     tenant, portal, ticket = scene
 
     attachment = upload(pump_stream, portal, ticket["id"], "invoice.pdf", EICAR, "application/pdf")
@@ -96,23 +96,23 @@ def test_eicar_named_invoice_pdf_ends_infected_quarantined_and_staff_are_told(sc
     assert attachment["status"] == "infected", attachment
     assert "Eicar-Test-Signature" in attachment["scan_result"]["signature"]
     key = f"t/{tenant.id}/ticket/{ticket['id']}/{attachment['id']}"
-    assert objects(cloud, key) == [] and objects(cloud, f"quarantine/{key}") == [f"quarantine/{key}"]
+    assert objects(module_cloud, key) == [] and objects(module_cloud, f"quarantine/{key}") == [f"quarantine/{key}"]
     refused = call(tenant.agent, "GET", "/attachments/{attachment_id}/download", {"attachment_id": attachment["id"]})
     assert refused.problem(409)["attachment_status"] == "infected"
     from infra.local.outbox import messages
 
-    mailed = [m for m in messages(cloud.server.url) if "invoice.pdf" in m["subject"]]
+    mailed = [m for m in messages(module_cloud.server.url) if "invoice.pdf" in m["subject"]]
     assert mailed and tenant.agent.email in mailed[-1]["destinations"]["ToAddresses"]
 
 
-def test_a_windows_executable_named_photo_jpg_ends_rejected(scene, pump_stream, cloud):
+def test_a_windows_executable_named_photo_jpg_ends_rejected(scene, pump_stream, module_cloud):
     tenant, _portal, ticket = scene
 
     attachment = upload(pump_stream, tenant.agent, ticket["id"], "photo.jpg", WINDOWS_EXE, "image/jpeg")
 
     assert attachment["status"] == "rejected", attachment
     assert "Windows executable" in attachment["status_reason"]
-    assert objects(cloud, f"t/{tenant.id}/") == []
+    assert objects(module_cloud, f"t/{tenant.id}/") == []
     refused = call(tenant.agent, "GET", "/attachments/{attachment_id}/download", {"attachment_id": attachment["id"]})
     assert refused.problem(409)["attachment_status"] == "rejected"
 
@@ -125,7 +125,7 @@ def test_a_pdf_that_is_really_text_is_rejected_for_disagreeing_with_its_extensio
     assert (attachment["status"], attachment["mime_type"]) == ("rejected", "text/plain")
 
 
-def test_a_redelivered_event_changes_nothing(scene, pump_stream, cloud):
+def test_a_redelivered_event_changes_nothing(scene, pump_stream, module_cloud):
     tenant, _portal, ticket = scene
     attachment = upload(pump_stream, tenant.agent, ticket["id"], "doc.pdf", PDF, "application/pdf")
     from functions.events.scan_upload import handler
@@ -133,10 +133,10 @@ def test_a_redelivered_event_changes_nothing(scene, pump_stream, cloud):
 
     # When S3's event for the same object arrives again
     key = f"t/{tenant.id}/ticket/{ticket['id']}/{attachment['id']}"
-    etag = cloud.client("s3").head_object(Bucket=settings().bucket_name, Key=key)["ETag"].strip('"')
+    etag = module_cloud.client("s3").head_object(Bucket=settings().bucket_name, Key=key)["ETag"].strip('"')
     change = {"eventName": "ObjectCreated:Post", "s3": {"object": {"key": quote_plus(key), "eTag": etag}}}
     message = {"MessageId": "m1", "ReceiptHandle": "r", "Body": json.dumps({"Records": [change]}), "MD5OfBody": ""}
-    event = {"Records": [sqs_record(message, "arn:aws:sqs:eu-west-1:123456789012:uploads", cloud.region)]}
+    event = {"Records": [sqs_record(message, "arn:aws:sqs:eu-west-1:123456789012:uploads", module_cloud.region)]}
     assert handler(event, LambdaContext("UploadScan")) == {"batchItemFailures": []}
 
     # Then the record is exactly as it was
@@ -172,7 +172,7 @@ def test_the_api_refuses_bad_names_types_and_sizes_with_the_reason(scene, name, 
     assert problem["detail"]
 
 
-def test_s3_itself_refuses_a_file_larger_than_the_policy_allows(scene, cloud):
+def test_s3_itself_refuses_a_file_larger_than_the_policy_allows(scene, module_cloud):
     tenant, _portal, ticket = scene
     started = start_upload(tenant.agent, ticket["id"], "small.txt", b"tiny", "text/plain")
     limit = started.json["upload"]["max_bytes"]
@@ -181,10 +181,10 @@ def test_s3_itself_refuses_a_file_larger_than_the_policy_allows(scene, cloud):
     sent = post_to_s3(started.json["upload"], b"x" * (limit + 1))
 
     assert sent.status_code == 400 and "<Code>EntityTooLarge</Code>" in sent.text
-    assert objects(cloud, f"t/{tenant.id}/") == []
+    assert objects(module_cloud, f"t/{tenant.id}/") == []
 
 
-def test_s3_refuses_an_upload_to_another_key_than_the_policy_pins(scene, cloud):
+def test_s3_refuses_an_upload_to_another_key_than_the_policy_pins(scene, module_cloud):
     tenant, _portal, ticket = scene
     started = start_upload(tenant.agent, ticket["id"], "a.txt", b"hello", "text/plain").json["upload"]
 
@@ -246,7 +246,7 @@ def test_portal_users_may_not_delete(scene, pump_stream):
     call(portal, "DELETE", "/attachments/{attachment_id}", {"attachment_id": attachment["id"]}).problem(403)
 
 
-def test_staff_delete_removes_the_record_and_every_object(scene, pump_stream, cloud):
+def test_staff_delete_removes_the_record_and_every_object(scene, pump_stream, module_cloud):
     tenant, portal, ticket = scene
     attachment = upload(pump_stream, portal, ticket["id"], "pic.png", png(64, 64), "image/png")
 
@@ -254,4 +254,4 @@ def test_staff_delete_removes_the_record_and_every_object(scene, pump_stream, cl
 
     assert deleted.status == 204, deleted.text
     call(tenant.agent, "GET", "/attachments/{attachment_id}", {"attachment_id": attachment["id"]}).problem(404)
-    assert objects(cloud, f"t/{tenant.id}/") == [] and objects(cloud, f"thumbnails/t/{tenant.id}/") == []
+    assert objects(module_cloud, f"t/{tenant.id}/") == [] and objects(module_cloud, f"thumbnails/t/{tenant.id}/") == []
