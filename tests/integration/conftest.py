@@ -13,7 +13,8 @@ import pytest
 
 from infra.local.moto_server import MotoServer, start_moto
 from infra.local.provision import Provisioned, ensure_table, provision
-from shared import idempotency
+from shared import idempotency, mail
+from shared.attachments import storage
 from shared.db.table import Item
 from shared.settings import settings
 
@@ -42,6 +43,8 @@ def forget_pynamodb_connections() -> None:
             model._connection = None
         pending.extend(model.__subclasses__())
     idempotency._client.cache_clear()
+    mail._ses.cache_clear()
+    storage.s3.cache_clear()
 
 
 @pytest.fixture
