@@ -37,7 +37,7 @@ from infra.resources import table_definition
 from shared.crm import clients
 from shared.directory import save_profile
 from shared.settings import settings
-from shared.support import tickets
+from shared.support import sla_policies, tickets
 from shared.tenancy import Role, TenantContext
 from shared.tenants import create_tenant
 
@@ -46,6 +46,11 @@ FIXTURE = ROOT / "tests" / "events" / "api_gateway_rest.json"
 TABLE = "deskos-bench"
 REGION = "eu-west-1"
 IDEMPOTENCY_MARK = "#IDEMPOTENCY"
+SLA_POLICY = {
+    "name": "Standard",
+    "targets": {"normal": {"first_response": 30, "next_response": 60, "resolution": 480}},
+    "calendar": {"time_zone": "Europe/Berlin", "windows": [{"day": "mon", "start": "09:00", "end": "17:00"}]},
+}
 
 
 # ---- counting ----------------------------------------------------------------------------------
@@ -121,6 +126,7 @@ class World:
 
     values: dict[str, str]  # path parameter -> value
     fresh_ticket: Callable[[bool], tickets.Ticket]
+    fresh_policy: Callable[[], sla_policies.SlaPolicy]
 
 
 def seed(claims: dict[str, Any]) -> World:
@@ -146,6 +152,10 @@ def seed(claims: dict[str, Any]) -> World:
         )
         return tickets.close(ctx, ticket.id, None) if closed else ticket
 
+    def fresh_policy() -> sla_policies.SlaPolicy:
+        return sla_policies.create(ctx, sla_policies.SlaPolicyIn.model_validate(SLA_POLICY))
+
+    policy = fresh_policy()  # tickets get an SLA clock, so their writes are measured with it
     ticket = fresh_ticket(False)
     values = {
         "ticket_id": ticket.id,
@@ -153,8 +163,9 @@ def seed(claims: dict[str, Any]) -> World:
         "client_id": client.id,
         "contact_id": contact.id,
         "assignee_id": ctx.user_id,
+        "policy_id": policy.id,
     }
-    return World(values, fresh_ticket)
+    return World(values, fresh_ticket, fresh_policy)
 
 
 # ---- requests ----------------------------------------------------------------------------------
@@ -172,6 +183,9 @@ def body_for(operation_id: str, values: dict[str, str]) -> dict[str, Any] | None
         "UpdateTicket": {"priority": "high"},
         "AssignTicket": {"assignee_id": values["assignee_id"]},
         "PutSequence": {"prefix": "TK", "padding": 6},
+        "CreateSlaPolicy": SLA_POLICY,
+        "ReplaceSlaPolicy": SLA_POLICY,
+        "AddComment": {"body": "On it.", "public": True},
     }.get(operation_id)
 
 
@@ -226,6 +240,9 @@ def invoke(route: Route, world: World, fixture: dict[str, Any], idempotency_key:
         ticket = world.fresh_ticket(route.operation_id == "ReopenTicket")
         values["ticket_id"] = ticket.id
         headers["If-Match"] = f'"{ticket.version}"'
+    if route.operation_id in ("ReplaceSlaPolicy", "DeleteSlaPolicy"):
+        values["policy_id"] = world.fresh_policy().id  # each from its own policy, at version 1
+        headers["If-Match"] = '"1"'
     if idempotency_key:
         headers["Idempotency-Key"] = idempotency_key
     params = {name: values.get(name, "UNKNOWN") for name in path_params(route.path)}

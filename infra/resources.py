@@ -51,7 +51,11 @@ STREAM_CONSUMERS: tuple[StreamConsumer, ...] = (
     StreamConsumer(name="AuditTrail", handler="functions.events.audit_trail.handler"),
 )
 
-SCHEDULES: tuple[Schedule, ...] = ()
+SCHEDULES: tuple[Schedule, ...] = (
+    Schedule(
+        name="SlaSweep", handler="functions.schedules.sla_sweep.handler", rate_minutes=1, writes=("ses", "cloudwatch")
+    ),
+)
 
 QUEUES: tuple[Queue, ...] = tuple(Queue(name=f"{c.name}-dlq", dead_letter_for=c.name) for c in STREAM_CONSUMERS)
 
