@@ -72,7 +72,7 @@ ALLOWED_TAGS = frozenset({"b", "i", "em", "strong", "code", "pre", "br", "p", "u
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 _TAG = re.compile(r"<!--.*?(?:-->|$)|<[/!?]?[A-Za-z][^>]*(?:>|$)", re.S)
 _ALLOWED = re.compile(r"^</?([a-z]+)\s*/?>$")
-_LINK_TARGET = re.compile(r"(\]\(\s*<?|^\s{0,3}\[[^\]]+\]:\s*<?)([^)\s>]*)", re.M)
+_LINK_TARGET = re.compile(r"(\]\(\s*<?|^\s{0,3}\[[^\]]+\]:\s*<?)([^)>\n]*)", re.M)
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
