@@ -47,26 +47,3 @@ def test_a_schedule_gets_what_it_declares_it_writes_and_nag_accepts_it(with_a_sc
     assert {"ses:SendEmail", "cloudwatch:PutMetricData", "dynamodb:PutItem"} <= actions
     assert "dynamodb:Scan" not in actions
     assert AwsSolutionsChecks().validate_scope(with_a_schedule.app).violations == []
-
-
-def test_the_sla_sweep_runs_every_minute_with_mail_and_metrics(synthesized) -> None:
-    # Given the product's own schedules (not a patched list)
-    rules = [r["Properties"] for r in synthesized.of_type("AWS::Events::Rule").values()]
-    functions = synthesized.of_type("AWS::Lambda::Function")
-
-    # Then the SLA sweep fires every minute
-    [sweep] = [r for r in rules if functions[r["Targets"][0]["Arn"]["Fn::GetAtt"][0]]["Properties"]["Handler"]
-               == "functions.schedules.sla_sweep.handler"]  # fmt: skip
-    assert sweep["ScheduleExpression"] == "rate(1 minute)"
-
-
-def test_an_sla_breach_raises_an_alarm_and_shows_on_the_dashboard(synthesized) -> None:
-    import json
-
-    alarms = [a["Properties"] for a in synthesized.of_type("AWS::CloudWatch::Alarm").values()]
-    [breached] = [a for a in alarms if a.get("MetricName") == "SlaBreached"]
-    assert (breached["Namespace"], breached["Threshold"], breached["Statistic"]) == ("DeskOS", 1, "Sum")
-    assert breached["AlarmActions"]
-    [dashboard] = synthesized.of_type("AWS::CloudWatch::Dashboard").values()
-    body = json.dumps(dashboard["Properties"]["DashboardBody"])
-    assert "SlaBreached" in body and "SlaWarning" in body
