@@ -39,7 +39,7 @@ from shared.attachments import model as attachments
 from shared.crm import clients
 from shared.directory import save_profile
 from shared.settings import settings
-from shared.support import surveys, tickets
+from shared.support import sla_policies, surveys, tickets
 from shared.tenancy import Role, TenantContext
 from shared.tenants import create_tenant
 
@@ -48,6 +48,11 @@ FIXTURE = ROOT / "tests" / "events" / "api_gateway_rest.json"
 TABLE = "deskos-bench"
 REGION = "eu-west-1"
 IDEMPOTENCY_MARK = "#IDEMPOTENCY"
+SLA_POLICY = {
+    "name": "Standard",
+    "targets": {"normal": {"first_response": 30, "next_response": 60, "resolution": 480}},
+    "calendar": {"time_zone": "Europe/Berlin", "windows": [{"day": "mon", "start": "09:00", "end": "17:00"}]},
+}
 
 
 # ---- counting ----------------------------------------------------------------------------------
@@ -124,6 +129,7 @@ class World:
     values: dict[str, str]  # path parameter -> value
     fresh_ticket: Callable[[bool], tickets.Ticket]
     fresh_survey: Callable[[], surveys.Survey]
+    fresh_policy: Callable[[], sla_policies.SlaPolicy]
 
 
 def seed(claims: dict[str, Any]) -> World:
@@ -150,6 +156,10 @@ def seed(claims: dict[str, Any]) -> World:
         )
         return tickets.close(ctx, ticket.id, None) if closed else ticket
 
+    def fresh_policy() -> sla_policies.SlaPolicy:
+        return sla_policies.create(ctx, sla_policies.SlaPolicyIn.model_validate(SLA_POLICY))
+
+    policy = fresh_policy()  # tickets get an SLA clock, so their writes are measured with it
     ticket = fresh_ticket(False)
 
     def fresh_survey() -> surveys.Survey:
@@ -166,8 +176,9 @@ def seed(claims: dict[str, Any]) -> World:
         "client_id": client.id,
         "contact_id": contact.id,
         "assignee_id": ctx.user_id,
+        "policy_id": policy.id,
     }
-    return World(values, fresh_ticket, fresh_survey)
+    return World(values, fresh_ticket, fresh_survey, fresh_policy)
 
 
 # ---- requests ----------------------------------------------------------------------------------
@@ -188,6 +199,9 @@ def body_for(operation_id: str, values: dict[str, str]) -> dict[str, Any] | None
         "CreateSurvey": {"name": "CSAT", "kind": "csat", "question": "Satisfied?"},
         "UpdateSurvey": {"version": 1, "cooldown_days": 7},
         "CreateTicketAttachment": {"original_filename": "notes.txt", "content_type": "text/plain", "size": 10},
+        "CreateSlaPolicy": SLA_POLICY,
+        "ReplaceSlaPolicy": SLA_POLICY,
+        "AddComment": {"body": "On it.", "public": True},
     }.get(operation_id)
 
 
@@ -244,6 +258,9 @@ def invoke(route: Route, world: World, fixture: dict[str, Any], idempotency_key:
         headers["If-Match"] = f'"{ticket.version}"'
     if route.operation_id == "DeleteSurvey":  # the other survey routes keep the seeded one
         values["survey_id"] = world.fresh_survey().id
+    if route.operation_id in ("ReplaceSlaPolicy", "DeleteSlaPolicy"):
+        values["policy_id"] = world.fresh_policy().id  # each from its own policy, at version 1
+        headers["If-Match"] = '"1"'
     if idempotency_key:
         headers["Idempotency-Key"] = idempotency_key
     params = {name: values.get(name, "UNKNOWN") for name in path_params(route.path)}

@@ -69,7 +69,11 @@ STREAM_CONSUMERS: tuple[StreamConsumer, ...] = (
     ),
 )
 
-SCHEDULES: tuple[Schedule, ...] = ()
+SCHEDULES: tuple[Schedule, ...] = (
+    Schedule(
+        name="SlaSweep", handler="functions.schedules.sla_sweep.handler", rate_minutes=1, writes=("ses", "cloudwatch")
+    ),
+)
 
 # S3 ObjectCreated under t/ -> the uploads queue -> the scan function (ClamAV, type check, thumbnail).
 UPLOAD_CONSUMERS: tuple[QueueConsumer, ...] = (

@@ -19,7 +19,11 @@ Action = Literal["create", "update", "delete"]
 ACTIONS: dict[str, Action] = {"INSERT": "create", "MODIFY": "update", "REMOVE": "delete"}
 
 # Bookkeeping items whose every change would only be noise in the trail.
-UNAUDITED_ENTITIES = frozenset({"audit", "number", "survey_stat", "survey_recipient"})
+# SLA events are a history of their own; due markers and the sweep cursor are the sweep's plumbing;
+# survey counters and cooldown records are the surveys' own bookkeeping.
+UNAUDITED_ENTITIES = frozenset(
+    {"audit", "number", "survey_stat", "survey_recipient", "sla_event", "sla_due", "sla_sweep"}
+)
 PLUMBING = frozenset(
     {"PK", "SK", "entity", "tenant_id", "version", "rev", "counters", "updated_at", "updated_by", "expiration"}
 ) | {f"GSI{i}{part}" for i in range(1, 6) for part in ("PK", "SK")}

@@ -79,6 +79,9 @@ def dashboard_and_alarms(
         alarm(f"{name}IteratorAgeAlarm", age, ITERATOR_AGE_ALARM_MS, f"{name} is behind the stream", periods=3)
         depth = consumer.dead_letters.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum")
         alarm(f"{name}DeadLettersAlarm", depth, 1, f"{name} gave up on stream records; see its DLQ")
+    # The SLA sweep publishes these (functions/schedules/sla_sweep.py); a breach is a broken promise to a client.
+    sla = {name: _business_metric(name) for name in ("SlaWarning", "SlaBreached")}
+    alarm("SlaBreachedAlarm", sla["SlaBreached"], 1, "A ticket breached its SLA (see the sweep's emails)")
 
     for upload in upload_consumers:
         name = upload.spec.name
@@ -103,6 +106,7 @@ def dashboard_and_alarms(
             rest_api.metric_server_error(period=PERIOD),
         ]),
         _graph("API latency p99 (ms)", [latency]),
+        _graph("SLA warnings and breaches", list(sla.values())),
     )  # fmt: skip
     dashboard.add_widgets(
         *_graphs("5xx per endpoint", [_endpoint_metric(rest_api, r, "5XXError", "Sum") for r in api.routes]),
@@ -132,6 +136,16 @@ def dashboard_and_alarms(
         ]),
     )  # fmt: skip
     return dashboard
+
+
+def _business_metric(name: str) -> cloudwatch.Metric:
+    return cloudwatch.Metric(
+        namespace=METRICS_NAMESPACE,
+        metric_name=name,
+        dimensions_map={"service": "deskos"},
+        statistic="Sum",
+        period=PERIOD,
+    )
 
 
 def _endpoint_metric(rest_api: apigateway.RestApi, route: Route, metric_name: str, statistic: str) -> cloudwatch.Metric:

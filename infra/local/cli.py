@@ -5,6 +5,7 @@ deskos tenant create ID --name ...  a tenant and its first manager
 deskos user create --tenant ...     a user of a tenant
 deskos token USERNAME               an id token for a user
 deskos openapi                      the OpenAPI document
+deskos schedule run NAME            run a scheduled job now, as EventBridge does at its rate
 """
 
 from __future__ import annotations
@@ -183,6 +184,19 @@ def outbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def schedule_run(args: argparse.Namespace) -> int:
+    from infra.local.pump import LambdaContext, load_handler, scheduled_event
+    from infra.resources import SCHEDULES
+
+    details = _connect(args)
+    schedule = next((s for s in SCHEDULES if s.name == args.name), None)
+    if schedule is None:
+        raise SystemExit(f"deskos schedule run: no schedule {args.name!r}; known: {[s.name for s in SCHEDULES]}")
+    result = load_handler(schedule.handler)(scheduled_event(schedule, details.region), LambdaContext(schedule.name))
+    print(json.dumps(result, default=str))
+    return 0
+
+
 def openapi(args: argparse.Namespace) -> int:
     from functions.api.catalog import openapi as document
 
@@ -231,6 +245,11 @@ def parser() -> argparse.ArgumentParser:
     mailbox.add_argument("--last", type=int, default=20, help="how many of the latest to show")
     mailbox.add_argument("--json", action="store_true", help="every message, as JSON")
     mailbox.set_defaults(run=outbox)
+
+    jobs = commands.add_parser("schedule", help="scheduled jobs").add_subparsers(dest="action", required=True)
+    run_job = jobs.add_parser("run", parents=[common], help="run a scheduled job now against the local cloud")
+    run_job.add_argument("name", help="e.g. SlaSweep")
+    run_job.set_defaults(run=schedule_run)
 
     document = commands.add_parser("openapi", help="print the OpenAPI document")
     document.set_defaults(run=openapi)

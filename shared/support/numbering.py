@@ -11,17 +11,20 @@ item per issued number keeps numbers unique forever, whatever the format becomes
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import Field, StringConstraints, model_validator
 from pynamodb.attributes import BooleanAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
 
 from shared.db.errors import cancelled_by_condition, retryable_transaction
 from shared.db.table import Item, tkey, transaction
 from shared.schemas import Out, Strict
 
+Also = Callable[[TransactWrite], None]
 Prefix = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,10}$")]
 
 
@@ -135,9 +138,11 @@ class Numbered(Protocol):
     def save(self, *args: Any, **kwargs: Any) -> Any: ...
 
 
-def allocate_and_write(sequence: Sequence, item: Numbered, moment: datetime) -> bool:
-    """Give ``item`` the next number and write it. False: the sequence changed under us, reload it."""
-    return _write_in_transaction(sequence, item, moment) or _write_after_reserving(sequence, item, moment)
+def allocate_and_write(sequence: Sequence, item: Numbered, moment: datetime, also: Also = lambda tx: None) -> bool:
+    """Give ``item`` the next number and write it. False: the sequence changed under us, reload it.
+
+    ``also`` adds writes that belong with the item to the same transaction (after the numbering's own)."""
+    return _write_in_transaction(sequence, item, moment, also) or _write_after_reserving(sequence, item, moment, also)
 
 
 def _guard(sequence: Sequence, item: Numbered) -> NumberGuard:
@@ -145,7 +150,7 @@ def _guard(sequence: Sequence, item: Numbered) -> NumberGuard:
     return NumberGuard(*key, tenant_id=sequence.tenant_id, owner_id=item.id)
 
 
-def _write_in_transaction(sequence: Sequence, item: Numbered, moment: datetime) -> bool:
+def _write_in_transaction(sequence: Sequence, item: Numbered, moment: datetime, also: Also) -> bool:
     observed_rev, observed_counts = sequence.rev, sequence.counts()
     condition = Sequence.PK.does_not_exist() if observed_rev == 0 else Sequence.rev == observed_rev
     skip = 0
@@ -158,6 +163,7 @@ def _write_in_transaction(sequence: Sequence, item: Numbered, moment: datetime) 
                 tx.save(sequence, condition=condition)
                 tx.save(item, condition=Item.PK.does_not_exist())
                 tx.save(_guard(sequence, item), condition=NumberGuard.PK.does_not_exist())
+                also(tx)
             return True
         except TransactWriteError as error:
             sequence.counters, sequence.rev = observed_counts, observed_rev
@@ -169,7 +175,7 @@ def _write_in_transaction(sequence: Sequence, item: Numbered, moment: datetime) 
             raise
 
 
-def _write_after_reserving(sequence: Sequence, item: Numbered, moment: datetime) -> bool:
+def _write_after_reserving(sequence: Sequence, item: Numbered, moment: datetime, also: Also) -> bool:
     fmt = sequence.format
     period = fmt.period(moment)
     while True:
@@ -182,6 +188,7 @@ def _write_after_reserving(sequence: Sequence, item: Numbered, moment: datetime)
             with transaction() as tx:
                 tx.save(item, condition=Item.PK.does_not_exist())
                 tx.save(_guard(sequence, item), condition=NumberGuard.PK.does_not_exist())
+                also(tx)
             return True
         except TransactWriteError as error:
             if not cancelled_by_condition(error, 1):

@@ -32,6 +32,7 @@ from shared.errors import Conflict, NotFound, Unavailable, Unprocessable
 from shared.ids import new_id
 from shared.schemas import Audited, Id, Location, Strict, Tags
 from shared.settings import settings
+from shared.support import sla, sla_policies
 from shared.support.numbering import Sequence, SequenceFormat, allocate_and_write
 from shared.tenancy import TenantContext
 
@@ -245,7 +246,7 @@ def create(ctx: TenantContext, body: NewTicket) -> Ticket:
 
     ticket_id = new_id()
     for attempt in range(MAX_NUMBER_ATTEMPTS):
-        sequence, client = _load_for_create(ctx, client_id, contact_id)
+        sequence, client, book = _load_for_create(ctx, client_id, contact_id)
         moment = now()
         ticket = Ticket(
             *Ticket.key(ctx.tenant_id, ticket_id),
@@ -266,7 +267,8 @@ def create(ctx: TenantContext, body: NewTicket) -> Ticket:
             updated_at=moment,
             updated_by=ctx.user_id,
         )
-        if allocate_and_write(sequence, ticket, moment):
+        writes = sla.track(ticket, book, moment)
+        if allocate_and_write(sequence, ticket, moment, writes.apply):
             return ticket
         time.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # the format changed meanwhile: reload it
     raise Unavailable("Too many tickets are being created at once; retry shortly.", retry_after=1)
@@ -274,8 +276,8 @@ def create(ctx: TenantContext, body: NewTicket) -> Ticket:
 
 def _load_for_create(
     ctx: TenantContext, client_id: str | None, contact_id: str | None
-) -> tuple[Sequence, Client | None]:
-    keys = [Sequence.key(ctx.tenant_id, SEQUENCE)]
+) -> tuple[Sequence, Client | None, sla_policies.PolicyBook]:
+    keys = [Sequence.key(ctx.tenant_id, SEQUENCE), sla_policies.PolicyBook.key(ctx.tenant_id)]
     if client_id:
         keys.append(Client.key(ctx.tenant_id, client_id))
     if contact_id:
@@ -290,7 +292,8 @@ def _load_for_create(
         contact = found.get(Contact.key(ctx.tenant_id, contact_id)[0])
         if contact is None or contact.client_id != client_id:
             raise Unprocessable.field("requester_contact_id", "No such contact for this client.")
-    return sequence, client
+    book = found.get(keys[1][0]) or sla_policies.PolicyBook.empty(ctx.tenant_id)
+    return sequence, client, book
 
 
 # ---- changes -----------------------------------------------------------------------------------
@@ -387,6 +390,6 @@ def _touch(ctx: TenantContext, ticket: Ticket) -> None:
 
 def _save(ctx: TenantContext, ticket: Ticket) -> Ticket:
     _touch(ctx, ticket)
-    with storage_errors("The ticket changed meanwhile; reload and retry."):
-        ticket.save()  # conditioned on the version read (PynamoDB VersionAttribute)
+    # conditioned on the version read (PynamoDB VersionAttribute), with the SLA clock's writes
+    sla.save(ticket, sla.track(ticket, sla_policies.load(ctx.tenant_id), ticket.updated_at))
     return ticket

@@ -279,6 +279,27 @@ def test_the_dashboard_shows_every_endpoint(synthesized) -> None:
         assert metric in body
 
 
+def test_the_sla_sweep_runs_every_minute_with_mail_and_metrics(synthesized) -> None:
+    # Given the product's own schedules (not a patched list)
+    rules = [r["Properties"] for r in synthesized.of_type("AWS::Events::Rule").values()]
+    functions = synthesized.of_type("AWS::Lambda::Function")
+
+    # Then the SLA sweep fires every minute
+    [sweep] = [r for r in rules if functions[r["Targets"][0]["Arn"]["Fn::GetAtt"][0]]["Properties"]["Handler"]
+               == "functions.schedules.sla_sweep.handler"]  # fmt: skip
+    assert sweep["ScheduleExpression"] == "rate(1 minute)"
+
+
+def test_an_sla_breach_raises_an_alarm_and_shows_on_the_dashboard(synthesized) -> None:
+    alarms = [a["Properties"] for a in synthesized.of_type("AWS::CloudWatch::Alarm").values()]
+    [breached] = [a for a in alarms if a.get("MetricName") == "SlaBreached"]
+    assert (breached["Namespace"], breached["Threshold"], breached["Statistic"]) == ("DeskOS", 1, "Sum")
+    assert breached["AlarmActions"]
+    [dashboard] = synthesized.of_type("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    assert "SlaBreached" in body and "SlaWarning" in body
+
+
 def test_outputs_tell_a_deployer_where_things_are(synthesized) -> None:
     outputs = synthesized.template.to_json()["Outputs"]
     assert {"ApiUrl", "UserPoolId", "UserPoolClientId", "TableName", "BucketName"} <= set(outputs)

@@ -24,7 +24,16 @@ def test_recording_counts_dynamodb_calls_and_tells_idempotency_records_apart():
 
 def test_every_authenticated_route_gets_a_concrete_event():
     fixture = json.loads(Path(round_trips.FIXTURE).read_text())
-    params = ("ticket_id", "number", "client_id", "contact_id", "assignee_id", "survey_id", "attachment_id")
+    params = (
+        "ticket_id",
+        "number",
+        "client_id",
+        "contact_id",
+        "assignee_id",
+        "survey_id",
+        "attachment_id",
+        "policy_id",
+    )
     values = dict.fromkeys(params, "01ABC")
     for route in catalog.routes():
         if route.roles is None:

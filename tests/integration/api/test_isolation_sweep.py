@@ -101,6 +101,17 @@ def png() -> bytes:
     return out.getvalue()
 
 
+def make_policy(tenant: Tenant, made: dict[str, Made]) -> Made:
+    body = {
+        "name": secret("Policy"),
+        "targets": {"normal": {"first_response": 30, "resolution": 480}},
+        "calendar": {"time_zone": "Europe/Berlin", "windows": [{"day": "mon", "start": "09:00", "end": "17:00"}]},
+    }
+    reply = call(tenant.manager, "POST", "/support/sla-policies", body=body)
+    assert reply.status == 201, reply.text
+    return Made(reply.json["id"], (reply.json["id"], reply.json["name"]))
+
+
 # path parameter -> a factory of an object of that kind, given what the route's earlier parameters made
 FACTORIES: dict[str, Callable[[Tenant, dict[str, Made]], Made]] = {
     "client_id": make_client,
@@ -109,7 +120,10 @@ FACTORIES: dict[str, Callable[[Tenant, dict[str, Made]], Made]] = {
     "number": lambda tenant, made: _ticket(tenant, made, "number"),
     "survey_id": make_survey,
     "attachment_id": make_attachment,
+    "policy_id": make_policy,
 }
+
+INTRUDER_POLICY = {"name": "Intruder", "targets": {"normal": {"first_response": 5}}, "calendar": {"always_open": True}}
 
 # operationId -> a valid body, built in the caller's tenant: what is refused must be the caller, not the body
 BODIES: dict[str, Callable[[Tenant, dict[str, Made]], dict[str, Any]]] = {
@@ -122,6 +136,9 @@ BODIES: dict[str, Callable[[Tenant, dict[str, Made]], dict[str, Any]]] = {
     "CreateSurvey": lambda tenant, made: {"name": "Intruder", "kind": "nps", "question": "?"},
     "UpdateSurvey": lambda tenant, made: {"version": 1, "active": False},
     "AnswerTicketSurvey": lambda tenant, made: {"score": 5},
+    "CreateSlaPolicy": lambda tenant, made: INTRUDER_POLICY,
+    "ReplaceSlaPolicy": lambda tenant, made: {"version": 1, **INTRUDER_POLICY},
+    "AddComment": lambda tenant, made: {"body": "Intruder was here", "public": True},
     "CreateTicketAttachment": lambda tenant, made: {
         "original_filename": "intruder.txt",
         "content_type": "text/plain",

@@ -1,0 +1,156 @@
+"""The SLA sweep: marks the warnings and breaches whose time has come, once, across all tenants.
+
+Reads (see ``DueMarker``): one GetItem for the sweep's cursor, one Query per minute bucket from
+the cursor to now (with ``SK <= now``, so only markers already due come back), one BatchGetItem
+per page of due markers for their tickets, and one read of each notified assignee or tenant's
+managers. None of it depends on how many tickets exist, only on how many are due.
+
+Exactly once: a ticket's new SLA state, its events and its moved marker are written in one
+transaction conditioned on the ticket version the sweep read; a concurrent sweep (or a user's
+change) makes it fail and the ticket is left to whoever won, whose state already holds the
+warning or breach. Mail goes out only after the transaction commits (at most once per event).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from pynamodb.attributes import UnicodeAttribute
+from pynamodb.exceptions import TransactWriteError
+
+from shared import mail
+from shared.clock import iso
+from shared.db.table import Item, get_or_none, tkey
+from shared.directory import UserProfile
+from shared.errors import Conflict
+from shared.support import sla
+from shared.support.tickets import Ticket
+
+logger = logging.getLogger(__name__)
+
+ACTOR = "system:sla-sweep"
+GRACE_MINUTES = 2  # buckets this far behind now are read again: writers' clocks may lag a little
+FIRST_RUN_MINUTES = 60  # how far back the very first sweep looks
+MAX_BUCKETS_PER_RUN = 24 * 60  # catching up after an outage is spread over runs
+BATCH = 100  # BatchGetItem's limit
+
+
+class SweepCursor(Item, discriminator="sla_sweep"):
+    """The last minute bucket whose due markers are all handled (``SYS#SLASWEEP`` / ``CURSOR``)."""
+
+    swept_through = UnicodeAttribute()
+
+    KEY = ("SYS#SLASWEEP", "CURSOR")
+
+
+@dataclass
+class Notice:
+    tenant_id: str
+    ticket: Ticket
+    happened: list[sla.Happened]
+
+
+@dataclass
+class SweepResult:
+    buckets: int = 0
+    markers: int = 0
+    warnings: int = 0
+    breaches: int = 0
+    notices: list[Notice] = field(default_factory=list)
+
+
+def sweep(now: datetime) -> SweepResult:
+    """One run at ``now``: every due marker up to now is handled; the cursor moves on."""
+    result = SweepResult()
+    cursor = get_or_none(SweepCursor, SweepCursor.KEY)
+    current = _minute(now)
+    start = (
+        _parse_minute(cursor.swept_through) + timedelta(minutes=1)
+        if cursor
+        else current - timedelta(minutes=FIRST_RUN_MINUTES)
+    )
+    minute = start
+    last_bucket = min(current, start + timedelta(minutes=MAX_BUCKETS_PER_RUN - 1))
+    while minute <= last_bucket:
+        result.buckets += 1
+        markers = list(
+            sla.DueMarker.query(sla.DueMarker.bucket(minute), iso(now) + "~" >= sla.DueMarker.SK, consistent_read=True)
+        )
+        for chunk in range(0, len(markers), BATCH):
+            _handle(markers[chunk : chunk + BATCH], now, result)
+        minute += timedelta(minutes=1)
+    swept = min(last_bucket, current - timedelta(minutes=GRACE_MINUTES))
+    if swept >= start and (cursor is None or _fmt_minute(swept) != cursor.swept_through):
+        SweepCursor(*SweepCursor.KEY, tenant_id="_system", swept_through=_fmt_minute(swept)).save()
+    return result
+
+
+def _handle(markers: list[sla.DueMarker], now: datetime, result: SweepResult) -> None:
+    result.markers += len(markers)
+    keys = {Ticket.key(m.tenant_id, m.ticket_id) for m in markers}
+    found = {(t.PK, t.SK): t for t in Ticket.batch_get(list(keys))}
+    for marker in markers:
+        ticket = found.get(Ticket.key(marker.tenant_id, marker.ticket_id))
+        state = sla.state_of(ticket) if ticket is not None else None
+        if state is None or state.next_check_at is None or iso(state.next_check_at) != iso(marker.due):
+            marker.delete()  # left behind by nothing we know of; the ticket's own marker is elsewhere
+            continue
+        writes = sla.track(ticket, None, now, change=lambda work, s: work.evaluate(s))
+        ticket.updated_at, ticket.updated_by = now, ACTOR
+        ticket.index()
+        try:
+            sla.save(ticket, writes)
+        except (Conflict, TransactWriteError):
+            logger.info("ticket %s changed during the sweep; its writer keeps its SLA state", ticket.id)
+            continue
+        kinds = [h.kind for h in writes.happened]
+        result.warnings += kinds.count("warning")
+        result.breaches += kinds.count("breached")
+        if writes.happened:
+            result.notices.append(Notice(marker.tenant_id, ticket, writes.happened))
+
+
+# ---- telling people ----------------------------------------------------------------------------
+
+
+def notify(notice: Notice) -> list[str]:
+    """Email the assignee, or the tenant's managers when nobody is assigned; the recipients."""
+    recipients = _recipients(notice.tenant_id, notice.ticket.assignee_id)
+    if not recipients:
+        logger.warning("no one to tell about SLA events of ticket %s", notice.ticket.id)
+        return []
+    ticket = notice.ticket
+    lines = [
+        f"{h.metric.replace('_', ' ')}: {'BREACHED' if h.kind == 'breached' else 'warning'}"
+        f" — due {iso(h.due_at) if h.due_at else 'now'}"
+        for h in notice.happened
+        if h.metric and h.kind in ("warning", "breached")
+    ]
+    worst = "breached" if any(h.kind == "breached" for h in notice.happened) else "warning"
+    subject = f"[DeskOS] SLA {worst}: {ticket.number} {ticket.subject}"
+    body = f"Ticket {ticket.number} ({ticket.subject}), priority {ticket.priority}:\n" + "\n".join(lines)
+    mail.send(recipients, subject, body + f"\n\nTicket id: {ticket.id}\n")
+    return recipients
+
+
+def _recipients(tenant_id: str, assignee_id: str | None) -> list[str]:
+    if assignee_id:
+        profile = get_or_none(UserProfile, UserProfile.key(tenant_id, assignee_id))
+        if profile is not None and profile.active:
+            return [profile.email]
+    managers = UserProfile.gsi1.query(tkey(tenant_id, "USERS"), filter_condition=UserProfile.role == "managers")
+    return sorted({m.email for m in managers if m.active})
+
+
+def _minute(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(second=0, microsecond=0)
+
+
+def _fmt_minute(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M")
+
+
+def _parse_minute(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M").replace(tzinfo=UTC)
