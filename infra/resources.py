@@ -49,6 +49,12 @@ class Queue:
 
 STREAM_CONSUMERS: tuple[StreamConsumer, ...] = (
     StreamConsumer(name="AuditTrail", handler="functions.events.audit_trail.handler"),
+    StreamConsumer(
+        name="WorkOrderAutomation",
+        handler="functions.events.work_order_automation.handler",
+        batch_size=25,
+        writes=("ses", "cloudwatch"),
+    ),
 )
 
 SCHEDULES: tuple[Schedule, ...] = (

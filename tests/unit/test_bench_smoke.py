@@ -24,7 +24,20 @@ def test_recording_counts_dynamodb_calls_and_tells_idempotency_records_apart():
 
 def test_every_authenticated_route_gets_a_concrete_event():
     fixture = json.loads(Path(round_trips.FIXTURE).read_text())
-    values = {name: "01ABC" for name in ("ticket_id", "number", "client_id", "contact_id", "assignee_id", "policy_id")}
+    values = {
+        name: "01ABC"
+        for name in (
+            "ticket_id",
+            "number",
+            "client_id",
+            "contact_id",
+            "assignee_id",
+            "policy_id",
+            "technician_id",
+            "work_order_id",
+            "rule_id",
+        )
+    }
     for route in catalog.routes():
         if route.roles is None:
             continue
