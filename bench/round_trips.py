@@ -38,6 +38,7 @@ from infra.resources import table_definition
 from shared.attachments import model as attachments
 from shared.crm import clients
 from shared.directory import save_profile
+from shared.field import rules, technicians, work_orders
 from shared.settings import settings
 from shared.support import sla_policies, surveys, tickets
 from shared.tenancy import Role, TenantContext
@@ -48,6 +49,14 @@ FIXTURE = ROOT / "tests" / "events" / "api_gateway_rest.json"
 TABLE = "deskos-bench"
 REGION = "eu-west-1"
 IDEMPOTENCY_MARK = "#IDEMPOTENCY"
+TECHNICIAN = {
+    "name": "Theo",
+    "email": "theo@bench.example",
+    "skills": ["networking"],
+    "capacity": 1000,
+    "working_hours": {"always_open": True},
+}
+WORK_ORDER_RULE = {"name": "Installations", "assignment": {"logic": "workload", "required_skills": ["networking"]}}
 SLA_POLICY = {
     "name": "Standard",
     "targets": {"normal": {"first_response": 30, "next_response": 60, "resolution": 480}},
@@ -130,6 +139,7 @@ class World:
     fresh_ticket: Callable[[bool], tickets.Ticket]
     fresh_survey: Callable[[], surveys.Survey]
     fresh_policy: Callable[[], sla_policies.SlaPolicy]
+    fresh: dict[str, Callable[[str], str]] = field(default_factory=dict)  # path parameter -> maker of a fresh id
 
 
 def seed(claims: dict[str, Any]) -> World:
@@ -159,6 +169,35 @@ def seed(claims: dict[str, Any]) -> World:
     def fresh_policy() -> sla_policies.SlaPolicy:
         return sla_policies.create(ctx, sla_policies.SlaPolicyIn.model_validate(SLA_POLICY))
 
+    def staff_user() -> str:
+        user_id = str(uuid.uuid4())
+        save_profile(
+            ctx.tenant_id,
+            user_id=user_id,
+            username=f"{user_id}@bench.example",
+            email=f"{user_id}@bench.example",
+            name="Tech",
+            role=Role.STAFF,
+            client_id=None,
+            actor="bench",
+        )
+        return user_id
+
+    def fresh_technician(_operation: str) -> str:
+        return technicians.create(ctx, technicians.NewTechnician(user_id=staff_user(), **TECHNICIAN)).id
+
+    def fresh_work_order(operation: str) -> str:
+        order = work_orders.create(ctx, work_orders.NewWorkOrder())
+        if operation in ("ScheduleWorkOrder", "StartWorkOrder", "CompleteWorkOrder"):
+            work_orders.assign(ctx, order.id, work_orders.AssignWorkOrder(technician_id=technician_id), None)
+        if operation == "CompleteWorkOrder":
+            work_orders.start(ctx, order.id, None)
+        return order.id
+
+    def fresh_rule(_operation: str) -> str:
+        return rules.create(ctx, rules.RuleIn.model_validate(WORK_ORDER_RULE)).id
+
+    technician_id = fresh_technician("GetTechnician")
     policy = fresh_policy()  # tickets get an SLA clock, so their writes are measured with it
     ticket = fresh_ticket(False)
 
@@ -177,8 +216,13 @@ def seed(claims: dict[str, Any]) -> World:
         "contact_id": contact.id,
         "assignee_id": ctx.user_id,
         "policy_id": policy.id,
+        "technician_id": technician_id,
+        "staff_user_id": staff_user(),
+        "work_order_id": fresh_work_order("GetWorkOrder"),
+        "rule_id": fresh_rule("GetWorkOrderRule"),
     }
-    return World(values, fresh_ticket, fresh_survey, fresh_policy)
+    fresh = {"technician_id": fresh_technician, "work_order_id": fresh_work_order, "rule_id": fresh_rule}
+    return World(values, fresh_ticket, fresh_survey, fresh_policy, fresh)
 
 
 # ---- requests ----------------------------------------------------------------------------------
@@ -202,6 +246,14 @@ def body_for(operation_id: str, values: dict[str, str]) -> dict[str, Any] | None
         "CreateSlaPolicy": SLA_POLICY,
         "ReplaceSlaPolicy": SLA_POLICY,
         "AddComment": {"body": "On it.", "public": True},
+        "CreateTechnician": {"user_id": values["staff_user_id"], **TECHNICIAN},
+        "ReplaceTechnician": {**TECHNICIAN, "name": "Theo T"},
+        "CreateWorkOrder": {"type": "repair", "source_ticket_id": values["ticket_id"]},
+        "UpdateWorkOrder": {"notes": "Parts ordered"},
+        "AssignWorkOrder": {"technician_id": values["technician_id"]},
+        "ScheduleWorkOrder": {"scheduled_start": "2030-01-07T09:00:00Z"},
+        "CreateWorkOrderRule": WORK_ORDER_RULE,
+        "ReplaceWorkOrderRule": WORK_ORDER_RULE,
     }.get(operation_id)
 
 
@@ -261,6 +313,11 @@ def invoke(route: Route, world: World, fixture: dict[str, Any], idempotency_key:
     if route.operation_id in ("ReplaceSlaPolicy", "DeleteSlaPolicy"):
         values["policy_id"] = world.fresh_policy().id  # each from its own policy, at version 1
         headers["If-Match"] = '"1"'
+    for name, make in world.fresh.items():
+        if route.writes and "{" + name + "}" in route.path:
+            values[name] = make(route.operation_id)  # each write from its own item, in a state it accepts
+            if route.method in ("PUT", "PATCH", "DELETE"):
+                headers["If-Match"] = '"1"'  # made just now: version 1
     if idempotency_key:
         headers["Idempotency-Key"] = idempotency_key
     params = {name: values.get(name, "UNKNOWN") for name in path_params(route.path)}

@@ -67,6 +67,12 @@ STREAM_CONSUMERS: tuple[StreamConsumer, ...] = (
     StreamConsumer(
         name="SurveyInvitations", handler="functions.events.survey_invitations.handler", batch_size=25, writes=("ses",)
     ),
+    StreamConsumer(
+        name="WorkOrderAutomation",
+        handler="functions.events.work_order_automation.handler",
+        batch_size=25,
+        writes=("ses", "cloudwatch"),
+    ),
 )
 
 SCHEDULES: tuple[Schedule, ...] = (

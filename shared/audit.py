@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pynamodb.attributes import ListAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import JSONAttribute, ListAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
 from shared.clock import iso
 from shared.db.errors import storage_errors
@@ -15,17 +15,29 @@ from shared.db.table import Item, tkey
 from shared.schemas import Out
 from shared.tenancy import TenantContext
 
-Action = Literal["create", "update", "delete"]
+Action = Literal["create", "update", "delete", "automated"]
 ACTIONS: dict[str, Action] = {"INSERT": "create", "MODIFY": "update", "REMOVE": "delete"}
 
 # Bookkeeping items whose every change would only be noise in the trail.
 # SLA events are a history of their own; due markers and the sweep cursor are the sweep's plumbing;
-# survey counters and cooldown records are the surveys' own bookkeeping.
+# survey counters and cooldown records are the surveys' own; work-order links and round-robin pointers
+# are the automation's.
 UNAUDITED_ENTITIES = frozenset(
-    {"audit", "number", "survey_stat", "survey_recipient", "sla_event", "sla_due", "sla_sweep"}
+    {
+        "audit",
+        "number",
+        "survey_stat",
+        "survey_recipient",
+        "sla_event",
+        "sla_due",
+        "sla_sweep",
+        "ticket_work_order",
+        "round_robin",
+    }
 )
 PLUMBING = frozenset(
     {"PK", "SK", "entity", "tenant_id", "version", "rev", "counters", "updated_at", "updated_by", "expiration"}
+    | {"open_work_orders"}
 ) | {f"GSI{i}{part}" for i in range(1, 6) for part in ("PK", "SK")}
 
 
@@ -36,6 +48,7 @@ class AuditEntry(Item, discriminator="audit"):
     actor = UnicodeAttribute(null=True)
     changed = ListAttribute(of=UnicodeAttribute, default=list)
     at = UTCDateTimeAttribute()
+    detail = JSONAttribute(null=True)  # what an automated decision was based on
 
     @staticmethod
     def partition(tenant_id: str) -> str:
@@ -49,6 +62,7 @@ class AuditOut(Out):
     actor: str | None
     changed: list[str]
     at: datetime
+    detail: dict[str, Any] | None = None
 
 
 def entry_for_change(
@@ -79,6 +93,29 @@ def entry_for_change(
         actor=(new or old).get("updated_by"),
         changed=changed,
         at=at,
+        GSI1PK=tkey(tenant_id, "AUDIT", entity),
+        GSI1SK=order,
+    )
+
+
+def automated(
+    tenant_id: str, entity: str, entity_id: str, *, actor: str, detail: dict[str, Any], sequence: str, at: datetime
+) -> AuditEntry:
+    """The entry of a decision a system process made (e.g. who gets a work order, and why).
+
+    Keyed like stream entries by the triggering record's sequence number, so a retry rewrites it."""
+    order = f"{iso(at)}#{sequence.zfill(40)}#{entity}"
+    return AuditEntry(
+        AuditEntry.partition(tenant_id),
+        order,
+        tenant_id=tenant_id,
+        entity_type=entity,
+        entity_id=entity_id,
+        action="automated",
+        actor=actor,
+        changed=[],
+        at=at,
+        detail=detail,
         GSI1PK=tkey(tenant_id, "AUDIT", entity),
         GSI1SK=order,
     )

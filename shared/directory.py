@@ -58,3 +58,9 @@ def save_profile(
     )
     profile.save()
     return profile
+
+
+def manager_emails(tenant_id: str) -> list[str]:
+    """The active managers' addresses: one Query of the tenant's users."""
+    users = UserProfile.gsi1.query(tkey(tenant_id, "USERS"), filter_condition=UserProfile.role == "managers")
+    return sorted({u.email for u in users if u.active})

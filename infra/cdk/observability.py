@@ -82,6 +82,16 @@ def dashboard_and_alarms(
     # The SLA sweep publishes these (functions/schedules/sla_sweep.py); a breach is a broken promise to a client.
     sla = {name: _business_metric(name) for name in ("SlaWarning", "SlaBreached")}
     alarm("SlaBreachedAlarm", sla["SlaBreached"], 1, "A ticket breached its SLA (see the sweep's emails)")
+    # The work-order automation publishes these (functions/events/work_order_automation.py).
+    work = {name: _business_metric(name) for name in ("WorkOrdersCreated", "WorkOrdersUnassigned")}
+    alarm("WorkOrdersUnassignedAlarm", work["WorkOrdersUnassigned"], 1, "An automatic work order found no technician")
+    assignment_latency = cloudwatch.Metric(
+        namespace=METRICS_NAMESPACE,
+        metric_name="WorkOrderAssignmentLatency",
+        dimensions_map={"service": "deskos"},
+        statistic="p99",
+        period=PERIOD,
+    )
 
     for upload in upload_consumers:
         name = upload.spec.name
@@ -107,6 +117,8 @@ def dashboard_and_alarms(
         ]),
         _graph("API latency p99 (ms)", [latency]),
         _graph("SLA warnings and breaches", list(sla.values())),
+        _graph("Work orders created and unassigned", list(work.values())),
+        _graph("Work order assignment latency p99 (ms)", [assignment_latency]),
     )  # fmt: skip
     dashboard.add_widgets(
         *_graphs("5xx per endpoint", [_endpoint_metric(rest_api, r, "5XXError", "Sum") for r in api.routes]),

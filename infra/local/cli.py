@@ -6,6 +6,7 @@ deskos user create --tenant ...     a user of a tenant
 deskos token USERNAME               an id token for a user
 deskos openapi                      the OpenAPI document
 deskos schedule run NAME            run a scheduled job now, as EventBridge does at its rate
+deskos dlq replay [--consumer NAME] deliver dead-lettered stream records to their consumer again
 """
 
 from __future__ import annotations
@@ -197,6 +198,15 @@ def schedule_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def dlq_replay(args: argparse.Namespace) -> int:
+    from infra.local.dlq import replay
+
+    details = _connect(args)
+    result = replay(details.aws_endpoint_url, details.region, consumer=args.consumer)
+    print(json.dumps({"replayed": result.replayed, "failed": result.failed}, indent=2))
+    return 1 if result.failed else 0
+
+
 def openapi(args: argparse.Namespace) -> int:
     from functions.api.catalog import openapi as document
 
@@ -250,6 +260,11 @@ def parser() -> argparse.ArgumentParser:
     run_job = jobs.add_parser("run", parents=[common], help="run a scheduled job now against the local cloud")
     run_job.add_argument("name", help="e.g. SlaSweep")
     run_job.set_defaults(run=schedule_run)
+
+    dlq = commands.add_parser("dlq", help="dead-letter queues").add_subparsers(dest="action", required=True)
+    replay = dlq.add_parser("replay", parents=[common], help="deliver dead-lettered records to their consumer again")
+    replay.add_argument("--consumer", help="only this consumer's queue, e.g. WorkOrderAutomation")
+    replay.set_defaults(run=dlq_replay)
 
     document = commands.add_parser("openapi", help="print the OpenAPI document")
     document.set_defaults(run=openapi)

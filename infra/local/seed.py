@@ -13,6 +13,7 @@ from shared.crm.clients import NewClient, create_client
 from shared.db.table import get_or_none
 from shared.directory import save_profile
 from shared.errors import Conflict, NotFound
+from shared.field import technicians
 from shared.tenancy import Role, TenantContext
 from shared.tenants import Tenant, create_tenant
 
@@ -21,6 +22,10 @@ DEMO_TENANT = "demo"
 DEMO_TENANT_NAME = "Demo Firm"
 DEMO_CLIENT_NAME = "Acme Ltd"
 DEMO_PASSWORD = "Demo-pass-1!"
+DEMO_TECHNICIAN_HOURS = {  # Mon-Fri 08:00-17:00 in London
+    "time_zone": "Europe/London",
+    "windows": [{"day": day, "start": "08:00", "end": "17:00"} for day in ("mon", "tue", "wed", "thu", "fri")],
+}
 DEMO_USERS = (  # (role, email, name); the manager comes first: the tenant is created with it
     (Role.MANAGERS, "manager@demo.deskos.local", "Maya Manager"),
     (Role.STAFF, "agent@demo.deskos.local", "Sam Agent"),
@@ -134,7 +139,8 @@ def seed_demo(cognito, user_pool_id: str) -> list[LocalUser]:
         manager_name=manager_name,
     )
     ctx = TenantContext(DEMO_TENANT, manager.user_id, manager.username, frozenset({Role.MANAGERS, Role.STAFF}))
-    client = create_client(ctx, NewClient(name=DEMO_CLIENT_NAME, customer_type="premium"))
+    acme = NewClient(name=DEMO_CLIENT_NAME, customer_type="premium", location={"lat": 51.5155, "lng": -0.0922})
+    client = create_client(ctx, acme)
     users = [manager]
     for role, email, name in others:
         users.append(
@@ -150,4 +156,20 @@ def seed_demo(cognito, user_pool_id: str) -> list[LocalUser]:
                 actor=manager.user_id,
             )
         )
+        if email == "technician@demo.deskos.local":
+            _technician_profile(ctx, users[-1], name)
     return users
+
+
+def _technician_profile(ctx: TenantContext, user: LocalUser, name: str) -> None:
+    body = technicians.NewTechnician(
+        user_id=user.user_id,
+        name=name,
+        email=user.username,
+        skills=["networking"],
+        home={"lat": 51.5072, "lng": -0.1276},
+        service_radius_km=50,
+        capacity=10,
+        working_hours=DEMO_TECHNICIAN_HOURS,
+    )
+    technicians.create(ctx, body)

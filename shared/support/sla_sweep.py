@@ -22,8 +22,8 @@ from pynamodb.exceptions import TransactWriteError
 
 from shared import mail
 from shared.clock import iso
-from shared.db.table import Item, get_or_none, tkey
-from shared.directory import UserProfile
+from shared.db.table import Item, get_or_none
+from shared.directory import UserProfile, manager_emails
 from shared.errors import Conflict
 from shared.support import sla
 from shared.support.tickets import Ticket
@@ -140,8 +140,7 @@ def _recipients(tenant_id: str, assignee_id: str | None) -> list[str]:
         profile = get_or_none(UserProfile, UserProfile.key(tenant_id, assignee_id))
         if profile is not None and profile.active:
             return [profile.email]
-    managers = UserProfile.gsi1.query(tkey(tenant_id, "USERS"), filter_condition=UserProfile.role == "managers")
-    return sorted({m.email for m in managers if m.active})
+    return manager_emails(tenant_id)
 
 
 def _minute(moment: datetime) -> datetime:

@@ -15,9 +15,10 @@ SWEEP = resources.Schedule(
 
 @pytest.fixture(scope="module")
 def with_a_schedule(fresh_synth):
+    # synthesized at once, and the patch undone before any other test (or the session's synth) runs
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(resources, "SCHEDULES", (SWEEP,))
-        yield fresh_synth()
+        return fresh_synth()
 
 
 def test_a_new_schedule_becomes_a_rule_firing_its_function(with_a_schedule) -> None:

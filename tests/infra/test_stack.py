@@ -270,6 +270,18 @@ def test_alarms_watch_api_errors_function_errors_stream_lag_and_dead_letters(syn
     assert all(a["AlarmActions"] for a in alarms), "an alarm nobody hears"
 
 
+def test_the_work_order_automation_is_a_stream_consumer_that_may_mail_and_is_alarmed(synthesized) -> None:
+    functions = synthesized.of_type("AWS::Lambda::Function")
+    handler = "functions.events.work_order_automation.handler"
+    [consumer] = [name for name, f in functions.items() if f["Properties"]["Handler"] == handler]
+    mappings = synthesized.of_type("AWS::Lambda::EventSourceMapping").values()
+    assert any(m["Properties"]["FunctionName"] == {"Ref": consumer} for m in mappings)
+    actions = _actions_by_role(synthesized)[_role_of(functions[consumer])]
+    assert {"ses:SendEmail", "cloudwatch:PutMetricData"} <= actions
+    alarms = {a["Properties"].get("MetricName") for a in synthesized.of_type("AWS::CloudWatch::Alarm").values()}
+    assert "WorkOrdersUnassigned" in alarms
+
+
 def test_the_dashboard_shows_every_endpoint(synthesized) -> None:
     [dashboard] = synthesized.of_type("AWS::CloudWatch::Dashboard").values()
     body = json.dumps(dashboard["Properties"]["DashboardBody"])

@@ -33,6 +33,9 @@ def test_every_authenticated_route_gets_a_concrete_event():
         "survey_id",
         "attachment_id",
         "policy_id",
+        "technician_id",
+        "work_order_id",
+        "rule_id",
     )
     values = dict.fromkeys(params, "01ABC")
     for route in catalog.routes():

@@ -23,6 +23,8 @@ from shared.attachments import pipeline, storage
 from shared.settings import settings
 from shared.support import surveys
 from shared.support.tickets import Ticket
+from shared.tenancy import Role
+from tests.integration.api import field_service_helpers
 from tests.integration.api.harness import Reply, Tenant, User, call
 
 # ---- what the catalog does not say -------------------------------------------------------------
@@ -112,6 +114,30 @@ def make_policy(tenant: Tenant, made: dict[str, Made]) -> Made:
     return Made(reply.json["id"], (reply.json["id"], reply.json["name"]))
 
 
+def make_technician(tenant: Tenant, made: dict[str, Made]) -> Made:
+    user_id, name = technician_of(tenant)
+    return Made(user_id, (user_id, name))
+
+
+def technician_of(tenant: Tenant) -> tuple[str, str]:
+    """A staff user of the tenant (with its directory profile) given a technician profile."""
+    user = tenant.user(f"technician{uuid.uuid4().hex}", Role.STAFF, profile=True)
+    body = {"user_id": user.user_id, "name": user.username, "email": user.email, **INTRUDER_TECHNICIAN}
+    reply = call(tenant.manager, "POST", "/field-service/technicians", body={**body, "skills": ["networking"]})
+    assert reply.status == 201, reply.text
+    return user.user_id, user.username
+
+
+def make_work_order(tenant: Tenant, made: dict[str, Made]) -> Made:
+    order = field_service_helpers.work_order(tenant, notes=secret("Notes"))
+    return Made(order["id"], (order["id"], order["number"], order["notes"]))
+
+
+def make_rule(tenant: Tenant, made: dict[str, Made]) -> Made:
+    rule = field_service_helpers.rule(tenant, name=secret("Rule"))
+    return Made(rule["id"], (rule["id"], rule["name"]))
+
+
 # path parameter -> a factory of an object of that kind, given what the route's earlier parameters made
 FACTORIES: dict[str, Callable[[Tenant, dict[str, Made]], Made]] = {
     "client_id": make_client,
@@ -121,9 +147,14 @@ FACTORIES: dict[str, Callable[[Tenant, dict[str, Made]], Made]] = {
     "survey_id": make_survey,
     "attachment_id": make_attachment,
     "policy_id": make_policy,
+    "technician_id": make_technician,
+    "work_order_id": make_work_order,
+    "rule_id": make_rule,
 }
 
 INTRUDER_POLICY = {"name": "Intruder", "targets": {"normal": {"first_response": 5}}, "calendar": {"always_open": True}}
+
+INTRUDER_TECHNICIAN = {"working_hours": {"always_open": True}}
 
 # operationId -> a valid body, built in the caller's tenant: what is refused must be the caller, not the body
 BODIES: dict[str, Callable[[Tenant, dict[str, Made]], dict[str, Any]]] = {
@@ -139,6 +170,24 @@ BODIES: dict[str, Callable[[Tenant, dict[str, Made]], dict[str, Any]]] = {
     "CreateSlaPolicy": lambda tenant, made: INTRUDER_POLICY,
     "ReplaceSlaPolicy": lambda tenant, made: {"version": 1, **INTRUDER_POLICY},
     "AddComment": lambda tenant, made: {"body": "Intruder was here", "public": True},
+    "CreateTechnician": lambda tenant, made: {
+        "user_id": tenant.user("t", Role.STAFF, profile=True).user_id,
+        "name": "Intruder",
+        "email": "intruder@example.test",
+        **INTRUDER_TECHNICIAN,
+    },
+    "ReplaceTechnician": lambda tenant, made: {
+        "version": 1,
+        "name": "Intruder",
+        "email": "intruder@example.test",
+        **INTRUDER_TECHNICIAN,
+    },
+    "CreateWorkOrder": lambda tenant, made: {"type": "repair"},
+    "UpdateWorkOrder": lambda tenant, made: {"notes": "Intruder", "version": 1},
+    "AssignWorkOrder": lambda tenant, made: {"technician_id": technician_of(tenant)[0]},
+    "ScheduleWorkOrder": lambda tenant, made: {"scheduled_start": "2030-01-07T09:00:00Z"},
+    "CreateWorkOrderRule": lambda tenant, made: {"name": "Intruder"},
+    "ReplaceWorkOrderRule": lambda tenant, made: {"name": "Intruder", "version": 1},
     "CreateTicketAttachment": lambda tenant, made: {
         "original_filename": "intruder.txt",
         "content_type": "text/plain",

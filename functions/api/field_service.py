@@ -1,0 +1,203 @@
+"""Field service: /field-service/technicians…, /field-service/work-orders…,
+/field-service/work-order-rules…, and /support/tickets/{id}/work-orders."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.metrics import MetricUnit
+
+from functions.api.http import Api, metrics
+from shared.db.pages import DEFAULT_LIMIT, MAX_LIMIT
+from shared.field import rules, technicians, work_orders
+from shared.field.rules import RuleIn, RuleOut, RuleUpdate
+from shared.field.technicians import NewTechnician, TechnicianOut, TechnicianUpdate
+from shared.field.work_orders import (
+    AssignWorkOrder,
+    NewWorkOrder,
+    ScheduleWorkOrder,
+    Status,
+    WorkOrderFilters,
+    WorkOrderOut,
+    WorkOrderPatch,
+)
+from shared.schemas import ID_PATTERN, PageOut
+from shared.tenancy import MANAGERS, STAFF
+
+api = Api("field-service")
+EntityId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9A-Z]+$")]
+UserId = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+Cursor = Annotated[str | None, Query(max_length=2048)]
+
+
+def _etag(model, version: int) -> Response:
+    return Response(200, "application/json", model, headers={"ETag": f'"{version}"'})
+
+
+def wo(order: work_orders.WorkOrder) -> WorkOrderOut:
+    return WorkOrderOut.model_validate(order)
+
+
+# ---- technicians -------------------------------------------------------------------------------
+
+
+@api.get("/field-service/technicians", roles=STAFF, summary="List technicians")
+def list_technicians(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> PageOut[TechnicianOut]:
+    page = technicians.page(api.caller(), limit=limit, cursor=cursor)
+    return PageOut[TechnicianOut](items=[TechnicianOut.of(t) for t in page.items], next_cursor=page.next_cursor)
+
+
+@api.post(
+    "/field-service/technicians", roles=MANAGERS, summary="Give a staff user a technician profile", responses={201: {}}
+)
+def create_technician(body: Annotated[NewTechnician, Body()]) -> Response[TechnicianOut]:
+    made = api.create_once("CreateTechnician", body, lambda: TechnicianOut.of(technicians.create(api.caller(), body)))
+    return api.created(f"/field-service/technicians/{made['id']}", made)
+
+
+@api.get("/field-service/technicians/<technician_id>", roles=STAFF, summary="Get a technician")
+def get_technician(technician_id: UserId) -> Response[TechnicianOut]:
+    tech = technicians.get(api.caller(), technician_id)
+    return _etag(TechnicianOut.of(tech), tech.version)
+
+
+@api.put(
+    "/field-service/technicians/<technician_id>",
+    roles=MANAGERS,
+    summary="Replace a technician profile (optimistic locking)",
+)
+def replace_technician(technician_id: UserId, body: Annotated[TechnicianUpdate, Body()]) -> Response[TechnicianOut]:
+    tech = technicians.replace(api.caller(), technician_id, body, api.if_match())
+    return _etag(TechnicianOut.of(tech), tech.version)
+
+
+@api.delete(
+    "/field-service/technicians/<technician_id>",
+    roles=MANAGERS,
+    summary="Delete a technician profile (none of its work orders open)",
+    responses={204: {}},
+)
+def delete_technician(technician_id: UserId) -> Response[None]:
+    technicians.delete(api.caller(), technician_id)
+    return Response(204, None, None)
+
+
+# ---- work orders -------------------------------------------------------------------------------
+
+
+@api.get("/field-service/work-orders", roles=STAFF, summary="List work orders, newest first")
+def list_work_orders(
+    status: Annotated[Status | None, Query()] = None,
+    technician_id: Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN)] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> PageOut[WorkOrderOut]:
+    filters = WorkOrderFilters(status=status, technician_id=technician_id)
+    page = work_orders.search(api.caller(), filters, limit=limit, cursor=cursor)
+    return PageOut[WorkOrderOut](items=[wo(o) for o in page.items], next_cursor=page.next_cursor)
+
+
+@api.post("/field-service/work-orders", roles=STAFF, summary="Create a work order", responses={201: {}})
+def create_work_order(body: Annotated[NewWorkOrder, Body()]) -> Response[WorkOrderOut]:
+    made = api.create_once("CreateWorkOrder", body, lambda: wo(work_orders.create(api.caller(), body)))
+    metrics.add_metric("WorkOrdersCreated", MetricUnit.Count, 1)
+    return api.created(f"/field-service/work-orders/{made['id']}", made)
+
+
+@api.get("/field-service/work-orders/<work_order_id>", roles=STAFF, summary="Get a work order")
+def get_work_order(work_order_id: EntityId) -> Response[WorkOrderOut]:
+    order = work_orders.get(api.caller(), work_order_id)
+    return _etag(wo(order), order.version)
+
+
+@api.patch(
+    "/field-service/work-orders/<work_order_id>",
+    roles=STAFF,
+    summary="Change a work order's details (a technician: only its own)",
+)
+def update_work_order(work_order_id: EntityId, body: Annotated[WorkOrderPatch, Body()]) -> Response[WorkOrderOut]:
+    order = work_orders.update(api.caller(), work_order_id, body, api.if_match())
+    return _etag(wo(order), order.version)
+
+
+@api.post("/field-service/work-orders/<work_order_id>/assign", roles=STAFF, summary="Assign a work order")
+def assign_work_order(work_order_id: EntityId, body: Annotated[AssignWorkOrder, Body()]) -> Response[WorkOrderOut]:
+    order = work_orders.assign(api.caller(), work_order_id, body, api.if_match())
+    return _etag(wo(order), order.version)
+
+
+@api.post("/field-service/work-orders/<work_order_id>/schedule", roles=STAFF, summary="Schedule a work order")
+def schedule_work_order(work_order_id: EntityId, body: Annotated[ScheduleWorkOrder, Body()]) -> Response[WorkOrderOut]:
+    order = work_orders.schedule(api.caller(), work_order_id, body, api.if_match())
+    return _etag(wo(order), order.version)
+
+
+@api.post("/field-service/work-orders/<work_order_id>/start", roles=STAFF, summary="Start a work order")
+def start_work_order(work_order_id: EntityId) -> Response[WorkOrderOut]:
+    order = work_orders.start(api.caller(), work_order_id, api.if_match())
+    return _etag(wo(order), order.version)
+
+
+@api.post("/field-service/work-orders/<work_order_id>/complete", roles=STAFF, summary="Complete a work order")
+def complete_work_order(work_order_id: EntityId) -> Response[WorkOrderOut]:
+    order = work_orders.complete(api.caller(), work_order_id, api.if_match())
+    return _etag(wo(order), order.version)
+
+
+@api.post("/field-service/work-orders/<work_order_id>/cancel", roles=STAFF, summary="Cancel a work order")
+def cancel_work_order(work_order_id: EntityId) -> Response[WorkOrderOut]:
+    order = work_orders.cancel(api.caller(), work_order_id, api.if_match())
+    return _etag(wo(order), order.version)
+
+
+@api.get("/support/tickets/<ticket_id>/work-orders", roles=STAFF, summary="A ticket's work orders")
+def list_ticket_work_orders(
+    ticket_id: EntityId, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> PageOut[WorkOrderOut]:
+    page = work_orders.of_ticket(api.caller(), ticket_id, limit=limit, cursor=cursor)
+    return PageOut[WorkOrderOut](items=[wo(o) for o in page.items], next_cursor=page.next_cursor)
+
+
+# ---- rules -------------------------------------------------------------------------------------
+
+
+@api.get("/field-service/work-order-rules", roles=STAFF, summary="List work-order rules")
+def list_work_order_rules(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> PageOut[RuleOut]:
+    page = rules.page(api.caller(), limit=limit, cursor=cursor)
+    return PageOut[RuleOut](items=[r.out() for r in page.items], next_cursor=page.next_cursor)
+
+
+@api.post("/field-service/work-order-rules", roles=MANAGERS, summary="Create a work-order rule", responses={201: {}})
+def create_work_order_rule(body: Annotated[RuleIn, Body()]) -> Response[RuleOut]:
+    made = api.create_once("CreateWorkOrderRule", body, lambda: rules.create(api.caller(), body))
+    return api.created(f"/field-service/work-order-rules/{made['id']}", made)
+
+
+@api.get("/field-service/work-order-rules/<rule_id>", roles=STAFF, summary="Get a work-order rule")
+def get_work_order_rule(rule_id: EntityId) -> Response[RuleOut]:
+    rule = rules.get(api.caller(), rule_id)
+    return _etag(rule.out(), rule.version)
+
+
+@api.put(
+    "/field-service/work-order-rules/<rule_id>",
+    roles=MANAGERS,
+    summary="Replace a work-order rule (optimistic locking)",
+)
+def replace_work_order_rule(rule_id: EntityId, body: Annotated[RuleUpdate, Body()]) -> Response[RuleOut]:
+    out = rules.replace(api.caller(), rule_id, body, api.if_match())
+    return _etag(out, out.version)
+
+
+@api.delete(
+    "/field-service/work-order-rules/<rule_id>", roles=MANAGERS, summary="Delete a work-order rule", responses={204: {}}
+)
+def delete_work_order_rule(rule_id: EntityId) -> Response[None]:
+    rules.delete(api.caller(), rule_id)
+    return Response(204, None, None)
+
+
+handler = api.handler

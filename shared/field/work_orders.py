@@ -1,0 +1,405 @@
+"""Work orders: the entity, its number sequence, its state machine and who may change it.
+
+Keys: ``T#<t>#WO#<id>`` / ``WO``; all newest first GSI1 ``T#<t>#WOS``; of a ticket GSI2
+``T#<t>#TICKET#<ticket>#WOS``; of a technician GSI3 ``T#<t>#TECH#<tech>#WOS``; by status GSI4
+``T#<t>#WOS#STATUS#<status>``; by number GSI5 ``T#<t>#WONUM#<number>``. Numbers (``WO-2026-00001``)
+come from the same machinery as ticket numbers, sequence ``workorder``.
+
+A ticket's work-order link (``T#<t>#TICKET#<ticket>`` / ``WORKORDER``) is written with the ticket's
+first work order: the automation writes it conditioned on its absence, in the same transaction as
+the work order, so a ticket gets at most one automatic work order however often its stream record
+is delivered; a manual work order for the ticket (over)writes it too, so the automation leaves
+tickets that already have one alone.
+
+State machine: ``new`` → assign → ``assigned`` → schedule → ``scheduled`` → start → ``in_progress``
+→ complete → ``completed``; cancel from any open state; anything else is a 409. The technician's
+``open_work_orders`` moves in the same transaction (conditioned on capacity when it grows).
+
+Who may change a work order: managers, and staff who are not technicians, any; a staff user with a
+technician profile (and not a manager) only those assigned to them (403 otherwise).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from shared.clock import iso, now
+from shared.crm.clients import LocationAttribute
+from shared.db.errors import cancelled_by_condition, storage_errors
+from shared.db.pages import Page, query_page
+from shared.db.table import Item, get_or_none, tkey, transaction
+from shared.errors import Conflict, Forbidden, NotFound, Unavailable, Unprocessable
+from shared.field import technicians
+from shared.field.rules import Priority, WorkOrderType
+from shared.field.technicians import Technician
+from shared.ids import new_id
+from shared.schemas import Audited, Id, Location, Strict
+from shared.support import tickets
+from shared.support.numbering import Sequence, SequenceFormat, allocate_and_write
+from shared.tenancy import TenantContext
+
+SEQUENCE = "workorder"
+FORMAT = SequenceFormat(prefix="WO")
+MAX_NUMBER_ATTEMPTS = 10
+
+Status = Literal["new", "assigned", "scheduled", "in_progress", "completed", "cancelled"]
+Source = Literal["manual", "automatic"]
+Notes = Annotated[str, StringConstraints(max_length=5000)]
+OPEN = ("assigned", "scheduled", "in_progress")
+ALLOWED_FROM: dict[str, tuple[str, ...]] = {
+    "assign": ("new", "assigned", "scheduled"),
+    "schedule": ("assigned", "scheduled"),
+    "start": ("assigned", "scheduled"),
+    "complete": ("in_progress",),
+    "cancel": ("new", "assigned", "scheduled", "in_progress"),
+}
+DONE = {
+    "assign": "assigned",
+    "schedule": "scheduled",
+    "start": "started",
+    "complete": "completed",
+    "cancel": "cancelled",
+}
+Also = Callable[[TransactWrite], None]
+
+
+class WorkOrder(Item, discriminator="work_order"):
+    id = UnicodeAttribute()
+    number = UnicodeAttribute()
+    type = UnicodeAttribute()
+    priority = UnicodeAttribute()
+    status = UnicodeAttribute(default="new")
+    source = UnicodeAttribute()
+    source_ticket_id = UnicodeAttribute(null=True)
+    rule_id = UnicodeAttribute(null=True)
+    client_id = UnicodeAttribute(null=True)
+    location = LocationAttribute(null=True)
+    technician_id = UnicodeAttribute(null=True)
+    scheduled_start = UTCDateTimeAttribute(null=True)
+    duration_minutes = NumberAttribute()
+    notes = UnicodeAttribute(default="")
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    started_at = UTCDateTimeAttribute(null=True)
+    completed_at = UTCDateTimeAttribute(null=True)
+    cancelled_at = UTCDateTimeAttribute(null=True)
+    version = VersionAttribute()
+
+    @staticmethod
+    def key(tenant_id: str, work_order_id: str) -> tuple[str, str]:
+        return tkey(tenant_id, "WO", work_order_id), "WO"
+
+    @staticmethod
+    def of_ticket_partition(tenant_id: str, ticket_id: str) -> str:
+        return tkey(tenant_id, "TICKET", ticket_id, "WOS")
+
+    def index(self) -> None:
+        t, order = self.tenant_id, f"{iso(self.created_at)}#{self.id}"
+        self.GSI1PK, self.GSI1SK = tkey(t, "WOS"), order
+        self.GSI2PK, self.GSI2SK = (
+            (self.of_ticket_partition(t, self.source_ticket_id), order) if self.source_ticket_id else (None, None)
+        )
+        self.GSI3PK, self.GSI3SK = (
+            (tkey(t, "TECH", self.technician_id, "WOS"), order) if self.technician_id else (None, None)
+        )
+        self.GSI4PK, self.GSI4SK = tkey(t, "WOS", "STATUS", self.status), order
+        self.GSI5PK, self.GSI5SK = tkey(t, "WONUM", self.number), "WO"
+
+
+class TicketWorkOrderLink(Item, discriminator="ticket_work_order"):
+    """The ticket has a work order (the first automatic one, or the latest manual one)."""
+
+    ticket_id = UnicodeAttribute()
+    work_order_id = UnicodeAttribute()
+
+    @staticmethod
+    def key(tenant_id: str, ticket_id: str) -> tuple[str, str]:
+        return tickets.Ticket.key(tenant_id, ticket_id)[0], "WORKORDER"
+
+    @classmethod
+    def of(cls, order: WorkOrder) -> TicketWorkOrderLink:
+        key = cls.key(order.tenant_id, order.source_ticket_id)
+        return cls(*key, tenant_id=order.tenant_id, ticket_id=order.source_ticket_id, work_order_id=order.id)
+
+
+class NewWorkOrder(Strict):
+    type: WorkOrderType = "repair"
+    priority: Priority = "normal"
+    source_ticket_id: Id | None = None
+    client_id: Id | None = None
+    location: Location | None = None
+    duration_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    notes: Notes = ""
+
+
+class WorkOrderPatch(Strict):
+    version: int | None = Field(default=None, ge=1, description="The version you read; or send If-Match.")
+    type: WorkOrderType | None = None
+    priority: Priority | None = None
+    location: Location | None = None
+    duration_minutes: int | None = Field(default=None, ge=1, le=7 * 24 * 60)
+    notes: Notes | None = None
+
+
+class AssignWorkOrder(Strict):
+    technician_id: Id
+    version: int | None = Field(default=None, ge=1)
+
+
+class ScheduleWorkOrder(Strict):
+    scheduled_start: datetime
+    duration_minutes: int | None = Field(default=None, ge=1, le=7 * 24 * 60)
+    version: int | None = Field(default=None, ge=1)
+
+
+class WorkOrderOut(Audited):
+    id: str
+    number: str
+    type: WorkOrderType
+    priority: Priority
+    status: Status
+    source: Source
+    source_ticket_id: str | None
+    rule_id: str | None
+    client_id: str | None
+    location: Location | None
+    technician_id: str | None
+    scheduled_start: datetime | None
+    duration_minutes: int
+    notes: str
+    created_by: str
+    started_at: datetime | None
+    completed_at: datetime | None
+    cancelled_at: datetime | None
+
+
+class WorkOrderFilters(Strict):
+    status: Status | None = None
+    technician_id: Id | None = None
+
+
+# ---- creating ----------------------------------------------------------------------------------
+
+
+def new(tenant_id: str, actor: str, moment: datetime, **fields) -> WorkOrder:
+    work_order_id = new_id()
+    return WorkOrder(
+        *WorkOrder.key(tenant_id, work_order_id),
+        tenant_id=tenant_id,
+        id=work_order_id,
+        number="",
+        created_by=actor,
+        created_at=moment,
+        updated_at=moment,
+        updated_by=actor,
+        **fields,
+    )
+
+
+def insert(order: WorkOrder, also: Also = lambda tx: None) -> WorkOrder:
+    """Number ``order`` and write it with ``also``'s writes in one transaction.
+
+    A failed condition of ``also`` raises the TransactWriteError (no number is consumed in the usual path)."""
+    for attempt in range(MAX_NUMBER_ATTEMPTS):
+        with storage_errors():
+            sequence = get_or_none(Sequence, Sequence.key(order.tenant_id, SEQUENCE))
+        sequence = sequence or Sequence.fresh(order.tenant_id, SEQUENCE, FORMAT)
+        if allocate_and_write(sequence, order, order.created_at, also):
+            return order
+        time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
+    raise Unavailable("Too many work orders are being created at once; retry shortly.", retry_after=1)
+
+
+def create(ctx: TenantContext, body: NewWorkOrder) -> WorkOrder:
+    client_id, location = body.client_id, body.location
+    if body.source_ticket_id:
+        ticket = tickets.get(ctx, body.source_ticket_id)
+        client_id = client_id or ticket.client_id
+        location = location or (Location.model_validate(ticket.location) if ticket.location else None)
+    order = new(
+        ctx.tenant_id,
+        ctx.user_id,
+        now(),
+        type=body.type,
+        priority=body.priority,
+        source="manual",
+        source_ticket_id=body.source_ticket_id,
+        client_id=client_id,
+        location=LocationAttribute(**location.model_dump()) if location else None,
+        duration_minutes=body.duration_minutes,
+        notes=body.notes,
+    )
+    also = (lambda tx: tx.save(TicketWorkOrderLink.of(order))) if body.source_ticket_id else (lambda tx: None)
+    return insert(order, also)
+
+
+# ---- reading -----------------------------------------------------------------------------------
+
+
+def get(ctx: TenantContext, work_order_id: str) -> WorkOrder:
+    with storage_errors():
+        order = get_or_none(WorkOrder, WorkOrder.key(ctx.tenant_id, work_order_id))
+    if order is None:
+        raise NotFound("No such work order.")
+    return order
+
+
+def search(ctx: TenantContext, filters: WorkOrderFilters, *, limit: int, cursor: str | None) -> Page[WorkOrder]:
+    t = ctx.tenant_id
+    if filters.technician_id:
+        index, hash_key = WorkOrder.gsi3, tkey(t, "TECH", filters.technician_id, "WOS")
+        condition = (WorkOrder.status == filters.status) if filters.status else None
+    elif filters.status:
+        index, hash_key, condition = WorkOrder.gsi4, tkey(t, "WOS", "STATUS", filters.status), None
+    else:
+        index, hash_key, condition = WorkOrder.gsi1, tkey(t, "WOS"), None
+    with storage_errors():
+        return query_page(
+            index.query,
+            hash_key=hash_key,
+            filter_condition=condition,
+            scan_index_forward=False,
+            tenant_id=t,
+            query_name="work-orders:" + filters.model_dump_json(exclude_none=True),
+            cursor=cursor,
+            limit=limit,
+        )
+
+
+def of_ticket(ctx: TenantContext, ticket_id: str, *, limit: int, cursor: str | None) -> Page[WorkOrder]:
+    with storage_errors():
+        page = query_page(
+            WorkOrder.gsi2.query,
+            hash_key=WorkOrder.of_ticket_partition(ctx.tenant_id, ticket_id),
+            tenant_id=ctx.tenant_id,
+            query_name=f"ticket-work-orders:{ticket_id}",
+            cursor=cursor,
+            limit=limit,
+        )
+    if not page.items and cursor is None:
+        tickets.get(ctx, ticket_id)  # none: tell a ticket without work orders from no ticket at all
+    return page
+
+
+def link_of(tenant_id: str, ticket_id: str) -> TicketWorkOrderLink | None:
+    with storage_errors():
+        return get_or_none(TicketWorkOrderLink, TicketWorkOrderLink.key(tenant_id, ticket_id))
+
+
+# ---- changing ----------------------------------------------------------------------------------
+
+
+def update(ctx: TenantContext, work_order_id: str, patch: WorkOrderPatch, if_match: int | None) -> WorkOrder:
+    expected = patch.version or if_match
+    if expected is None:
+        raise Unprocessable.field("version", "Send the version you read, in the body or as If-Match.")
+    order = _for_change(ctx, work_order_id, expected)
+    if order.status in ("completed", "cancelled"):
+        raise Conflict(f"A {order.status} work order cannot be edited.", current_status=order.status)
+    for field, value in patch.model_dump(exclude_unset=True, exclude={"version"}).items():
+        if value is None and field != "location":
+            raise Unprocessable.field(field, "May not be null.")
+        if field == "location":
+            value = LocationAttribute(**value) if value else None
+        setattr(order, field, value)
+    return _save(ctx, order)
+
+
+def assign(ctx: TenantContext, work_order_id: str, body: AssignWorkOrder, if_match: int | None) -> WorkOrder:
+    order = _for_action(ctx, work_order_id, "assign", body.version or if_match)
+    if technicians.find(ctx.tenant_id, body.technician_id) is None:
+        raise Unprocessable.field("technician_id", "No such technician.")
+    previous = order.technician_id if order.status in OPEN else None
+    order.technician_id = body.technician_id
+    order.status = "scheduled" if order.scheduled_start else "assigned"
+    return _save(ctx, order, gains=body.technician_id, loses=previous)
+
+
+def schedule(ctx: TenantContext, work_order_id: str, body: ScheduleWorkOrder, if_match: int | None) -> WorkOrder:
+    if body.scheduled_start.tzinfo is None:
+        raise Unprocessable.field("scheduled_start", "Give a time zone (e.g. Z or +01:00).")
+    order = _for_action(ctx, work_order_id, "schedule", body.version or if_match)
+    order.scheduled_start, order.status = body.scheduled_start, "scheduled"
+    if body.duration_minutes:
+        order.duration_minutes = body.duration_minutes
+    return _save(ctx, order)
+
+
+def start(ctx: TenantContext, work_order_id: str, if_match: int | None) -> WorkOrder:
+    order = _for_action(ctx, work_order_id, "start", if_match)
+    order.status, order.started_at = "in_progress", now()
+    return _save(ctx, order)
+
+
+def complete(ctx: TenantContext, work_order_id: str, if_match: int | None) -> WorkOrder:
+    order = _for_action(ctx, work_order_id, "complete", if_match)
+    order.status, order.completed_at = "completed", now()
+    return _save(ctx, order, loses=order.technician_id)
+
+
+def cancel(ctx: TenantContext, work_order_id: str, if_match: int | None) -> WorkOrder:
+    order = _for_action(ctx, work_order_id, "cancel", if_match)
+    held = order.technician_id if order.status in OPEN else None
+    order.status, order.cancelled_at = "cancelled", now()
+    return _save(ctx, order, loses=held)
+
+
+def _for_change(ctx: TenantContext, work_order_id: str, expected: int | None) -> WorkOrder:
+    order = get(ctx, work_order_id)
+    if not (ctx.is_manager or order.technician_id == ctx.user_id) and technicians.find(ctx.tenant_id, ctx.user_id):
+        raise Forbidden("A technician may change only the work orders assigned to them.")
+    if expected is not None and expected != order.version:
+        raise Conflict(
+            f"Stale version {expected}: the work order is at version {order.version}.", current_version=order.version
+        )
+    return order
+
+
+def _for_action(ctx: TenantContext, work_order_id: str, action: str, expected: int | None) -> WorkOrder:
+    order = _for_change(ctx, work_order_id, expected)
+    if order.status not in ALLOWED_FROM[action]:
+        raise Conflict(f"A {order.status} work order cannot be {DONE[action]}.", current_status=order.status)
+    return order
+
+
+def gain_slot(tx: TransactWrite, tenant_id: str, technician_id: str) -> None:
+    """One more open work order for the technician, if active and below capacity."""
+    room = (Technician.active == True) & (Technician.open_work_orders < Technician.capacity)  # noqa: E712
+    tech = Technician(*Technician.key(tenant_id, technician_id))
+    tx.update(tech, actions=[Technician.open_work_orders.add(1)], condition=Technician.PK.exists() & room)
+
+
+def _free_slot(tx: TransactWrite, tenant_id: str, technician_id: str) -> None:
+    tech = Technician(*Technician.key(tenant_id, technician_id))
+    tx.update(tech, actions=[Technician.open_work_orders.add(-1)], condition=Technician.PK.exists())
+
+
+def _save(ctx: TenantContext, order: WorkOrder, *, gains: str | None = None, loses: str | None = None) -> WorkOrder:
+    order.updated_at, order.updated_by = now(), ctx.user_id
+    order.index()
+    if gains == loses:
+        gains = loses = None  # reassigned to the same technician: the count stays
+    try:
+        with storage_errors("The work order changed meanwhile; reload and retry."), transaction() as tx:
+            tx.save(order)
+            if gains:
+                gain_slot(tx, ctx.tenant_id, gains)
+            if loses:
+                _free_slot(tx, ctx.tenant_id, loses)
+    except TransactWriteError as error:
+        if cancelled_by_condition(error, 0):
+            raise Conflict("The work order changed meanwhile; reload and retry.") from None
+        if gains and cancelled_by_condition(error, 1):
+            raise Conflict("The technician is inactive or at capacity.") from None
+        raise
+    return order
