@@ -13,7 +13,8 @@ import pytest
 
 from infra.local.moto_server import MotoServer, start_moto
 from infra.local.provision import Provisioned, ensure_table, provision
-from shared import idempotency
+from shared import idempotency, mail
+from shared.attachments import storage
 from shared.db.table import Item
 from shared.settings import settings
 
@@ -33,8 +34,9 @@ class Cloud:
 
 
 def forget_pynamodb_connections() -> None:
-    """Clients are cached per process (PynamoDB: a connection per model class; the idempotency store's
-    boto3 client); another module's moto listens on another port, so forget them all."""
+    """Clients are cached per process (PynamoDB: a connection per model class; the idempotency store's,
+    the uploads bucket's and SES's boto3 clients); another module's moto listens on another port, so forget
+    them all."""
     pending = [Item]
     while pending:
         model = pending.pop()
@@ -42,6 +44,8 @@ def forget_pynamodb_connections() -> None:
             model._connection = None
         pending.extend(model.__subclasses__())
     idempotency._client.cache_clear()
+    storage.s3.cache_clear()
+    mail._ses.cache_clear()
 
 
 @pytest.fixture
