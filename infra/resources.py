@@ -6,8 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 # S3 key layout, defined with the code that builds the keys: every object of a tenant sits under t/<tenant>/…
-# (uploads t/<tenant>/<owner-kind>/<owner-id>/<id>), quarantine/<upload key>, thumbnails/<upload key>.webp
-from shared.attachments.storage import QUARANTINE_PREFIX, THUMBNAILS_PREFIX, UPLOADS_PREFIX  # noqa: F401
+# (uploads t/<tenant>/<owner-kind>/<owner-id>/<id>), quarantine/<upload key>, thumbnails/<upload key>.webp;
+# uploads are tagged STATUS_TAG=PENDING until the scan judges them (expired after ABANDONED_AFTER if it never does)
+from shared.attachments.storage import (  # noqa: F401
+    ABANDONED_AFTER,
+    PENDING,
+    QUARANTINE_PREFIX,
+    STATUS_TAG,
+    THUMBNAILS_PREFIX,
+    UPLOADS_PREFIX,
+)
 
 TABLE_PARTITION_KEY = "PK"
 TABLE_SORT_KEY = "SK"

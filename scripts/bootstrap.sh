@@ -25,6 +25,15 @@ if ! command -v clamscan >/dev/null 2>&1; then
     exit 1
   fi
 fi
+# clamd: the daemon the scanner prefers; a test starts a real one (foreground, temporary config).
+if ! command -v clamd >/dev/null 2>&1 && [ ! -x /usr/sbin/clamd ]; then
+  if command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq clamav-daemon >/dev/null
+  else
+    echo "clamd (package clamav-daemon) is required for the clamd scan test; install it and re-run." >&2
+    exit 1
+  fi
+fi
 
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv

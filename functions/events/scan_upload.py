@@ -23,6 +23,10 @@ processor = BatchProcessor(event_type=EventType.SQS)
 COUNTERS = {"infected": "UploadsInfected", "rejected": "UploadsRejected"}
 
 
+class NoticeOwed(RuntimeError):
+    """The staff email about an infected upload could not be sent: the message is retried for it."""
+
+
 def record_handler(record: SQSRecord) -> None:
     notification = json.loads(record.body)
     if notification.get("Event") == "s3:TestEvent":  # S3 sends one when the notification is configured
@@ -33,13 +37,14 @@ def record_handler(record: SQSRecord) -> None:
         s3 = change["s3"]
         key = unquote_plus(s3["object"]["key"])
         outcome = pipeline.process(key, s3["object"].get("eTag", ""))
-        if outcome.status is None:
-            continue
-        logger.info("scanned", extra={"key": key, "status": outcome.status, "reason": outcome.reason})
-        metrics.add_metric("UploadsScanned", MetricUnit.Count, 1)
-        metrics.add_metric("ScanDuration", MetricUnit.Milliseconds, round(outcome.seconds * 1000, 1))
-        if outcome.status in COUNTERS:
-            metrics.add_metric(COUNTERS[outcome.status], MetricUnit.Count, 1)
+        if outcome.status is not None:
+            logger.info("scanned", extra={"key": key, "status": outcome.status, "reason": outcome.reason})
+            metrics.add_metric("UploadsScanned", MetricUnit.Count, 1)
+            metrics.add_metric("ScanDuration", MetricUnit.Milliseconds, round(outcome.seconds * 1000, 1))
+            if outcome.status in COUNTERS:
+                metrics.add_metric(COUNTERS[outcome.status], MetricUnit.Count, 1)
+        if outcome.notice_owed:  # the verdict is recorded (and counted); the redelivery only sends the email
+            raise NoticeOwed(f"staff not yet told of the infected upload {key}")
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -20,9 +20,13 @@ from infra.cdk.nag import acknowledge
 
 STAGE = "v1"
 # What a route's declared use of the uploads bucket (x-deskos-s3) lets its function do, and where.
-# Presigned URLs act with the signer's permissions: signing an upload needs PutObject, a download GetObject.
+# Presigned URLs act with the signer's permissions: signing an upload needs PutObject (and PutObjectTagging: the
+# upload carries the pending tag), a download GetObject.
 S3_USES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
-    "sign-upload": (("s3:PutObject", (resources.UPLOADS_PREFIX,)),),
+    "sign-upload": (
+        ("s3:PutObject", (resources.UPLOADS_PREFIX,)),
+        ("s3:PutObjectTagging", (resources.UPLOADS_PREFIX,)),
+    ),
     "sign-download": (("s3:GetObject", (resources.UPLOADS_PREFIX, resources.THUMBNAILS_PREFIX)),),
     "delete": (
         ("s3:DeleteObject", (resources.UPLOADS_PREFIX, resources.QUARANTINE_PREFIX, resources.THUMBNAILS_PREFIX)),

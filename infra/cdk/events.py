@@ -167,6 +167,7 @@ def upload_consumers(
         grant_objects(function, bucket, "s3:GetObject", resources.UPLOADS_PREFIX)
         grant_objects(function, bucket, "s3:DeleteObject", resources.UPLOADS_PREFIX, resources.THUMBNAILS_PREFIX)
         grant_objects(function, bucket, "s3:PutObject", resources.QUARANTINE_PREFIX, resources.THUMBNAILS_PREFIX)
+        grant_objects(function, bucket, "s3:PutObjectTagging", resources.UPLOADS_PREFIX)  # judged clean: not pending
         function.add_event_source(
             sources.SqsEventSource(queue, batch_size=spec.batch_size, report_batch_item_failures=True)
         )

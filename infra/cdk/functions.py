@@ -50,6 +50,7 @@ class FunctionFactory:
         self.environment = dict(environment)
         self.code = packaging.app_code()
         self.functions: list[lambda_.Function] = []
+        self._log_groups: dict[str, logs.LogGroup] = {}
 
     def create(
         self,
@@ -66,7 +67,7 @@ class FunctionFactory:
         environment: Mapping[str, str] | None = None,
     ) -> lambda_.Function:
         """``table_actions`` narrows the table access below what ``writes`` grants (e.g. the scan function)."""
-        log_group = logs.LogGroup(self.scope, f"{construct_id}Logs", retention=LOG_RETENTION)
+        log_group = self._log_group(handler)
         role = iam.Role(
             self.scope,
             f"{construct_id}Role",
@@ -116,6 +117,15 @@ class FunctionFactory:
         )
         self.functions.append(function)
         return function
+
+    def _log_group(self, handler: str) -> logs.LogGroup:
+        # One group per handler module, not per function: a stack holds at most 500 resources, and the
+        # routes of a module share their code (Powertools log lines name the route and correlation id).
+        module = handler.rsplit(".", 1)[0].removeprefix("functions.")
+        if module not in self._log_groups:
+            name = "".join(part.title() for part in module.replace(".", "_").split("_"))
+            self._log_groups[module] = logs.LogGroup(self.scope, f"{name}Logs", retention=LOG_RETENTION)
+        return self._log_groups[module]
 
 
 def _grant_extra(role: iam.Role, extra: str) -> None:

@@ -27,6 +27,9 @@ ITERATOR_AGE_ALARM_MS = 60_000
 UPLOAD_QUEUE_AGE_ALARM_SECONDS = 300
 
 
+ALARM_METRICS_MAX = 10
+
+
 def alarm_topic(scope: Construct, email: str | None) -> sns.Topic:
     # CloudWatch can only publish to an encrypted topic whose key lets it: the AWS-managed SNS key does not.
     key = kms.Key(scope, "AlarmTopicKey", enable_key_rotation=True, description="DeskOS alarm notifications")
@@ -70,9 +73,18 @@ def dashboard_and_alarms(
     alarm("ApiServerErrorsAlarm", rest_api.metric_server_error(period=PERIOD), 1, "The API answered a 5xx")
     latency = rest_api.metric_latency(period=PERIOD, statistic="p99")
     alarm("ApiLatencyAlarm", latency, LATENCY_P99_ALARM_MS, "API p99 latency above 3 s for 15 min", periods=3)
-    for function in functions:
-        construct_id = function.node.id
-        alarm(f"{construct_id}ErrorsAlarm", function.metric_errors(period=PERIOD), 1, f"{construct_id} failed")
+    # Ten functions per alarm (CloudWatch's limit of metrics in one alarm): one alarm per function would
+    # cost a resource per route, and a stack holds at most 500.
+    for index in range(0, len(functions), ALARM_METRICS_MAX):
+        chunk = functions[index : index + ALARM_METRICS_MAX]
+        errors = cloudwatch.MathExpression(
+            expression="+".join(f"e{i}" for i in range(len(chunk))),
+            using_metrics={f"e{i}": f.metric_errors(period=PERIOD) for i, f in enumerate(chunk)},
+            period=PERIOD,
+            label="Function errors",
+        )
+        names = ", ".join(f.node.id for f in chunk)
+        alarm(f"FunctionErrorsAlarm{index // ALARM_METRICS_MAX}", errors, 1, f"A function failed: {names}")
     for consumer in consumers:
         name = consumer.spec.name
         age = consumer.function.metric("IteratorAge", period=PERIOD, statistic="Maximum")

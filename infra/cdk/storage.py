@@ -77,7 +77,14 @@ def uploads_bucket(scope: Construct, allowed_origins: Sequence[str]) -> s3.Bucke
         ],
         lifecycle_rules=[
             s3.LifecycleRule(
+                # An upload the scan never judged (still tagged pending): its record has expired too (table TTL).
                 id="abandoned-uploads",
+                prefix=resources.UPLOADS_PREFIX,
+                tag_filters={resources.STATUS_TAG: resources.PENDING},
+                expiration=Duration.days(resources.ABANDONED_AFTER.days),
+            ),
+            s3.LifecycleRule(
+                id="incomplete-uploads-and-old-versions",
                 abort_incomplete_multipart_upload_after=Duration.days(1),
                 noncurrent_version_expiration=Duration.days(30),
                 expired_object_delete_marker=True,

@@ -20,7 +20,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from infra.local import moto_transactions, snapshot
-from infra.local.s3_post_policy import PostPolicy
+from infra.local.s3_post_policy import PostPolicy, PostTagging
 
 logger = logging.getLogger(__name__)
 
@@ -134,8 +134,9 @@ def start_moto(
     if state_file is not None and not fresh and snapshot.restore(state_file):
         logger.info("restored the local cloud state from %s", state_file)
     lock = threading.RLock()
-    # POST upload policies are checked before the lock: they need no state, only the request.
-    app = PostPolicy(_OneAtATime(_moto_app(), lock))
+    # POST upload policies are checked before the lock: they need no state, only the request. The tags of a
+    # POST upload are applied under it, with the upload, so that no client sees the object untagged.
+    app = PostPolicy(_OneAtATime(PostTagging(_moto_app()), lock))
     server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
     return MotoServer(server, lock, state_file, autosave_seconds)
 

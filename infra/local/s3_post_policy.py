@@ -10,6 +10,11 @@ with S3's own error documents (EntityTooLarge / EntityTooSmall 400, AccessDenied
 
 Not checked: the SigV4 signature. Moto accepts any credentials, so there is no secret to check it
 against; the conditions, which are what the application relies on, are.
+
+Moto also ignores a POST's ``tagging`` field (S3 tags the new object with the XML tag set it holds;
+DeskOS tags every upload pending that way). ``PostPolicy`` checks the field is a well-formed tag set
+and ``PostTagging``, inside the server's one-request-at-a-time lock, applies it to the object moto
+just stored, with an ordinary PutObjectTagging request to moto: no other client sees the object untagged.
 """
 
 from __future__ import annotations
@@ -21,12 +26,17 @@ import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
+from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 from werkzeug.formparser import parse_form_data
 
 # Fields S3 never asks the policy to cover.
 EXEMPT = frozenset({"policy", "x-amz-signature", "signature", "awsaccesskeyid", "file", "bucket"})
+# environ: (bucket, key, tagging XML, signer's credential) of a checked POST upload, for PostTagging
+TAGGING = "deskos.post_tagging"
+ANONYMOUS = "local/20000101/us-east-1/s3/aws4_request"  # moto's credential scope for a POST signed without SigV4
 
 
 class PolicyViolation(Exception):
@@ -96,6 +106,21 @@ def _expect(name: str, operator: str, expected: Any, values: dict[str, str], con
         )
 
 
+def check_tagging(document: str) -> None:
+    """A POST's ``tagging`` field must be a well-formed S3 tag set, as S3 requires."""
+    try:
+        root = ElementTree.fromstring(document)
+    except ElementTree.ParseError:
+        root = None
+    tags = [] if root is None else [t for t in root.iter() if t.tag.rpartition("}")[2] == "Tag"]
+    if root is None or root.tag.rpartition("}")[2] != "Tagging" or not all(_tag_key(t) for t in tags):
+        raise PolicyViolation(400, "MalformedXML", "The XML you provided was not well-formed or did not validate.")
+
+
+def _tag_key(tag: ElementTree.Element) -> str | None:
+    return next((c.text for c in tag if c.tag.rpartition("}")[2] == "Key"), None)
+
+
 def error_document(violation: PolicyViolation) -> bytes:
     extra = "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in violation.extra.items())
     return (
@@ -126,9 +151,64 @@ class PostPolicy:
             bucket = environ.get("PATH_INFO", "/").strip("/").split("/")[0]
             try:
                 check(fields["policy"], bucket, fields, size, self.clock())
+                if "tagging" in fields:
+                    check_tagging(fields["tagging"])
+                    credential = fields.get("x-amz-credential", ANONYMOUS)
+                    environ[TAGGING] = (bucket, fields.get("key", ""), fields["tagging"], credential)
             except PolicyViolation as violation:
                 document = error_document(violation)
                 status = {400: "400 Bad Request", 403: "403 Forbidden"}[violation.status]
                 start_response(status, [("Content-Type", "application/xml"), ("Content-Length", str(len(document)))])
                 return [document]
         return self.app(environ, start_response)
+
+
+class PostTagging:
+    """WSGI middleware (under the server's lock): tags the object a checked POST upload just stored."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]):
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if TAGGING not in environ:
+            return self.app(environ, start_response)
+        status, headers, body = _run(self.app, environ)
+        if status.startswith("2"):
+            self._put_tagging(environ, *environ[TAGGING])
+        start_response(status, headers)
+        return [body]
+
+    def _put_tagging(self, environ: dict[str, Any], bucket: str, key: str, tagging: str, credential: str) -> None:
+        """PutObjectTagging as the upload's signer (moto reads the account and the service from the credential
+        scope and checks no signature)."""
+        path, document = f"/{bucket}/{key}", tagging.encode()
+        request = {
+            name: value for name, value in environ.items() if not name.startswith(("HTTP_", "CONTENT_", "deskos."))
+        }
+        request.update(
+            REQUEST_METHOD="PUT",
+            PATH_INFO=path,
+            RAW_URI=f"{quote(path)}?tagging",
+            REQUEST_URI=f"{quote(path)}?tagging",
+            QUERY_STRING="tagging",
+            CONTENT_TYPE="application/xml",
+            CONTENT_LENGTH=str(len(document)),
+            HTTP_HOST=environ.get("HTTP_HOST", ""),
+            HTTP_AUTHORIZATION=f"AWS4-HMAC-SHA256 Credential={credential}, SignedHeaders=host, Signature=0",
+        )
+        request["wsgi.input"] = io.BytesIO(document)
+        status, _headers, reply = _run(self.app, request)
+        if not status.startswith("2"):
+            raise RuntimeError(f"local S3 could not tag {path}: {status} {reply[:500]!r}")
+
+
+def _run(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+    """Call a WSGI app to the end: its status, headers and whole body."""
+    started: list[tuple[str, list[tuple[str, str]]]] = []
+    response = app(environ, lambda status, headers, *_: started.append((status, headers)))
+    try:
+        body = b"".join(response)
+    finally:
+        getattr(response, "close", lambda: None)()
+    status, headers = started[-1]
+    return status, headers, body

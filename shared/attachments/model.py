@@ -6,7 +6,7 @@ token's tenant and the id); an owner's attachments, newest first (GSI1), and onl
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
@@ -33,8 +33,9 @@ from shared.tenants import DEFAULT_ATTACHMENT_LIMIT, Tenant
 OwnerKind = Literal["ticket", "onboarding_document", "knowledge_item"]
 Status = Literal["pending_scan", "clean", "infected", "rejected"]
 MAX_ATTACHMENT_LIMIT = 5 * 1024**3
-# A record still pending_scan after this (the upload never came, or its scan kept failing) expires (table TTL).
-PENDING_TTL = timedelta(days=2)
+# A record still pending_scan after this (the upload never came, or its scan kept failing) expires (table TTL),
+# as its object does (the bucket's lifecycle expires uploads still tagged pending).
+PENDING_TTL = storage.ABANDONED_AFTER
 
 
 class Attachment(Item, discriminator="attachment"):
@@ -58,6 +59,7 @@ class Attachment(Item, discriminator="attachment"):
     status_reason = UnicodeAttribute(null=True)
     scan_result = JSONAttribute(null=True)  # {"engine", "signature", "scanned_at"}
     thumbnail_key = UnicodeAttribute(null=True)
+    notified_at = UTCDateTimeAttribute(null=True)  # infected: when the staff email went out (None: still owed)
     download_count = NumberAttribute(default=0)
     last_downloaded_at = UTCDateTimeAttribute(null=True)
     uploaded_by = UnicodeAttribute()

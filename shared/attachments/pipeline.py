@@ -2,11 +2,17 @@
 
 Order: size → ClamAV → real type vs. allowed list and extension → (clean images) thumbnail → the
 record, by a conditional update. Infected wins over rejected (an EICAR file named .pdf is reported
-as the malware it is). Infected and rejected objects move to the quarantine prefix.
+as the malware it is). Infected and rejected objects move to the quarantine prefix; a clean object loses
+its ``pending`` tag (``storage``: what is still pending after two days is an abandoned upload and expires).
 
 Idempotent: the record remembers the ETag of the object it judged. A redelivered event for the same
-object changes nothing (it only finishes a move a crash interrupted); a new object under the same key
-(the presigned POST is valid for 15 minutes) is judged afresh."""
+object changes nothing (it only finishes a move or a re-tag a crash interrupted); a new object under the same key
+(the presigned POST is valid for 15 minutes) is judged afresh.
+
+The staff email about an infected upload is owed until ``notified_at`` is recorded, after SES accepted it: if
+sending fails, the outcome says so and the event is retried, and a redelivered event sends only a notice still
+owed. So it is sent once, except if the function dies between SES accepting it and the record (or a duplicate
+event arrives in those milliseconds): then twice rather than never."""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ import hashlib
 import logging
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,11 +58,13 @@ class Judgement:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the scan decided, for metrics and tests. ``status`` None: nothing to do (a redelivery)."""
+    """What the scan decided, for metrics and tests. ``status`` None: nothing to do (a redelivery).
+    ``notice_owed``: the staff could not be emailed; the event must be retried."""
 
     status: str | None
     reason: str | None = None
     seconds: float = 0.0
+    notice_owed: bool = False
 
 
 def process(key: str, etag: str) -> Outcome:
@@ -74,19 +83,16 @@ def process(key: str, etag: str) -> Outcome:
         _quarantine_if_present(key)
         return Outcome(None)
     if attachment.status != "pending_scan" and attachment.etag == etag:
-        if attachment.status in ("infected", "rejected"):
-            _quarantine_if_present(key)  # finishes a move interrupted after the record was written
-        return Outcome(None)
+        _settle(key, attachment.status)  # finishes a move or re-tag interrupted after the record was written
+        return Outcome(None, notice_owed=not _notify_staff_once(attachment))
     started = time.monotonic()
     judgement = _examine(attachment, key)
     if not _record(attachment, judgement):
         logger.info("%s was judged or deleted meanwhile; leaving it", key)
         return Outcome(None)
-    if judgement.status != "clean":
-        _quarantine_if_present(key)
-    if judgement.status == "infected":
-        _notify_staff(attachment, judgement)
-    return Outcome(judgement.status, judgement.reason, time.monotonic() - started)
+    _settle(key, judgement.status)
+    told = _notify_staff_once(attachment)  # the record now holds the verdict
+    return Outcome(judgement.status, judgement.reason, time.monotonic() - started, notice_owed=not told)
 
 
 def _examine(attachment: Attachment, key: str) -> Judgement:
@@ -165,16 +171,32 @@ def _record(attachment: Attachment, judgement: Judgement) -> bool:
     return True
 
 
+def _settle(key: str, status: str) -> None:
+    """Put the judged object where its verdict says: clean ones stay (no longer tagged pending), others move."""
+    if status == "clean":
+        _if_present(storage.mark_clean, key)
+    else:
+        _quarantine_if_present(key)
+
+
 def _quarantine_if_present(key: str) -> None:
+    _if_present(storage.move, key, storage.quarantine_key(key))
+
+
+def _if_present(operation: Callable[..., None], key: str, *args: str) -> None:
+    """The object may have been deleted meanwhile (with its record): then there is nothing left to do."""
     try:
-        storage.move(key, storage.quarantine_key(key))
+        operation(key, *args)
     except ClientError as error:
         if error.response["Error"]["Code"] not in ("404", "NoSuchKey"):
             raise
 
 
-def _notify_staff(attachment: Attachment, judgement: Judgement) -> None:
-    """Every active staff user and manager of the tenant hears of an infected upload (best effort)."""
+def _notify_staff_once(attachment: Attachment) -> bool:
+    """Every active staff user and manager of the tenant hears of an infected upload, once. False: the email
+    is still owed (SES refused it; the caller retries)."""
+    if attachment.status != "infected" or attachment.notified_at is not None:
+        return True
     recipients: list[str] = []
     with storage_errors():
         for profile in UserProfile.gsi1.query(tkey(attachment.tenant_id, "USERS")):
@@ -182,17 +204,28 @@ def _notify_staff(attachment: Attachment, judgement: Judgement) -> None:
                 recipients.append(profile.email)
     if not recipients:
         logger.warning("infected upload %s in tenant %s: no staff to notify", attachment.id, attachment.tenant_id)
-        return
+        return True
+    scan = attachment.scan_result or {}
     subject = f"Infected upload blocked: {attachment.original_filename}"
     body = (
         f"An uploaded file was found infected and has been quarantined; nobody can download it.\n\n"
         f"File: {attachment.original_filename}\n"
         f"Attachment: {attachment.id} ({attachment.owner_kind} {attachment.owner_id})\n"
         f"Uploaded by: {attachment.uploaded_by}\n"
-        f"Detected: {judgement.signature} ({judgement.engine})\n"
+        f"Detected: {scan.get('signature')} ({scan.get('engine')})\n"
     )
     try:
         for start in range(0, len(recipients), MAIL_BATCH):
             mail.send(recipients[start : start + MAIL_BATCH], subject, body)
-    except ClientError:  # the verdict stands and the metric alarms; a retry would not resend (judged already)
-        logger.exception("could not notify staff of infected upload %s", attachment.id)
+    except ClientError:  # the verdict stands and the metric alarms; the notice stays owed
+        logger.exception("could not notify staff of infected upload %s; will retry", attachment.id)
+        return False
+    try:
+        with storage_errors():
+            attachment.update(
+                actions=[Attachment.notified_at.set(now()), Attachment.updated_by.set(SCANNER)],
+                condition=Attachment.notified_at.does_not_exist() & (Attachment.etag == attachment.etag),
+            )
+    except Conflict:  # told meanwhile by a duplicate event, or deleted or re-uploaded: nothing more is owed
+        logger.info("infected upload %s: notice already recorded or record gone", attachment.id)
+    return True

@@ -1,7 +1,13 @@
 """The uploads bucket: presigned POSTs and GETs, and moving objects between prefixes.
 
 Key layout (every tenant object under ``t/<tenant>/``): uploads ``t/<tenant>/<owner-kind>/<owner-id>/<id>``;
-quarantine ``quarantine/<upload key>``; thumbnails ``thumbnails/<upload key>.webp``."""
+quarantine ``quarantine/<upload key>``; thumbnails ``thumbnails/<upload key>.webp``.
+
+Abandoned uploads: S3 itself tags every upload ``deskos-status=pending`` (the presigned POST's policy
+pins the ``tagging`` field, so a client can neither drop nor change it). The scan re-tags an object it
+judged clean and moves the others out (to quarantine, untagged). The bucket's lifecycle expires what is
+still tagged pending under ``t/`` after ``ABANDONED_AFTER`` (a scan that never completed), the same
+time after which the table expires a record still ``pending_scan``."""
 
 from __future__ import annotations
 
@@ -19,6 +25,11 @@ QUARANTINE_PREFIX = "quarantine/"
 THUMBNAILS_PREFIX = "thumbnails/"
 UPLOAD_EXPIRY = timedelta(minutes=15)
 DOWNLOAD_EXPIRY = timedelta(minutes=5)
+ABANDONED_AFTER = timedelta(days=2)  # an upload still unjudged by then is expired: record (TTL) and object (lifecycle)
+STATUS_TAG = "deskos-status"
+PENDING, CLEAN = "pending", "clean"
+# The S3 tagging document of a new upload, as the POST form's ``tagging`` field carries it.
+PENDING_TAGGING = f"<Tagging><TagSet><Tag><Key>{STATUS_TAG}</Key><Value>{PENDING}</Value></Tag></TagSet></Tagging>"
 
 
 @cache
@@ -60,13 +71,18 @@ def thumbnail_key(key: str) -> str:
 
 
 def presigned_post(key: str, content_type: str, max_bytes: int) -> tuple[dict[str, Any], datetime]:
-    """A POST whose policy pins the key, the content type and the size range; valid for 15 minutes."""
+    """A POST whose policy pins the key, the content type, the size range and the pending tag; valid for 15
+    minutes."""
     expires = now() + UPLOAD_EXPIRY
     post = s3().generate_presigned_post(
         Bucket=settings().bucket_name,
         Key=key,
-        Fields={"Content-Type": content_type},
-        Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
+        Fields={"Content-Type": content_type, "tagging": PENDING_TAGGING},
+        Conditions=[
+            {"Content-Type": content_type},
+            {"tagging": PENDING_TAGGING},
+            ["content-length-range", 1, max_bytes],
+        ],
         ExpiresIn=int(UPLOAD_EXPIRY.total_seconds()),
     )
     return post, expires
@@ -93,10 +109,18 @@ def content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
+def mark_clean(key: str) -> None:
+    """Judged clean: no longer pending, so the abandoned-uploads lifecycle rule leaves it alone."""
+    s3().put_object_tagging(
+        Bucket=settings().bucket_name, Key=key, Tagging={"TagSet": [{"Key": STATUS_TAG, "Value": CLEAN}]}
+    )
+
+
 def move(key: str, to_key: str) -> None:
-    """Copy then delete: a retry after a crash between the two finds the object still in place."""
+    """Copy then delete: a retry after a crash between the two finds the object still in place. The copy
+    carries no tags (the pending tag stays behind: the quarantine keeps its own expiry)."""
     bucket = settings().bucket_name
-    s3().copy_object(Bucket=bucket, Key=to_key, CopySource={"Bucket": bucket, "Key": key})
+    s3().copy_object(Bucket=bucket, Key=to_key, CopySource={"Bucket": bucket, "Key": key}, TaggingDirective="REPLACE")
     s3().delete_object(Bucket=bucket, Key=key)
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from functions.api.catalog import routes
 from infra import resources
+from shared.attachments.model import PENDING_TTL
 
 pytestmark = pytest.mark.infra
 
@@ -63,12 +64,13 @@ def test_new_uploads_notify_the_scan_queue_which_feeds_the_scan_function(synthes
     assert redrive["maxReceiveCount"] == consumer.max_receives
 
 
-def test_the_scan_function_reads_uploads_and_writes_only_quarantine_and_thumbnails(synthesized) -> None:
+def test_the_scan_function_reads_and_retags_uploads_and_writes_only_quarantine_and_thumbnails(synthesized) -> None:
     [consumer] = resources.UPLOAD_CONSUMERS
     statements = _statements(synthesized, _function(synthesized, consumer.handler))
 
     assert _s3_grants(statements) == {
         ("s3:GetObject", "t/*"),
+        ("s3:PutObjectTagging", "t/*"),
         ("s3:DeleteObject", "t/*"),
         ("s3:DeleteObject", "thumbnails/*"),
         ("s3:PutObject", "quarantine/*"),
@@ -81,7 +83,7 @@ def test_the_scan_function_reads_uploads_and_writes_only_quarantine_and_thumbnai
 @pytest.mark.parametrize(
     ("operation", "expected"),
     [
-        ("CreateTicketAttachment", {("s3:PutObject", "t/*")}),
+        ("CreateTicketAttachment", {("s3:PutObject", "t/*"), ("s3:PutObjectTagging", "t/*")}),
         ("DownloadAttachment", {("s3:GetObject", "t/*"), ("s3:GetObject", "thumbnails/*")}),
         ("AttachmentThumbnail", {("s3:GetObject", "t/*"), ("s3:GetObject", "thumbnails/*")}),
         (
@@ -100,8 +102,23 @@ def test_api_functions_get_only_the_bucket_access_their_route_declares(synthesiz
     assert _s3_grants(_statements(synthesized, function)) == expected
 
 
+def test_uploads_still_tagged_pending_expire_with_their_records(synthesized) -> None:
+    [uploads] = [
+        b["Properties"]
+        for b in synthesized.of_type("AWS::S3::Bucket").values()
+        if "CorsConfiguration" in b["Properties"]
+    ]
+    rules = {rule["Id"]: rule for rule in uploads["LifecycleConfiguration"]["Rules"]}
+
+    abandoned = rules["abandoned-uploads"]
+    assert abandoned["Status"] == "Enabled"
+    assert abandoned["Prefix"] == resources.UPLOADS_PREFIX
+    assert abandoned["TagFilters"] == [{"Key": "deskos-status", "Value": "pending"}]
+    assert abandoned["ExpirationInDays"] == PENDING_TTL.days == 2
+
+
 def test_an_infected_upload_and_a_stuck_scan_queue_raise_alarms(synthesized) -> None:
     alarms = [a["Properties"] for a in synthesized.of_type("AWS::CloudWatch::Alarm").values()]
-    watched = {(a["Namespace"], a["MetricName"]) for a in alarms}
+    watched = {(a.get("Namespace"), a.get("MetricName")) for a in alarms}
     assert ("DeskOS", "UploadsInfected") in watched
     assert ("AWS/SQS", "ApproximateAgeOfOldestMessage") in watched

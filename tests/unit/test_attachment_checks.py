@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from infra.local.s3_post_policy import PolicyViolation, check
+from infra.local.s3_post_policy import PolicyViolation, check, check_tagging
 from shared.attachments import sniff, thumbnails
+from shared.attachments.storage import PENDING_TAGGING
 from shared.attachments.types import classify
 from shared.errors import PayloadTooLarge, Unprocessable
 from tests.samples import EICAR, PDF, WINDOWS_EXE, png
@@ -129,3 +130,17 @@ def test_a_post_outside_its_policy_is_refused_as_s3_refuses_it(size, fields, exp
         check(policy, "b", {**fields, "policy": policy}, size, datetime.now(UTC))
 
     assert refused.value.code == code
+
+
+def test_the_pending_tagging_of_uploads_is_a_tag_set_s3_accepts():
+    check_tagging(PENDING_TAGGING)
+
+
+@pytest.mark.parametrize(
+    "tagging", ["<Tagging><TagSet>", "<Tags/>", "<Tagging><TagSet><Tag><Value>v</Value></Tag></TagSet></Tagging>"]
+)
+def test_a_post_whose_tagging_is_not_a_tag_set_is_refused_as_malformed(tagging):
+    with pytest.raises(PolicyViolation) as refused:
+        check_tagging(tagging)
+
+    assert refused.value.code == "MalformedXML"

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote_plus
 
 import pytest
 import requests
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from botocore.exceptions import ClientError
 from PIL import Image
 
+from infra.local.pump import Pump
 from shared.settings import settings
 from tests.integration.api.harness import Tenant, call
 from tests.samples import EICAR, PDF, WINDOWS_EXE, png
@@ -40,13 +44,50 @@ def upload(pump, user, ticket_id: str, name: str, content: bytes, content_type: 
     return reply.json
 
 
+def tags(cloud, key: str) -> dict[str, str]:
+    tag_set = cloud.client("s3").get_object_tagging(Bucket=settings().bucket_name, Key=key)["TagSet"]
+    return {tag["Key"]: tag["Value"] for tag in tag_set}
+
+
 def objects(cloud, prefix: str) -> list[str]:
     listed = cloud.client("s3").list_objects_v2(Bucket=settings().bucket_name, Prefix=prefix)
     return [o["Key"] for o in listed.get("Contents", [])]
 
 
+def redeliver(cloud, key: str, etag: str | None = None) -> list[dict[str, str]]:
+    """S3's ObjectCreated event for the object now under ``key`` (or of ``etag``), handed to the scan (again);
+    the batch item failures it reports."""
+    from functions.events.scan_upload import handler
+    from infra.local.pump import LambdaContext, sqs_record
+
+    etag = etag or cloud.client("s3").head_object(Bucket=settings().bucket_name, Key=key)["ETag"].strip('"')
+    change = {"eventName": "ObjectCreated:Post", "s3": {"object": {"key": quote_plus(key), "eTag": etag}}}
+    message = {"MessageId": "m1", "ReceiptHandle": "r", "Body": json.dumps({"Records": [change]}), "MD5OfBody": ""}
+    event = {"Records": [sqs_record(message, "arn:aws:sqs:eu-west-1:123456789012:uploads", cloud.region)]}
+    return handler(event, LambdaContext("UploadScan"))["batchItemFailures"]
+
+
+@pytest.fixture(scope="module")
+def _pump(module_cloud) -> Pump:
+    return Pump(module_cloud.server.url, module_cloud.region, module_cloud.resources.table_name, schedules=())
+
+
 @pytest.fixture
-def scene(tenant: Tenant):
+def pump_stream(cloud, _pump: Pump) -> Callable[[], int]:
+    """Delivers what is pending (S3's upload notifications to the scan, the table's stream to its consumers),
+    as Lambda's event source mappings would; returns how many records were delivered."""
+
+    def drain() -> int:
+        delivered = 0
+        while batch := _pump.poll():
+            delivered += batch
+        return delivered
+
+    return drain
+
+
+@pytest.fixture
+def scene(cloud, tenant: Tenant):  # cloud first: it empties the table
     client = tenant.client("Acme")
     portal = tenant.portal_user(client["id"])
     ticket = tenant.ticket(portal)
@@ -56,7 +97,7 @@ def scene(tenant: Tenant):
 # ---- the happy path ----------------------------------------------------------------------------
 
 
-def test_a_portal_png_becomes_clean_with_a_thumbnail_and_downloads_under_its_name(scene, pump_stream, module_cloud):
+def test_a_portal_png_becomes_clean_with_a_thumbnail_and_downloads_under_its_name(scene, pump_stream, cloud):
     tenant, portal, ticket = scene
     content = png(1024, 512)
 
@@ -88,7 +129,7 @@ def test_a_portal_png_becomes_clean_with_a_thumbnail_and_downloads_under_its_nam
 # ---- what the scan stops -----------------------------------------------------------------------
 
 
-def test_eicar_named_invoice_pdf_ends_infected_quarantined_and_staff_are_told(scene, pump_stream, module_cloud):
+def test_eicar_named_invoice_pdf_ends_infected_quarantined_and_staff_are_told(scene, pump_stream, cloud):
     tenant, portal, ticket = scene
 
     attachment = upload(pump_stream, portal, ticket["id"], "invoice.pdf", EICAR, "application/pdf")
@@ -96,23 +137,59 @@ def test_eicar_named_invoice_pdf_ends_infected_quarantined_and_staff_are_told(sc
     assert attachment["status"] == "infected", attachment
     assert "Eicar-Test-Signature" in attachment["scan_result"]["signature"]
     key = f"t/{tenant.id}/ticket/{ticket['id']}/{attachment['id']}"
-    assert objects(module_cloud, key) == [] and objects(module_cloud, f"quarantine/{key}") == [f"quarantine/{key}"]
+    assert objects(cloud, key) == [] and objects(cloud, f"quarantine/{key}") == [f"quarantine/{key}"]
     refused = call(tenant.agent, "GET", "/attachments/{attachment_id}/download", {"attachment_id": attachment["id"]})
     assert refused.problem(409)["attachment_status"] == "infected"
     from infra.local.outbox import messages
 
-    mailed = [m for m in messages(module_cloud.server.url) if "invoice.pdf" in m["subject"]]
+    mailed = [m for m in messages(cloud.server.url) if "invoice.pdf" in m["subject"]]
     assert mailed and tenant.agent.email in mailed[-1]["destinations"]["ToAddresses"]
 
 
-def test_a_windows_executable_named_photo_jpg_ends_rejected(scene, pump_stream, module_cloud):
+def test_staff_hear_of_an_infected_upload_once_even_if_the_first_email_fails(scene, pump_stream, cloud, monkeypatch):
+    from infra.local.outbox import messages
+    from shared import mail
+
+    tenant, portal, ticket = scene
+    started = start_upload(portal, ticket["id"], "payroll.pdf", EICAR, "application/pdf").json
+    key = f"t/{tenant.id}/ticket/{ticket['id']}/{started['attachment']['id']}"
+    assert post_to_s3(started["upload"], EICAR).status_code == 204
+    etag = cloud.client("s3").head_object(Bucket=settings().bucket_name, Key=key)["ETag"].strip('"')
+
+    def told() -> int:
+        return len([m for m in messages(cloud.server.url) if "payroll.pdf" in m["subject"]])
+
+    # Given SES refuses the first email
+    def refuse(*_args, **_kwargs):
+        raise ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "SendEmail")
+
+    monkeypatch.setattr(mail, "send", refuse)
+    # When the scan judges the upload: the verdict stands, but the event fails (a one-record batch: the whole
+    # invocation), so that it is retried
+    with pytest.raises(BatchProcessingError, match="staff not yet told"):
+        redeliver(cloud, key, etag)
+    got = call(tenant.agent, "GET", "/attachments/{attachment_id}", {"attachment_id": started["attachment"]["id"]})
+    assert got.json["status"] == "infected" and objects(cloud, key) == [] and told() == 0
+
+    # When SES works again and the event is redelivered: the owed email goes out
+    monkeypatch.undo()
+    assert redeliver(cloud, key, etag) == []
+    assert told() == 1
+
+    # When the event arrives yet again (and S3's original notification is delivered): nobody is told twice
+    assert redeliver(cloud, key, etag) == []
+    pump_stream()
+    assert told() == 1
+
+
+def test_a_windows_executable_named_photo_jpg_ends_rejected(scene, pump_stream, cloud):
     tenant, _portal, ticket = scene
 
     attachment = upload(pump_stream, tenant.agent, ticket["id"], "photo.jpg", WINDOWS_EXE, "image/jpeg")
 
     assert attachment["status"] == "rejected", attachment
     assert "Windows executable" in attachment["status_reason"]
-    assert objects(module_cloud, f"t/{tenant.id}/") == []
+    assert objects(cloud, f"t/{tenant.id}/") == []
     refused = call(tenant.agent, "GET", "/attachments/{attachment_id}/download", {"attachment_id": attachment["id"]})
     assert refused.problem(409)["attachment_status"] == "rejected"
 
@@ -125,23 +202,85 @@ def test_a_pdf_that_is_really_text_is_rejected_for_disagreeing_with_its_extensio
     assert (attachment["status"], attachment["mime_type"]) == ("rejected", "text/plain")
 
 
-def test_a_redelivered_event_changes_nothing(scene, pump_stream, module_cloud):
+def test_a_redelivered_event_changes_nothing(scene, pump_stream, cloud):
     tenant, _portal, ticket = scene
     attachment = upload(pump_stream, tenant.agent, ticket["id"], "doc.pdf", PDF, "application/pdf")
-    from functions.events.scan_upload import handler
-    from infra.local.pump import LambdaContext, sqs_record
 
     # When S3's event for the same object arrives again
-    key = f"t/{tenant.id}/ticket/{ticket['id']}/{attachment['id']}"
-    etag = module_cloud.client("s3").head_object(Bucket=settings().bucket_name, Key=key)["ETag"].strip('"')
-    change = {"eventName": "ObjectCreated:Post", "s3": {"object": {"key": quote_plus(key), "eTag": etag}}}
-    message = {"MessageId": "m1", "ReceiptHandle": "r", "Body": json.dumps({"Records": [change]}), "MD5OfBody": ""}
-    event = {"Records": [sqs_record(message, "arn:aws:sqs:eu-west-1:123456789012:uploads", module_cloud.region)]}
-    assert handler(event, LambdaContext("UploadScan")) == {"batchItemFailures": []}
+    assert redeliver(cloud, f"t/{tenant.id}/ticket/{ticket['id']}/{attachment['id']}") == []
 
     # Then the record is exactly as it was
     again = call(tenant.agent, "GET", "/attachments/{attachment_id}", {"attachment_id": attachment["id"]}).json
     assert again == attachment
+
+
+# ---- abandoned uploads: the pending tag the bucket's lifecycle expires ---------------------------
+
+
+def test_an_upload_is_tagged_pending_until_the_scan_judges_it_clean(scene, pump_stream, cloud):
+    tenant, _portal, ticket = scene
+    started = start_upload(tenant.agent, ticket["id"], "notes.txt", b"hello\n", "text/plain").json
+    key = f"t/{tenant.id}/ticket/{ticket['id']}/{started['attachment']['id']}"
+
+    # When the client uploads through the presigned POST
+    assert post_to_s3(started["upload"], b"hello\n").status_code == 204
+    # Then S3 stored the object tagged pending (what the abandoned-uploads lifecycle rule expires)
+    assert tags(cloud, key) == {"deskos-status": "pending"}
+
+    # When the scan judges it clean
+    pump_stream()
+    # Then it is no longer pending: the lifecycle rule leaves it alone
+    assert (
+        call(tenant.agent, "GET", "/attachments/{attachment_id}", {"attachment_id": started["attachment"]["id"]}).json[
+            "status"
+        ]
+        == "clean"
+    )
+    assert tags(cloud, key) == {"deskos-status": "clean"}
+
+
+def test_a_quarantined_upload_leaves_its_pending_tag_behind(scene, pump_stream, cloud):
+    tenant, _portal, ticket = scene
+
+    attachment = upload(pump_stream, tenant.agent, ticket["id"], "invoice.pdf", EICAR, "application/pdf")
+
+    key = f"quarantine/t/{tenant.id}/ticket/{ticket['id']}/{attachment['id']}"
+    assert attachment["status"] == "infected" and tags(cloud, key) == {}
+
+
+@pytest.mark.parametrize("tagging", [None, "<Tagging><TagSet></TagSet></Tagging>"])
+def test_s3_refuses_an_upload_that_drops_or_changes_the_pending_tag(scene, cloud, tagging):
+    tenant, _portal, ticket = scene
+    started = start_upload(tenant.agent, ticket["id"], "a.txt", b"hello", "text/plain").json["upload"]
+    fields = {name: value for name, value in started["fields"].items() if name != "tagging"}
+
+    sent = requests.post(
+        started["url"], data={**fields, **({"tagging": tagging} if tagging else {})}, files={"file": b"hello"}
+    )
+
+    assert sent.status_code == 403 and "Policy Condition failed" in sent.text
+    assert objects(cloud, f"t/{tenant.id}/") == []
+
+
+def test_a_redelivered_event_finishes_a_retag_a_crash_interrupted(scene, pump_stream, cloud):
+    tenant, _portal, ticket = scene
+    attachment = upload(pump_stream, tenant.agent, ticket["id"], "doc.pdf", PDF, "application/pdf")
+    key = f"t/{tenant.id}/ticket/{ticket['id']}/{attachment['id']}"
+    # Given the scan recorded the verdict and crashed before re-tagging the object
+    bucket = settings().bucket_name
+    cloud.client("s3").put_object_tagging(
+        Bucket=bucket, Key=key, Tagging={"TagSet": [{"Key": "deskos-status", "Value": "pending"}]}
+    )
+
+    # When S3's event for the same object is delivered again
+    assert redeliver(cloud, key) == []
+
+    # Then the object is no longer pending, and the record is unchanged
+    assert tags(cloud, key) == {"deskos-status": "clean"}
+    assert (
+        call(tenant.agent, "GET", "/attachments/{attachment_id}", {"attachment_id": attachment["id"]}).json
+        == attachment
+    )
 
 
 # ---- what the API and S3 refuse ----------------------------------------------------------------
@@ -172,7 +311,7 @@ def test_the_api_refuses_bad_names_types_and_sizes_with_the_reason(scene, name, 
     assert problem["detail"]
 
 
-def test_s3_itself_refuses_a_file_larger_than_the_policy_allows(scene, module_cloud):
+def test_s3_itself_refuses_a_file_larger_than_the_policy_allows(scene, cloud):
     tenant, _portal, ticket = scene
     started = start_upload(tenant.agent, ticket["id"], "small.txt", b"tiny", "text/plain")
     limit = started.json["upload"]["max_bytes"]
@@ -181,10 +320,10 @@ def test_s3_itself_refuses_a_file_larger_than_the_policy_allows(scene, module_cl
     sent = post_to_s3(started.json["upload"], b"x" * (limit + 1))
 
     assert sent.status_code == 400 and "<Code>EntityTooLarge</Code>" in sent.text
-    assert objects(module_cloud, f"t/{tenant.id}/") == []
+    assert objects(cloud, f"t/{tenant.id}/") == []
 
 
-def test_s3_refuses_an_upload_to_another_key_than_the_policy_pins(scene, module_cloud):
+def test_s3_refuses_an_upload_to_another_key_than_the_policy_pins(scene, cloud):
     tenant, _portal, ticket = scene
     started = start_upload(tenant.agent, ticket["id"], "a.txt", b"hello", "text/plain").json["upload"]
 
@@ -246,7 +385,7 @@ def test_portal_users_may_not_delete(scene, pump_stream):
     call(portal, "DELETE", "/attachments/{attachment_id}", {"attachment_id": attachment["id"]}).problem(403)
 
 
-def test_staff_delete_removes_the_record_and_every_object(scene, pump_stream, module_cloud):
+def test_staff_delete_removes_the_record_and_every_object(scene, pump_stream, cloud):
     tenant, portal, ticket = scene
     attachment = upload(pump_stream, portal, ticket["id"], "pic.png", png(64, 64), "image/png")
 
@@ -254,4 +393,4 @@ def test_staff_delete_removes_the_record_and_every_object(scene, pump_stream, mo
 
     assert deleted.status == 204, deleted.text
     call(tenant.agent, "GET", "/attachments/{attachment_id}", {"attachment_id": attachment["id"]}).problem(404)
-    assert objects(module_cloud, f"t/{tenant.id}/") == [] and objects(module_cloud, f"thumbnails/t/{tenant.id}/") == []
+    assert objects(cloud, f"t/{tenant.id}/") == [] and objects(cloud, f"thumbnails/t/{tenant.id}/") == []
