@@ -18,7 +18,7 @@ from pynamodb.exceptions import TransactWriteError
 from shared.clock import now
 from shared.db.errors import cancelled_by_condition, storage_errors
 from shared.db.pages import Page, query_page
-from shared.db.table import Item, get_or_none, tkey, transaction
+from shared.db.table import Item, get_or_404, get_or_none, tkey, transaction
 from shared.errors import NotFound, Unprocessable
 from shared.ids import new_id
 from shared.schemas import Audited, Email, Id, Location, Name, Strict, Tags
@@ -125,11 +125,7 @@ def create_client(ctx: TenantContext, body: NewClient) -> Client:
 def get_client(ctx: TenantContext, client_id: str) -> Client:
     if ctx.is_portal and client_id != ctx.client_id:
         raise NotFound("No such client.")
-    with storage_errors():
-        client = get_or_none(Client, Client.key(ctx.tenant_id, client_id))
-    if client is None:
-        raise NotFound("No such client.")
-    return client
+    return get_or_404(Client, Client.key(ctx.tenant_id, client_id), "client")
 
 
 def list_clients(ctx: TenantContext, *, limit: int, cursor: str | None) -> Page[Client]:

@@ -18,6 +18,8 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from shared.db.errors import storage_errors
+from shared.errors import NotFound
 from shared.settings import region, settings
 
 INDEXES = ("GSI1", "GSI2", "GSI3", "GSI4", "GSI5")
@@ -92,6 +94,16 @@ def get_or_none(model: type[M], key: tuple[str, str]) -> M | None:
         return model.get(*key)
     except model.DoesNotExist:
         return None
+
+
+def get_or_404(model: type[M], key: tuple[str, str], what: str) -> M:
+    """The item at ``key``, or NotFound("No such <what>.") — also what another tenant's id gets,
+    since the key holds the caller's tenant."""
+    with storage_errors():
+        found = get_or_none(model, key)
+    if found is None:
+        raise NotFound(f"No such {what}.")
+    return found
 
 
 def transaction() -> TransactWrite:

@@ -24,8 +24,8 @@ from pynamodb.attributes import (
 from shared.clock import now
 from shared.db.errors import storage_errors
 from shared.db.pages import Page, query_page
-from shared.db.table import Item, get_or_none, tkey
-from shared.errors import Conflict, NotFound, Unprocessable
+from shared.db.table import Item, get_or_404, tkey
+from shared.errors import Conflict, Unprocessable
 from shared.field import technicians
 from shared.field.assignment import Logic
 from shared.field.technicians import Skills
@@ -209,11 +209,7 @@ def create(ctx: TenantContext, body: RuleIn) -> RuleOut:
 
 
 def get(ctx: TenantContext, rule_id: str) -> Rule:
-    with storage_errors():
-        rule = get_or_none(Rule, Rule.key(ctx.tenant_id, rule_id))
-    if rule is None:
-        raise NotFound("No such work-order rule.")
-    return rule
+    return get_or_404(Rule, Rule.key(ctx.tenant_id, rule_id), "work-order rule")
 
 
 def page(ctx: TenantContext, *, limit: int, cursor: str | None) -> Page[Rule]:

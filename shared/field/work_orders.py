@@ -36,8 +36,8 @@ from shared.clock import iso, now
 from shared.crm.clients import LocationAttribute
 from shared.db.errors import cancelled_by_condition, storage_errors
 from shared.db.pages import Page, query_page
-from shared.db.table import Item, get_or_none, tkey, transaction
-from shared.errors import Conflict, Forbidden, NotFound, Unavailable, Unprocessable
+from shared.db.table import Item, get_or_404, get_or_none, tkey, transaction
+from shared.errors import Conflict, Forbidden, Unavailable, Unprocessable
 from shared.field import technicians
 from shared.field.rules import Priority, WorkOrderType
 from shared.field.technicians import Technician
@@ -247,11 +247,7 @@ def create(ctx: TenantContext, body: NewWorkOrder) -> WorkOrder:
 
 
 def get(ctx: TenantContext, work_order_id: str) -> WorkOrder:
-    with storage_errors():
-        order = get_or_none(WorkOrder, WorkOrder.key(ctx.tenant_id, work_order_id))
-    if order is None:
-        raise NotFound("No such work order.")
-    return order
+    return get_or_404(WorkOrder, WorkOrder.key(ctx.tenant_id, work_order_id), "work order")
 
 
 def search(ctx: TenantContext, filters: WorkOrderFilters, *, limit: int, cursor: str | None) -> Page[WorkOrder]:

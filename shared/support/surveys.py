@@ -34,9 +34,9 @@ from shared.clock import iso, now
 from shared.crm.clients import Contact
 from shared.db.errors import cancelled_by_condition, storage_errors
 from shared.db.pages import Page, query_page
-from shared.db.table import Item, get_or_none, tkey, transaction
+from shared.db.table import Item, get_or_404, get_or_none, tkey, transaction
 from shared.directory import UserProfile
-from shared.errors import Conflict, NotFound, Unprocessable
+from shared.errors import Conflict, Unprocessable
 from shared.ids import new_id
 from shared.schemas import Audited, Name, Out, Strict
 from shared.settings import public_url, settings
@@ -255,11 +255,7 @@ def create(ctx: TenantContext, body: NewSurvey) -> Survey:
 
 
 def get(ctx: TenantContext, survey_id: str) -> Survey:
-    with storage_errors():
-        survey = get_or_none(Survey, Survey.key(ctx.tenant_id, survey_id))
-    if survey is None:
-        raise NotFound("No such survey.")
-    return survey
+    return get_or_404(Survey, Survey.key(ctx.tenant_id, survey_id), "survey")
 
 
 def search(ctx: TenantContext, *, limit: int, cursor: str | None) -> Page[Survey]:
@@ -459,10 +455,7 @@ def _scale_hint(kind: str) -> str:
 def respond_with_token(token: str, answer: Answer) -> SurveyResponse:
     """No login: the signed token alone names the tenant and the invitation."""
     claim = read_token(token, now())
-    with storage_errors():
-        invitation = get_or_none(Invitation, Invitation.key(claim.tenant_id, claim.invitation_id))
-    if invitation is None:
-        raise NotFound("No such survey invitation.")
+    invitation = get_or_404(Invitation, Invitation.key(claim.tenant_id, claim.invitation_id), "survey invitation")
     return _record(invitation, answer, "link")
 
 
