@@ -19,7 +19,7 @@ Action = Literal["create", "update", "delete", "automated"]
 ACTIONS: dict[str, Action] = {"INSERT": "create", "MODIFY": "update", "REMOVE": "delete"}
 
 # Bookkeeping items whose every change would only be noise in the trail.
-# SLA events are a history of their own; due markers and the sweep cursor are the sweep's plumbing;
+# SLA events are a history of their own; the sweep cursor is the sweep's plumbing;
 # survey counters and cooldown records are the surveys' own; work-order links and round-robin pointers
 # are the automation's.
 UNAUDITED_ENTITIES = frozenset(
@@ -29,7 +29,6 @@ UNAUDITED_ENTITIES = frozenset(
         "survey_stat",
         "survey_recipient",
         "sla_event",
-        "sla_due",
         "sla_sweep",
         "ticket_work_order",
         "round_robin",

@@ -27,10 +27,8 @@ S3_USES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
         ("s3:PutObject", (resources.UPLOADS_PREFIX,)),
         ("s3:PutObjectTagging", (resources.UPLOADS_PREFIX,)),
     ),
-    "sign-download": (("s3:GetObject", (resources.UPLOADS_PREFIX, resources.THUMBNAILS_PREFIX)),),
-    "delete": (
-        ("s3:DeleteObject", (resources.UPLOADS_PREFIX, resources.QUARANTINE_PREFIX, resources.THUMBNAILS_PREFIX)),
-    ),
+    "sign-download": (("s3:GetObject", (resources.UPLOADS_PREFIX,)),),
+    "delete": (("s3:DeleteObject", (resources.UPLOADS_PREFIX,)),),
 }
 API_TIMEOUT = Duration.seconds(10)  # well under API Gateway's 29 s integration limit
 

@@ -65,8 +65,10 @@ class FunctionFactory:
         memory_size: int = 512,
         layers: Iterable[lambda_.ILayerVersion] = (),
         environment: Mapping[str, str] | None = None,
+        system_indexes: bool = False,
     ) -> lambda_.Function:
-        """``table_actions`` narrows the table access below what ``writes`` grants (e.g. the scan function)."""
+        """``table_actions`` narrows the table access below what ``writes`` grants (e.g. the scan function);
+        ``system_indexes`` also lets it read the cross-tenant indexes (scheduled jobs)."""
         log_group = self._log_group(handler)
         role = iam.Role(
             self.scope,
@@ -84,6 +86,7 @@ class FunctionFactory:
         table_arns = [
             self.table.table_arn,
             *(f"{self.table.table_arn}/index/{name}" for name in resources.TABLE_INDEXES),
+            *(f"{self.table.table_arn}/index/{name}" for name in resources.SYSTEM_INDEXES if system_indexes),
         ]
         role.add_to_principal_policy(
             iam.PolicyStatement(
