@@ -24,8 +24,10 @@ TABLE_TTL_ATTRIBUTE = "expiration"
 # name -> (partition key, sort key); every index partition key starts with T#<tenant>#; projection ALL
 TABLE_INDEXES: dict[str, tuple[str, str]] = {f"GSI{i}": (f"GSI{i}PK", f"GSI{i}SK") for i in range(1, 6)}
 # sparse indexes read only by system functions across tenants (the SLA sweep: tickets by the minute of their
-# next SLA deadline); their partition keys carry no tenant prefix, so they project keys only
+# next SLA deadline); their partition keys carry no tenant prefix, so they project only the keys and the
+# entity type (PynamoDB filters a model's queries on it)
 SYSTEM_INDEXES: dict[str, tuple[str, str]] = {"DUE": ("DUEPK", "DUESK")}
+SYSTEM_INDEX_ATTRIBUTES = ("entity",)
 
 USER_POOL_CUSTOM_ATTRIBUTES = ("tenant_id", "client_id")
 USER_POOL_GROUPS = ("managers", "staff", "portal")
@@ -113,9 +115,10 @@ QUEUES: tuple[Queue, ...] = (
 
 def table_definition(table_name: str) -> dict:
     """CreateTable arguments for the single table (the CDK stack declares the same keys and indexes)."""
+    system = {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(SYSTEM_INDEX_ATTRIBUTES)}
     indexes = {
-        **{name: (keys, "ALL") for name, keys in TABLE_INDEXES.items()},
-        **{name: (keys, "KEYS_ONLY") for name, keys in SYSTEM_INDEXES.items()},
+        **{name: (keys, {"ProjectionType": "ALL"}) for name, keys in TABLE_INDEXES.items()},
+        **{name: (keys, system) for name, keys in SYSTEM_INDEXES.items()},
     }
     attributes = {TABLE_PARTITION_KEY, TABLE_SORT_KEY, *(k for keys, _ in indexes.values() for k in keys)}
     return {
@@ -130,7 +133,7 @@ def table_definition(table_name: str) -> dict:
             {
                 "IndexName": name,
                 "KeySchema": [{"AttributeName": pk, "KeyType": "HASH"}, {"AttributeName": sk, "KeyType": "RANGE"}],
-                "Projection": {"ProjectionType": projection},
+                "Projection": projection,
             }
             for name, ((pk, sk), projection) in indexes.items()
         ],

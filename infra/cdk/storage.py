@@ -46,7 +46,8 @@ def table(scope: Construct) -> dynamodb.Table:
             index_name=name,
             partition_key=_string(pk),
             sort_key=_string(sk),
-            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
+            projection_type=dynamodb.ProjectionType.INCLUDE,
+            non_key_attributes=list(resources.SYSTEM_INDEX_ATTRIBUTES),
         )
     return built
 

@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 
 from shared.calendar import add_business_minutes, business_minutes_between
 from shared.clock import iso
@@ -284,7 +284,7 @@ class DueIndex(GlobalSecondaryIndex):
     markers). So a ticket whose clock runs carries ``DUEPK = SLADUE#<YYYY-MM-DDTHH:MM>`` (the minute of
     its ``next_check_at``) and ``DUESK = <deadline>#<tenant>#<ticket>``, derived from its own SLA state
     on every write (``Ticket.index``): its table key stays in its tenant, and the entry can never
-    disagree with the ticket. The index projects keys only and only system functions may read it
+    disagree with the ticket. The index projects the keys (and the entity type) and only system functions may read it
     (infra/resources.py ``SYSTEM_INDEXES``). The sweep queries the buckets from the last one it
     finished to the current minute with ``DUESK <= now``: its reads grow with what is due. A deadline
     is never placed before the minute it is written in (``next_check_at >= now``), so a finished bucket
@@ -294,7 +294,7 @@ class DueIndex(GlobalSecondaryIndex):
 
     class Meta:
         index_name = "DUE"
-        projection = KeysOnlyProjection()
+        projection = IncludeProjection(["entity"])  # the discriminator: PynamoDB filters Ticket queries on it
 
     DUEPK = UnicodeAttribute(hash_key=True)
     DUESK = UnicodeAttribute(range_key=True)

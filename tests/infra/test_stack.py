@@ -181,7 +181,10 @@ def test_the_table_is_recoverable_streamed_expiring_and_indexed(synthesized) -> 
     }
     assert indexes == {
         **{name: (keys, {"ProjectionType": "ALL"}) for name, keys in resources.TABLE_INDEXES.items()},
-        **{name: (keys, {"ProjectionType": "KEYS_ONLY"}) for name, keys in resources.SYSTEM_INDEXES.items()},
+        **{
+            name: (keys, {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["entity"]})
+            for name, keys in resources.SYSTEM_INDEXES.items()
+        },
     }
 
 

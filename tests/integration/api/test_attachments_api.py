@@ -191,7 +191,7 @@ def test_a_windows_executable_named_photo_jpg_ends_rejected(scene, pump_stream, 
 
     assert attachment["status"] == "rejected", attachment
     assert "Windows executable" in attachment["status_reason"]
-    assert objects(cloud, f"t/{tenant.id}/") == []
+    assert objects(cloud, f"t/{tenant.id}/ticket/") == []  # moved to quarantine
     refused = call(tenant.agent, "GET", "/attachments/{attachment_id}/download", {"attachment_id": attachment["id"]})
     assert refused.problem(409)["attachment_status"] == "rejected"
 
@@ -395,7 +395,7 @@ def test_staff_delete_removes_the_record_and_every_object(scene, pump_stream, cl
 
     assert deleted.status == 204, deleted.text
     call(tenant.agent, "GET", "/attachments/{attachment_id}", {"attachment_id": attachment["id"]}).problem(404)
-    assert objects(cloud, f"t/{tenant.id}/") == [] and objects(cloud, "thumbnails/") == []
+    assert objects(cloud, f"t/{tenant.id}/") == []  # the upload, its thumbnail and any quarantined copy
 
 
 def test_only_uploads_notify_the_scan_never_the_objects_it_derives(scene, cloud):
@@ -413,4 +413,4 @@ def test_only_uploads_notify_the_scan_never_the_objects_it_derives(scene, cloud)
     # Then only the upload reaches the scan queue
     received = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
     keys = [unquote_plus(r["s3"]["object"]["key"]) for m in received for r in json.loads(m["Body"])["Records"]]
-    assert keys == [f"t/{tenant.id}/ticket/{ticket['id']}/{started.json['id']}"]
+    assert keys == [f"t/{tenant.id}/ticket/{ticket['id']}/{started.json['attachment']['id']}"]
