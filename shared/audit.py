@@ -36,7 +36,7 @@ UNAUDITED_ENTITIES = frozenset(
 )
 PLUMBING = frozenset(
     {"PK", "SK", "entity", "tenant_id", "version", "rev", "counters", "updated_at", "updated_by", "expiration"}
-    | {"open_work_orders"}
+    | {"open_work_orders", "DUEPK", "DUESK"}  # the SLA sweep's index follows the ticket's SLA state
 ) | {f"GSI{i}{part}" for i in range(1, 6) for part in ("PK", "SK")}
 
 
