@@ -89,7 +89,9 @@ def cast(cloud: LocalCloud, users: int) -> tuple[list[LoadUser], dict[str, str]]
         DEMO_TENANT: log_in(details, DEMO_MANAGER),
         SECOND_TENANT: log_in(details, second_manager, PASSWORD),
     }
-    clients = {tenant: tuple(_open_client(cloud.api_url, token, n) for n in (1, 2)) for tenant, token in managers.items()}
+    clients = {
+        tenant: tuple(_open_client(cloud.api_url, token, n) for n in (1, 2)) for tenant, token in managers.items()
+    }
     tenants = (DEMO_TENANT, SECOND_TENANT)
     cast: list[LoadUser] = []
     for n in range(users):
@@ -160,7 +162,9 @@ class Client:
         try:
             reply = self.session.request(method, f"{self.api_url}{path}", timeout=REQUEST_TIMEOUT, **kwargs)
         except requests.RequestException as error:
-            self.record.add(operation, time.perf_counter() - started, f"{method} {path} as {self.user.username}: {error!r}")
+            self.record.add(
+                operation, time.perf_counter() - started, f"{method} {path} as {self.user.username}: {error!r}"
+            )
             return None
         elapsed = time.perf_counter() - started
         if not 200 <= reply.status_code < 300:

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import base64
 import importlib
+import importlib.util
 import json
 import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from chalice import AuthResponse, Response
@@ -45,6 +47,7 @@ MAX_BODY_BYTES = 256 * 1024  # DeskOS caps bodies far below API Gateway's 10 MB
 DRAIN_LIMIT_BYTES = 10 * 1024 * 1024  # a refused body up to API Gateway's limit is read so the answer arrives
 LOCAL_ACCOUNT_ID = "000000000000"
 LOCAL_API_ID = "deskoslocal"
+CONTAINERS_PER_MODULE = 10  # concurrent requests one handler module serves, as Lambda scales a function out
 
 
 @dataclass
@@ -102,8 +105,7 @@ def build_app(config: Config, verifier: TokenVerifier, *, region: str) -> LocalC
         return AuthResponse(routes=["*"], principal_id=claims["sub"], context={"claims": claims})
 
     routes = catalog.routes()
-    # One lock per handler module: like a Lambda container, a module's resolver serves one request at a time.
-    locks = {route.module: threading.Lock() for route in routes}
+    containers = {route.module: Containers(route.module) for route in routes}
     for route in routes:
         app.route(
             route.path,
@@ -111,8 +113,54 @@ def build_app(config: Config, verifier: TokenVerifier, *, region: str) -> LocalC
             name=route.operation_id,
             authorizer=cognito if route.roles is not None else None,
             content_types=["*/*"],  # the handler, not Chalice, judges the body and answers 400/415/422
-        )(_forwarder(app, route, locks[route.module], config, region))
+        )(_forwarder(app, route, containers[route.module], config, region))
     return app
+
+
+class Containers:
+    """The warm copies of one handler module, as Lambda keeps warm containers of a function.
+
+    A module's resolver holds the request it serves, so a copy serves one request at a time. A request
+    takes an idle copy, or starts one while fewer than ``limit`` exist (a cold start: the module is
+    executed afresh; unlike in the cloud, the copies share ``shared/`` and its cached AWS clients),
+    else waits for one. The first copy is the imported module itself: requests one at a time always
+    meet the module the tests see."""
+
+    def __init__(self, module: str, limit: int = CONTAINERS_PER_MODULE) -> None:
+        self.module, self.limit = module, limit
+        self._idle: list[ModuleType] = []
+        self._started = 0
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def take(self) -> Iterator[ModuleType]:
+        with self._changed:
+            while not self._idle and self._started >= self.limit:
+                self._changed.wait()
+            container, first = (self._idle.pop(), False) if self._idle else (None, self._started == 0)
+            if container is None:
+                self._started += 1
+        if container is None:
+            try:
+                container = importlib.import_module(self.module) if first else self._cold_start()
+            except BaseException:
+                with self._changed:
+                    self._started -= 1
+                    self._changed.notify()
+                raise
+        try:
+            yield container
+        finally:
+            with self._changed:
+                self._idle.append(container)
+                self._changed.notify()
+
+    def _cold_start(self) -> ModuleType:
+        spec = importlib.util.find_spec(self.module)
+        assert spec is not None and spec.loader is not None, self.module
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
 
 
 @dataclass
@@ -131,10 +179,11 @@ class LambdaContext:
 
 
 def _forwarder(
-    app: LocalChalice, route: Route, lock: threading.Lock, config: Config, region: str
+    app: LocalChalice, route: Route, containers: Containers, config: Config, region: str
 ) -> Callable[..., Response]:
     function_name = f"{config.app_name}-{config.chalice_stage}-{route.operation_id}"
     function_arn = f"arn:aws:lambda:{region}:{LOCAL_ACCOUNT_ID}:function:{function_name}"
+    handler_name = route.handler.rpartition(".")[2]
 
     def forward(**_path_parameters: str) -> Response:
         request_id = str(uuid.uuid4())
@@ -147,19 +196,13 @@ def _forwarder(
             timeout_ms=config.lambda_timeout * 1000,
             invoked_function_arn=function_arn,
         )
-        with lock:
-            proxy = _handler(route.handler)(event, context)
+        with containers.take() as container:
+            proxy = getattr(container, handler_name)(event, context)
         response = chalice_response(proxy)
         response.headers.setdefault("x-amzn-RequestId", request_id)
         return response
 
     return forward
-
-
-@cache
-def _handler(dotted: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    module, _, name = dotted.rpartition(".")
-    return getattr(importlib.import_module(module), name)
 
 
 # ---- API Gateway's event and response shapes -------------------------------------------------
