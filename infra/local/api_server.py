@@ -23,6 +23,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from chalice import AuthResponse, Response
 from chalice.app import AuthRequest
 from chalice.config import Config
@@ -104,6 +105,7 @@ def build_app(config: Config, verifier: TokenVerifier, *, region: str) -> LocalC
             ) from error
         return AuthResponse(routes=["*"], principal_id=claims["sub"], context={"claims": claims})
 
+    keep_requests_per_thread()
     routes = catalog.routes()
     containers = {route.module: Containers(route.module) for route in routes}
     for route in routes:
@@ -115,6 +117,38 @@ def build_app(config: Config, verifier: TokenVerifier, *, region: str) -> LocalC
             content_types=["*/*"],  # the handler, not Chalice, judges the body and answers 400/415/422
         )(_forwarder(app, route, containers[route.module], config, region))
     return app
+
+
+class _PerThread:
+    """An attribute whose value each thread sets and reads for itself."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self._values = name, threading.local()
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        try:
+            return self._values.value
+        except AttributeError:
+            raise AttributeError(self.name) from None
+
+    def __set__(self, instance: object, value: Any) -> None:
+        self._values.value = value
+
+
+def keep_requests_per_thread() -> None:
+    """Powertools' resolvers keep the request they serve in attributes of their common base class
+    (``BaseRouter.current_event = ...``, ``BaseRouter.lambda_context = ...``): one per process, which
+    is one per request in a Lambda container. This server answers requests concurrently in threads of
+    one process, so those two attributes are made per thread, for class and instance reads and writes
+    alike; without it a handler may serve another request's event (found by bench/load.py: creates
+    answered with another user's ticket, 409 "still in progress", 404 on one's own ticket)."""
+    if isinstance(type(BaseRouter).__dict__.get("current_event"), _PerThread):
+        return
+    attributes = {name: _PerThread(name) for name in ("current_event", "lambda_context")}
+    for name, attribute in attributes.items():
+        setattr(BaseRouter, name, attribute)  # read through instances (``self.current_event``)
+    # ... and through the class, where a data descriptor of the metaclass takes the class's reads and writes
+    BaseRouter.__class__ = type("PerThreadRouterMeta", (type(BaseRouter),), attributes)
 
 
 class Containers:

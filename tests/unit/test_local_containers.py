@@ -1,9 +1,14 @@
-"""The local API's warm copies of a handler module, as Lambda scales a function out (no server here)."""
+"""The local API serving requests concurrently: warm copies of a handler module, as Lambda scales a
+function out, and each thread's own request in Powertools' resolvers (no server here)."""
 
 import importlib
+import json
 import threading
+from pathlib import Path
 
-from infra.local.api_server import Containers
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+from infra.local.api_server import Containers, keep_requests_per_thread
 
 MODULE = "functions.api.me"
 
@@ -38,3 +43,32 @@ def test_at_the_limit_a_request_waits_for_a_copy_to_be_free():
     # and is served by that copy once it is free
     waiting.join(timeout=10)
     assert served == [only]
+
+
+def test_concurrent_requests_each_keep_their_own_event():
+    # Given the local API's fix to Powertools' one-request-per-process attributes, and a route that
+    # reads its request while another thread serves another one
+    keep_requests_per_thread()
+    app, both_arrived = APIGatewayRestResolver(), threading.Barrier(2, timeout=10)
+
+    @app.get("/items/<item>")
+    def item(item: str) -> dict:
+        both_arrived.wait()
+        return {"path": app.current_event.path}
+
+    canonical = json.loads((Path(__file__).parents[1] / "events" / "api_gateway_rest.json").read_text())
+    answers: dict[str, str] = {}
+
+    def serve(name: str) -> None:
+        event = {**canonical, "path": f"/items/{name}", "resource": "/items/{item}", "httpMethod": "GET", "body": None}
+        answers[name] = json.loads(app.resolve(event, None)["body"])["path"]
+
+    # When two requests are served at once
+    threads = [threading.Thread(target=serve, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+
+    # Then each handler saw its own request
+    assert answers == {"a": "/items/a", "b": "/items/b"}
