@@ -346,6 +346,15 @@ def report(record: Record, elapsed: float, checks: list[NumberCheck]) -> str:
     return "\n".join(lines)
 
 
+def cloud_troubles(log: str, context: int = 25, limit: int = 300) -> str:
+    """The cloud log's error lines and tracebacks (what a failed request may have left there)."""
+    lines = log.splitlines()
+    signs = ("Traceback", "Exception occurred", " ERROR ")
+    marks = [i for i, line in enumerate(lines) if any(sign in line for sign in signs)]
+    keep = sorted({j for i in marks for j in range(i, min(i + context, len(lines)))})
+    return "\n".join(lines[j] for j in keep[:limit])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=20, help="concurrent users (default 20)")
@@ -366,7 +375,10 @@ def main(argv: list[str] | None = None) -> int:
             check_numbers(tenant, all_tickets(cloud.api_url, token), record.created[tenant])
             for tenant, token in managers.items()
         ]
+        troubles = cloud_troubles(cloud.log_path.read_text(errors="replace")) if record.errors else ""
     print(report(record, elapsed, checks))
+    if troubles:
+        print(f"\nthe cloud's log, where it reports trouble:\n{troubles}")
     verdict = not record.errors and all(c.ok for c in checks)
     print(f"\nverdict: {'OK' if verdict else 'FAILED'}")
     return 0 if verdict else 1
