@@ -34,6 +34,7 @@ from chalice.local import (
     LocalGatewayException,
     NotAuthorizedError,
     RouteMatcher,
+    ThreadedHTTPServer,
 )
 
 from functions.api import catalog
@@ -71,11 +72,19 @@ def start_api(*, host: str, port: int, endpoint_url: str, region: str, user_pool
         endpoint_url=endpoint_url, region=region, user_pool_id=user_pool_id, client_id=client_id
     )
     app = build_app(config, verifier, region=region)
-    server = LocalDevServer(app, config, host, port, handler_cls=GatewayRequestHandler)
+    server = LocalDevServer(app, config, host, port, handler_cls=GatewayRequestHandler, server_cls=ApiHttpServer)
     thread = threading.Thread(target=server.server.serve_forever, name="deskos-local-api", daemon=True)
     thread.start()
     bound_host, bound_port = server.server.server_address[:2]
     return LocalApi(url=f"http://{bound_host}:{bound_port}", _server=server, _thread=thread)
+
+
+class ApiHttpServer(ThreadedHTTPServer):
+    """Chalice's threaded server with a listen backlog of 128 (werkzeug's, so moto's) instead of
+    socketserver's 5: when many clients connect at once while the accepting thread waits for the GIL,
+    a connection the kernel could not queue is reset at the client's first request."""
+
+    request_queue_size = 128
 
 
 def load_config(path: Path = CHALICE_JSON) -> Config:
