@@ -20,3 +20,4 @@ bench:
 	@scripts/bootstrap.sh
 	.venv/bin/python -m bench.cold_start
 	.venv/bin/python -m bench.round_trips
+	.venv/bin/python -m bench.load

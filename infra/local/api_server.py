@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import base64
 import importlib
+import importlib.util
 import json
 import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from chalice import AuthResponse, Response
 from chalice.app import AuthRequest
 from chalice.config import Config
@@ -31,6 +34,7 @@ from chalice.local import (
     LocalGatewayException,
     NotAuthorizedError,
     RouteMatcher,
+    ThreadedHTTPServer,
 )
 
 from functions.api import catalog
@@ -45,6 +49,7 @@ MAX_BODY_BYTES = 256 * 1024  # DeskOS caps bodies far below API Gateway's 10 MB
 DRAIN_LIMIT_BYTES = 10 * 1024 * 1024  # a refused body up to API Gateway's limit is read so the answer arrives
 LOCAL_ACCOUNT_ID = "000000000000"
 LOCAL_API_ID = "deskoslocal"
+CONTAINERS_PER_MODULE = 10  # concurrent requests one handler module serves, as Lambda scales a function out
 
 
 @dataclass
@@ -67,11 +72,19 @@ def start_api(*, host: str, port: int, endpoint_url: str, region: str, user_pool
         endpoint_url=endpoint_url, region=region, user_pool_id=user_pool_id, client_id=client_id
     )
     app = build_app(config, verifier, region=region)
-    server = LocalDevServer(app, config, host, port, handler_cls=GatewayRequestHandler)
+    server = LocalDevServer(app, config, host, port, handler_cls=GatewayRequestHandler, server_cls=ApiHttpServer)
     thread = threading.Thread(target=server.server.serve_forever, name="deskos-local-api", daemon=True)
     thread.start()
     bound_host, bound_port = server.server.server_address[:2]
     return LocalApi(url=f"http://{bound_host}:{bound_port}", _server=server, _thread=thread)
+
+
+class ApiHttpServer(ThreadedHTTPServer):
+    """Chalice's threaded server with a listen backlog of 128 (werkzeug's, so moto's) instead of
+    socketserver's 5: when many clients connect at once while the accepting thread waits for the GIL,
+    a connection the kernel could not queue is reset at the client's first request."""
+
+    request_queue_size = 128
 
 
 def load_config(path: Path = CHALICE_JSON) -> Config:
@@ -101,9 +114,9 @@ def build_app(config: Config, verifier: TokenVerifier, *, region: str) -> LocalC
             ) from error
         return AuthResponse(routes=["*"], principal_id=claims["sub"], context={"claims": claims})
 
+    keep_requests_per_thread()
     routes = catalog.routes()
-    # One lock per handler module: like a Lambda container, a module's resolver serves one request at a time.
-    locks = {route.module: threading.Lock() for route in routes}
+    containers = {route.module: Containers(route.module) for route in routes}
     for route in routes:
         app.route(
             route.path,
@@ -111,8 +124,86 @@ def build_app(config: Config, verifier: TokenVerifier, *, region: str) -> LocalC
             name=route.operation_id,
             authorizer=cognito if route.roles is not None else None,
             content_types=["*/*"],  # the handler, not Chalice, judges the body and answers 400/415/422
-        )(_forwarder(app, route, locks[route.module], config, region))
+        )(_forwarder(app, route, containers[route.module], config, region))
     return app
+
+
+class _PerThread:
+    """An attribute whose value each thread sets and reads for itself."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self._values = name, threading.local()
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        try:
+            return self._values.value
+        except AttributeError:
+            raise AttributeError(self.name) from None
+
+    def __set__(self, instance: object, value: Any) -> None:
+        self._values.value = value
+
+
+def keep_requests_per_thread() -> None:
+    """Powertools' resolvers keep the request they serve in attributes of their common base class
+    (``BaseRouter.current_event = ...``, ``BaseRouter.lambda_context = ...``): one per process, which
+    is one per request in a Lambda container. This server answers requests concurrently in threads of
+    one process, so those two attributes are made per thread, for class and instance reads and writes
+    alike; without it a handler may serve another request's event (found by bench/load.py: creates
+    answered with another user's ticket, 409 "still in progress", 404 on one's own ticket)."""
+    if isinstance(type(BaseRouter).__dict__.get("current_event"), _PerThread):
+        return
+    attributes = {name: _PerThread(name) for name in ("current_event", "lambda_context")}
+    for name, attribute in attributes.items():
+        setattr(BaseRouter, name, attribute)  # read through instances (``self.current_event``)
+    # ... and through the class, where a data descriptor of the metaclass takes the class's reads and writes
+    BaseRouter.__class__ = type("PerThreadRouterMeta", (type(BaseRouter),), attributes)
+
+
+class Containers:
+    """The warm copies of one handler module, as Lambda keeps warm containers of a function.
+
+    A module's resolver holds the request it serves, so a copy serves one request at a time. A request
+    takes an idle copy, or starts one while fewer than ``limit`` exist (a cold start: the module is
+    executed afresh; unlike in the cloud, the copies share ``shared/`` and its cached AWS clients),
+    else waits for one. The first copy is the imported module itself: requests one at a time always
+    meet the module the tests see."""
+
+    def __init__(self, module: str, limit: int = CONTAINERS_PER_MODULE) -> None:
+        self.module, self.limit = module, limit
+        self._idle: list[ModuleType] = []
+        self._started = 0
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def take(self) -> Iterator[ModuleType]:
+        with self._changed:
+            while not self._idle and self._started >= self.limit:
+                self._changed.wait()
+            container, first = (self._idle.pop(), False) if self._idle else (None, self._started == 0)
+            if container is None:
+                self._started += 1
+        if container is None:
+            try:
+                container = importlib.import_module(self.module) if first else self._cold_start()
+            except BaseException:
+                with self._changed:
+                    self._started -= 1
+                    self._changed.notify()
+                raise
+        try:
+            yield container
+        finally:
+            with self._changed:
+                self._idle.append(container)
+                self._changed.notify()
+
+    def _cold_start(self) -> ModuleType:
+        spec = importlib.util.find_spec(self.module)
+        assert spec is not None and spec.loader is not None, self.module
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
 
 
 @dataclass
@@ -131,10 +222,11 @@ class LambdaContext:
 
 
 def _forwarder(
-    app: LocalChalice, route: Route, lock: threading.Lock, config: Config, region: str
+    app: LocalChalice, route: Route, containers: Containers, config: Config, region: str
 ) -> Callable[..., Response]:
     function_name = f"{config.app_name}-{config.chalice_stage}-{route.operation_id}"
     function_arn = f"arn:aws:lambda:{region}:{LOCAL_ACCOUNT_ID}:function:{function_name}"
+    handler_name = route.handler.rpartition(".")[2]
 
     def forward(**_path_parameters: str) -> Response:
         request_id = str(uuid.uuid4())
@@ -147,19 +239,13 @@ def _forwarder(
             timeout_ms=config.lambda_timeout * 1000,
             invoked_function_arn=function_arn,
         )
-        with lock:
-            proxy = _handler(route.handler)(event, context)
+        with containers.take() as container:
+            proxy = getattr(container, handler_name)(event, context)
         response = chalice_response(proxy)
         response.headers.setdefault("x-amzn-RequestId", request_id)
         return response
 
     return forward
-
-
-@cache
-def _handler(dotted: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    module, _, name = dotted.rpartition(".")
-    return getattr(importlib.import_module(module), name)
 
 
 # ---- API Gateway's event and response shapes -------------------------------------------------

@@ -33,7 +33,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from shared.clock import iso, now
-from shared.crm.clients import LocationAttribute
+from shared.crm.clients import Client, LocationAttribute
 from shared.db.errors import cancelled_by_condition, storage_errors
 from shared.db.pages import Page, query_page
 from shared.db.table import Item, get_or_404, get_or_none, tkey, transaction
@@ -222,6 +222,10 @@ def insert(order: WorkOrder, also: Also = lambda tx: None) -> WorkOrder:
 
 def create(ctx: TenantContext, body: NewWorkOrder) -> WorkOrder:
     client_id, location = body.client_id, body.location
+    if client_id:
+        with storage_errors():
+            if get_or_none(Client, Client.key(ctx.tenant_id, client_id)) is None:
+                raise Unprocessable.field("client_id", "No such client.")
     if body.source_ticket_id:
         ticket = tickets.get(ctx, body.source_ticket_id)
         client_id = client_id or ticket.client_id

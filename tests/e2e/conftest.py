@@ -8,29 +8,22 @@ gets the tail of the cloud's log attached to its report.
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import signal
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 import requests
 
+from infra.local.running import LocalCloud, deskos_command, local_cloud, log_in
+
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")  # requests must never send loopback calls to a proxy
 
-START_TIMEOUT = 45.0
-STOP_TIMEOUT = 20.0
 CLI_TIMEOUT = 30.0
-LOG_TAIL_LINES = 80
 
 MANAGER = "manager@demo.deskos.local"
 AGENT = "agent@demo.deskos.local"
@@ -43,108 +36,7 @@ OTHER_MANAGER = "manager@globex.example"
 OTHER_STAFF = "agent@globex.example"
 
 
-def deskos_command() -> list[str]:
-    """The installed `deskos` script next to this interpreter, as a user runs it."""
-    script = Path(sys.executable).with_name("deskos")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("deskos")
-    return [found] if found else [sys.executable, "-m", "infra.local.cli"]
-
-
-# ---- the local cloud process ------------------------------------------------------------------
-
-
-@dataclass
-class LocalCloud:
-    """One `deskos up` process and what its local.json says."""
-
-    state_dir: Path
-    process: subprocess.Popen
-    log_path: Path
-    details: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def start(cls, state_dir: Path, *, fresh: bool, timeout: float = START_TIMEOUT) -> LocalCloud:
-        state_dir.mkdir(parents=True, exist_ok=True)
-        details_file = state_dir / "local.json"
-        before = _identity(details_file)  # a restart finds the previous run's file: wait for a new one
-        log_path = state_dir / f"up-{time.monotonic_ns()}.log"
-        command = [*deskos_command(), "up", "--state-dir", str(state_dir), "--api-port", "0", "--aws-port", "0"]
-        if fresh:
-            command.append("--fresh")
-        with log_path.open("w") as log:  # a file, not a pipe: a chatty child never blocks on it
-            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=state_dir)
-        cloud = cls(state_dir, process, log_path)
-        try:
-            cloud.details = cloud._wait_for_details(details_file, before, timeout)
-            cloud._wait_for_api(timeout)
-        except BaseException:
-            cloud.kill()
-            raise
-        return cloud
-
-    @property
-    def api_url(self) -> str:
-        return self.details["api_url"]
-
-    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return "(no log)"
-
-    def stop(self) -> int:
-        """SIGTERM, as Ctrl+C would; SIGKILL only if it does not stop in time (and then fail)."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.kill()
-                pytest.fail(f"deskos up ignored SIGTERM for {STOP_TIMEOUT}s:\n{self.log_tail()}")
-        return self.process.returncode
-
-    def stop_cleanly(self) -> None:
-        code = self.stop()
-        assert code == 0, f"deskos up exited with {code}:\n{self.log_tail()}"
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=STOP_TIMEOUT)
-
-    def _wait_for_details(self, path: Path, before: tuple[int, int] | None, timeout: float) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while _identity(path) in (None, before):
-            self._fail_if_gone_or_late(deadline, f"{path} did not appear")
-            time.sleep(0.1)
-        return json.loads(path.read_text())
-
-    def _wait_for_api(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if requests.get(f"{self.api_url}/openapi.json", timeout=5).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                pass
-            self._fail_if_gone_or_late(deadline, "/openapi.json did not answer")
-            time.sleep(0.1)
-
-    def _fail_if_gone_or_late(self, deadline: float, what: str) -> None:
-        if self.process.poll() is not None:
-            pytest.fail(f"deskos up exited with {self.process.returncode} ({what}):\n{self.log_tail()}")
-        if time.monotonic() > deadline:
-            pytest.fail(f"deskos up did not start in time ({what}):\n{self.log_tail()}")
-
-
-def _identity(path: Path) -> tuple[int, int] | None:
-    try:
-        status = path.stat()
-    except FileNotFoundError:
-        return None
-    return status.st_ino, status.st_mtime_ns
+# ---- the local cloud process (infra/local/running.py) ------------------------------------------
 
 
 class CloudStarter:
@@ -161,11 +53,8 @@ class CloudStarter:
 
 @pytest.fixture(scope="session")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    running = LocalCloud.start(tmp_path_factory.mktemp("deskos-e2e"), fresh=True)
-    try:
+    with local_cloud(tmp_path_factory.mktemp("deskos-e2e")) as running:
         yield running
-    finally:
-        running.stop_cleanly()
 
 
 @pytest.fixture
@@ -214,25 +103,6 @@ def deskos(cloud: LocalCloud) -> Callable[..., str]:
 
 
 # ---- logging in -------------------------------------------------------------------------------
-
-
-def log_in(details: dict[str, Any], username: str, password: str | None = None) -> str:
-    """An id token, by the same USER_PASSWORD_AUTH call a front end makes (demo users: local.json's password)."""
-    if password is None:
-        password = next(u["password"] for u in details["users"] if u["username"] == username)
-    cognito = boto3.client(
-        "cognito-idp",
-        endpoint_url=details["aws_endpoint_url"],
-        region_name=details["region"],
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-    result = cognito.initiate_auth(
-        ClientId=details["user_pool_client_id"],
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": username, "PASSWORD": password},
-    )
-    return result["AuthenticationResult"]["IdToken"]
 
 
 @pytest.fixture(scope="session")

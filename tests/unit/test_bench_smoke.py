@@ -1,4 +1,4 @@
-"""The benchmarks' own machinery: call counting and request building (no AWS, no moto)."""
+"""The benchmarks' own machinery: call counting, request building, the load run's checks (no AWS, no moto)."""
 
 import json
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import boto3
 from botocore.stub import Stubber
 
-from bench import round_trips
+from bench import load, round_trips
 from functions.api import catalog
 
 
@@ -45,3 +45,28 @@ def test_every_authenticated_route_gets_a_concrete_event():
         event = round_trips.build_event(fixture, route, params, None, {})
         assert "{" not in event["path"] and event["httpMethod"] == route.method
         assert event["requestContext"]["authorizer"]["claims"]["cognito:groups"] in route.roles
+
+
+def test_the_load_runs_number_check_finds_duplicates_gaps_and_creates_answered_wrongly():
+    # Given a tenant's listed tickets with a number twice and one missing, and the creates' answers
+    listed = [{"id": i, "number": f"TK-2026-{n:05d}"} for i, n in (("a", 1), ("b", 2), ("c", 2), ("d", 4))]
+    created = [("a", "TK-2026-00001"), ("b", "TK-2026-00002"), ("x", "TK-2026-00002")]
+
+    # When the load run checks them
+    check = load.check_numbers("demo", listed, created)
+
+    # Then it names each finding
+    assert check.duplicates == ["TK-2026-00002"] and check.gaps == [3]
+    assert check.duplicate_creates == ["TK-2026-00002"] and check.unlisted_creates == ["TK-2026-00002"]
+    assert (check.first, check.last, check.ok) == ("TK-2026-00001", "TK-2026-00004", False)
+
+
+def test_the_load_runs_number_check_passes_one_to_n_each_created_once():
+    listed = [{"id": str(n), "number": f"TK-2026-{n:05d}"} for n in range(1, 11)]
+    check = load.check_numbers("demo", listed, [(t["id"], t["number"]) for t in listed])
+    assert check.ok and check.listed == check.created == 10
+
+
+def test_the_load_runs_percentiles_are_nearest_rank():
+    values = [float(v) for v in range(1, 101)]
+    assert (load.percentile(values, 50), load.percentile(values, 95), load.percentile([], 50)) == (50.0, 95.0, 0.0)

@@ -152,6 +152,30 @@ FACTORIES: dict[str, Callable[[Tenant, dict[str, Made]], Made]] = {
     "rule_id": make_rule,
 }
 
+
+def make_staff_user(tenant: Tenant, made: dict[str, Made]) -> Made:
+    user = tenant.user(f"staff{uuid.uuid4().hex}", Role.STAFF, profile=True)
+    return Made(user.user_id, (user.user_id, user.username))
+
+
+def make_portal_user(tenant: Tenant, made: dict[str, Made]) -> Made:
+    client = make_client(tenant, made)
+    user = tenant.user(f"portal{uuid.uuid4().hex}", Role.PORTAL, client_id=client.value, profile=True)
+    return Made(user.user_id, (user.user_id, user.username, *client.secrets), client.value)
+
+
+# a body field or query parameter naming an object -> a factory of such an object
+REFERENCES: dict[str, Callable[[Tenant, dict[str, Made]], Made]] = {
+    "client_id": make_client,
+    "requester_contact_id": make_contact,
+    "source_ticket_id": FACTORIES["ticket_id"],
+    "technician_id": make_technician,
+    "assignee_id": make_staff_user,
+    "user_id": make_staff_user,
+    "portal_user_id": make_portal_user,
+    "survey_id": make_survey,
+}
+
 INTRUDER_POLICY = {"name": "Intruder", "targets": {"normal": {"first_response": 5}}, "calendar": {"always_open": True}}
 
 INTRUDER_TECHNICIAN = {"working_hours": {"always_open": True}}
@@ -231,8 +255,27 @@ def rid(route: catalog.Route) -> str:
     return f"{route.method} {route.path}"
 
 
+def is_reference(name: str) -> bool:
+    return name.endswith("_id")
+
+
+def body_references(route: catalog.Route) -> list[str]:
+    """The body's fields that name an object (``…_id``)."""
+    schema = operation(route).get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    if "$ref" not in schema:
+        return []
+    model = catalog.openapi()["components"]["schemas"][schema["$ref"].rpartition("/")[2]]
+    return [name for name in model.get("properties", {}) if is_reference(name)]
+
+
+def query_references(route: catalog.Route) -> list[str]:
+    return [p["name"] for p in operation(route).get("parameters", []) if p["in"] == "query" and is_reference(p["name"])]
+
+
 WITH_IDS = [r for r in AUTHENTICATED if params_of(r)]
 READS_WITHOUT_IDS = [r for r in AUTHENTICATED if r.method == "GET" and not params_of(r)]
+BODY_REFERENCES = [(r, f) for r in AUTHENTICATED for f in body_references(r)]
+QUERY_REFERENCES = [(r, f) for r in READS_WITHOUT_IDS for f in query_references(r)]
 
 
 # ---- the scene ---------------------------------------------------------------------------------
@@ -303,12 +346,18 @@ def case_id(value: Any) -> str:
 
 def test_the_sweep_covers_routes_with_ids_lists_and_reads():
     assert WITH_IDS and READS_WITHOUT_IDS and any(is_list(r) for r in READS_WITHOUT_IDS)
+    assert BODY_REFERENCES and QUERY_REFERENCES
 
 
 @pytest.mark.parametrize("route", AUTHENTICATED, ids=rid)
 def test_every_path_parameter_has_a_factory(route):
     missing = [p for p in params_of(route) if p not in FACTORIES]
     assert not missing, f"{rid(route)}: add a factory for {missing} to FACTORIES"
+
+
+@pytest.mark.parametrize(("route", "name"), BODY_REFERENCES + QUERY_REFERENCES, ids=case_id)
+def test_every_id_in_a_body_or_query_has_a_factory(route, name):
+    assert name in REFERENCES, f"{rid(route)}: add a factory for {name} to REFERENCES"
 
 
 @pytest.mark.parametrize("route", AUTHENTICATED, ids=rid)
@@ -339,6 +388,93 @@ def test_another_tenants_object_is_not_found_and_stays_untouched(module_cloud, r
     if route.method == "GET":  # while A, in the same role, does reach it: the 404 is not vacuous
         path = {p: m.value for p, m in made.items()}
         assert call(caller(owner, group, made), "GET", route.path, path).status == 200
+
+
+# ---- another tenant's id in a body: refused as a missing one is, and nothing reached -----------
+
+
+def staff_group(route: catalog.Route) -> str:
+    return "managers" if "managers" in (route.roles or ()) else "staff"
+
+
+def missing_id(value: str) -> str:
+    """An id of the same shape that names nothing."""
+    return value[:-4] + ("1111" if value.endswith("0000") else "0000")
+
+
+def referring_body(route: catalog.Route, tenant: Tenant, made: dict[str, Made], name: str, value: str, client_id):
+    body = {**BODIES[route.operation_id](tenant, made), name: value}
+    if name != "client_id" and client_id and "client_id" in body_references(route):
+        body["client_id"] = client_id  # the named object's own client: the body is consistent
+    return body
+
+
+def assert_answers_alike(reply: Reply, value: str, missing: Reply, missing_value: str) -> None:
+    """The same status and body, but for the id each names: one id of another tenant tells nothing
+    that an id of nothing does not."""
+    assert (reply.status, reply.text.replace(value, "<id>")) == (
+        missing.status,
+        missing.text.replace(missing_value, "<id>"),
+    )
+
+
+@pytest.mark.parametrize(("route", "name"), BODY_REFERENCES, ids=case_id)
+def test_another_tenants_id_in_a_body_is_refused_as_a_missing_one_and_reaches_nothing(module_cloud, route, name):
+    # Given an object of tenant A, and a staff user of tenant B with what the route's path needs
+    owner, intruder = Tenant(profiles=False), Tenant(profiles=False)
+    named = REFERENCES[name](owner, {})
+    made = make_for(route, intruder)
+    user, path = caller(intruder, staff_group(route), made), {p: m.value for p, m in made.items()}
+    body = referring_body(route, intruder, made, name, named.value, named.client_id)
+    before = items_of(module_cloud, owner, intruder)
+
+    # When B sends A's id in the body, and then an id of nothing
+    reply = call(user, route.method, route.path, path, body=body)
+    nothing = missing_id(named.value)
+    missing = call(user, route.method, route.path, path, body={**body, name: nothing})
+
+    # Then both are refused alike, the answer names nothing else of A's, and neither tenant changed
+    assert 400 <= reply.status < 500, reply.text
+    assert_answers_alike(reply, named.value, missing, nothing)
+    assert_leaks_nothing(reply, [s for s in named.secrets if s != named.value])
+    assert items_of(module_cloud, owner, intruder) == before
+    # while A, sending the same body, succeeds: the refusal is the other tenant's id, not the body
+    own = make_for(route, owner)
+    mine = referring_body(route, owner, own, name, named.value, named.client_id)
+    accepted = call(
+        caller(owner, staff_group(route), own),
+        route.method,
+        route.path,
+        {p: m.value for p, m in own.items()},
+        body=mine,
+    )
+    assert 200 <= accepted.status < 300, accepted.text
+
+
+# ---- a portal user of another client of the same tenant: not found, and nothing learnt ---------
+
+
+PORTAL_WITH_IDS = [r for r in WITH_IDS if "portal" in (r.roles or ())]
+
+
+@pytest.mark.parametrize("route", PORTAL_WITH_IDS, ids=rid)
+def test_a_portal_user_of_another_client_does_not_reach_the_object(module_cloud, route):
+    # Given an object of a client account, and a portal user of another client of the same tenant
+    tenant = Tenant(profiles=False)
+    made = make_for(route, tenant)
+    stranger, path = tenant.portal_user(make_client(tenant, {}).value), {p: m.value for p, m in made.items()}
+    body = body_for(route, tenant)
+    before = items_of(module_cloud, tenant)
+
+    # When that portal user calls the route with the object's id
+    reply = call(stranger, route.method, route.path, path, body=body)
+
+    # Then it is not found, the answer names nothing of it, and nothing changed
+    reply.problem(404)
+    assert_leaks_nothing(reply, secrets_of(made))
+    assert items_of(module_cloud, tenant) == before
+    if route.method == "GET":  # while the object's own client's portal user reaches it
+        assert call(caller(tenant, "portal", made), "GET", route.path, path).status == 200
 
 
 # ---- a role the route does not name, or no usable token: refused, and nothing learnt -----------
@@ -395,6 +531,18 @@ def two_tenants(module_cloud, audit_tap) -> tuple[Tenant, Tenant, dict[str, Made
     for param, factory in FACTORIES.items():
         made[param] = factory(owner, made)
     other.ticket(client_id=other.client()["id"])
+    # what the filters name: A's ticket assigned, and A's work order given, to A's technician
+    made["assignee_id"] = made["technician_id"]
+    for path, params, body in (
+        ("/support/tickets/{ticket_id}/assign", {"ticket_id": made["ticket_id"].value}, "assignee_id"),
+        (
+            "/field-service/work-orders/{work_order_id}/assign",
+            {"work_order_id": made["work_order_id"].value},
+            "technician_id",
+        ),
+    ):
+        reply = call(owner.agent, "POST", path, params, body={body: made["technician_id"].value})
+        assert reply.status == 200, reply.text
     audit_tap(owner, other)
     return owner, other, made
 
@@ -415,3 +563,40 @@ def test_a_read_without_an_id_shows_nothing_of_another_tenant(two_tenants, route
         # (and the owner's own call does show them: the check above is not vacuous)
         own = call(caller(owner, group, made), "GET", route.path)
         assert any(s in own.text for s in secrets), own.text
+
+
+@pytest.mark.parametrize(
+    ("route", "name", "group"), [(r, f, g) for r, f in QUERY_REFERENCES for g in named_groups(r)], ids=case_id
+)
+def test_another_tenants_id_in_a_filter_shows_nothing_a_missing_one_does_not(two_tenants, route, name, group):
+    # Given tenant A with one object of every kind, and a user of tenant B
+    # (B's portal user even carries the id of A's client account)
+    owner, other, made = two_tenants
+    named, user = made[name], caller(other, group, made)
+
+    # When B filters a read by A's id, and by an id of nothing
+    reply = call(user, "GET", route.path, query={name: named.value})
+    nothing = missing_id(named.value)
+    missing = call(user, "GET", route.path, query={name: nothing})
+
+    # Then both answer alike and nothing of A's shows
+    assert_answers_alike(reply, named.value, missing, nothing)
+    secrets = [s for s in secrets_of(made) if s != named.value]
+    assert_leaks_nothing(reply, secrets)
+    if is_list(route):  # while A's own user, filtering alike, does see them
+        own = call(caller(owner, group, made), "GET", route.path, query={name: named.value})
+        assert any(s in own.text for s in secrets), own.text
+
+
+@pytest.mark.parametrize("route", [r for r in READS_WITHOUT_IDS if "portal" in (r.roles or ())], ids=rid)
+def test_a_read_without_an_id_shows_a_portal_user_nothing_of_another_client(two_tenants, route):
+    # Given tenant A with one object of every kind, and a portal user of another client of A
+    owner, _, made = two_tenants
+    stranger = owner.portal_user(make_client(owner, {}).value)
+
+    # When that portal user reads without an id
+    reply = call(stranger, "GET", route.path)
+
+    # Then nothing of the other client's shows
+    assert reply.status == 200, reply.text
+    assert_leaks_nothing(reply, secrets_of(made))
