@@ -25,7 +25,7 @@ from shared.db.table import Item, tkey, transaction
 from shared.schemas import Out, Strict
 
 Also = Callable[[TransactWrite], None]
-Prefix = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,10}$")]
+Prefix = Annotated[str, StringConstraints(max_length=10, pattern=r"^[A-Za-z0-9]{1,10}$")]
 
 
 class SequenceFormat(Strict):
