@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from functions.api import catalog
 from tests.integration.api.field_service_helpers import act, technician, work_order
 from tests.integration.api.harness import Tenant, call
 from tests.integration.faults import Faults, throttled, transaction_cancelled
@@ -175,3 +176,26 @@ def test_a_comment_whose_ticket_changes_meanwhile_is_added_to_the_ticket_as_it_n
     faults.clear()
     assert call(tenant.agent, "GET", TICKET, params).json["subject"] == "Theirs"
     assert [c["body"] for c in call(tenant.agent, "GET", COMMENTS, params).json["items"]] == ["Seen"]
+
+
+READS = [r for r in catalog.routes() if r.method == "GET" and r.roles is not None]
+SOME_ID = "01JABCDEFGHJKMNPQRSTVWXYZ0"
+
+
+@pytest.mark.parametrize("route", READS, ids=lambda r: r.path)
+def test_every_read_answers_a_throttled_table_with_a_503(tenant: Tenant, faults: Faults, route):
+    # Given a table that throttles every call
+    for operation in ("GetItem", "Query", "BatchGetItem", "TransactGetItems"):
+        faults.fail(operation, throttled())
+    params = {name[1:-1]: SOME_ID for name in route.path.split("/") if name.startswith("{")}
+    if "number" in params:
+        params["number"] = "TK-2026-00001"
+
+    # When the route is read
+    reply = call(tenant.manager, "GET", route.path, params)
+
+    # Then the caller is told to retry (unless the route needed no table at all)
+    if sum(faults.calls.values()):
+        assert_retryable(reply)
+    else:
+        assert reply.status < 500, reply.text
