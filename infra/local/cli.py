@@ -262,7 +262,7 @@ def parser() -> argparse.ArgumentParser:
     run_job.set_defaults(run=schedule_run)
 
     dlq = commands.add_parser("dlq", help="dead-letter queues").add_subparsers(dest="action", required=True)
-    replay = dlq.add_parser("replay", parents=[common], help="deliver dead letters (stream records, upload notifications) to their consumer again")
+    replay = dlq.add_parser("replay", parents=[common], help="deliver dead letters to their consumer again")
     replay.add_argument("--consumer", help="only this consumer's queue, e.g. WorkOrderAutomation")
     replay.set_defaults(run=dlq_replay)
 
