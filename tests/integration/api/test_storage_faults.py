@@ -4,12 +4,14 @@ a 409, nothing is half-written, and a retry with the same Idempotency-Key then s
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from functions.api import catalog
+from infra.local.pump import LambdaContext
 from tests.integration.api.field_service_helpers import act, technician, work_order
 from tests.integration.api.harness import Tenant, call
 from tests.integration.faults import Faults, throttled, transaction_cancelled
@@ -144,18 +146,22 @@ def test_a_patch_whose_ticket_changes_between_its_read_and_its_write_is_a_409_an
     ticket = tenant.ticket(subject="Original")
     params = {"ticket_id": ticket["id"]}
 
+    theirs: list[dict] = []
+
     def someone_else_edits(_params) -> None:
         reply = call(tenant.manager, "PATCH", TICKET, params, body={"version": 1, "subject": "Theirs"})
         assert reply.status == 200, reply.text
+        theirs.append(items_of(module_cloud, tenant))
 
     # When another writer saves the ticket after this request read it and before it writes
     for operation in ("PutItem", "TransactWriteItems"):
         faults.before(operation, someone_else_edits, when=lambda p: "TICKET#" in str(p))
     reply = call(tenant.agent, "PATCH", TICKET, params, body={"version": 1, "priority": "urgent"})
 
-    # Then this request is a conflict, and the ticket is exactly what the other writer made it
+    # Then this request is a conflict, and the table is exactly what the other writer left
     reply.problem(409)
     faults.clear()
+    assert items_of(module_cloud, tenant) == theirs[0]
     now = call(tenant.agent, "GET", TICKET, params).json
     assert (now["subject"], now["priority"], now["version"]) == ("Theirs", "normal", 2)
 
@@ -199,3 +205,24 @@ def test_every_read_answers_a_throttled_table_with_a_503(tenant: Tenant, faults:
         assert_retryable(reply)
     else:
         assert reply.status < 500, reply.text
+
+
+def test_a_create_whose_key_record_cannot_be_removed_either_blocks_its_key_only_for_the_invocations_time(
+    tenant: Tenant, module_cloud, faults: Faults, monkeypatch: pytest.MonkeyPatch
+):
+    # Given an invocation with 1.5 s left, and a table throttling the ticket's write and the clean-up after it
+    monkeypatch.setattr(LambdaContext, "get_remaining_time_in_millis", lambda self: 1500)
+    faults.fail("TransactWriteItems", throttled())
+    faults.fail("DeleteItem", throttled(), when=lambda params: "#IDEMPOTENCY" in params["Key"]["PK"]["S"])
+    key = {"Idempotency-Key": "stuck"}
+
+    # When the create fails, its in-progress record left behind
+    assert_retryable(call(tenant.agent, "POST", TICKETS, body={"subject": "Hi"}, headers=key))
+    faults.clear()
+
+    # Then a retry at once is told the first attempt may still be running; once its time is over, it succeeds
+    assert call(tenant.agent, "POST", TICKETS, body={"subject": "Hi"}, headers=key).problem(409)
+    time.sleep(1.6)
+    retried = call(tenant.agent, "POST", TICKETS, body={"subject": "Hi"}, headers=key)
+    assert retried.status == 201, retried.text
+    assert retried.json["number"] == ticket_number(1)
