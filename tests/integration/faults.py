@@ -4,7 +4,7 @@ PynamoDB's connection, the boto3 clients of idempotency and of the consumers, an
 tenant all call it, so a fault planned here reaches the code whichever client it uses. A planned
 failure stands for the answer botocore gives once its own retries are spent (they run inside the
 call); a planned action runs just before the real call goes out (a concurrent write between a
-request's read and its write)."""
+request's read and its write); a planned answer replaces the call (DynamoDB's partial successes)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ class Plan:
     operation: str
     error: dict[str, Any] | Callable[[Params], dict[str, Any]] | None
     before: Callable[[Params], None] | None
+    answer: Callable[[Params], dict[str, Any]] | None
     times: int | None  # None: every matching call
     when: Callable[[Params], bool]
 
@@ -69,7 +70,9 @@ class Faults:
 
         def make_api_call(client: BaseClient, operation: str, params: Params) -> Any:
             if not getattr(faults._inside, "active", False):
-                faults._apply(client.meta.service_model.service_name, operation, params)
+                answer = faults._apply(client.meta.service_model.service_name, operation, params)
+                if answer is not None:
+                    return answer
             return real(client, operation, params)
 
         monkeypatch.setattr(BaseClient, "_make_api_call", make_api_call)
@@ -84,7 +87,7 @@ class Faults:
         service: str = "dynamodb",
     ) -> None:
         """Make ``operation`` fail with ``error`` (a response, or one made from the call's parameters)."""
-        self.plans.append(Plan(service, operation, error, None, times, when))
+        self.plans.append(Plan(service, operation, error, None, None, times, when))
 
     def before(
         self,
@@ -96,12 +99,24 @@ class Faults:
         service: str = "dynamodb",
     ) -> None:
         """Run ``action`` just before ``operation`` goes out (its own calls pass untouched)."""
-        self.plans.append(Plan(service, operation, None, action, times, when))
+        self.plans.append(Plan(service, operation, None, action, None, times, when))
+
+    def answer(
+        self,
+        operation: str,
+        answer: Callable[[Params], dict[str, Any]],
+        *,
+        times: int | None = None,
+        when: Callable[[Params], bool] = lambda params: True,
+        service: str = "dynamodb",
+    ) -> None:
+        """Answer ``operation`` with ``answer(params)`` instead of calling the service (a partial success)."""
+        self.plans.append(Plan(service, operation, None, None, answer, times, when))
 
     def clear(self) -> None:
         self.plans.clear()
 
-    def _apply(self, service: str, operation: str, params: Params) -> None:
+    def _apply(self, service: str, operation: str, params: Params) -> dict[str, Any] | None:
         if service == "dynamodb":
             self.calls[operation] += 1
         for plan in self.plans:
@@ -118,8 +133,16 @@ class Faults:
             if plan.error is not None:
                 error = plan.error(params) if callable(plan.error) else plan.error
                 raise ClientError(error, operation)
+            if plan.answer is not None:
+                return plan.answer(params)
+        return None
 
 
 @pytest.fixture
 def faults(monkeypatch: pytest.MonkeyPatch) -> Faults:
     return Faults(monkeypatch)
+
+
+def nothing_processed(params: Params) -> dict[str, Any]:
+    """BatchGetItem's answer under throttling: no item read, every key handed back as unprocessed."""
+    return {"Responses": {t: [] for t in params["RequestItems"]}, "UnprocessedKeys": params["RequestItems"]}

@@ -12,9 +12,10 @@ import pytest
 
 from functions.api import catalog
 from infra.local.pump import LambdaContext
+from shared.db.table import BATCH_GET_ATTEMPTS
 from tests.integration.api.field_service_helpers import act, technician, work_order
 from tests.integration.api.harness import Tenant, call
-from tests.integration.faults import Faults, throttled, transaction_cancelled
+from tests.integration.faults import Faults, nothing_processed, throttled, transaction_cancelled
 
 TICKETS = "/support/tickets"
 TICKET = "/support/tickets/{ticket_id}"
@@ -226,3 +227,19 @@ def test_a_create_whose_key_record_cannot_be_removed_either_blocks_its_key_only_
     retried = call(tenant.agent, "POST", TICKETS, body={"subject": "Hi"}, headers=key)
     assert retried.status == 201, retried.text
     assert retried.json["number"] == ticket_number(1)
+
+
+def test_a_batch_read_dynamodb_keeps_leaving_unprocessed_is_a_503_after_a_few_tries_not_a_spin(
+    tenant: Tenant, faults: Faults
+):
+    # Given a table that hands every key of a batch read back unprocessed (as it does when throttled)
+    ticket = tenant.ticket()
+    faults.answer("BatchGetItem", nothing_processed, times=100)
+    faults.calls.clear()
+
+    # When a comment is added (its first read is a BatchGetItem of the ticket and the SLA policies)
+    reply = call(tenant.agent, "POST", COMMENTS, {"ticket_id": ticket["id"]}, body={"body": "Hi", "public": True})
+
+    # Then the caller is told to retry after a handful of backed-off attempts
+    assert_retryable(reply)
+    assert faults.calls["BatchGetItem"] <= BATCH_GET_ATTEMPTS
