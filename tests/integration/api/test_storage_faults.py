@@ -101,6 +101,20 @@ def test_a_ticket_create_throttled_when_recording_its_idempotency_key_is_a_503(
     assert items_of(module_cloud, tenant) == before
 
 
+def test_a_ticket_created_whose_idempotency_record_cannot_be_marked_done_is_still_answered_201(
+    tenant: Tenant, faults: Faults
+):
+    # Given the table throttles the write that marks the key's record done, after the ticket is written
+    faults.fail("UpdateItem", throttled(), when=lambda params: "#IDEMPOTENCY" in params["Key"]["PK"]["S"])
+
+    reply = call(tenant.agent, "POST", TICKETS, body={"subject": "Hi"}, headers={"Idempotency-Key": "done"})
+
+    # Then the caller learns of the ticket that exists, rather than being asked to make another
+    assert reply.status == 201, reply.text
+    faults.clear()
+    assert [t["id"] for t in call(tenant.agent, "GET", TICKETS).json["items"]] == [reply.json["id"]]
+
+
 @pytest.mark.parametrize("error", [*THROTTLES, CONTENDED])
 def test_a_comment_throttled_at_its_transaction_writes_nothing_and_its_retry_succeeds(
     tenant: Tenant, module_cloud, faults: Faults, error
