@@ -16,9 +16,12 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from aws_lambda_powertools.utilities.idempotency.base import IdempotencyHandler
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
+from botocore.exceptions import ClientError
 
+from shared.db.errors import contended, throttled, unavailable
 from shared.db.table import tkey
 from shared.errors import BadRequest, Conflict, Unprocessable
 from shared.settings import settings
@@ -62,8 +65,14 @@ def once(
         static_pk_value=tkey(ctx.tenant_id, "IDEMPOTENCY"),
         boto3_client=_client(),
     )
+    made: list[dict[str, Any]] = []
+
+    def create_once() -> dict[str, Any]:
+        made.append(create())
+        return made[0]
+
     handler = IdempotencyHandler(
-        function=create,
+        function=create_once,
         function_payload={"operation": operation, "user": ctx.user_id, "key": key, "body": body},
         config=_config(),
         persistence_store=store,
@@ -77,3 +86,12 @@ def once(
         raise Conflict("A request with this Idempotency-Key is still in progress; retry shortly.") from None
     except IdempotencyValidationError:
         raise Unprocessable("This Idempotency-Key was used with a different body.") from None
+    except IdempotencyPersistenceLayerError as error:
+        if made:
+            # Created, but the key's record could not be marked done: the result stands. Until the record's
+            # in-progress window (the invocation's time) ends, a retry with the key is refused as in progress.
+            return made[0]
+        cause = error.__cause__
+        if isinstance(cause, ClientError) and (throttled(cause) or contended(cause)):
+            raise unavailable() from None  # the key's record was not written, or was removed again
+        raise

@@ -15,6 +15,7 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 ID_PATTERN = r"^[A-Za-z0-9_-]+$"
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ID_PATTERN)]
+MAX_VERSION = 2**31 - 1  # the optimistic-lock version a client sends back
 
 
 class Strict(BaseModel):

@@ -7,7 +7,9 @@ per route with least privilege (``x-deskos-writes``).
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -21,11 +23,14 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from pydantic import BaseModel
 
 from shared import idempotency
-from shared.errors import BadRequest, DomainError, NotFound, Unprocessable, UnsupportedMediaType
+from shared.errors import BadRequest, DomainError, NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from shared.tenancy import Role, TenantContext
 
 PROBLEM = "application/problem+json"
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_BODY_BYTES = 256 * 1024  # far below API Gateway's 10 MB
+MAX_JSON_DEPTH = 32  # DynamoDB's own limit on nested attributes
+NOT_UTF8 = "The body is not valid UTF-8."
 
 logger = Logger(service="deskos")
 metrics = Metrics(namespace="DeskOS", service="deskos")
@@ -45,7 +50,7 @@ class Api:
         self.app.exception_handler(RequestUnsupportedContentType)(
             lambda _e: problem(UnsupportedMediaType("Send the body as application/json."))
         )
-        self.app.exception_handler(UnicodeDecodeError)(lambda _e: problem(BadRequest("The body is not valid UTF-8.")))
+        self.app.exception_handler(UnicodeDecodeError)(lambda _e: problem(BadRequest(NOT_UTF8)))
         self.app.exception_handler(NotFoundError)(lambda _e: problem(NotFound("No such endpoint.")))
         self.app.exception_handler(Exception)(self._bug)
         self.title = title
@@ -122,7 +127,7 @@ class Api:
         if raw is None:
             return None
         digits = raw.removeprefix("W/").strip('"')
-        if not digits.isdigit():
+        if not re.fullmatch(r"[0-9]{1,10}", digits):
             raise BadRequest('If-Match must be the entity version, e.g. "3".')
         return int(digits)
 
@@ -143,6 +148,14 @@ class Api:
     def handler(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.set_correlation_id(event.get("requestContext", {}).get("requestId"))
         idempotency.register_invocation(context)
+        refused = body_refusal(event)
+        if refused is not None:
+            return {
+                "statusCode": refused.status,
+                "multiValueHeaders": {"Content-Type": [PROBLEM]},
+                "body": json.dumps(refused.problem()),
+                "isBase64Encoded": False,
+            }
         try:
             return self.app.resolve(event, context)
         finally:
@@ -204,3 +217,49 @@ class Api:
             "detail": "An unexpected error occurred; it has been logged.",
         }
         return Response(500, PROBLEM, json.dumps(body))
+
+
+# ---- what no route accepts ---------------------------------------------------------------------
+
+
+def body_refusal(event: dict[str, Any]) -> DomainError | None:
+    """A body too large or too deeply nested for any route, refused before a parser or model sees it.
+
+    Python's JSON parser gives up deep nesting with a RecursionError and very long numbers with a
+    ValueError, neither of which is a JSONDecodeError: left to the resolver, both would be 500s."""
+    body = event.get("body")
+    if not body:
+        return None
+    if event.get("isBase64Encoded"):
+        if len(body) * 3 // 4 - body[-2:].count("=") > MAX_BODY_BYTES:
+            return PayloadTooLarge(f"Bodies are limited to {MAX_BODY_BYTES} bytes.", limit=MAX_BODY_BYTES)
+        try:
+            body = base64.b64decode(body).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return BadRequest(NOT_UTF8)
+    elif len(body) > MAX_BODY_BYTES or (len(body) * 4 > MAX_BODY_BYTES and len(body.encode()) > MAX_BODY_BYTES):
+        return PayloadTooLarge(f"Bodies are limited to {MAX_BODY_BYTES} bytes.", limit=MAX_BODY_BYTES)
+    try:
+        document = json.loads(body)
+    except json.JSONDecodeError:
+        return None  # the resolver reports invalid JSON (and a body sent as another media type) itself
+    except RecursionError:
+        return BadRequest(f"JSON may nest at most {MAX_JSON_DEPTH} levels deep.")
+    except ValueError:
+        return BadRequest("The body holds a number too long to read.")
+    if _depth_exceeds(document, MAX_JSON_DEPTH):
+        return BadRequest(f"JSON may nest at most {MAX_JSON_DEPTH} levels deep.")
+    return None
+
+
+def _depth_exceeds(document: Any, limit: int) -> bool:
+    stack = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False

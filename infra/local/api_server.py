@@ -39,13 +39,12 @@ from chalice.local import (
 
 from functions.api import catalog
 from functions.api.catalog import Route
-from functions.api.http import PROBLEM
+from functions.api.http import MAX_BODY_BYTES, PROBLEM
 from infra.local.authorizer import InvalidToken, KeysUnavailable, TokenVerifier
 from shared.errors import BadRequest, DomainError, NotFound, PayloadTooLarge, Unauthorized, Unavailable
 
 CHALICE_JSON = Path(__file__).resolve().parents[2] / "chalice.json"
 CHALICE_STAGE = "local"
-MAX_BODY_BYTES = 256 * 1024  # DeskOS caps bodies far below API Gateway's 10 MB
 DRAIN_LIMIT_BYTES = 10 * 1024 * 1024  # a refused body up to API Gateway's limit is read so the answer arrives
 LOCAL_ACCOUNT_ID = "000000000000"
 LOCAL_API_ID = "deskoslocal"

@@ -6,7 +6,7 @@ deskos user create --tenant ...     a user of a tenant
 deskos token USERNAME               an id token for a user
 deskos openapi                      the OpenAPI document
 deskos schedule run NAME            run a scheduled job now, as EventBridge does at its rate
-deskos dlq replay [--consumer NAME] deliver dead-lettered stream records to their consumer again
+deskos dlq replay [--consumer NAME] deliver dead letters (stream records, upload notifications) again
 """
 
 from __future__ import annotations
@@ -262,7 +262,7 @@ def parser() -> argparse.ArgumentParser:
     run_job.set_defaults(run=schedule_run)
 
     dlq = commands.add_parser("dlq", help="dead-letter queues").add_subparsers(dest="action", required=True)
-    replay = dlq.add_parser("replay", parents=[common], help="deliver dead-lettered records to their consumer again")
+    replay = dlq.add_parser("replay", parents=[common], help="deliver dead letters to their consumer again")
     replay.add_argument("--consumer", help="only this consumer's queue, e.g. WorkOrderAutomation")
     replay.set_defaults(run=dlq_replay)
 

@@ -24,8 +24,8 @@ from shared.ids import new_id
 from shared.schemas import Audited, Email, Id, Location, Name, Strict, Tags
 from shared.tenancy import TenantContext
 
-CustomerType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,29}$")]
-Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()./-]{3,30}$")]
+CustomerType = Annotated[str, StringConstraints(max_length=30, pattern=r"^[a-z][a-z0-9_]{0,29}$")]
+Phone = Annotated[str, StringConstraints(max_length=31, pattern=r"^\+?[0-9 ()./-]{3,30}$")]
 
 
 class LocationAttribute(MapAttribute):

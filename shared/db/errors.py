@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from botocore.exceptions import ClientError
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
 from shared.errors import Conflict, Unavailable
@@ -19,22 +20,52 @@ THROTTLED = frozenset(
         "ServiceUnavailable",
     }
 )
+# why a transaction's item may be cancelled although the request was right: retrying it may succeed
+THROTTLED_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
+CONTENDED_REASON = "TransactionConflict"
 
 
-def code_of(error: PynamoDBException) -> str | None:
+def code_of(error: PynamoDBException | ClientError) -> str | None:
+    if isinstance(error, ClientError):
+        return error.response.get("Error", {}).get("Code")
     return error.cause_response_code
+
+
+def _reasons(error: PynamoDBException | ClientError) -> set[str]:
+    if isinstance(error, ClientError):
+        return {r.get("Code", "None") for r in error.response.get("CancellationReasons", [])} - {"None"}
+    return {r.code for r in getattr(error, "cancellation_reasons", None) or [] if r is not None}
+
+
+def throttled(error: PynamoDBException | ClientError) -> bool:
+    """Refused for throughput, as a whole or for an item of a transaction no condition cancelled."""
+    reasons = _reasons(error)
+    return code_of(error) in THROTTLED or (
+        bool(reasons & THROTTLED_REASONS) and "ConditionalCheckFailed" not in reasons
+    )
+
+
+def contended(error: PynamoDBException | ClientError) -> bool:
+    """A transaction cancelled because another one was writing the same items at the same moment."""
+    reasons = _reasons(error)
+    return CONTENDED_REASON in reasons and "ConditionalCheckFailed" not in reasons
+
+
+def unavailable() -> Unavailable:
+    return Unavailable("Storage is busy; retry shortly.", retry_after=1)
 
 
 @contextmanager
 def storage_errors(conflict_detail: str = "The item changed or already exists; reload and retry.") -> Iterator[None]:
+    """A failed condition becomes a 409; throttling and contention a 503 with Retry-After. A transaction
+    cancelled by a condition is left to the caller, which knows what each of its items means."""
     try:
         yield
-    except PynamoDBException as error:
-        code = code_of(error)
-        if code == CONDITION_FAILED:
+    except (PynamoDBException, ClientError) as error:
+        if code_of(error) == CONDITION_FAILED:
             raise Conflict(conflict_detail) from None
-        if code in THROTTLED:
-            raise Unavailable("Storage is busy; retry shortly.", retry_after=1) from None
+        if throttled(error) or contended(error):
+            raise unavailable() from None
         raise
 
 
@@ -42,10 +73,3 @@ def cancelled_by_condition(error: TransactWriteError, index: int) -> bool:
     """Whether the transaction's item at ``index`` failed its condition."""
     reasons = error.cancellation_reasons or []
     return index < len(reasons) and reasons[index] is not None and reasons[index].code == "ConditionalCheckFailed"
-
-
-def retryable_transaction(error: TransactWriteError) -> bool:
-    reasons = [r.code for r in (error.cancellation_reasons or []) if r is not None]
-    return error.cause_response_code in THROTTLED or any(
-        code in ("TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded") for code in reasons
-    )

@@ -7,6 +7,8 @@ PynamoDB connects on first use, and the table name is read from settings when it
 
 from __future__ import annotations
 
+import random
+import time
 from typing import TypeVar
 
 from pynamodb.attributes import (
@@ -19,10 +21,11 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from shared.db.errors import storage_errors
-from shared.errors import NotFound
+from shared.errors import NotFound, Unavailable
 from shared.settings import region, settings
 
 INDEXES = ("GSI1", "GSI2", "GSI3", "GSI4", "GSI5")
+BATCH_GET_ATTEMPTS = 5
 
 
 def tkey(tenant_id: str, *parts: str) -> str:
@@ -84,6 +87,20 @@ class Item(Model):
     gsi3 = _index("GSI3")()
     gsi4 = _index("GSI4")()
     gsi5 = _index("GSI5")()
+
+    @classmethod
+    def _batch_get_page(cls, keys_to_get, consistent_read, attributes_to_get):
+        """One page of ``batch_get``. PynamoDB asks again at once, and for ever, for the keys DynamoDB
+        leaves unprocessed (as it does under throttling): here with backoff, a few times, then a 503."""
+        found, pending = [], keys_to_get
+        for attempt in range(BATCH_GET_ATTEMPTS):
+            if attempt:
+                time.sleep(random.uniform(0, min(0.025 * 2**attempt, 0.5)))
+            page, pending = super()._batch_get_page(pending, consistent_read, attributes_to_get)
+            found += page
+            if not pending:
+                return found, []
+        raise Unavailable("Storage is busy; retry shortly.", retry_after=1)
 
 
 M = TypeVar("M", bound=Item)

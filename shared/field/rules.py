@@ -30,7 +30,7 @@ from shared.field import technicians
 from shared.field.assignment import Logic
 from shared.field.technicians import Skills
 from shared.ids import new_id
-from shared.schemas import Audited, Name, Strict, Tag
+from shared.schemas import MAX_VERSION, Audited, Name, Strict, Tag
 from shared.tenancy import TenantContext
 
 MAX_PRIORITY = 1_000_000
@@ -82,7 +82,9 @@ class RuleIn(Strict):
 
 
 class RuleUpdate(RuleIn):
-    version: int | None = Field(default=None, ge=1, description="The version you read; or send If-Match.")
+    version: int | None = Field(
+        default=None, ge=1, le=MAX_VERSION, description="The version you read; or send If-Match."
+    )
 
 
 class RuleOut(RuleIn, Audited):

@@ -31,7 +31,7 @@ from shared.db.pages import Page, query_page
 from shared.db.table import Item, get_or_none, tkey, transaction
 from shared.directory import UserProfile
 from shared.errors import Conflict, NotFound, Unprocessable
-from shared.schemas import Audited, Email, Id, Location, Name, Strict
+from shared.schemas import MAX_VERSION, Audited, Email, Id, Location, Name, Strict
 from shared.support.sla_policies import BusinessCalendarIn
 from shared.tenancy import TenantContext
 
@@ -88,7 +88,9 @@ class NewTechnician(TechnicianIn):
 
 
 class TechnicianUpdate(TechnicianIn):
-    version: int | None = Field(default=None, ge=1, description="The version you read; or send If-Match.")
+    version: int | None = Field(
+        default=None, ge=1, le=MAX_VERSION, description="The version you read; or send If-Match."
+    )
 
 
 class TechnicianOut(Audited):

@@ -42,7 +42,7 @@ from shared.field import technicians
 from shared.field.rules import Priority, WorkOrderType
 from shared.field.technicians import Technician
 from shared.ids import new_id
-from shared.schemas import Audited, Id, Location, Strict
+from shared.schemas import MAX_VERSION, Audited, Id, Location, Strict
 from shared.support import tickets
 from shared.support.numbering import Sequence, SequenceFormat, allocate_and_write
 from shared.tenancy import TenantContext
@@ -143,7 +143,9 @@ class NewWorkOrder(Strict):
 
 
 class WorkOrderPatch(Strict):
-    version: int | None = Field(default=None, ge=1, description="The version you read; or send If-Match.")
+    version: int | None = Field(
+        default=None, ge=1, le=MAX_VERSION, description="The version you read; or send If-Match."
+    )
     type: WorkOrderType | None = None
     priority: Priority | None = None
     location: Location | None = None
@@ -153,13 +155,13 @@ class WorkOrderPatch(Strict):
 
 class AssignWorkOrder(Strict):
     technician_id: Id
-    version: int | None = Field(default=None, ge=1)
+    version: int | None = Field(default=None, ge=1, le=MAX_VERSION)
 
 
 class ScheduleWorkOrder(Strict):
     scheduled_start: datetime
     duration_minutes: int | None = Field(default=None, ge=1, le=7 * 24 * 60)
-    version: int | None = Field(default=None, ge=1)
+    version: int | None = Field(default=None, ge=1, le=MAX_VERSION)
 
 
 class WorkOrderOut(Audited):

@@ -15,17 +15,18 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal, Protocol
 
+from botocore.exceptions import ClientError
 from pydantic import Field, StringConstraints, model_validator
 from pynamodb.attributes import BooleanAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from shared.db.errors import cancelled_by_condition, retryable_transaction
+from shared.db.errors import cancelled_by_condition, contended, storage_errors, throttled, unavailable
 from shared.db.table import Item, tkey, transaction
 from shared.schemas import Out, Strict
 
 Also = Callable[[TransactWrite], None]
-Prefix = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,10}$")]
+Prefix = Annotated[str, StringConstraints(max_length=10, pattern=r"^[A-Za-z0-9]{1,10}$")]
 
 
 class SequenceFormat(Strict):
@@ -167,7 +168,9 @@ def _write_in_transaction(sequence: Sequence, item: Numbered, moment: datetime, 
             return True
         except TransactWriteError as error:
             sequence.counters, sequence.rev = observed_counts, observed_rev
-            if cancelled_by_condition(error, 0) or retryable_transaction(error):
+            if throttled(error):
+                raise unavailable() from None  # not a race: reserving a number now would only make a gap
+            if cancelled_by_condition(error, 0) or contended(error):
                 return False
             if cancelled_by_condition(error, 2):
                 skip += 1  # issued before under another format: step past it
@@ -185,7 +188,8 @@ def _write_after_reserving(sequence: Sequence, item: Numbered, moment: datetime,
         item.number = fmt.render(moment, value)
         item.index()
         try:
-            with transaction() as tx:
+            # failing here, after the reservation, leaves the reserved number unused: a gap
+            with storage_errors(), transaction() as tx:
                 tx.save(item, condition=Item.PK.does_not_exist())
                 tx.save(_guard(sequence, item), condition=NumberGuard.PK.does_not_exist())
                 also(tx)
@@ -215,4 +219,8 @@ def _reserve(sequence: Sequence, period: str) -> int | None:
         )
     except client.exceptions.ConditionalCheckFailedException:
         return None
+    except ClientError as error:
+        if throttled(error):
+            raise unavailable() from None  # nothing was reserved
+        raise
     return int(response["Attributes"]["counters"]["M"][period]["N"])

@@ -26,7 +26,7 @@ from shared.db.errors import storage_errors
 from shared.db.table import Item, get_or_none, tkey
 from shared.errors import Conflict, NotFound, Unprocessable
 from shared.ids import new_id
-from shared.schemas import Name, Strict, Tag
+from shared.schemas import MAX_VERSION, Name, Strict, Tag
 from shared.tenancy import TenantContext
 
 MAX_POLICIES = 50
@@ -36,7 +36,7 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 Metric = Literal["first_response", "next_response", "resolution"]
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-Clock = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")]
+Clock = Annotated[str, StringConstraints(max_length=5, pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")]
 Minutes = Annotated[float, Field(gt=0, le=366 * 24 * 60, description="Business minutes; fractions allowed.")]
 Value = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 
@@ -116,7 +116,9 @@ class SlaPolicyIn(Strict):
 
 
 class SlaPolicyUpdate(SlaPolicyIn):
-    version: int | None = Field(default=None, ge=1, description="The version you read; or send If-Match.")
+    version: int | None = Field(
+        default=None, ge=1, le=MAX_VERSION, description="The version you read; or send If-Match."
+    )
 
 
 class SlaPolicy(SlaPolicyIn):

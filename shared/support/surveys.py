@@ -38,7 +38,7 @@ from shared.db.table import Item, get_or_404, get_or_none, tkey, transaction
 from shared.directory import UserProfile
 from shared.errors import Conflict, Unprocessable
 from shared.ids import new_id
-from shared.schemas import Audited, Name, Out, Strict
+from shared.schemas import MAX_VERSION, Audited, Name, Out, Strict
 from shared.settings import public_url, settings
 from shared.tenancy import TenantContext, valid_tenant_id
 
@@ -174,7 +174,9 @@ class NewSurvey(Strict):
 
 
 class SurveyPatch(Strict):
-    version: int | None = Field(default=None, ge=1, description="The version you read; or send If-Match.")
+    version: int | None = Field(
+        default=None, ge=1, le=MAX_VERSION, description="The version you read; or send If-Match."
+    )
     name: Name | None = None
     question: Question | None = None
     follow_up_question: Question | None = None
@@ -195,7 +197,7 @@ class SurveyOut(Audited):
 
 
 class Answer(Strict):
-    score: int = Field(description="nps 0-10, csat 1-5, ces 1-7")
+    score: int = Field(ge=0, le=10, description="nps 0-10, csat 1-5, ces 1-7")
     comment: Comment | None = Field(default=None, description="The answer to the follow-up question.")
 
 

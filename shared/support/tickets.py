@@ -31,7 +31,7 @@ from shared.db.table import Item, get_or_none, tkey, transaction
 from shared.directory import UserProfile
 from shared.errors import Conflict, NotFound, Unavailable, Unprocessable
 from shared.ids import new_id
-from shared.schemas import Audited, Id, Location, Strict, Tags
+from shared.schemas import MAX_VERSION, Audited, Id, Location, Strict, Tags
 from shared.settings import settings
 from shared.support import sla, sla_policies
 from shared.support.numbering import Sequence, SequenceFormat, allocate_and_write
@@ -114,7 +114,9 @@ class NewTicket(Strict):
 
 
 class TicketPatch(Strict):
-    version: int | None = Field(default=None, ge=1, description="The version you read; or send If-Match.")
+    version: int | None = Field(
+        default=None, ge=1, le=MAX_VERSION, description="The version you read; or send If-Match."
+    )
     subject: Subject | None = None
     description: Description | None = None
     priority: Priority | None = None
@@ -125,7 +127,7 @@ class TicketPatch(Strict):
 
 class Assignment(Strict):
     assignee_id: Id | None = Field(description="A staff user of the tenant; null unassigns.")
-    version: int | None = Field(default=None, ge=1)
+    version: int | None = Field(default=None, ge=1, le=MAX_VERSION)
 
 
 class Requester(Strict):

@@ -17,6 +17,7 @@ from shared import idempotency, mail
 from shared.attachments import storage
 from shared.db.table import Item
 from shared.settings import settings
+from tests.integration.faults import faults  # noqa: F401 (a fixture: DynamoDB faults injected at botocore)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from botocore.exceptions import ClientError
 from PIL import Image
 
+from infra.local import dlq
 from infra.local.pump import Pump
 from infra.resources import UPLOAD_CONSUMERS
 from shared.settings import settings
@@ -214,6 +215,47 @@ def test_a_redelivered_event_changes_nothing(scene, pump_stream, cloud):
     # Then the record is exactly as it was
     again = call(tenant.agent, "GET", "/attachments/{attachment_id}", {"attachment_id": attachment["id"]}).json
     assert again == attachment
+
+
+def dead_letters(cloud, queue: str) -> int:
+    url = cloud.client("sqs").get_queue_url(QueueName=queue)["QueueUrl"]
+    attributes = cloud.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+
+def test_a_scan_whose_engine_keeps_failing_is_retried_dead_lettered_and_replayed_once_fixed(
+    scene, pump_stream, cloud, tmp_path, monkeypatch
+):
+    # Given a ClamAV that errors on every scan (clamd gone, clamscan exiting 2)
+    tenant, _portal, ticket = scene
+    broken = tmp_path / "clamscan"
+    runs = tmp_path / "runs"
+    broken.write_text(
+        '#!/bin/sh\ncase "$*" in *--version*) echo "ClamAV 1.4.3"; exit 0;; esac\n'
+        f"echo scan >> {runs}\necho 'LibClamAV Error: cli_loaddb(): No supported database' >&2\nexit 2\n"
+    )
+    broken.chmod(0o755)
+    monkeypatch.setenv("DESKOS_CLAMD_SOCKET", str(tmp_path / "no-clamd.sock"))
+    monkeypatch.setenv("DESKOS_CLAMSCAN", str(broken))
+    [consumer] = UPLOAD_CONSUMERS
+
+    # When a file is uploaded and the pump delivers its notification until the queue gives up
+    attachment = upload(pump_stream, tenant.agent, ticket["id"], "doc.pdf", PDF, "application/pdf")
+
+    # Then it was tried max_receives times, stays pending, and its message waits in the scan's DLQ
+    assert len(runs.read_text().split()) == consumer.max_receives
+    assert attachment["status"] == "pending_scan", attachment
+    assert dead_letters(cloud, f"{consumer.name}-dlq") == 1
+
+    # When ClamAV works again and the dead letters are replayed
+    monkeypatch.delenv("DESKOS_CLAMSCAN")
+    result = dlq.replay(cloud.server.url, cloud.region, consumer=consumer.name)
+
+    # Then the upload is scanned clean and the DLQ is empty
+    assert (result.replayed, result.failed) == (1, [])
+    again = call(tenant.agent, "GET", "/attachments/{attachment_id}", {"attachment_id": attachment["id"]}).json
+    assert again["status"] == "clean"
+    assert dead_letters(cloud, f"{consumer.name}-dlq") == 0
 
 
 # ---- abandoned uploads: the pending tag the bucket's lifecycle expires ---------------------------

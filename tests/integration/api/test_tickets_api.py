@@ -465,7 +465,9 @@ def test_a_patch_with_a_stale_version_is_a_conflict_and_changes_nothing(tenant: 
     assert call(tenant.agent, "GET", TICKET, {"ticket_id": ticket["id"]}).json["subject"] == "Theirs"
 
 
-@pytest.mark.parametrize("etag", ["abc", '"v1"', "*"])
+@pytest.mark.parametrize(
+    "etag", ["abc", '"v1"', "*", "²", "9" * 5000], ids=["abc", "v1", "star", "superscript", "long"]
+)
 def test_an_if_match_that_is_not_a_version_is_a_bad_request(tenant: Tenant, etag):
     ticket = tenant.ticket()
 

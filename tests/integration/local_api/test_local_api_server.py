@@ -148,12 +148,15 @@ def test_an_empty_body_reaches_the_handler_which_rejects_it(cloud):
     assert_problem(response, 422)
 
 
-def test_a_body_over_256_kb_is_413(cloud):
-    body = json.dumps({"subject": "big", "description": "x" * (256 * 1024)})
+@pytest.mark.parametrize("size", [256 * 1024, 5 * 1024 * 1024, 20 * 1024 * 1024], ids=["256KB", "5MB", "20MB"])
+def test_a_body_over_256_kb_is_413_and_the_server_keeps_serving(cloud, size):
+    token = cloud.id_token(AGENT)
+    body = json.dumps({"subject": "big", "description": "x" * size})
 
-    response = call(cloud, "POST", "/support/tickets", cloud.id_token(AGENT), data=body, headers=JSON)
+    response = call(cloud, "POST", "/support/tickets", token, data=body, headers=JSON)
 
     assert_problem(response, 413)
+    assert call(cloud, "GET", "/me", token).status_code == 200
 
 
 @pytest.mark.parametrize(("method", "path"), [("GET", "/nowhere"), ("DELETE", "/me"), ("GET", "/support/x/y/z/w")])

@@ -10,6 +10,7 @@ import time
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from infra.local.authorizer import (
@@ -80,6 +81,10 @@ def unsigned() -> str:
     return jwt.encode(claims(), None, algorithm="none", headers={"kid": "k1"})
 
 
+def public_pem(key: rsa.RSAPrivateKey) -> bytes:
+    return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
 def new_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
@@ -129,6 +134,7 @@ def test_a_valid_id_token_yields_its_claims(private_key):
 UNTRUSTED = [
     pytest.param(lambda key: unsigned(), UnsupportedAlgorithm, id="alg-none"),
     pytest.param(lambda key: hs256(b"guessable"), UnsupportedAlgorithm, id="hs256"),
+    pytest.param(lambda key: hs256(public_pem(key)), UnsupportedAlgorithm, id="hs256-keyed-with-the-public-key"),
     pytest.param(lambda key: "not-a-jwt", MalformedToken, id="garbage"),
     pytest.param(lambda key: jwt.encode(claims(), key, algorithm="RS256"), MalformedToken, id="no-kid"),
     pytest.param(lambda key: token(new_key()), BadSignature, id="other-key"),
