@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -26,6 +27,29 @@ from shared.tenancy import Role, TenantContext
 
 PROBLEM = "application/problem+json"
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PROBLEM_REF = "#/components/schemas/Problem"
+PROBLEM_SCHEMAS: dict[str, Any] = {
+    "Problem": {
+        "title": "Problem",
+        "description": "An RFC 9457 problem detail; a 422 lists what is wrong with each field in `errors`.",
+        "type": "object",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer", "minimum": 400, "maximum": 599},
+            "detail": {"type": "string"},
+            "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}},
+        },
+        "additionalProperties": True,  # e.g. current_status on a 409, retry_after on a 503
+    },
+    "FieldError": {
+        "title": "FieldError",
+        "type": "object",
+        "required": ["field", "message"],
+        "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+    },
+}
 
 logger = Logger(service="deskos")
 metrics = Metrics(namespace="DeskOS", service="deskos")
@@ -33,6 +57,32 @@ metrics = Metrics(namespace="DeskOS", service="deskos")
 
 def problem(error: DomainError, headers: dict[str, str] | None = None) -> Response:
     return Response(error.status, PROBLEM, json.dumps(error.problem()), headers=headers)
+
+
+def problem_statuses(operation: dict[str, Any]) -> set[int]:
+    """The error statuses an operation can answer, read from what the operation is: every route answers
+    problems the same way, so no route lists them by hand."""
+    if "security" not in operation:  # public documentation: only its parameters can be wrong
+        places = {p.get("in") for p in operation.get("parameters", [])}
+        return ({422} if places else set()) | ({404} if "path" in places else set())
+    statuses = {400, 401, 403, 404, 422, 503}  # 401 comes from the authorizer, before any function runs
+    if operation.get("x-deskos-writes") or "sign-download" in operation.get("x-deskos-s3", ()):
+        statuses.add(409)  # lost races, stale If-Match versions, wrong states (a download: a file not clean)
+    if "requestBody" in operation:
+        statuses |= {413, 415}  # the gateway's body cap; bodies are JSON only
+    return statuses
+
+
+def document_problems(operation: dict[str, Any]) -> None:
+    """Replace Powertools' own 422 with the RFC 9457 problems DeskOS really answers."""
+    responses = operation.get("responses", {})
+    responses.pop("422", None)
+    for status in problem_statuses(operation):
+        responses[str(status)] = {
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM: {"schema": {"$ref": PROBLEM_REF}}},
+        }
+    operation["responses"] = dict(sorted(responses.items()))
 
 
 class Api:
@@ -107,7 +157,15 @@ class Api:
 
         security = {"bearer": HTTPBearer(bearerFormat="JWT", description="A Cognito id token.")}
         schema = self.app.get_openapi_schema(title="DeskOS API", version="1", security_schemes=security)
-        return json.loads(schema.model_dump_json(by_alias=True, exclude_none=True))
+        document = json.loads(schema.model_dump_json(by_alias=True, exclude_none=True))
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                document_problems(operation)
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError"):  # Powertools' 422 shape; DeskOS answers problems
+            schemas.pop(unused, None)
+        schemas.update(PROBLEM_SCHEMAS)
+        return document
 
     # ---- request state ---------------------------------------------------------------------
 
