@@ -62,21 +62,30 @@ def problem(error: DomainError, headers: dict[str, str] | None = None) -> Respon
 def problem_statuses(operation: dict[str, Any]) -> set[int]:
     """The error statuses an operation can answer, read from what the operation is: every route answers
     problems the same way, so no route lists them by hand."""
-    if "security" not in operation:  # public documentation: only its parameters can be wrong
-        places = {p.get("in") for p in operation.get("parameters", [])}
-        return ({422} if places else set()) | ({404} if "path" in places else set())
-    statuses = {400, 401, 403, 404, 422, 503}  # 401 comes from the authorizer, before any function runs
-    if operation.get("x-deskos-writes") or "sign-download" in operation.get("x-deskos-s3", ()):
+    places = {p.get("in") for p in operation.get("parameters", [])}
+    authenticated = "security" in operation
+    writes = bool(operation.get("x-deskos-writes"))
+    body = "requestBody" in operation
+    statuses = {422} if places or body else set()
+    if "path" in places or authenticated or writes:
+        statuses.add(404)  # a missing item, another tenant's, another client's; an unknown reference
+    if authenticated or writes:
+        statuses |= {400, 503}  # a bad cursor or If-Match; storage busy (retry after a second)
+    if authenticated:
+        statuses |= {401, 403}  # 401 from the authorizer, before any function runs; 403 from the role guard
+    if writes or "sign-download" in operation.get("x-deskos-s3", ()):
         statuses.add(409)  # lost races, stale If-Match versions, wrong states (a download: a file not clean)
-    if "requestBody" in operation:
-        statuses |= {413, 415}  # the gateway's body cap; bodies are JSON only
+    if body:
+        statuses |= {400, 413, 415}  # not JSON or not UTF-8; over the gateway's body cap; not application/json
     return statuses
 
 
 def document_problems(operation: dict[str, Any]) -> None:
-    """Replace Powertools' own 422 with the RFC 9457 problems DeskOS really answers."""
+    """Replace Powertools' own 422 with the RFC 9457 problems DeskOS really answers; a 204 has no body."""
     responses = operation.get("responses", {})
     responses.pop("422", None)
+    if "204" in responses:
+        responses["204"] = {"description": "No Content"}
     for status in problem_statuses(operation):
         responses[str(status)] = {
             "description": HTTPStatus(status).phrase,

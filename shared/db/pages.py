@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from shared import cursors
+from shared.clock import iso
+from shared.errors import Unprocessable
 
 T = TypeVar("T")
 
@@ -33,3 +36,16 @@ def query_page(
     result = query_fn(limit=limit, page_size=limit, last_evaluated_key=start, **query_kwargs)
     items = list(result)
     return Page(items, cursors.encode(tenant_id, query_name, result.last_evaluated_key))
+
+
+def instant_range(sort_key: Any, start: datetime | None, end: datetime | None, names: tuple[str, str]) -> Any:
+    """The range-key condition for sort keys that begin with an ISO instant: ``start <= key <= end``, either
+    end open; None without bounds. ``names`` are the two filters' names, for a 422 when ``start`` is after
+    ``end`` (DynamoDB refuses such a BETWEEN, and an open end must never become an empty key value)."""
+    if start is None and end is None:
+        return None
+    low = iso(start) if start is not None else "0"
+    high = iso(end) if end is not None else "9999"
+    if low > high:
+        raise Unprocessable.field(names[0], f"{names[0]} is after {names[1]}.")
+    return sort_key.between(low, high + "~")
