@@ -7,6 +7,7 @@ import pytest
 
 from functions.api import catalog
 from functions.api.http import PROBLEM
+from tests.integration.api.field_service_helpers import act, technician, work_order
 from tests.integration.api.harness import Tenant, call
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -99,3 +100,28 @@ def test_an_unknown_documentation_asset_is_a_problem_404():
     reply = call(None, "GET", "/docs/assets/{name}", {"name": "nothing.js"})
 
     assert reply.problem(404)["detail"] == "No such asset."
+
+
+# ---- instants at the far ends of datetime's range -----------------------------------------------------
+
+
+@pytest.mark.parametrize("instant", ["0001-01-01T00:00:00", "0001-01-01T00:30:00+01:00", "9999-12-31T23:59:59-05:00"])
+def test_a_filter_at_the_far_end_of_time_is_answered(tenant: Tenant, instant: str):
+    # The probe after #1: created_from=0001-01-01T00:00:00 or created_to=9999-12-31T23:59:59-05:00 was a 500
+    reply = call(tenant.manager, "GET", "/support/tickets", query={"created_from": instant, "created_to": instant})
+
+    assert reply.status == 200, reply.text
+
+
+@pytest.mark.parametrize("start", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+01:00"])
+def test_scheduling_a_work_order_at_the_far_end_of_time_is_a_422(tenant: Tenant, start: str):
+    # Given an assigned work order
+    tech = technician(tenant, "Tina")
+    order = work_order(tenant)
+    assert act(tenant.agent, order["id"], "assign", {"technician_id": tech.user_id}).status == 200
+
+    # When it is scheduled at an instant UTC cannot hold (was: 500, OverflowError storing it)
+    reply = act(tenant.agent, order["id"], "schedule", {"scheduled_start": start})
+
+    # Then the field is refused
+    assert "scheduled_start" in reply.field_errors()
