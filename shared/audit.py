@@ -10,7 +10,7 @@ from pynamodb.attributes import JSONAttribute, ListAttribute, UnicodeAttribute, 
 
 from shared.clock import iso
 from shared.db.errors import storage_errors
-from shared.db.pages import Page, query_page
+from shared.db.pages import Page, instant_range, query_page
 from shared.db.table import Item, tkey
 from shared.schemas import Out
 from shared.tenancy import TenantContext
@@ -138,14 +138,11 @@ def search(
         query, hash_key, sk = AuditEntry.gsi1.query, tkey(ctx.tenant_id, "AUDIT", entity), Item.GSI1SK
     else:
         query, hash_key, sk = AuditEntry.query, AuditEntry.partition(ctx.tenant_id), Item.SK
-    condition = None
-    if since or until:
-        condition = sk.between(iso(since) if since else "", (iso(until) if until else "9999") + "~")
     with storage_errors():
         return query_page(
             query,
             hash_key=hash_key,
-            range_key_condition=condition,
+            range_key_condition=instant_range(sk, since, until, ("since", "until")),
             scan_index_forward=False,
             tenant_id=ctx.tenant_id,
             query_name=f"audit:{entity}:{since}:{until}",

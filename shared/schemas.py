@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 T = TypeVar("T")
 
@@ -14,6 +14,18 @@ Tags = Annotated[list[Tag], Field(max_length=50)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 ID_PATTERN = r"^[A-Za-z0-9_-]+$"
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _plausible(moment: datetime) -> datetime:
+    # a zone-less time is left to the domain, which asks for a zone; the far ends of datetime's range
+    # cannot be converted to UTC, stored or added to
+    if moment.tzinfo is not None and not EARLIEST <= moment < LATEST:
+        raise ValueError("must lie between 1970 and 8999")
+    return moment
+
+
+Instant = Annotated[datetime, AfterValidator(_plausible)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ID_PATTERN)]
 MAX_VERSION = 2**31 - 1  # the optimistic-lock version a client sends back
 

@@ -80,7 +80,13 @@ def attachment_thumbnail(attachment_id: EntityId) -> LinkOut:
     return model.thumbnail(api.caller(), attachment_id)
 
 
-@api.delete("/attachments/<attachment_id>", roles=STAFF, s3=("delete",), summary="Delete the file and its record")
+@api.delete(
+    "/attachments/<attachment_id>",
+    roles=STAFF,
+    s3=("delete",),
+    summary="Delete the file and its record",
+    responses={204: {}},
+)
 def delete_attachment(attachment_id: EntityId) -> Response[None]:
     model.delete(api.caller(), attachment_id)
     return Response(204, None, "")

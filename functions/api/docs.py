@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from functions.api.http import Api
+from shared.errors import NotFound
 
 api = Api("documentation")
 
@@ -30,15 +31,20 @@ def openapi_document():
     return Response(200, "application/json", json.dumps(catalog.openapi()))
 
 
-@api.get("/docs", roles=None, summary="API documentation")
+def text(*media_types: str) -> dict:
+    """The documented answer of a route that serves text, not JSON."""
+    return {200: {"description": "OK", "content": {m: {"schema": {"type": "string"}} for m in media_types}}}
+
+
+@api.get("/docs", roles=None, summary="API documentation", responses=text("text/html"))
 def swagger_page():
     return Response(200, "text/html; charset=utf-8", PAGE)
 
 
-@api.get("/docs/assets/<name>", roles=None, summary="API documentation")
+@api.get("/docs/assets/<name>", roles=None, summary="API documentation", responses=text(*sorted(set(ASSETS.values()))))
 def swagger_asset(name: Annotated[str, Path(max_length=40)]):
     if name not in ASSETS:
-        return Response(404, "text/plain", "not found")
+        raise NotFound("No such asset.")
     return Response(200, ASSETS[name], _asset(name), headers={"Cache-Control": "public, max-age=86400"})
 
 

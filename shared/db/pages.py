@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from shared import cursors
+from shared.clock import iso
+from shared.errors import Unprocessable
 
 T = TypeVar("T")
 
@@ -33,3 +36,27 @@ def query_page(
     result = query_fn(limit=limit, page_size=limit, last_evaluated_key=start, **query_kwargs)
     items = list(result)
     return Page(items, cursors.encode(tenant_id, query_name, result.last_evaluated_key))
+
+
+def instant_range(sort_key: Any, start: datetime | None, end: datetime | None, names: tuple[str, str]) -> Any:
+    """The range-key condition for sort keys that begin with an ISO instant: ``start <= key <= end``, either
+    end open; None without bounds. ``names`` are the two filters' names, for a 422 when ``start`` is after
+    ``end`` (DynamoDB refuses such a BETWEEN, and an open end must never become an empty key value)."""
+    if start is None and end is None:
+        return None
+    low = _instant(start) if start is not None else "0"
+    high = _instant(end) if end is not None else "9999"
+    if low > high:
+        raise Unprocessable.field(names[0], f"{names[0]} is after {names[1]}.")
+    return sort_key.between(low, high + "~")
+
+
+def _instant(moment: datetime) -> str:
+    """The instant as sort keys spell it; one without a zone is UTC; one that leaves datetime's range in UTC
+    (0001-01-01T00:00-01:00, 9999-12-31T23:59+…) lies before or after every key."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        return iso(moment)
+    except (OverflowError, ValueError):
+        return "0" if moment.year == datetime.min.year else "9999"

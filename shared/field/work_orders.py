@@ -42,7 +42,7 @@ from shared.field import technicians
 from shared.field.rules import Priority, WorkOrderType
 from shared.field.technicians import Technician
 from shared.ids import new_id
-from shared.schemas import MAX_VERSION, Audited, Id, Location, Strict
+from shared.schemas import MAX_VERSION, Audited, Id, Instant, Location, Strict
 from shared.support import tickets
 from shared.support.numbering import Sequence, SequenceFormat, allocate_and_write
 from shared.tenancy import TenantContext
@@ -159,7 +159,7 @@ class AssignWorkOrder(Strict):
 
 
 class ScheduleWorkOrder(Strict):
-    scheduled_start: datetime
+    scheduled_start: Instant
     duration_minutes: int | None = Field(default=None, ge=1, le=7 * 24 * 60)
     version: int | None = Field(default=None, ge=1, le=MAX_VERSION)
 

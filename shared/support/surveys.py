@@ -33,7 +33,7 @@ from shared import mail
 from shared.clock import iso, now
 from shared.crm.clients import Contact
 from shared.db.errors import cancelled_by_condition, storage_errors
-from shared.db.pages import Page, query_page
+from shared.db.pages import Page, instant_range, query_page
 from shared.db.table import Item, get_or_404, get_or_none, tkey, transaction
 from shared.directory import UserProfile
 from shared.errors import Conflict, Unprocessable
@@ -532,10 +532,7 @@ def responses(
         index, sk, hash_key = SurveyResponse.gsi2, Item.GSI2SK, SurveyResponse.of_survey(ctx.tenant_id, survey_id)
     else:
         index, sk, hash_key = SurveyResponse.gsi1, Item.GSI1SK, SurveyResponse.timeline(ctx.tenant_id)
-    condition = None
-    if responded_from or responded_to:
-        low = iso(responded_from) if responded_from else "0"
-        condition = sk.between(low, (iso(responded_to) if responded_to else "9999") + "~")
+    condition = instant_range(sk, responded_from, responded_to, ("responded_from", "responded_to"))
     with storage_errors():
         return query_page(
             index.query,

@@ -26,7 +26,7 @@ from pynamodb.exceptions import TransactWriteError
 from shared.clock import iso, now
 from shared.crm.clients import Client, Contact, LocationAttribute
 from shared.db.errors import cancelled_by_condition, storage_errors
-from shared.db.pages import Page, query_page
+from shared.db.pages import Page, instant_range, query_page
 from shared.db.table import Item, get_or_none, tkey, transaction
 from shared.directory import UserProfile
 from shared.errors import Conflict, NotFound, Unavailable, Unprocessable
@@ -211,11 +211,7 @@ def search(ctx: TenantContext, filters: TicketFilters, *, limit: int, cursor: st
     else:
         index, sk, hash_key, used = Ticket.gsi1, Item.GSI1SK, tkey(t, "TICKETS"), None
 
-    range_condition = None
-    if filters.created_from or filters.created_to:
-        low = iso(filters.created_from) if filters.created_from else ""
-        high = (iso(filters.created_to) if filters.created_to else "9999") + "~"
-        range_condition = sk.between(low, high)
+    range_condition = instant_range(sk, filters.created_from, filters.created_to, ("created_from", "created_to"))
 
     filter_condition = None
     for field in ("status", "priority", "assignee_id"):

@@ -1,0 +1,162 @@
+"""Contract fuzzing: schemathesis drives every operation of the live ``/openapi.json`` over real HTTP,
+as each role (manager, staff agent, technician, portal user) with a real Cognito token, and with none.
+
+Every answer must keep the contract: no 5xx, only documented status codes and content types, bodies
+that match their documented schemas, and data the schema forbids refused with a 4xx. Path parameters
+are either generated or the ids of real objects, so the fuzzer reaches past the 404s.
+
+The fuzzer writes whatever the schema allows (rules, SLA policies, the ticket number format…), so it
+works in a tenant of its own, with the demo tenant's four kinds of user: the session's other tests keep
+the demo tenant as the seed made it. Generation is bounded (a fixed number of examples per operation
+and caller) and derandomized, and no Hypothesis database is written: every run is the same run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import hypothesis
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from functions.api import catalog
+from infra.local.seed import DEMO_TECHNICIAN_HOURS
+from tests.e2e.conftest import Api, LocalCloud
+
+TENANT = "fuzz"
+PASSWORD = "Fuzz-pass-3!"
+EXAMPLES = 3  # per operation and caller who may call it: generated, negative and real-id cases mixed
+REFUSED_EXAMPLES = 1  # per operation and caller who may not: the gateway or the role guard answers first
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
+CALLERS = ("manager", "agent", "technician", "portal", "anonymous")
+CALLER_ROLES = {"manager": {"managers", "staff"}, "agent": {"staff"}, "technician": {"staff"}, "portal": {"portal"}}
+DOCUMENT = "/openapi.json"  # schemathesis leaves out the document it was loaded from: it has fetched it already
+ROUTES = tuple(route for route in catalog.routes() if route.path != DOCUMENT)
+
+
+@dataclass(frozen=True)
+class FuzzTenant:
+    tokens: dict[str, str]  # caller -> id token
+    ids: dict[str, str]  # path parameter name -> the id of a real object of the tenant
+
+
+def _user(deskos: Callable[..., str], role: str, email: str, *extra: str) -> None:
+    deskos("user", "create", "--tenant", TENANT, "--role", role, "--email", email, "--password", PASSWORD, *extra)
+
+
+def _created(response: requests.Response) -> dict:
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+@pytest.fixture(scope="module")
+def fuzz_tenant(deskos: Callable[..., str], token: Callable[..., str], api: Api) -> FuzzTenant:
+    """A tenant with a manager, an agent, a technician (with a profile), a portal user of a client, and one
+    real object of each kind a path can name."""
+    email = {caller: f"{caller}@fuzz.example" for caller in CALLERS[:-1]}
+    deskos("tenant", "create", TENANT, "--name", "Fuzz Ltd", "--manager-email", email["manager"],
+           "--manager-password", PASSWORD)  # fmt: skip
+    manager = token(email["manager"], PASSWORD)
+    client = _created(api.post("/crm/clients", as_=manager, json={"name": "Fuzz Client"}))
+    _user(deskos, "staff", email["agent"])
+    _user(deskos, "staff", email["technician"])
+    _user(deskos, "portal", email["portal"], "--client-id", client["id"])
+    tokens = {caller: token(address, PASSWORD) for caller, address in email.items()}
+    technician_id = api.user_id(tokens["technician"])
+    profile = {"user_id": technician_id, "name": "Tess Tech", "email": email["technician"],
+               "working_hours": DEMO_TECHNICIAN_HOURS}  # fmt: skip
+    _created(api.post("/field-service/technicians", as_=manager, json=profile))
+    contact = _created(api.post("/crm/contacts", as_=manager, json={"client_id": client["id"], "name": "Cy Contact"}))
+    ticket = api.create_ticket(tokens["portal"])
+    order = _created(
+        api.post("/field-service/work-orders", as_=tokens["agent"], json={"source_ticket_id": ticket["id"]})
+    )
+    upload = {"original_filename": "a.txt", "content_type": "text/plain", "size": 3}
+    attachment = _created(api.post(f"/support/tickets/{ticket['id']}/attachments", as_=tokens["portal"], json=upload))
+    ids = {
+        "client_id": client["id"],
+        "contact_id": contact["id"],
+        "ticket_id": ticket["id"],
+        "number": ticket["number"],
+        "work_order_id": order["id"],
+        "technician_id": technician_id,
+        "attachment_id": attachment["attachment"]["id"],
+        "name": "swagger-ui.css",
+    }
+    return FuzzTenant(tokens, ids)
+
+
+@pytest.fixture(scope="module")
+def contract(cloud: LocalCloud) -> schemathesis.BaseSchema:
+    return schemathesis.openapi.from_url(f"{cloud.api_url}{DOCUMENT}", config=schemathesis.Config())
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[requests.Session]:
+    with requests.Session() as opened:
+        yield opened
+
+
+def test_the_live_contract_has_every_route_of_the_catalog(contract: schemathesis.BaseSchema) -> None:
+    # Given the live document / When its operations are listed / Then they are the route table's
+    live = {(op.ok().method.upper(), op.ok().path) for op in contract.get_all_operations()}
+    assert live == {(route.method, route.path) for route in ROUTES}
+
+
+def _may_call(route: catalog.Route, caller: str) -> bool:
+    return route.roles is None or bool(CALLER_ROLES.get(caller, set()) & set(route.roles))
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")
+def test_every_answer_keeps_the_contract(
+    route: catalog.Route,
+    caller: str,
+    contract: schemathesis.BaseSchema,
+    cloud: LocalCloud,
+    fuzz_tenant: FuzzTenant,
+    session: requests.Session,
+) -> None:
+    # Given one operation of the live contract and a caller (a role's real token, or none)
+    operation = contract[route.path][route.method]
+    headers = {"Authorization": f"Bearer {fuzz_tenant.tokens[caller]}"} if caller in fuzz_tenant.tokens else {}
+    real = {p.name: fuzz_tenant.ids[p.name] for p in operation.path_parameters if p.name in fuzz_tenant.ids}
+    cases = st.one_of(
+        operation.as_strategy(GenerationMode.POSITIVE, path_parameters=real),
+        operation.as_strategy(GenerationMode.POSITIVE),
+        operation.as_strategy(GenerationMode.NEGATIVE),
+    )
+    examples = EXAMPLES if _may_call(route, caller) else REFUSED_EXAMPLES
+
+    @hypothesis.settings(
+        max_examples=examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=(Phase.explicit, Phase.generate),  # a failure is reported as found: shrinking costs minutes
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=cases)
+    def fuzz(case: schemathesis.Case) -> None:
+        # When the generated request is sent / Then the answer is one the contract documents
+        case.call_and_validate(base_url=cloud.api_url, session=session, headers=headers, checks=CHECKS, timeout=15)
+
+    fuzz()
