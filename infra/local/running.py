@@ -151,20 +151,24 @@ def local_cloud(state_dir: Path, *, fresh: bool = True) -> Iterator[LocalCloud]:
 
 def log_in(details: dict[str, Any], username: str, password: str | None = None) -> str:
     """An id token, by the same USER_PASSWORD_AUTH call a front end makes (demo users: local.json's password)."""
-    import boto3
-
     if password is None:
         password = next(u["password"] for u in details["users"] if u["username"] == username)
-    cognito = boto3.client(
+    result = cognito(details).initiate_auth(
+        ClientId=details["user_pool_client_id"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": username, "PASSWORD": password},
+    )
+    return result["AuthenticationResult"]["IdToken"]
+
+
+def cognito(details: dict[str, Any]) -> Any:
+    """A client of the local cloud's Cognito, as local.json describes it."""
+    import boto3
+
+    return boto3.client(
         "cognito-idp",
         endpoint_url=details["aws_endpoint_url"],
         region_name=details["region"],
         aws_access_key_id="local",
         aws_secret_access_key="local",
     )
-    result = cognito.initiate_auth(
-        ClientId=details["user_pool_client_id"],
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": username, "PASSWORD": password},
-    )
-    return result["AuthenticationResult"]["IdToken"]

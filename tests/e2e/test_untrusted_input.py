@@ -11,13 +11,13 @@ import time
 import uuid
 from typing import Any
 
-import boto3
 import jwt
 import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 from moto.utilities.utils import load_resource
 
+from infra.local import running
 from infra.resources import USER_POOL_CUSTOM_ATTRIBUTES
 
 PROBLEM = "application/problem+json"
@@ -63,14 +63,7 @@ def hs256_keyed_with_the_public_key(cloud, token: str) -> str:
 def from_another_pool(cloud, token: str) -> str:
     """A real token of a user pool the attacker made in the same Cognito, claiming the demo tenant and the
     managers group: the same signing key as the real pool's (moto has one), another issuer."""
-    details = cloud.details
-    cognito = boto3.client(
-        "cognito-idp",
-        endpoint_url=details["aws_endpoint_url"],
-        region_name=details["region"],
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+    cognito = running.cognito(cloud.details)
     attributes = [{"Name": a, "AttributeDataType": "String", "Mutable": True} for a in USER_POOL_CUSTOM_ATTRIBUTES]
     pool = cognito.create_user_pool(PoolName=f"attacker-{uuid.uuid4().hex[:8]}", Schema=attributes)["UserPool"]["Id"]
     client = cognito.create_user_pool_client(
