@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
+from shared import credentials
 from shared.db.table import tkey
 from shared.errors import BadRequest, Conflict, Unprocessable
 from shared.settings import settings
@@ -60,7 +61,7 @@ def once(
         key_attr="PK",
         sort_key_attr="SK",
         static_pk_value=tkey(ctx.tenant_id, "IDEMPOTENCY"),
-        boto3_client=_client(),
+        boto3_client=credentials.client("dynamodb", _client),
     )
     handler = IdempotencyHandler(
         function=create,
