@@ -1,7 +1,7 @@
 """The SLA sweep reads what is due, not what exists: DynamoDB items read with 1,000 and 100,000
 open tickets when 10 are due.
 
-Runs against moto in-process (``mock_aws``). Tickets with a running SLA clock and their due markers
+Runs against moto in-process (``mock_aws``). Tickets with a running SLA clock (in the sweep's DUE index)
 are written straight into moto's table (not through the API, to keep 100,000 quick); all but 10 have
 their next deadline spread over the coming week, 10 are a few minutes overdue. The sweep's cursor
 stands where the every-minute schedule would have left it. Then the scheduled handler runs once
@@ -102,8 +102,7 @@ def seed(total: int) -> None:
         overdue = n < DUE
         deadline = NOW - timedelta(minutes=2) if overdue else NOW + timedelta(minutes=5 + n % (7 * 24 * 60))
         ticket = _ticket(Ticket, tenant, f"{n:026d}", deadline, sla)
-        for item in (ticket, sla.DueMarker.at(deadline, tenant, ticket.id)):
-            table.put_item(item.serialize())
+        table.put_item(ticket.serialize())  # ticket.index() put it in the DUE index too
     swept = (NOW - timedelta(minutes=3)).strftime("%Y-%m-%dT%H:%M")  # the every-minute run before this one
     SweepCursor(*SweepCursor.KEY, tenant_id="_system", swept_through=swept).save()
 

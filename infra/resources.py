@@ -6,22 +6,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 # S3 key layout, defined with the code that builds the keys: every object of a tenant sits under t/<tenant>/…
-# (uploads t/<tenant>/<owner-kind>/<owner-id>/<id>), quarantine/<upload key>, thumbnails/<upload key>.webp;
-# uploads are tagged STATUS_TAG=PENDING until the scan judges them (expired after ABANDONED_AFTER if it never does)
+# (uploads t/<tenant>/<owner-kind>/<owner-id>/<id>, t/<tenant>/quarantine/…, t/<tenant>/thumbnails/…);
+# uploads arrive by POST (UPLOAD_EVENT) tagged STATUS_TAG=PENDING until the scan judges them (expired after
+# ABANDONED_AFTER if it never does); quarantined objects are tagged QUARANTINED
 from shared.attachments.storage import (  # noqa: F401
     ABANDONED_AFTER,
     PENDING,
-    QUARANTINE_PREFIX,
+    QUARANTINED,
     STATUS_TAG,
-    THUMBNAILS_PREFIX,
+    UPLOAD_EVENT,
     UPLOADS_PREFIX,
 )
 
 TABLE_PARTITION_KEY = "PK"
 TABLE_SORT_KEY = "SK"
 TABLE_TTL_ATTRIBUTE = "expiration"
-# name -> (partition key, sort key); every index partition key starts with T#<tenant>#
+# name -> (partition key, sort key); every index partition key starts with T#<tenant>#; projection ALL
 TABLE_INDEXES: dict[str, tuple[str, str]] = {f"GSI{i}": (f"GSI{i}PK", f"GSI{i}SK") for i in range(1, 6)}
+# sparse indexes read only by system functions across tenants (the SLA sweep: tickets by the minute of their
+# next SLA deadline); their partition keys carry no tenant prefix, so they project only the keys and the
+# entity type (PynamoDB filters a model's queries on it)
+SYSTEM_INDEXES: dict[str, tuple[str, str]] = {"DUE": ("DUEPK", "DUESK")}
+SYSTEM_INDEX_ATTRIBUTES = ("entity",)
 
 USER_POOL_CUSTOM_ATTRIBUTES = ("tenant_id", "client_id")
 USER_POOL_GROUPS = ("managers", "staff", "portal")
@@ -56,8 +62,9 @@ class Queue:
 
 @dataclass(frozen=True)
 class QueueConsumer:
-    """A Lambda fed by an SQS queue that S3 notifies of new objects under ``s3_prefix`` (locally: the event
-    pump polls the queue). A message received ``max_receives`` times without success moves to ``<name>-dlq``."""
+    """A Lambda fed by an SQS queue that S3 notifies of objects uploaded (``UPLOAD_EVENT``) under ``s3_prefix``
+    (locally: the event pump polls the queue). A message received ``max_receives`` times without success moves
+    to ``<name>-dlq``."""
 
     name: str
     handler: str
@@ -108,7 +115,12 @@ QUEUES: tuple[Queue, ...] = (
 
 def table_definition(table_name: str) -> dict:
     """CreateTable arguments for the single table (the CDK stack declares the same keys and indexes)."""
-    attributes = {TABLE_PARTITION_KEY, TABLE_SORT_KEY, *(k for pair in TABLE_INDEXES.values() for k in pair)}
+    system = {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(SYSTEM_INDEX_ATTRIBUTES)}
+    indexes = {
+        **{name: (keys, {"ProjectionType": "ALL"}) for name, keys in TABLE_INDEXES.items()},
+        **{name: (keys, system) for name, keys in SYSTEM_INDEXES.items()},
+    }
+    attributes = {TABLE_PARTITION_KEY, TABLE_SORT_KEY, *(k for keys, _ in indexes.values() for k in keys)}
     return {
         "TableName": table_name,
         "BillingMode": "PAY_PER_REQUEST",
@@ -121,9 +133,9 @@ def table_definition(table_name: str) -> dict:
             {
                 "IndexName": name,
                 "KeySchema": [{"AttributeName": pk, "KeyType": "HASH"}, {"AttributeName": sk, "KeyType": "RANGE"}],
-                "Projection": {"ProjectionType": "ALL"},
+                "Projection": projection,
             }
-            for name, (pk, sk) in TABLE_INDEXES.items()
+            for name, ((pk, sk), projection) in indexes.items()
         ],
         "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     }

@@ -19,7 +19,7 @@ Action = Literal["create", "update", "delete", "automated"]
 ACTIONS: dict[str, Action] = {"INSERT": "create", "MODIFY": "update", "REMOVE": "delete"}
 
 # Bookkeeping items whose every change would only be noise in the trail.
-# SLA events are a history of their own; due markers and the sweep cursor are the sweep's plumbing;
+# SLA events are a history of their own; the sweep cursor is the sweep's plumbing;
 # survey counters and cooldown records are the surveys' own; work-order links and round-robin pointers
 # are the automation's.
 UNAUDITED_ENTITIES = frozenset(
@@ -29,7 +29,6 @@ UNAUDITED_ENTITIES = frozenset(
         "survey_stat",
         "survey_recipient",
         "sla_event",
-        "sla_due",
         "sla_sweep",
         "ticket_work_order",
         "round_robin",
@@ -37,7 +36,7 @@ UNAUDITED_ENTITIES = frozenset(
 )
 PLUMBING = frozenset(
     {"PK", "SK", "entity", "tenant_id", "version", "rev", "counters", "updated_at", "updated_by", "expiration"}
-    | {"open_work_orders"}
+    | {"open_work_orders", "DUEPK", "DUESK"}  # the SLA sweep's index follows the ticket's SLA state
 ) | {f"GSI{i}{part}" for i in range(1, 6) for part in ("PK", "SK")}
 
 

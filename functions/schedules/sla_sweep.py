@@ -29,7 +29,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
         metrics.add_metric("SlaBreached", MetricUnit.Count, result.breaches)
     if metrics.metric_set:
         metrics.flush_metrics()
-    summary = {"buckets": result.buckets, "markers": result.markers, "warnings": result.warnings}
+    summary = {"buckets": result.buckets, "due": result.due, "warnings": result.warnings}
     summary["breaches"] = result.breaches
     logger.info("SLA sweep done", extra=summary)
     return summary

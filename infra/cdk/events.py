@@ -115,6 +115,7 @@ def schedules(scope: Construct, factory: FunctionFactory) -> tuple[lambda_.Funct
             timeout=Duration.minutes(5),
             description=f"Scheduled job {spec.name}, every {spec.rate_minutes} min",
             extras=spec.writes,
+            system_indexes=True,
         )
         events.Rule(
             scope,
@@ -150,7 +151,9 @@ def upload_consumers(
     for spec in resources.UPLOAD_CONSUMERS:
         queue = queues_by_name[spec.queue]
         bucket.add_event_notification(
-            s3.EventType.OBJECT_CREATED, s3n.SqsDestination(queue), s3.NotificationKeyFilter(prefix=spec.s3_prefix)
+            s3.EventType.OBJECT_CREATED_POST,  # resources.UPLOAD_EVENT: the derived objects are Put or Copy
+            s3n.SqsDestination(queue),
+            s3.NotificationKeyFilter(prefix=spec.s3_prefix),
         )
         function = factory.create(
             f"{spec.name}Consumer",
@@ -164,10 +167,9 @@ def upload_consumers(
             description=f"S3 upload consumer {spec.name}: ClamAV scan, type check, thumbnails",
             extras=spec.writes,
         )
-        grant_objects(function, bucket, "s3:GetObject", resources.UPLOADS_PREFIX)
-        grant_objects(function, bucket, "s3:DeleteObject", resources.UPLOADS_PREFIX, resources.THUMBNAILS_PREFIX)
-        grant_objects(function, bucket, "s3:PutObject", resources.QUARANTINE_PREFIX, resources.THUMBNAILS_PREFIX)
-        grant_objects(function, bucket, "s3:PutObjectTagging", resources.UPLOADS_PREFIX)  # judged clean: not pending
+        # read, retag (judged clean), quarantine, thumbnail: all within the tenants' own t/<tenant>/ folders
+        for action in ("s3:GetObject", "s3:DeleteObject", "s3:PutObject", "s3:PutObjectTagging"):
+            grant_objects(function, bucket, action, resources.UPLOADS_PREFIX)
         function.add_event_source(
             sources.SqsEventSource(queue, batch_size=spec.batch_size, report_batch_item_failures=True)
         )
@@ -191,7 +193,7 @@ def grant_objects(function: lambda_.Function, bucket: s3.IBucket, action: str, *
     )
     acknowledge(
         function.role,
-        "Object actions are scoped to key prefixes of the uploads bucket (t/*, quarantine/*, thumbnails/*), "
+        "Object actions are scoped to the tenants' prefix of the uploads bucket (t/*), "
         "which IAM can only express with a trailing wildcard.",
         *(f"AwsSolutions-IAM5[Resource::<{_logical(bucket)}.Arn>/{p}*]" for p in prefixes),
     )

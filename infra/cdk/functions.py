@@ -57,9 +57,11 @@ class FunctionFactory:
         memory_size: int = 512,
         layers: Iterable[lambda_.ILayerVersion] = (),
         environment: Mapping[str, str] | None = None,
+        system_indexes: bool = False,
     ) -> lambda_.Function:
         """``table_actions`` narrows the table access below what ``writes`` grants (e.g. the scan function);
-        without ``direct_table_access`` the role gets none (API routes reach the table through a tenant role)."""
+        ``system_indexes`` also lets it read the cross-tenant indexes (scheduled jobs); without
+        ``direct_table_access`` the role gets none (API routes reach the table through a tenant role)."""
         log_group = self._log_group(handler)
         access = ("reads and writes" if writes else "reads") + (
             " the table" if direct_table_access else " a tenant's data"
@@ -81,6 +83,7 @@ class FunctionFactory:
             table_arns = [
                 self.table.table_arn,
                 *(f"{self.table.table_arn}/index/{name}" for name in resources.TABLE_INDEXES),
+                *(f"{self.table.table_arn}/index/{name}" for name in resources.SYSTEM_INDEXES if system_indexes),
             ]
             role.add_to_principal_policy(
                 iam.PolicyStatement(

@@ -41,6 +41,14 @@ def table(scope: Construct) -> dynamodb.Table:
             sort_key=_string(sk),
             projection_type=dynamodb.ProjectionType.ALL,
         )
+    for name, (pk, sk) in resources.SYSTEM_INDEXES.items():
+        built.add_global_secondary_index(
+            index_name=name,
+            partition_key=_string(pk),
+            sort_key=_string(sk),
+            projection_type=dynamodb.ProjectionType.INCLUDE,
+            non_key_attributes=list(resources.SYSTEM_INDEX_ATTRIBUTES),
+        )
     return built
 
 
@@ -91,7 +99,8 @@ def uploads_bucket(scope: Construct, allowed_origins: Sequence[str]) -> s3.Bucke
             ),
             s3.LifecycleRule(
                 id="expire-quarantine",
-                prefix=resources.QUARANTINE_PREFIX,
+                prefix=resources.UPLOADS_PREFIX,
+                tag_filters={resources.STATUS_TAG: resources.QUARANTINED},
                 expiration=Duration.days(QUARANTINE_DAYS),
             ),
         ],

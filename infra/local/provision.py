@@ -18,6 +18,7 @@ from infra.resources import (
     TABLE_INDEXES,
     TABLE_TTL_ATTRIBUTE,
     UPLOAD_CONSUMERS,
+    UPLOAD_EVENT,
     USER_POOL_CUSTOM_ATTRIBUTES,
     USER_POOL_GROUPS,
     Queue,
@@ -91,16 +92,31 @@ def provision(
 
 
 def ensure_table(dynamodb, table_name: str) -> None:
+    definition = table_definition(table_name)
     try:
-        dynamodb.describe_table(TableName=table_name)
+        existing = dynamodb.describe_table(TableName=table_name)["Table"]
     except dynamodb.exceptions.ResourceNotFoundException:
-        dynamodb.create_table(**table_definition(table_name))
+        dynamodb.create_table(**definition)
+    else:
+        _add_missing_indexes(dynamodb, existing, definition)
     ttl = dynamodb.describe_time_to_live(TableName=table_name)["TimeToLiveDescription"]
     if ttl.get("TimeToLiveStatus") != "ENABLED":
         dynamodb.update_time_to_live(
             TableName=table_name,
             TimeToLiveSpecification={"Enabled": True, "AttributeName": TABLE_TTL_ATTRIBUTE},
         )
+
+
+def _add_missing_indexes(dynamodb, existing: dict, definition: dict) -> None:
+    """State kept from an older version lacks indexes added since: create them (moto builds them at once)."""
+    present = {index["IndexName"] for index in existing.get("GlobalSecondaryIndexes", [])}
+    for index in definition["GlobalSecondaryIndexes"]:
+        if index["IndexName"] not in present:
+            dynamodb.update_table(
+                TableName=definition["TableName"],
+                AttributeDefinitions=definition["AttributeDefinitions"],
+                GlobalSecondaryIndexUpdates=[{"Create": index}],
+            )
 
 
 def ensure_bucket(s3, bucket_name: str, region: str) -> None:
@@ -152,12 +168,14 @@ def ensure_upload_notifications(
             {
                 "Id": consumer.name,
                 "QueueArn": arn,
-                "Events": ["s3:ObjectCreated:*"],
+                "Events": [UPLOAD_EVENT],
                 "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": consumer.s3_prefix}]}},
             }
         )
     current = s3.get_bucket_notification_configuration(Bucket=bucket_name).get("QueueConfigurations", [])
-    if [(c["Id"], c["QueueArn"]) for c in current] != [(c["Id"], c["QueueArn"]) for c in configurations]:
+    if [(c["Id"], c["QueueArn"], c["Events"]) for c in current] != [
+        (c["Id"], c["QueueArn"], c["Events"]) for c in configurations
+    ]:
         # (Re)configuring makes S3 send an s3:TestEvent to each queue; the consumer ignores it.
         s3.put_bucket_notification_configuration(
             Bucket=bucket_name, NotificationConfiguration={"QueueConfigurations": configurations}

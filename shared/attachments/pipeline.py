@@ -80,7 +80,7 @@ def process(key: str, etag: str) -> Outcome:
     if attachment is None or attachment.s3_key != key:
         # Deleted meanwhile, or never created through the API: nothing may serve it; keep it aside.
         logger.warning("no attachment record for %s; quarantining the object", key)
-        _quarantine_if_present(key)
+        _if_present(storage.quarantine, key)
         return Outcome(None)
     if attachment.status != "pending_scan" and attachment.etag == etag:
         _settle(key, attachment.status)  # finishes a move or re-tag interrupted after the record was written
@@ -176,17 +176,13 @@ def _settle(key: str, status: str) -> None:
     if status == "clean":
         _if_present(storage.mark_clean, key)
     else:
-        _quarantine_if_present(key)
+        _if_present(storage.quarantine, key)
 
 
-def _quarantine_if_present(key: str) -> None:
-    _if_present(storage.move, key, storage.quarantine_key(key))
-
-
-def _if_present(operation: Callable[..., None], key: str, *args: str) -> None:
+def _if_present(operation: Callable[[str], None], key: str) -> None:
     """The object may have been deleted meanwhile (with its record): then there is nothing left to do."""
     try:
-        operation(key, *args)
+        operation(key)
     except ClientError as error:
         if error.response["Error"]["Code"] not in ("404", "NoSuchKey"):
             raise

@@ -1,13 +1,15 @@
 """The uploads bucket: presigned POSTs and GETs, and moving objects between prefixes.
 
-Key layout (every tenant object under ``t/<tenant>/``): uploads ``t/<tenant>/<owner-kind>/<owner-id>/<id>``;
-quarantine ``quarantine/<upload key>``; thumbnails ``thumbnails/<upload key>.webp``.
+Key layout (every object of a tenant under ``t/<tenant>/``, so IAM can confine a tenant's credentials to it):
+uploads ``t/<tenant>/<owner-kind>/<owner-id>/<id>``; quarantine ``t/<tenant>/quarantine/<owner-kind>/<owner-id>/<id>``;
+thumbnails ``t/<tenant>/thumbnails/<owner-kind>/<owner-id>/<id>.webp``. Only uploads arrive by POST, so the
+scan is notified of ``ObjectCreated:Post`` alone, never of the objects it derives.
 
 Abandoned uploads: S3 itself tags every upload ``deskos-status=pending`` (the presigned POST's policy
 pins the ``tagging`` field, so a client can neither drop nor change it). The scan re-tags an object it
-judged clean and moves the others out (to quarantine, untagged). The bucket's lifecycle expires what is
-still tagged pending under ``t/`` after ``ABANDONED_AFTER`` (a scan that never completed), the same
-time after which the table expires a record still ``pending_scan``."""
+judged clean and moves the others to quarantine, tagged ``quarantined``. The bucket's lifecycle expires
+what is still tagged pending after ``ABANDONED_AFTER`` (a scan that never completed), the same time after
+which the table expires a record still ``pending_scan``, and what is tagged quarantined after a while."""
 
 from __future__ import annotations
 
@@ -22,13 +24,13 @@ from shared.clock import now
 from shared.settings import settings
 
 UPLOADS_PREFIX = "t/"
-QUARANTINE_PREFIX = "quarantine/"
-THUMBNAILS_PREFIX = "thumbnails/"
+QUARANTINE, THUMBNAILS = "quarantine", "thumbnails"  # folders of derived objects in a tenant's t/<tenant>/
+UPLOAD_EVENT = "s3:ObjectCreated:Post"  # how an upload arrives; derived objects are Put or Copy
 UPLOAD_EXPIRY = timedelta(minutes=15)
 DOWNLOAD_EXPIRY = timedelta(minutes=5)
 ABANDONED_AFTER = timedelta(days=2)  # an upload still unjudged by then is expired: record (TTL) and object (lifecycle)
 STATUS_TAG = "deskos-status"
-PENDING, CLEAN = "pending", "clean"
+PENDING, CLEAN, QUARANTINED = "pending", "clean", "quarantined"
 # The S3 tagging document of a new upload, as the POST form's ``tagging`` field carries it.
 PENDING_TAGGING = f"<Tagging><TagSet><Tag><Key>{STATUS_TAG}</Key><Value>{PENDING}</Value></Tag></TagSet></Tagging>"
 
@@ -74,11 +76,16 @@ class UploadKey:
 
 
 def quarantine_key(key: str) -> str:
-    return f"{QUARANTINE_PREFIX}{key}"
+    return _derived(key, QUARANTINE)
 
 
 def thumbnail_key(key: str) -> str:
-    return f"{THUMBNAILS_PREFIX}{key}.webp"
+    return _derived(key, THUMBNAILS) + ".webp"
+
+
+def _derived(upload_key: str, folder: str) -> str:
+    tenant, rest = upload_key.removeprefix(UPLOADS_PREFIX).split("/", 1)
+    return f"{UPLOADS_PREFIX}{tenant}/{folder}/{rest}"
 
 
 def presigned_post(key: str, content_type: str, max_bytes: int) -> tuple[dict[str, Any], datetime]:
@@ -127,11 +134,17 @@ def mark_clean(key: str) -> None:
     )
 
 
-def move(key: str, to_key: str) -> None:
-    """Copy then delete: a retry after a crash between the two finds the object still in place. The copy
-    carries no tags (the pending tag stays behind: the quarantine keeps its own expiry)."""
+def quarantine(key: str) -> None:
+    """Move an upload to its quarantine key. Copy then delete: a retry after a crash between the two finds
+    the object still in place. The copy is tagged quarantined instead of pending (it has its own expiry)."""
     bucket = settings().bucket_name
-    _s3().copy_object(Bucket=bucket, Key=to_key, CopySource={"Bucket": bucket, "Key": key}, TaggingDirective="REPLACE")
+    _s3().copy_object(
+        Bucket=bucket,
+        Key=quarantine_key(key),
+        CopySource={"Bucket": bucket, "Key": key},
+        TaggingDirective="REPLACE",
+        Tagging=f"{STATUS_TAG}={QUARANTINED}",
+    )
     _s3().delete_object(Bucket=bucket, Key=key)
 
 

@@ -17,7 +17,7 @@ The state lives on the ticket (``ticket.sla``, JSON, returned by the API); every
 appends ``SlaEvent`` items to the ticket's partition (activated, paused, resumed, fulfilled,
 warning, breached). ``track`` works out a ticket's new state and the writes that go in the same
 transaction as the ticket; ``evaluate`` is what the sweep does at a deadline. The pure part works on
-``SlaState``; the rest is the due marker (see ``DueMarker``) and persistence.
+``SlaState``; the rest is the sweep's index (see ``DueIndex``) and persistence.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 
 from shared.calendar import add_business_minutes, business_minutes_between
 from shared.clock import iso
@@ -273,42 +274,42 @@ class SlaEventOut(Out):
     recorded_at: datetime
 
 
-class DueMarker(Item, discriminator="sla_due"):
-    """A ticket whose SLA clock has a deadline (a warning or a due time) in a given minute.
+class DueIndex(GlobalSecondaryIndex):
+    """Tickets by the minute of their next SLA deadline (a warning or a due time): how the sweep finds them.
 
-    Why a system partition: the sweep must find what is due across all tenants without reading
-    anything else. A per-tenant bucket would make it query every tenant each minute (reads growing
-    with tenants) and need a tenant registry; a sparse GSI on the ticket would need a global,
-    non-tenant index partition key holding tenant data. So each ticket with a running clock owns
-    exactly one small marker, ``PK = SYS#SLADUE#<YYYY-MM-DDTHH:MM>`` (the minute of its next
-    deadline), ``SK = <deadline>#<tenant>#<ticket>``, holding only those names. It is written and
-    removed in the same transaction as the ticket's SLA state, whose ``next_check_at`` it mirrors
-    (so its key can always be derived from the ticket). The sweep queries the buckets from the
-    last one it finished to the current minute, with ``SK <= now``: its reads grow with what is due.
-    A marker is never placed before the minute it is written in (``next_check_at >= now``), so a
-    bucket the sweep has finished never receives one; the sweep also re-reads a grace of a few
-    minutes behind now for writers whose clocks lag. Markers carry no tenant data, so they sit
-    outside the ``T#<tenant>#`` prefix on purpose; with IAM LeadingKeys, ticket-writing functions
-    are also allowed ``SYS#SLADUE#*`` (a forged marker only makes the sweep look at a ticket and
-    find nothing due).
+    Why a sparse system index: the sweep must find what is due across all tenants without reading
+    anything else. Per-tenant buckets would make it query every tenant each minute (reads growing with
+    tenants); marker items in a system partition would sit outside the ``T#<tenant>#`` prefix, so every
+    ticket-writing function would need IAM access beyond its tenant (and could delete another tenant's
+    markers). So a ticket whose clock runs carries ``DUEPK = SLADUE#<YYYY-MM-DDTHH:MM>`` (the minute of
+    its ``next_check_at``) and ``DUESK = <deadline>#<tenant>#<ticket>``, derived from its own SLA state
+    on every write (``Ticket.index``): its table key stays in its tenant, and the entry can never
+    disagree with the ticket. The index projects the keys (and the entity type) and only system functions may read it
+    (infra/resources.py ``SYSTEM_INDEXES``). The sweep queries the buckets from the last one it
+    finished to the current minute with ``DUESK <= now``: its reads grow with what is due. A deadline
+    is never placed before the minute it is written in (``next_check_at >= now``), so a finished bucket
+    never receives one; the sweep re-reads a grace of a few minutes behind now, for writers whose
+    clocks lag and because the index is eventually consistent.
     """
 
-    ticket_id = UnicodeAttribute()
-    due = UTCDateTimeAttribute()
+    class Meta:
+        index_name = "DUE"
+        projection = IncludeProjection(["entity"])  # the discriminator: PynamoDB filters Ticket queries on it
+
+    DUEPK = UnicodeAttribute(hash_key=True)
+    DUESK = UnicodeAttribute(range_key=True)
 
     @staticmethod
     def bucket(moment: datetime) -> str:
-        return "SYS#SLADUE#" + moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+        return "SLADUE#" + moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
 
     @classmethod
-    def at(cls, moment: datetime, tenant_id: str, ticket_id: str) -> DueMarker:
-        return cls(
-            cls.bucket(moment),
-            f"{iso(moment)}#{tenant_id}#{ticket_id}",
-            tenant_id=tenant_id,
-            ticket_id=ticket_id,
-            due=moment,
-        )
+    def keys(cls, ticket: Any) -> tuple[str | None, str | None]:
+        state = state_of(ticket)
+        if state is None or state.next_check_at is None:
+            return None, None
+        due = state.next_check_at
+        return cls.bucket(due), f"{iso(due)}#{ticket.tenant_id}#{ticket.id}"
 
 
 @dataclass
@@ -316,20 +317,14 @@ class Writes:
     """What goes into the ticket's transaction besides the ticket itself."""
 
     events: list[SlaEvent] = field(default_factory=list)
-    remove: DueMarker | None = None
-    add: DueMarker | None = None
     happened: list[Happened] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.events or self.remove or self.add)
+        return bool(self.events)
 
     def apply(self, tx: Any) -> None:
         for event in self.events:
             tx.save(event)
-        if self.remove is not None:
-            tx.delete(self.remove)
-        if self.add is not None:
-            tx.save(self.add)
 
 
 def state_of(ticket: Any) -> SlaState | None:
@@ -368,11 +363,6 @@ def track(
         return Writes()
     ticket.sla = new_json
     writes = Writes(happened=work.events)
-    old_check = before.next_check_at if before else None
-    new_check = state.next_check_at if state else None
-    if old_check != new_check:  # both at millisecond precision, as stored
-        writes.remove = DueMarker.at(old_check, ticket.tenant_id, ticket.id) if old_check else None
-        writes.add = DueMarker.at(new_check, ticket.tenant_id, ticket.id) if new_check else None
     version = ticket.version or 0
     policy_id = state.policy_id if state else before.policy_id if before else None
     writes.events = [

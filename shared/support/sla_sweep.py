@@ -1,11 +1,11 @@
 """The SLA sweep: marks the warnings and breaches whose time has come, once, across all tenants.
 
-Reads (see ``DueMarker``): one GetItem for the sweep's cursor, one Query per minute bucket from
-the cursor to now (with ``SK <= now``, so only markers already due come back), one BatchGetItem
-per page of due markers for their tickets, and one read of each notified assignee or tenant's
-managers. None of it depends on how many tickets exist, only on how many are due.
+Reads (see ``DueIndex``): one GetItem for the sweep's cursor, one Query of the DUE index per minute
+bucket from the cursor to now (with ``DUESK <= now``, so only tickets already due come back), one
+BatchGetItem per 100 of them, and one read of each notified assignee or tenant's managers. None of
+it depends on how many tickets exist, only on how many are due.
 
-Exactly once: a ticket's new SLA state, its events and its moved marker are written in one
+Exactly once: a ticket's new SLA state (and so its place in the index) and its events are written in one
 transaction conditioned on the ticket version the sweep read; a concurrent sweep (or a user's
 change) makes it fail and the ticket is left to whoever won, whose state already holds the
 warning or breach. Mail goes out only after the transaction commits (at most once per event).
@@ -38,7 +38,7 @@ BATCH = 100  # BatchGetItem's limit
 
 
 class SweepCursor(Item, discriminator="sla_sweep"):
-    """The last minute bucket whose due markers are all handled (``SYS#SLASWEEP`` / ``CURSOR``)."""
+    """The last minute bucket whose due tickets are all handled (``SYS#SLASWEEP`` / ``CURSOR``)."""
 
     swept_through = UnicodeAttribute()
 
@@ -55,14 +55,14 @@ class Notice:
 @dataclass
 class SweepResult:
     buckets: int = 0
-    markers: int = 0
+    due: int = 0  # index entries read
     warnings: int = 0
     breaches: int = 0
     notices: list[Notice] = field(default_factory=list)
 
 
 def sweep(now: datetime) -> SweepResult:
-    """One run at ``now``: every due marker up to now is handled; the cursor moves on."""
+    """One run at ``now``: every ticket due up to now is handled; the cursor moves on."""
     result = SweepResult()
     cursor = get_or_none(SweepCursor, SweepCursor.KEY)
     current = _minute(now)
@@ -75,11 +75,9 @@ def sweep(now: datetime) -> SweepResult:
     last_bucket = min(current, start + timedelta(minutes=MAX_BUCKETS_PER_RUN - 1))
     while minute <= last_bucket:
         result.buckets += 1
-        markers = list(
-            sla.DueMarker.query(sla.DueMarker.bucket(minute), iso(now) + "~" >= sla.DueMarker.SK, consistent_read=True)
-        )
-        for chunk in range(0, len(markers), BATCH):
-            _handle(markers[chunk : chunk + BATCH], now, result)
+        due = list(Ticket.due.query(sla.DueIndex.bucket(minute), iso(now) + "~" >= Ticket.DUESK))
+        for chunk in range(0, len(due), BATCH):
+            _handle([(entry.PK, entry.SK) for entry in due[chunk : chunk + BATCH]], now, result)
         minute += timedelta(minutes=1)
     swept = min(last_bucket, current - timedelta(minutes=GRACE_MINUTES))
     if swept >= start and (cursor is None or _fmt_minute(swept) != cursor.swept_through):
@@ -87,16 +85,12 @@ def sweep(now: datetime) -> SweepResult:
     return result
 
 
-def _handle(markers: list[sla.DueMarker], now: datetime, result: SweepResult) -> None:
-    result.markers += len(markers)
-    keys = {Ticket.key(m.tenant_id, m.ticket_id) for m in markers}
-    found = {(t.PK, t.SK): t for t in Ticket.batch_get(list(keys))}
-    for marker in markers:
-        ticket = found.get(Ticket.key(marker.tenant_id, marker.ticket_id))
-        state = sla.state_of(ticket) if ticket is not None else None
-        if state is None or state.next_check_at is None or iso(state.next_check_at) != iso(marker.due):
-            marker.delete()  # left behind by nothing we know of; the ticket's own marker is elsewhere
-            continue
+def _handle(keys: list[tuple[str, str]], now: datetime, result: SweepResult) -> None:
+    result.due += len(keys)
+    for ticket in Ticket.batch_get(keys, consistent_read=True):
+        state = sla.state_of(ticket)
+        if state is None or state.next_check_at is None or state.next_check_at > now:
+            continue  # the index lags the ticket, which has moved on since
         writes = sla.track(ticket, None, now, change=lambda work, s: work.evaluate(s))
         ticket.updated_at, ticket.updated_by = now, ACTOR
         ticket.index()
@@ -109,7 +103,7 @@ def _handle(markers: list[sla.DueMarker], now: datetime, result: SweepResult) ->
         result.warnings += kinds.count("warning")
         result.breaches += kinds.count("breached")
         if writes.happened:
-            result.notices.append(Notice(marker.tenant_id, ticket, writes.happened))
+            result.notices.append(Notice(ticket.tenant_id, ticket, writes.happened))
 
 
 # ---- telling people ----------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Tickets: the entity, its keys and indexes, and every operation on it.
 
 Access patterns (see README): get by id (GetItem), by number (GSI5), newest first for the
-tenant (GSI1), per client (GSI2), per assignee (GSI3), per status (GSI4). The created-at range
+tenant (GSI1), per client (GSI2), per assignee (GSI3), per status (GSI4); the SLA sweep finds
+tickets by the minute of their next deadline (the system index DUE). The created-at range
 is a key condition on every index; other filters narrow the chosen index's page.
 """
 
@@ -34,6 +35,7 @@ from shared.schemas import Audited, Id, Location, Strict, Tags
 from shared.settings import settings
 from shared.support import sla, sla_policies
 from shared.support.numbering import Sequence, SequenceFormat, allocate_and_write
+from shared.support.sla import DueIndex
 from shared.tenancy import TenantContext
 
 SEQUENCE = "ticket"
@@ -73,6 +75,9 @@ class Ticket(Item, discriminator="ticket"):
     resolved_at = UTCDateTimeAttribute(null=True)
     closed_at = UTCDateTimeAttribute(null=True)
     version = VersionAttribute()
+    DUEPK = UnicodeAttribute(null=True)
+    DUESK = UnicodeAttribute(null=True)
+    due = DueIndex()
 
     @staticmethod
     def key(tenant_id: str, ticket_id: str) -> tuple[str, str]:
@@ -94,6 +99,7 @@ class Ticket(Item, discriminator="ticket"):
         )
         self.GSI4PK, self.GSI4SK = tkey(t, "TICKETS", "STATUS", self.status), order
         self.GSI5PK, self.GSI5SK = self.number_key(t, self.number), "TICKET"
+        self.DUEPK, self.DUESK = DueIndex.keys(self)
 
 
 class NewTicket(Strict):
@@ -389,7 +395,9 @@ def _touch(ctx: TenantContext, ticket: Ticket) -> None:
 
 
 def _save(ctx: TenantContext, ticket: Ticket) -> Ticket:
-    _touch(ctx, ticket)
+    ticket.updated_at, ticket.updated_by = now(), ctx.user_id
+    writes = sla.track(ticket, sla_policies.load(ctx.tenant_id), ticket.updated_at)
+    ticket.index()  # after the clock moved: the DUE index follows its next deadline
     # conditioned on the version read (PynamoDB VersionAttribute), with the SLA clock's writes
-    sla.save(ticket, sla.track(ticket, sla_policies.load(ctx.tenant_id), ticket.updated_at))
+    sla.save(ticket, writes)
     return ticket

@@ -195,7 +195,13 @@ def test_the_table_is_recoverable_streamed_expiring_and_indexed(synthesized) -> 
         index["IndexName"]: (tuple(k["AttributeName"] for k in index["KeySchema"]), index["Projection"])
         for index in props["GlobalSecondaryIndexes"]
     }
-    assert indexes == {name: (keys, {"ProjectionType": "ALL"}) for name, keys in resources.TABLE_INDEXES.items()}
+    assert indexes == {
+        **{name: (keys, {"ProjectionType": "ALL"}) for name, keys in resources.TABLE_INDEXES.items()},
+        **{
+            name: (keys, {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["entity"]})
+            for name, keys in resources.SYSTEM_INDEXES.items()
+        },
+    }
 
 
 def test_the_uploads_bucket_is_private_encrypted_and_cleans_up(synthesized) -> None:
@@ -208,7 +214,6 @@ def test_the_uploads_bucket_is_private_encrypted_and_cleans_up(synthesized) -> N
     assert "POST" in cors["AllowedMethods"] and cors["AllowedOrigins"] == ["http://localhost:3000"]
     rules = uploads["LifecycleConfiguration"]["Rules"]
     assert any(r.get("AbortIncompleteMultipartUpload") for r in rules)
-    assert any(r.get("Prefix") == resources.QUARANTINE_PREFIX and r.get("ExpirationInDays") for r in rules)
     assert uploads["LoggingConfiguration"]["DestinationBucketName"]
 
 

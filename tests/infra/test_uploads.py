@@ -50,7 +50,7 @@ def test_new_uploads_notify_the_scan_queue_which_feeds_the_scan_function(synthes
     [consumer] = resources.UPLOAD_CONSUMERS
     [notifications] = synthesized.of_type("Custom::S3BucketNotifications").values()
     [queue_config] = notifications["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
-    assert queue_config["Events"] == ["s3:ObjectCreated:*"]
+    assert queue_config["Events"] == [resources.UPLOAD_EVENT] == ["s3:ObjectCreated:Post"]
     assert queue_config["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": consumer.s3_prefix}]
     function = _function(synthesized, consumer.handler)
     [mapping] = [
@@ -65,7 +65,7 @@ def test_new_uploads_notify_the_scan_queue_which_feeds_the_scan_function(synthes
     assert redrive["maxReceiveCount"] == consumer.max_receives
 
 
-def test_the_scan_function_reads_and_retags_uploads_and_writes_only_quarantine_and_thumbnails(synthesized) -> None:
+def test_the_scan_function_reaches_objects_only_under_the_tenants_prefix(synthesized) -> None:
     [consumer] = resources.UPLOAD_CONSUMERS
     statements = _statements(synthesized, _function(synthesized, consumer.handler))
 
@@ -73,9 +73,7 @@ def test_the_scan_function_reads_and_retags_uploads_and_writes_only_quarantine_a
         ("s3:GetObject", "t/*"),
         ("s3:PutObjectTagging", "t/*"),
         ("s3:DeleteObject", "t/*"),
-        ("s3:DeleteObject", "thumbnails/*"),
-        ("s3:PutObject", "quarantine/*"),
-        ("s3:PutObject", "thumbnails/*"),
+        ("s3:PutObject", "t/*"),
     }
     table_actions = {a for s in statements for a in s["Action"] if isinstance(a, str) and a.startswith("dynamodb:")}
     assert table_actions == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"}
@@ -121,6 +119,10 @@ def test_uploads_still_tagged_pending_expire_with_their_records(synthesized) -> 
     assert abandoned["Prefix"] == resources.UPLOADS_PREFIX
     assert abandoned["TagFilters"] == [{"Key": "deskos-status", "Value": "pending"}]
     assert abandoned["ExpirationInDays"] == PENDING_TTL.days == 2
+    quarantine = rules["expire-quarantine"]
+    assert quarantine["Prefix"] == resources.UPLOADS_PREFIX
+    assert quarantine["TagFilters"] == [{"Key": "deskos-status", "Value": "quarantined"}]
+    assert quarantine["ExpirationInDays"] == 30
 
 
 def test_an_infected_upload_and_a_stuck_scan_queue_raise_alarms(synthesized) -> None:

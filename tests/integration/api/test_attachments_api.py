@@ -7,7 +7,7 @@ import io
 import json
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, unquote_plus
 
 import pytest
 import requests
@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from PIL import Image
 
 from infra.local.pump import Pump
+from infra.resources import UPLOAD_CONSUMERS
 from shared.settings import settings
 from tests.integration.api.harness import Tenant, call
 from tests.samples import EICAR, PDF, WINDOWS_EXE, png
@@ -137,7 +138,8 @@ def test_eicar_named_invoice_pdf_ends_infected_quarantined_and_staff_are_told(sc
     assert attachment["status"] == "infected", attachment
     assert "Eicar-Test-Signature" in attachment["scan_result"]["signature"]
     key = f"t/{tenant.id}/ticket/{ticket['id']}/{attachment['id']}"
-    assert objects(cloud, key) == [] and objects(cloud, f"quarantine/{key}") == [f"quarantine/{key}"]
+    quarantined = f"t/{tenant.id}/quarantine/ticket/{ticket['id']}/{attachment['id']}"
+    assert objects(cloud, key) == [] and objects(cloud, quarantined) == [quarantined]
     refused = call(tenant.agent, "GET", "/attachments/{attachment_id}/download", {"attachment_id": attachment["id"]})
     assert refused.problem(409)["attachment_status"] == "infected"
     from infra.local.outbox import messages
@@ -189,7 +191,7 @@ def test_a_windows_executable_named_photo_jpg_ends_rejected(scene, pump_stream, 
 
     assert attachment["status"] == "rejected", attachment
     assert "Windows executable" in attachment["status_reason"]
-    assert objects(cloud, f"t/{tenant.id}/") == []
+    assert objects(cloud, f"t/{tenant.id}/ticket/") == []  # moved to quarantine
     refused = call(tenant.agent, "GET", "/attachments/{attachment_id}/download", {"attachment_id": attachment["id"]})
     assert refused.problem(409)["attachment_status"] == "rejected"
 
@@ -239,13 +241,13 @@ def test_an_upload_is_tagged_pending_until_the_scan_judges_it_clean(scene, pump_
     assert tags(cloud, key) == {"deskos-status": "clean"}
 
 
-def test_a_quarantined_upload_leaves_its_pending_tag_behind(scene, pump_stream, cloud):
+def test_a_quarantined_upload_is_tagged_quarantined_not_pending(scene, pump_stream, cloud):
     tenant, _portal, ticket = scene
 
     attachment = upload(pump_stream, tenant.agent, ticket["id"], "invoice.pdf", EICAR, "application/pdf")
 
-    key = f"quarantine/t/{tenant.id}/ticket/{ticket['id']}/{attachment['id']}"
-    assert attachment["status"] == "infected" and tags(cloud, key) == {}
+    key = f"t/{tenant.id}/quarantine/ticket/{ticket['id']}/{attachment['id']}"
+    assert attachment["status"] == "infected" and tags(cloud, key) == {"deskos-status": "quarantined"}
 
 
 @pytest.mark.parametrize("tagging", [None, "<Tagging><TagSet></TagSet></Tagging>"])
@@ -393,4 +395,22 @@ def test_staff_delete_removes_the_record_and_every_object(scene, pump_stream, cl
 
     assert deleted.status == 204, deleted.text
     call(tenant.agent, "GET", "/attachments/{attachment_id}", {"attachment_id": attachment["id"]}).problem(404)
-    assert objects(cloud, f"t/{tenant.id}/") == [] and objects(cloud, f"thumbnails/t/{tenant.id}/") == []
+    assert objects(cloud, f"t/{tenant.id}/") == []  # the upload, its thumbnail and any quarantined copy
+
+
+def test_only_uploads_notify_the_scan_never_the_objects_it_derives(scene, cloud):
+    tenant, portal, ticket = scene
+    [consumer] = UPLOAD_CONSUMERS
+    queue = cloud.resources.queue_urls[consumer.queue]
+    sqs, s3 = cloud.client("sqs"), cloud.client("s3")
+    sqs.purge_queue(QueueUrl=queue)
+
+    # When the scan's own kind of write lands (a thumbnail is a PUT) and a portal user uploads (a POST)
+    s3.put_object(Bucket=settings().bucket_name, Key=f"t/{tenant.id}/thumbnails/ticket/x/y.webp", Body=b"w")
+    started = start_upload(portal, ticket["id"], "pic.png", png(8, 8), "image/png")
+    assert post_to_s3(started.json["upload"], png(8, 8)).status_code == 204
+
+    # Then only the upload reaches the scan queue
+    received = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    keys = [unquote_plus(r["s3"]["object"]["key"]) for m in received for r in json.loads(m["Body"])["Records"]]
+    assert keys == [f"t/{tenant.id}/ticket/{ticket['id']}/{started.json['attachment']['id']}"]

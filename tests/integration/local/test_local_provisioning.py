@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from infra.local.provision import SENDER_ADDRESS, SENDER_DOMAIN, provision
-from infra.resources import QUEUES, TABLE_TTL_ATTRIBUTE, USER_POOL_GROUPS
+from infra.local.provision import SENDER_ADDRESS, SENDER_DOMAIN, ensure_table, provision
+from infra.resources import QUEUES, SYSTEM_INDEXES, TABLE_TTL_ATTRIBUTE, USER_POOL_GROUPS, table_definition
 
 
 def test_provisioning_twice_finds_the_same_resources(cloud):
@@ -24,6 +24,26 @@ def test_the_table_streams_changes_and_expires_items(cloud):
 
     assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", TABLE_TTL_ATTRIBUTE)
+
+
+def test_a_table_kept_from_an_older_version_gets_the_indexes_added_since(cloud):
+    # Given a table as an older DeskOS created it, without the system indexes
+    dynamodb = cloud.client("dynamodb")
+    older = table_definition("deskos-older")
+    older["GlobalSecondaryIndexes"] = [
+        index for index in older["GlobalSecondaryIndexes"] if index["IndexName"] not in SYSTEM_INDEXES
+    ]
+    system_keys = {key for keys in SYSTEM_INDEXES.values() for key in keys}
+    older["AttributeDefinitions"] = [a for a in older["AttributeDefinitions"] if a["AttributeName"] not in system_keys]
+    dynamodb.create_table(**older)
+
+    # When provisioning finds it
+    ensure_table(dynamodb, "deskos-older")
+
+    # Then it has every index of today's definition
+    indexes = dynamodb.describe_table(TableName="deskos-older")["Table"]["GlobalSecondaryIndexes"]
+    expected = table_definition("x")["GlobalSecondaryIndexes"]
+    assert {index["IndexName"] for index in indexes} == {index["IndexName"] for index in expected}
 
 
 def test_the_bucket_is_private_and_accepts_browser_uploads(cloud):
