@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, unquote
 from xml.etree import ElementTree
 
 from infra.local.s3_post_policy import FORM, PolicyViolation, error_document
-from infra.resources import TABLE_INDEXES, TABLE_PARTITION_KEY
+from infra.resources import SYSTEM_INDEXES, TABLE_INDEXES, TABLE_PARTITION_KEY
 from shared.credentials import TAG
 
 TENANT_VARIABLE = "${aws:PrincipalTag/" + TAG + "}"
@@ -204,7 +204,8 @@ def dynamodb_checks(operation: str, request: dict[str, Any], region: str, accoun
         yield "dynamodb:PutItem", arn(request["TableName"]), pk(request.get("Item", {}))
     elif operation == "Query":
         index = request.get("IndexName")
-        attribute = TABLE_INDEXES[index][0] if index in TABLE_INDEXES else TABLE_PARTITION_KEY
+        indexes = {**TABLE_INDEXES, **SYSTEM_INDEXES}
+        attribute = indexes[index][0] if index in indexes else TABLE_PARTITION_KEY
         yield "dynamodb:Query", arn(request["TableName"], index), _query_partition(request, attribute)
     elif operation == "BatchGetItem":
         for table, spec in request.get("RequestItems", {}).items():
