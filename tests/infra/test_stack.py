@@ -91,9 +91,9 @@ def _listed(value: Any) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def _tenant_role_of(synthesized, function: dict) -> str:
-    """The one tenant-access role a route's function may assume."""
-    statements = _statements_by_role(synthesized)[_role_of(function)]
+def _tenant_role_of(statements_by_role: dict[str, list[dict]], function: dict) -> str:
+    """The one tenant-access role a route's function may assume (``statements_by_role``: ``_statements_by_role``)."""
+    statements = statements_by_role[_role_of(function)]
     [role] = [ref for s in statements if "sts:AssumeRole" in _listed(s["Action"]) for ref in _refs(s["Resource"])]
     return role
 
@@ -155,9 +155,9 @@ def test_every_function_has_a_role_of_its_own(synthesized) -> None:
 
 
 def test_read_only_routes_cannot_write_the_table(synthesized) -> None:
-    granted = _actions_by_role(synthesized)
+    granted, statements = _actions_by_role(synthesized), _statements_by_role(synthesized)
     for route, function in _route_functions(synthesized).items():
-        actions = granted[_tenant_role_of(synthesized, function)]
+        actions = granted[_tenant_role_of(statements, function)]
         assert {"dynamodb:GetItem", "dynamodb:Query"} <= actions, route
         if route.writes:
             assert {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"} <= actions, route

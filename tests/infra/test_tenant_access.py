@@ -85,7 +85,7 @@ def test_request_route_functions_have_no_direct_table_or_bucket_access(synthesiz
         actions = {a for s in own for a in _listed(s["Action"])}
         assert not {a for a in actions if a.startswith(("dynamodb:", "s3:"))}, route
         # Then it may assume exactly its profile's tenant role, which its role's tag and environment name
-        tenant_role = _tenant_role_of(synthesized, function)
+        tenant_role = _tenant_role_of(statements, function)
         assert tenant_role in tenant_roles, route
         access = profile(route.writes, route.s3)
         tags = {t["Key"]: t["Value"] for t in roles[_role_of(function)]["Properties"]["Tags"]}

@@ -12,7 +12,7 @@ import pytest
 from functions.api.catalog import routes
 from infra import resources
 from shared.attachments.model import PENDING_TTL
-from tests.infra.test_stack import _tenant_role_of
+from tests.infra.test_stack import _statements_by_role, _tenant_role_of
 
 pytestmark = pytest.mark.infra
 
@@ -101,7 +101,7 @@ def test_api_functions_get_only_the_bucket_access_their_route_declares(synthesiz
     properties = synthesized.resources[function]
     # Then the bucket access is its tenant role's (its own role has none)
     assert _s3_grants(_statements(synthesized, function)) == set()
-    tenant_role = _tenant_role_of(synthesized, properties)
+    tenant_role = _tenant_role_of(_statements_by_role(synthesized), properties)
     [policy] = synthesized.resources[tenant_role]["Properties"]["Policies"]
     assert _s3_grants(policy["PolicyDocument"]["Statement"]) == expected
 
