@@ -63,9 +63,8 @@ class FunctionFactory:
         ``system_indexes`` also lets it read the cross-tenant indexes (scheduled jobs); without
         ``direct_table_access`` the role gets none (API routes reach the table through a tenant role)."""
         log_group = self._log_group(handler)
-        access = ("reads and writes" if writes else "reads") + (
-            " the table" if direct_table_access else " a tenant's data"
-        )
+        reach = "the table" if direct_table_access else "a tenant's data"
+        access = f"{'reads and writes' if writes else 'reads'} {reach}"
         role = iam.Role(
             self.scope,
             f"{construct_id}Role",
