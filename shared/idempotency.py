@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from botocore.exceptions import ClientError
 
+from shared import credentials
 from shared.db.errors import contended, throttled, unavailable
 from shared.db.table import tkey
 from shared.errors import BadRequest, Conflict, Unprocessable
@@ -63,7 +64,7 @@ def once(
         key_attr="PK",
         sort_key_attr="SK",
         static_pk_value=tkey(ctx.tenant_id, "IDEMPOTENCY"),
-        boto3_client=_client(),
+        boto3_client=credentials.client("dynamodb", _client),
     )
     made: list[dict[str, Any]] = []
 

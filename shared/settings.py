@@ -30,6 +30,25 @@ def public_url() -> str:
     return (os.environ.get("DESKOS_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
 
 
+LOCAL_ACCOUNT_ID = "123456789012"  # the local cloud's (moto's) account
+
+
+def tenant_role_name(profile: str) -> str:
+    """The local cloud's name of the tenant-access role of an access profile (the cloud's come from CDK)."""
+    return f"deskos-tenant-{profile}"
+
+
+def tenant_role_variable(profile: str) -> str:
+    return "DESKOS_TENANT_ROLE_" + profile.upper().replace("-", "_")
+
+
+def tenant_role_arn(profile: str) -> str:
+    """The tenant-access role of an access profile (``shared.credentials.profile``) from the environment (a
+    deployed function is given its own profile's), else the local cloud's."""
+    local = f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:role/{tenant_role_name(profile)}"
+    return os.environ.get(tenant_role_variable(profile)) or local
+
+
 @cache
 def settings() -> Settings:
     env = os.environ

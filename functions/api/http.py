@@ -23,7 +23,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from pydantic import BaseModel
 
-from shared import idempotency
+from shared import credentials, idempotency
 from shared.errors import BadRequest, DomainError, NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from shared.tenancy import Role, TenantContext
 
@@ -114,6 +114,7 @@ class Api:
         self.app.exception_handler(Exception)(self._bug)
         self.title = title
         self._roles: dict[tuple[str, str], frozenset[Role]] = {}
+        self._profiles: dict[tuple[str, str], str] = {}  # the tenant-access profile of each route
 
     # ---- routes ----------------------------------------------------------------------------
 
@@ -133,6 +134,7 @@ class Api:
         allowed = frozenset(roles) if roles is not None else None
         self._roles[(method, path)] = allowed
         extensions: dict[str, Any] = {"x-deskos-writes": method not in READ_METHODS if writes is None else writes}
+        self._profiles[(method, path)] = credentials.profile(extensions["x-deskos-writes"], s3)
         if s3:
             extensions["x-deskos-s3"] = sorted(s3)
         if allowed is not None:
@@ -186,6 +188,13 @@ class Api:
     def caller(self) -> TenantContext:
         return self.app.context["tenant"]
 
+    def act_for(self, tenant_id: str) -> None:
+        """From here to the end of the request, DynamoDB and S3 only as ``tenant_id`` (with the route's
+        tenant-access role). Routes with roles get it from the token; a public route calls it once it has
+        verified what names the tenant."""
+        route = self.app.context["_route"]
+        credentials.enter(tenant_id, self._profiles[(route.method, route.path)])
+
     def header(self, name: str) -> str | None:
         return self.app.current_event.get_header_value(name, case_sensitive=False)
 
@@ -226,6 +235,7 @@ class Api:
         try:
             return self.app.resolve(event, context)
         finally:
+            credentials.leave()
             if metrics.metric_set:
                 metrics.flush_metrics()
             logger.remove_keys(["tenant_id", "user"])
@@ -252,7 +262,7 @@ class Api:
             raise UnsupportedMediaType("Send the body as application/json.")
 
     def _guard(self, app: APIGatewayRestResolver, next_middleware: Callable) -> Response:
-        self._authorize()
+        self.act_for(self._authorize().tenant_id)
         return next_middleware(app)
 
     def _domain_error(self, error: DomainError) -> Response:

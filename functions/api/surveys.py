@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.api.http import Api, metrics
+from shared.clock import now
 from shared.db.pages import DEFAULT_LIMIT, MAX_LIMIT
 from shared.errors import Unprocessable
 from shared.schemas import ID_PATTERN, PageOut
@@ -96,7 +97,9 @@ def answer_survey(
     signed = body.token or token
     if not signed:
         raise Unprocessable.field("token", "Send the token of the survey link, in the body or as ?token=.")
-    return answered(surveys.respond_with_token(signed, Answer(score=body.score, comment=body.comment)))
+    claim = surveys.read_token(signed, now())
+    api.act_for(claim.tenant_id)  # the verified link names the tenant: only its data from here on
+    return answered(surveys.respond_to_claim(claim, Answer(score=body.score, comment=body.comment)))
 
 
 @api.post(

@@ -13,23 +13,12 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from functions.api.catalog import Route
-from infra import resources
-from infra.cdk.events import grant_objects
+from infra.cdk import tenant_roles
 from infra.cdk.functions import LOG_RETENTION, FunctionFactory
 from infra.cdk.nag import acknowledge
+from shared.credentials import profile
 
 STAGE = "v1"
-# What a route's declared use of the uploads bucket (x-deskos-s3) lets its function do, and where.
-# Presigned URLs act with the signer's permissions: signing an upload needs PutObject (and PutObjectTagging: the
-# upload carries the pending tag), a download GetObject.
-S3_USES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
-    "sign-upload": (
-        ("s3:PutObject", (resources.UPLOADS_PREFIX,)),
-        ("s3:PutObjectTagging", (resources.UPLOADS_PREFIX,)),
-    ),
-    "sign-download": (("s3:GetObject", (resources.UPLOADS_PREFIX,)),),
-    "delete": (("s3:DeleteObject", (resources.UPLOADS_PREFIX,)),),
-}
 API_TIMEOUT = Duration.seconds(10)  # well under API Gateway's 29 s integration limit
 
 
@@ -80,17 +69,18 @@ def rest_api(
         ),
     )
     authorizer = apigateway.CognitoUserPoolsAuthorizer(scope, "Authorizer", cognito_user_pools=[pool])
+    # A route's function reaches the table and the bucket only through its access profile's tenant role.
+    roles = tenant_roles.tenant_roles(scope, routes, factory.table, bucket)
     for route in routes:
         function = factory.create(
             route.operation_id,
             route.handler,
             writes=route.writes,
+            direct_table_access=False,
             timeout=API_TIMEOUT,
             description=f"{route.method} {route.path}",
         )
-        for use in route.s3:
-            for action, prefixes in S3_USES[use]:
-                grant_objects(function, bucket, action, *prefixes)
+        tenant_roles.may_assume(function, roles[profile(route.writes, route.s3)])
         method = api.root.resource_for_path(route.path).add_method(
             route.method,
             apigateway.LambdaIntegration(function, allow_test_invoke=False),

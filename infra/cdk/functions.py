@@ -17,20 +17,11 @@ from constructs import Construct
 from infra import resources
 from infra.cdk import packaging
 from infra.cdk.nag import acknowledge
+from infra.tenant_access import READ_ACTIONS, WRITE_ACTIONS
 
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 METRICS_NAMESPACE = "DeskOS"
 SES_IDENTITIES_FINDING = "arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*"
-
-# Transactions are authorised item by item with these same actions; BatchGetItem backs multi-item reads.
-READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem")
-WRITE_ACTIONS = (
-    *READ_ACTIONS,
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:ConditionCheckItem",
-)
 
 
 class FunctionFactory:
@@ -62,19 +53,23 @@ class FunctionFactory:
         description: str,
         extras: Iterable[str] = (),
         table_actions: Iterable[str] | None = None,
+        direct_table_access: bool = True,
         memory_size: int = 512,
         layers: Iterable[lambda_.ILayerVersion] = (),
         environment: Mapping[str, str] | None = None,
         system_indexes: bool = False,
     ) -> lambda_.Function:
         """``table_actions`` narrows the table access below what ``writes`` grants (e.g. the scan function);
-        ``system_indexes`` also lets it read the cross-tenant indexes (scheduled jobs)."""
+        ``system_indexes`` also lets it read the cross-tenant indexes (scheduled jobs); without
+        ``direct_table_access`` the role gets none (API routes reach the table through a tenant role)."""
         log_group = self._log_group(handler)
+        reach = "the table" if direct_table_access else "a tenant's data"
+        access = f"{'reads and writes' if writes else 'reads'} {reach}"
         role = iam.Role(
             self.scope,
             f"{construct_id}Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"DeskOS {construct_id}: {'reads and writes' if writes else 'reads'} the table",
+            description=f"DeskOS {construct_id}: {access}",
         )
         acknowledge(
             role,
@@ -83,16 +78,17 @@ class FunctionFactory:
             "AwsSolutions-IAM5[Resource::*]",
         )
         log_group.grant_write(role)
-        table_arns = [
-            self.table.table_arn,
-            *(f"{self.table.table_arn}/index/{name}" for name in resources.TABLE_INDEXES),
-            *(f"{self.table.table_arn}/index/{name}" for name in resources.SYSTEM_INDEXES if system_indexes),
-        ]
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=list(table_actions or (WRITE_ACTIONS if writes else READ_ACTIONS)), resources=table_arns
+        if direct_table_access:
+            table_arns = [
+                self.table.table_arn,
+                *(f"{self.table.table_arn}/index/{name}" for name in resources.TABLE_INDEXES),
+                *(f"{self.table.table_arn}/index/{name}" for name in resources.SYSTEM_INDEXES if system_indexes),
+            ]
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=list(table_actions or (WRITE_ACTIONS if writes else READ_ACTIONS)), resources=table_arns
+                )
             )
-        )
         for extra in extras:
             _grant_extra(role, extra)
         function = lambda_.Function(

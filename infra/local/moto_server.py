@@ -21,6 +21,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from infra.local import moto_transactions, snapshot
 from infra.local.s3_post_policy import PostPolicy, PostTagging
+from infra.local.tenant_guard import TenantGuard
 
 logger = logging.getLogger(__name__)
 
@@ -135,8 +136,9 @@ def start_moto(
         logger.info("restored the local cloud state from %s", state_file)
     lock = threading.RLock()
     # POST upload policies are checked before the lock: they need no state, only the request. The tags of a
-    # POST upload are applied under it, with the upload, so that no client sees the object untagged.
-    app = PostPolicy(_OneAtATime(PostTagging(_moto_app()), lock))
+    # POST upload are applied under it, with the upload, so that no client sees the object untagged. Tenant
+    # credentials are learned and enforced under it too (its map of keys changes only there).
+    app = PostPolicy(_OneAtATime(TenantGuard(PostTagging(_moto_app())), lock))
     server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
     return MotoServer(server, lock, state_file, autosave_seconds)
 

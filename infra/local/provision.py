@@ -10,9 +10,12 @@ from dataclasses import dataclass
 import boto3
 from botocore.exceptions import ClientError
 
+from functions.api.catalog import routes
+from infra import tenant_access
 from infra.resources import (
     QUEUES,
     SCHEDULES,
+    TABLE_INDEXES,
     TABLE_TTL_ATTRIBUTE,
     UPLOAD_CONSUMERS,
     UPLOAD_EVENT,
@@ -23,6 +26,7 @@ from infra.resources import (
     Schedule,
     table_definition,
 )
+from shared.settings import LOCAL_ACCOUNT_ID, tenant_role_name
 
 USER_POOL_NAME = "deskos-users"
 USER_POOL_CLIENT_NAME = "deskos-local"
@@ -76,6 +80,7 @@ def provision(
     pool_id, client_id = ensure_user_pool(client("cognito-idp"))
     ensure_sender(client("ses"))
     ensure_schedules(client("events"), schedules)
+    ensure_tenant_roles(client("iam"), region, table_name, bucket_name)
     return Provisioned(
         table_name=table_name,
         bucket_name=bucket_name,
@@ -175,6 +180,23 @@ def ensure_upload_notifications(
         s3.put_bucket_notification_configuration(
             Bucket=bucket_name, NotificationConfiguration={"QueueConfigurations": configurations}
         )
+
+
+def ensure_tenant_roles(iam, region: str, table_name: str, bucket_name: str) -> None:
+    """The tenant-access role of each access profile the routes use, with the policies the cloud deploys
+    (``infra/tenant_access.py``); the local cloud's tenant guard enforces them."""
+    table_arn = f"arn:aws:dynamodb:{region}:{LOCAL_ACCOUNT_ID}:table/{table_name}"
+    for profile, (writes, s3) in tenant_access.profiles(routes()).items():
+        name = tenant_role_name(profile)
+        trust = json.dumps(tenant_access.trust(f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:root", profile))
+        try:
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)
+        except iam.exceptions.EntityAlreadyExistsException:
+            iam.update_assume_role_policy(RoleName=name, PolicyDocument=trust)
+        policy = tenant_access.permissions(
+            writes, s3, table_arn=table_arn, bucket_arn=f"arn:aws:s3:::{bucket_name}", indexes=TABLE_INDEXES
+        )
+        iam.put_role_policy(RoleName=name, PolicyName=tenant_access.POLICY_NAME, PolicyDocument=json.dumps(policy))
 
 
 def ensure_user_pool(cognito) -> tuple[str, str]:

@@ -36,6 +36,7 @@ from werkzeug.formparser import parse_form_data
 EXEMPT = frozenset({"policy", "x-amz-signature", "signature", "awsaccesskeyid", "file", "bucket"})
 # environ: (bucket, key, tagging XML, signer's credential) of a checked POST upload, for PostTagging
 TAGGING = "deskos.post_tagging"
+FORM = "deskos.post_form"  # environ: the fields of a POST form upload (lower-cased names), for the tenant guard
 ANONYMOUS = "local/20000101/us-east-1/s3/aws4_request"  # moto's credential scope for a POST signed without SigV4
 
 
@@ -145,6 +146,7 @@ class PostPolicy:
         environ["wsgi.input"] = io.BytesIO(body)
         _stream, form, files = parse_form_data({**environ, "wsgi.input": io.BytesIO(body)})
         fields = {name.lower(): value for name, value in form.items()}
+        environ[FORM] = fields
         if "policy" in fields:
             upload = files.get("file")
             size = len(upload.read()) if upload is not None else 0

@@ -19,6 +19,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import quote
 
+from shared import credentials
 from shared.clock import now
 from shared.settings import settings
 
@@ -36,12 +37,22 @@ PENDING_TAGGING = f"<Tagging><TagSet><Tag><Key>{STATUS_TAG}</Key><Value>{PENDING
 
 @cache
 def s3() -> Any:
+    """The process's client (default credentials): consumers and the scan function."""
     import boto3
+
+    return boto3.client("s3", config=_config())
+
+
+def _s3() -> Any:
+    """Inside a request, the caller's tenant's client (presigned URLs are signed with its credentials)."""
+    return credentials.client("s3", s3, config=_config())
+
+
+def _config() -> Any:
     from botocore.config import Config
 
     # SigV4 for presigned POSTs; path-style so the local cloud's single endpoint serves every bucket.
-    config = Config(signature_version="s3v4", s3={"addressing_style": "path"}, region_name=settings().region)
-    return boto3.client("s3", config=config)
+    return Config(signature_version="s3v4", s3={"addressing_style": "path"}, region_name=settings().region)
 
 
 @dataclass(frozen=True)
@@ -81,7 +92,7 @@ def presigned_post(key: str, content_type: str, max_bytes: int) -> tuple[dict[st
     """A POST whose policy pins the key, the content type, the size range and the pending tag; valid for 15
     minutes."""
     expires = now() + UPLOAD_EXPIRY
-    post = s3().generate_presigned_post(
+    post = _s3().generate_presigned_post(
         Bucket=settings().bucket_name,
         Key=key,
         Fields={"Content-Type": content_type, "tagging": PENDING_TAGGING},
@@ -97,7 +108,7 @@ def presigned_post(key: str, content_type: str, max_bytes: int) -> tuple[dict[st
 
 def presigned_get(key: str, filename: str, content_type: str) -> tuple[str, datetime]:
     """A short-lived GET that makes the browser save the file under its original name."""
-    url = s3().generate_presigned_url(
+    url = _s3().generate_presigned_url(
         "get_object",
         Params={
             "Bucket": settings().bucket_name,
@@ -118,7 +129,7 @@ def content_disposition(filename: str) -> str:
 
 def mark_clean(key: str) -> None:
     """Judged clean: no longer pending, so the abandoned-uploads lifecycle rule leaves it alone."""
-    s3().put_object_tagging(
+    _s3().put_object_tagging(
         Bucket=settings().bucket_name, Key=key, Tagging={"TagSet": [{"Key": STATUS_TAG, "Value": CLEAN}]}
     )
 
@@ -127,15 +138,15 @@ def quarantine(key: str) -> None:
     """Move an upload to its quarantine key. Copy then delete: a retry after a crash between the two finds
     the object still in place. The copy is tagged quarantined instead of pending (it has its own expiry)."""
     bucket = settings().bucket_name
-    s3().copy_object(
+    _s3().copy_object(
         Bucket=bucket,
         Key=quarantine_key(key),
         CopySource={"Bucket": bucket, "Key": key},
         TaggingDirective="REPLACE",
         Tagging=f"{STATUS_TAG}={QUARANTINED}",
     )
-    s3().delete_object(Bucket=bucket, Key=key)
+    _s3().delete_object(Bucket=bucket, Key=key)
 
 
 def delete(*keys: str) -> None:
-    s3().delete_objects(Bucket=settings().bucket_name, Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True})
+    _s3().delete_objects(Bucket=settings().bucket_name, Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True})

@@ -3,6 +3,8 @@
 Every partition key of tenant data, in the table and in every index, starts with ``T#<tenant>#``
 so IAM ``dynamodb:LeadingKeys`` can enforce isolation. No connection is made at import time:
 PynamoDB connects on first use, and the table name is read from settings when it is needed.
+Inside a request every call (items, indexes, batches, ``transaction()``) goes through the caller's tenant
+scope (``shared.credentials``): a connection made with the tenant's credentials, once per scope.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
+from pynamodb.connection import TableConnection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from shared import credentials
 from shared.db.errors import storage_errors
 from shared.errors import NotFound, Unavailable
 from shared.settings import region, settings
@@ -101,6 +105,33 @@ class Item(Model):
             if not pending:
                 return found, []
         raise Unavailable("Storage is busy; retry shortly.", retry_after=1)
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        """PynamoDB's own connection (default credentials), or inside a request the tenant scope's. Indexes,
+        batches and ``transaction()`` all come here; every entity shares the table, so one per scope."""
+        unscoped = super()._get_connection()
+        scope = credentials.current()
+        if scope is None:
+            return unscoped
+        return scope.cached("pynamodb", lambda: _scoped_connection(cls.Meta, unscoped, scope))
+
+
+def _scoped_connection(meta: type, unscoped: TableConnection, scope: credentials.Scope) -> TableConnection:
+    return TableConnection(
+        meta.table_name,
+        region=meta.region,
+        host=meta.host,
+        connect_timeout_seconds=meta.connect_timeout_seconds,
+        read_timeout_seconds=meta.read_timeout_seconds,
+        max_retry_attempts=meta.max_retry_attempts,
+        max_pool_connections=meta.max_pool_connections,
+        extra_headers=meta.extra_headers,
+        aws_access_key_id=scope.access_key_id,
+        aws_secret_access_key=scope.secret_access_key,
+        aws_session_token=scope.session_token,
+        meta_table=unscoped.connection.get_meta_table(meta.table_name),
+    )
 
 
 M = TypeVar("M", bound=Item)

@@ -456,7 +456,10 @@ def _scale_hint(kind: str) -> str:
 
 def respond_with_token(token: str, answer: Answer) -> SurveyResponse:
     """No login: the signed token alone names the tenant and the invitation."""
-    claim = read_token(token, now())
+    return respond_to_claim(read_token(token, now()), answer)
+
+
+def respond_to_claim(claim: Claim, answer: Answer) -> SurveyResponse:
     invitation = get_or_404(Invitation, Invitation.key(claim.tenant_id, claim.invitation_id), "survey invitation")
     return _record(invitation, answer, "link")
 

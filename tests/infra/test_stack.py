@@ -68,16 +68,34 @@ def _role_of(function: dict) -> str:
     return function["Properties"]["Role"]["Fn::GetAtt"][0]
 
 
-def _actions_by_role(synthesized) -> dict[str, set[str]]:
-    granted: dict[str, set[str]] = {}
+def _statements_by_role(synthesized) -> dict[str, list[dict]]:
+    """Every role's identity policy statements: attached policies and a role's inline ones."""
+    found: dict[str, list[dict]] = {}
     for policy in synthesized.of_type("AWS::IAM::Policy").values():
-        actions = set()
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-            listed = statement["Action"]
-            actions |= {listed} if isinstance(listed, str) else set(listed)
         for role in policy["Properties"]["Roles"]:
-            granted.setdefault(role["Ref"], set()).update(actions)
-    return granted
+            found.setdefault(role["Ref"], []).extend(policy["Properties"]["PolicyDocument"]["Statement"])
+    for logical_id, role in synthesized.of_type("AWS::IAM::Role").items():
+        for inline in role["Properties"].get("Policies", []):
+            found.setdefault(logical_id, []).extend(inline["PolicyDocument"]["Statement"])
+    return found
+
+
+def _actions_by_role(synthesized) -> dict[str, set[str]]:
+    return {
+        role: {action for s in statements for action in _listed(s["Action"])}
+        for role, statements in _statements_by_role(synthesized).items()
+    }
+
+
+def _listed(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _tenant_role_of(statements_by_role: dict[str, list[dict]], function: dict) -> str:
+    """The one tenant-access role a route's function may assume (``statements_by_role``: ``_statements_by_role``)."""
+    statements = statements_by_role[_role_of(function)]
+    [role] = [ref for s in statements if "sts:AssumeRole" in _listed(s["Action"]) for ref in _refs(s["Resource"])]
+    return role
 
 
 def _route_functions(synthesized) -> dict[Route, dict]:
@@ -137,9 +155,9 @@ def test_every_function_has_a_role_of_its_own(synthesized) -> None:
 
 
 def test_read_only_routes_cannot_write_the_table(synthesized) -> None:
-    granted = _actions_by_role(synthesized)
+    granted, statements = _actions_by_role(synthesized), _statements_by_role(synthesized)
     for route, function in _route_functions(synthesized).items():
-        actions = granted[_role_of(function)]
+        actions = granted[_tenant_role_of(statements, function)]
         assert {"dynamodb:GetItem", "dynamodb:Query"} <= actions, route
         if route.writes:
             assert {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"} <= actions, route
@@ -154,11 +172,9 @@ def test_no_policy_grants_scan_or_every_dynamodb_action(synthesized) -> None:
 
 def test_table_access_is_scoped_to_the_table_and_its_indexes(synthesized) -> None:
     [table_id] = synthesized.of_type("AWS::DynamoDB::Table")
-    for policy in synthesized.of_type("AWS::IAM::Policy").values():
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-            listed = statement["Action"]
-            actions = [listed] if isinstance(listed, str) else listed
-            if any(a.startswith("dynamodb:") and a != "dynamodb:ListStreams" for a in actions):
+    for statements in _statements_by_role(synthesized).values():
+        for statement in statements:
+            if any(a.startswith("dynamodb:") and a != "dynamodb:ListStreams" for a in _listed(statement["Action"])):
                 assert statement["Resource"] != "*"
                 assert set(_refs(statement["Resource"])) == {table_id}
 

@@ -12,6 +12,7 @@ import pytest
 from functions.api.catalog import routes
 from infra import resources
 from shared.attachments.model import PENDING_TTL
+from tests.infra.test_stack import _statements_by_role, _tenant_role_of
 
 pytestmark = pytest.mark.infra
 
@@ -78,23 +79,31 @@ def test_the_scan_function_reaches_objects_only_under_the_tenants_prefix(synthes
     assert table_actions == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"}
 
 
+TENANT_UPLOADS = "t/${aws:PrincipalTag/tenant_id}/*"
+
+
 @pytest.mark.parametrize(
     ("operation", "expected"),
     [
-        ("CreateTicketAttachment", {("s3:PutObject", "t/*"), ("s3:PutObjectTagging", "t/*")}),
-        ("DownloadAttachment", {("s3:GetObject", "t/*")}),
-        ("AttachmentThumbnail", {("s3:GetObject", "t/*")}),
-        ("DeleteAttachment", {("s3:DeleteObject", "t/*")}),
+        ("CreateTicketAttachment", {("s3:PutObject", TENANT_UPLOADS), ("s3:PutObjectTagging", TENANT_UPLOADS)}),
+        ("DownloadAttachment", {("s3:GetObject", TENANT_UPLOADS)}),
+        ("AttachmentThumbnail", {("s3:GetObject", TENANT_UPLOADS)}),
+        ("DeleteAttachment", {("s3:DeleteObject", TENANT_UPLOADS)}),
         ("ListTicketAttachments", set()),
     ],
 )
 def test_api_functions_get_only_the_bucket_access_their_route_declares(synthesized, operation, expected) -> None:
+    # Given the function of the route
     assert any(r.operation_id == operation for r in routes())
     [function] = [
         k for k in synthesized.of_type("AWS::Lambda::Function") if re.fullmatch(rf"{operation}[0-9A-F]{{8}}", k)
     ]
-
-    assert _s3_grants(_statements(synthesized, function)) == expected
+    properties = synthesized.resources[function]
+    # Then the bucket access is its tenant role's (its own role has none)
+    assert _s3_grants(_statements(synthesized, function)) == set()
+    tenant_role = _tenant_role_of(_statements_by_role(synthesized), properties)
+    [policy] = synthesized.resources[tenant_role]["Properties"]["Policies"]
+    assert _s3_grants(policy["PolicyDocument"]["Statement"]) == expected
 
 
 def test_uploads_still_tagged_pending_expire_with_their_records(synthesized) -> None:

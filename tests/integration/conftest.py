@@ -13,7 +13,7 @@ import pytest
 
 from infra.local.moto_server import MotoServer, start_moto
 from infra.local.provision import Provisioned, ensure_table, provision
-from shared import idempotency, mail
+from shared import credentials, idempotency, mail
 from shared.attachments import storage
 from shared.db.table import Item
 from shared.settings import settings
@@ -36,7 +36,8 @@ class Cloud:
 
 def forget_pynamodb_connections() -> None:
     """Clients are cached per process (PynamoDB: a connection per model class; the idempotency store's
-    boto3 client); another module's moto listens on another port, so forget them all."""
+    boto3 client; tenant-scoped credentials and their clients); another module's moto listens on another
+    port, so forget them all."""
     pending = [Item]
     while pending:
         model = pending.pop()
@@ -46,6 +47,7 @@ def forget_pynamodb_connections() -> None:
     idempotency._client.cache_clear()
     mail._ses.cache_clear()
     storage.s3.cache_clear()
+    credentials.forget()
 
 
 @pytest.fixture
