@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from shared.errors import Unavailable
 from shared.settings import settings, tenant_role_arn
 from shared.tenancy import valid_tenant_id
 
@@ -33,6 +34,10 @@ TAG = "tenant_id"
 SESSION_SECONDS = 3600  # the most a role chained from a Lambda function's role may get
 MIN_VALIDITY = 20 * 60  # renewed when less is left: longer than any presigned URL signed with them (15 min)
 MAX_CACHED = 256  # (tenant, role) scopes a container keeps; the least recently used goes first
+# STS answers that mean "not now" (its own retries already spent): the caller gets a retryable 503
+STS_BUSY = frozenset(
+    {"Throttling", "ThrottlingException", "RequestLimitExceeded", "ServiceUnavailable", "InternalFailure"}
+)
 
 
 def profile(writes: bool, s3: Iterable[str] = ()) -> str:
@@ -139,12 +144,21 @@ def _assume(tenant_id: str, role_arn: str) -> Scope:
     # The tag is substituted into IAM resource patterns: only a well-formed tenant id (no wildcards) may be one.
     if not valid_tenant_id(tenant_id):
         raise ValueError(f"not a tenant id: {tenant_id!r}")
-    reply = _sts().assume_role(
-        RoleArn=role_arn,
-        RoleSessionName=f"deskos-{tenant_id}",
-        DurationSeconds=SESSION_SECONDS,
-        Tags=[{"Key": TAG, "Value": tenant_id}],
-    )
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+    try:
+        reply = _sts().assume_role(
+            RoleArn=role_arn,
+            RoleSessionName=f"deskos-{tenant_id}",
+            DurationSeconds=SESSION_SECONDS,
+            Tags=[{"Key": TAG, "Value": tenant_id}],
+        )
+    except (ConnectionError, HTTPClientError):
+        raise Unavailable("Credentials are unavailable; retry shortly.", retry_after=1) from None
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in STS_BUSY:  # anything else (AccessDenied) is a bug: 500
+            raise Unavailable("Credentials are unavailable; retry shortly.", retry_after=1) from None
+        raise
     issued = reply["Credentials"]
     return Scope(
         tenant_id=tenant_id,

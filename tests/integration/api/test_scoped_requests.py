@@ -45,3 +45,17 @@ def test_the_public_survey_link_acts_for_the_tenant_it_names(tenant: Tenant, ent
     reply.problem(404)
     assert entered == [(tenant.id, "write")]
     assert credentials.current() is None
+
+
+def test_sts_too_busy_to_issue_credentials_is_a_retryable_503_and_the_retry_works(tenant: Tenant, faults) -> None:
+    # Given STS refusing, with its retries spent, to issue this tenant's credentials
+    busy = {"Error": {"Code": "Throttling", "Message": "Rate exceeded"}, "ResponseMetadata": {"HTTPStatusCode": 400}}
+    faults.fail("AssumeRole", busy, times=1, service="sts")
+
+    # When a request arrives, and is retried
+    refused = call(tenant.agent, "GET", "/support/tickets")
+    retried = call(tenant.agent, "GET", "/support/tickets")
+
+    # Then the first is a 503 the caller may retry, the retry is served
+    assert refused.problem(503) and refused.headers["Retry-After"] == "1"
+    assert retried.status == 200, retried.text
