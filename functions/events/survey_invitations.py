@@ -11,9 +11,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
+from functions.events import batches
 from shared.support import surveys
 from shared.support.tickets import Ticket
 
@@ -41,10 +42,4 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    try:
-        return process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
-        )
-    finally:
-        if metrics.metric_set:
-            metrics.flush_metrics()
+    return batches.deliver(event, context, processor, record_handler, metrics)

@@ -12,10 +12,11 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from botocore.exceptions import BotoCoreError, ClientError
 
+from functions.events import batches
 from shared.clock import now
 from shared.field import automation
 
@@ -57,13 +58,5 @@ def record_handler(record: DynamoDBRecord, batch: automation.Batch, metrics: Eph
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     metrics = EphemeralMetrics(namespace="DeskOS", service="deskos")  # one set per invocation, thread-safe
-    try:
-        return process_partial_response(
-            event=event,
-            record_handler=partial(record_handler, batch=automation.Batch(), metrics=metrics),
-            processor=BatchProcessor(event_type=EventType.DynamoDBStreams),
-            context=context,
-        )
-    finally:
-        if metrics.metric_set:
-            metrics.flush_metrics()
+    record = partial(record_handler, batch=automation.Batch(), metrics=metrics)
+    return batches.deliver(event, context, BatchProcessor(event_type=EventType.DynamoDBStreams), record, metrics)

@@ -35,17 +35,17 @@ PENDING, CLEAN, QUARANTINED = "pending", "clean", "quarantined"
 PENDING_TAGGING = f"<Tagging><TagSet><Tag><Key>{STATUS_TAG}</Key><Value>{PENDING}</Value></Tag></TagSet></Tagging>"
 
 
-@cache
 def s3() -> Any:
-    """The process's client (default credentials): consumers and the scan function."""
+    """Inside a request, the caller's tenant's client (presigned URLs are signed with its credentials);
+    elsewhere (consumers, the scan function) the process's own."""
+    return credentials.client("s3", _default_s3, config=_config())
+
+
+@cache
+def _default_s3() -> Any:
     import boto3
 
     return boto3.client("s3", config=_config())
-
-
-def _s3() -> Any:
-    """Inside a request, the caller's tenant's client (presigned URLs are signed with its credentials)."""
-    return credentials.client("s3", s3, config=_config())
 
 
 def _config() -> Any:
@@ -92,7 +92,7 @@ def presigned_post(key: str, content_type: str, max_bytes: int) -> tuple[dict[st
     """A POST whose policy pins the key, the content type, the size range and the pending tag; valid for 15
     minutes."""
     expires = now() + UPLOAD_EXPIRY
-    post = _s3().generate_presigned_post(
+    post = s3().generate_presigned_post(
         Bucket=settings().bucket_name,
         Key=key,
         Fields={"Content-Type": content_type, "tagging": PENDING_TAGGING},
@@ -108,7 +108,7 @@ def presigned_post(key: str, content_type: str, max_bytes: int) -> tuple[dict[st
 
 def presigned_get(key: str, filename: str, content_type: str) -> tuple[str, datetime]:
     """A short-lived GET that makes the browser save the file under its original name."""
-    url = _s3().generate_presigned_url(
+    url = s3().generate_presigned_url(
         "get_object",
         Params={
             "Bucket": settings().bucket_name,
@@ -129,7 +129,7 @@ def content_disposition(filename: str) -> str:
 
 def mark_clean(key: str) -> None:
     """Judged clean: no longer pending, so the abandoned-uploads lifecycle rule leaves it alone."""
-    _s3().put_object_tagging(
+    s3().put_object_tagging(
         Bucket=settings().bucket_name, Key=key, Tagging={"TagSet": [{"Key": STATUS_TAG, "Value": CLEAN}]}
     )
 
@@ -138,15 +138,15 @@ def quarantine(key: str) -> None:
     """Move an upload to its quarantine key. Copy then delete: a retry after a crash between the two finds
     the object still in place. The copy is tagged quarantined instead of pending (it has its own expiry)."""
     bucket = settings().bucket_name
-    _s3().copy_object(
+    s3().copy_object(
         Bucket=bucket,
         Key=quarantine_key(key),
         CopySource={"Bucket": bucket, "Key": key},
         TaggingDirective="REPLACE",
         Tagging=f"{STATUS_TAG}={QUARANTINED}",
     )
-    _s3().delete_object(Bucket=bucket, Key=key)
+    s3().delete_object(Bucket=bucket, Key=key)
 
 
 def delete(*keys: str) -> None:
-    _s3().delete_objects(Bucket=settings().bucket_name, Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True})
+    s3().delete_objects(Bucket=settings().bucket_name, Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True})

@@ -46,7 +46,7 @@ def forget_pynamodb_connections() -> None:
         pending.extend(model.__subclasses__())
     idempotency._client.cache_clear()
     mail._ses.cache_clear()
-    storage.s3.cache_clear()
+    storage._default_s3.cache_clear()
     credentials.forget()
 
 
