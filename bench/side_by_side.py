@@ -181,6 +181,37 @@ def request_event(fixture: dict[str, Any], claims: dict[str, Any], action: str, 
     return event
 
 
+PROFILE_CHILD = """\
+import cProfile, json, pstats, sys, time
+event = json.loads(sys.argv[1])
+profiles = {}
+for phase in ("import", "first call"):
+    profiler = cProfile.Profile()
+    start = time.process_time()
+    profiler.enable()
+    if phase == "import":
+        from functions.api.tickets import handler
+    else:
+        handler(event, None)
+    profiler.disable()
+    print(f"==== {phase}: {(time.process_time() - start) * 1000:.0f} ms CPU (under cProfile), by cumulative time")
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(int(sys.argv[2]))
+"""
+
+
+def profile(action: str, events: dict[str, dict[str, Any]], top: int) -> None:
+    """Where a fresh DeskOS process spends its time: the import (``-X importtime``, by cumulative time) and the
+    import and first call under cProfile."""
+    args = [sys.executable, "-X", "importtime", "-c", "import functions.api.tickets"]
+    lines = subprocess.run(args, cwd=ROOT, env=dict(os.environ), capture_output=True, text=True).stderr.splitlines()
+    rows = [line.split("|") for line in lines if line.startswith("import time:") and "cumulative" not in line]
+    print(f"==== -X importtime: top {top} imports by cumulative microseconds")
+    for row in sorted(rows, key=lambda r: -int(r[1]))[:top]:
+        print(f"{int(row[1]):>9} {int(row[0].split()[-1]):>9}  {row[2].rstrip()}")
+    args = [sys.executable, "-c", PROFILE_CHILD, json.dumps(events[action]), str(top)]
+    print(subprocess.run(args, cwd=ROOT, env=dict(os.environ), capture_output=True, text=True).stdout)
+
+
 def deskos_run(action: str, events: dict[str, dict[str, Any]]) -> tuple[float, float, float]:
     return fresh_process([sys.executable, "-c", DESKOS_CHILD, json.dumps(events[action])], ROOT, dict(os.environ))
 
@@ -224,7 +255,10 @@ def print_table(deskos: Side, peer: Side, runs: int) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="A fresh DeskOS function vs a fresh Django helpdesk.")
     parser.add_argument("--runs", type=int, default=12, help="fresh processes per side and request (default 12)")
-    runs = parser.parse_args(argv).runs
+    parser.add_argument("--profile", choices=ACTIONS, help="profile one fresh DeskOS process instead of comparing")
+    parser.add_argument("--top", type=int, default=30, help="rows of each profile (default 30)")
+    options = parser.parse_args(argv)
+    runs = options.runs
     peer = ensure_peer()
 
     from bench.round_trips import start_moto
@@ -233,6 +267,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         events = seed_deskos()
         compile_both()
+        if options.profile:
+            profile(options.profile, events, options.top)
+            return
         deskos, helpdesk = Side("DeskOS function"), Side("django-helpdesk")
         measure = {deskos.name: lambda a: deskos_run(a, events), helpdesk.name: lambda a: peer_run(a, peer)}
         for action in ACTIONS:  # warm-up: files in the page cache, moto's first-call costs paid
