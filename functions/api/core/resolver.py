@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from functions.api.core.limits import NOT_UTF8, body_refusal
 from functions.api.core.observability import logger, metrics
 from functions.api.core.problems import PROBLEM, PROBLEM_SCHEMAS, document_problems, internal_error, problem
-from shared import credentials, idempotency
+from shared import credentials
 from shared.caller import Role, TenantContext
 from shared.errors import BadRequest, DomainError, NotFound, Unprocessable, UnsupportedMediaType
 
@@ -148,13 +148,16 @@ class Api:
         result = lambda: make().model_dump(mode="json")  # noqa: E731
         if key is None:
             return result()
-        return idempotency.once(ctx, operation, key, body.model_dump(mode="json"), result)
+        # imported here: Powertools idempotency brings boto3, which no other part of a request needs
+        from shared import idempotency
+
+        payload = body.model_dump(mode="json")
+        return idempotency.once(ctx, operation, key, payload, result, invocation=self.app.lambda_context)
 
     # ---- entry point -----------------------------------------------------------------------
 
     def handler(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.set_correlation_id(event.get("requestContext", {}).get("requestId"))
-        idempotency.register_invocation(context)
         refused = body_refusal(event)
         if refused is not None:
             return {
