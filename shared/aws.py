@@ -13,9 +13,12 @@ switching between local clouds, and a SnapStart restore, call it.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from typing import Any, NamedTuple
+
+from botocore.loaders import Loader
 
 from shared.settings import settings
 
@@ -43,10 +46,44 @@ def session() -> Any:
 
             _session = Session()
             if _loader is None:
-                _loader = _session.get_component("data_loader")
-            else:
-                _session.register_component("data_loader", _loader)
+                _loader = _loader_for(_session)
+            _session.register_component("data_loader", _loader)
         return _session
+
+
+class _NamedServicesLoader(Loader):
+    """botocore's loader, except that to check that a service has a model it looks in that service's directory:
+    botocore lists all 400+ directories (and their versions) for that, once per kind of model."""
+
+    def list_available_services(self, type_name: str) -> Any:
+        return _ServiceNames(self, type_name)
+
+
+def _loader_for(session: Any) -> Loader:
+    extra = (session.get_config_variable("data_path") or "").split(os.pathsep)  # AWS_DATA_PATH, as botocore reads it
+    return _NamedServicesLoader(extra_search_paths=[os.path.expanduser(path) for path in extra if path])
+
+
+class _ServiceNames:
+    """The services with a model of ``type_name``: asked about one service, looks at that one only."""
+
+    def __init__(self, loader: Any, type_name: str) -> None:
+        self.loader, self.type_name = loader, type_name
+
+    def __contains__(self, service: object) -> bool:
+        if not isinstance(service, str) or not service or os.sep in service or service.startswith("."):
+            return False
+        for root in self.loader.search_paths:
+            folder = os.path.join(root, service)
+            if os.path.isdir(folder) and any(
+                self.loader.file_loader.exists(os.path.join(folder, version, self.type_name))
+                for version in os.listdir(folder)
+            ):
+                return True
+        return False
+
+    def __iter__(self) -> Any:
+        return iter(Loader.list_available_services(self.loader, self.type_name))
 
 
 def client(service: str, *, credentials: Keys | None = None, **options: Any) -> Any:

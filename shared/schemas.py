@@ -30,16 +30,19 @@ Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ID_PA
 MAX_VERSION = 2**31 - 1  # the optimistic-lock version a client sends back
 
 
+# defer_build: a model's validator is built when first used, not at import: a function builds only its route's.
+
+
 class Strict(BaseModel):
     """Request bodies: unknown fields are an error, not silently dropped."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Out(BaseModel):
     """Response bodies are read straight off entities."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, defer_build=True)
 
 
 class Location(Strict):
