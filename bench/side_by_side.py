@@ -47,6 +47,7 @@ LIST_TENANT, CREATE_TENANT = "bench-list", "bench-create"
 
 # The DeskOS side's process: the function module, one handler call; then a warm call whose DynamoDB time is
 # subtracted (botocore is loaded by then, so wrapping its client costs the first call nothing).
+PEER_CHILD = "import request\nrequest.main()"  # bench/peer/request.py, run from its folder
 DESKOS_CHILD = """\
 import json, sys, time
 from functions.api.tickets import handler
@@ -76,6 +77,18 @@ class Side:
     wall: dict[str, list[float]] = field(default_factory=lambda: {a: [] for a in ACTIONS})
     cpu: dict[str, list[float]] = field(default_factory=lambda: {a: [] for a in ACTIONS})
     warm: dict[str, list[float]] = field(default_factory=lambda: {a: [] for a in ACTIONS})
+
+
+def launch(python: str | Path, code: str) -> list[str]:
+    """``python`` running ``code`` as a deployed function or server runs: its packages on the path, but no ``.pth``
+    hooks (the DeskOS checkout is an editable install, whose import finder a Lambda package does not have)."""
+    packages = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    return [str(python), "-S", "-c", f"import sys; sys.path.append({packages!r})\n{code}"]
 
 
 def fresh_process(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, float]:
@@ -115,12 +128,12 @@ def ensure_peer() -> dict[str, Any]:
         stamp.write_text(want)
     # creates get their own copy of the data, so every list run sees the same 20 tickets
     shutil.copyfile(PEER_HOME / "list.sqlite3", PEER_HOME / "create.sqlite3")
-    return json.loads((PEER_HOME / "peer.json").read_text())
+    return {**json.loads((PEER_HOME / "peer.json").read_text()), "launch": launch(PEER_PYTHON, PEER_CHILD)}
 
 
 def peer_run(action: str, peer: dict[str, Any]) -> tuple[float, float, float]:
     env = {**os.environ, "DESKOS_PEER_DB": str(PEER_HOME / f"{action}.sqlite3")}
-    args = [str(PEER_PYTHON), "request.py", action, peer["session"], str(peer["queue"])]
+    args = [*peer["launch"], action, peer["session"], str(peer["queue"])]
     return fresh_process(args, PEER_SRC, env)
 
 
@@ -134,10 +147,10 @@ def seed_deskos() -> dict[str, dict[str, Any]]:
 
     from bench.round_trips import TABLE
     from infra.resources import table_definition
+    from shared.caller import Role, TenantContext
     from shared.crm import clients
     from shared.directory import save_profile
     from shared.support import tickets
-    from shared.caller import Role, TenantContext
     from shared.tenants import create_tenant
 
     boto3.client("dynamodb").create_table(**table_definition(TABLE))
@@ -214,8 +227,8 @@ def profile(action: str, events: dict[str, dict[str, Any]], top: int) -> None:
     print(subprocess.run(args, cwd=ROOT, env=dict(os.environ), capture_output=True, text=True).stdout)
 
 
-def deskos_run(action: str, events: dict[str, dict[str, Any]]) -> tuple[float, float, float]:
-    return fresh_process([sys.executable, "-c", DESKOS_CHILD, json.dumps(events[action])], ROOT, dict(os.environ))
+def deskos_run(action: str, events: dict[str, dict[str, Any]], command: list[str]) -> tuple[float, float, float]:
+    return fresh_process([*command, json.dumps(events[action])], ROOT, dict(os.environ))
 
 
 # ---- report ------------------------------------------------------------------------------------
@@ -273,7 +286,8 @@ def main(argv: list[str] | None = None) -> None:
             profile(options.profile, events, options.top)
             return
         deskos, helpdesk = Side("DeskOS function"), Side("django-helpdesk")
-        measure = {deskos.name: lambda a: deskos_run(a, events), helpdesk.name: lambda a: peer_run(a, peer)}
+        command = launch(sys.executable, DESKOS_CHILD)
+        measure = {deskos.name: lambda a: deskos_run(a, events, command), helpdesk.name: lambda a: peer_run(a, peer)}
         for action in ACTIONS:  # warm-up: files in the page cache, moto's first-call costs paid
             for side in (deskos, helpdesk):
                 measure[side.name](action)
