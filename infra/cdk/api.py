@@ -79,11 +79,12 @@ def rest_api(
             direct_table_access=False,
             timeout=API_TIMEOUT,
             description=f"{route.method} {route.path}",
+            snap_start=True,
         )
         access_roles.may_assume(function, roles[profile(route.writes, route.s3)])
         method = api.root.resource_for_path(route.path).add_method(
             route.method,
-            apigateway.LambdaIntegration(function, allow_test_invoke=False),
+            apigateway.LambdaIntegration(function.current_version, allow_test_invoke=False),  # SnapStart's
             operation_name=route.operation_id,
             **_authorization(route, authorizer),
         )

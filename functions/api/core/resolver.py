@@ -20,6 +20,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from pydantic import BaseModel
 
+from functions.api.core import snapstart
 from functions.api.core.limits import NOT_UTF8, body_refusal
 from functions.api.core.observability import logger, metrics
 from functions.api.core.problems import PROBLEM, PROBLEM_SCHEMAS, document_problems, internal_error, problem
@@ -46,6 +47,7 @@ class Api:
         self.title = title
         self._roles: dict[tuple[str, str], frozenset[Role]] = {}
         self._profiles: dict[tuple[str, str], str] = {}  # the tenant-access profile of each route
+        snapstart.enable(self)
 
     # ---- routes ----------------------------------------------------------------------------
 
@@ -81,6 +83,10 @@ class Api:
             )
 
         return register
+
+    def authenticated_routes(self) -> list[tuple[str, str]]:
+        """(method, path) of every route that needs a token."""
+        return [route for route, roles in self._roles.items() if roles is not None]
 
     def get(self, path: str, **kw: Any) -> Callable:
         return self.route("GET", path, **kw)
