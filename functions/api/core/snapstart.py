@@ -8,8 +8,8 @@ version once, snapshots its memory, and starts every new execution environment f
   for, so no AWS call is made), which builds its validators and the problem responses; and the container's
   botocore session reads the DynamoDB and STS models by making (and dropping) a client of each;
 - after each restore, ``restored`` drops every client, connection and credential made before the snapshot
-  (``shared.aws.forget()``: the snapshot's credentials and sockets belong to the environment that took it) and
-  reseeds ``random``, whose state every restored copy would otherwise share. ULIDs, tokens and signatures use
+  (``shared.aws.forget()``: the snapshot's credentials and sockets belong to the environment that took it),
+  forgets the settings (read again on first use) and reseeds ``random``, whose state every restored copy would otherwise share. ULIDs, tokens and signatures use
   ``os.urandom`` (through ``secrets`` too), which the kernel keeps unique per restored copy.
 
 Locally the hooks are only registered; nothing calls them (tests call them the way Lambda does).
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from snapshot_restore_py import register_after_restore, register_before_snapshot
 
 from shared import aws
+from shared.settings import settings
 
 if TYPE_CHECKING:
     from functions.api.core.resolver import Api
@@ -48,6 +49,7 @@ def prime(api: Api) -> None:
 @register_after_restore
 def restored() -> None:
     aws.forget()
+    settings.cache_clear()  # read again on first use: as of the restore, not the snapshot
     random.seed()  # from os.urandom
 
 
