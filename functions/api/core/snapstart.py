@@ -9,8 +9,9 @@ version once, snapshots its memory, and starts every new execution environment f
   botocore session reads the DynamoDB and STS models by making (and dropping) a client of each;
 - after each restore, ``restored`` drops every client, connection and credential made before the snapshot
   (``shared.aws.forget()``: the snapshot's credentials and sockets belong to the environment that took it),
-  forgets the settings (read again on first use) and reseeds ``random``, whose state every restored copy would otherwise share. ULIDs, tokens and signatures use
-  ``os.urandom`` (through ``secrets`` too), which the kernel keeps unique per restored copy.
+  forgets the settings (read again on first use) and reseeds ``random``, whose state every restored copy would
+  otherwise share. ULIDs, tokens and signatures use ``os.urandom`` (through ``secrets`` too), which the kernel
+  keeps unique per restored copy.
 
 Locally the hooks are only registered; nothing calls them (tests call them the way Lambda does).
 """
