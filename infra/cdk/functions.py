@@ -5,6 +5,7 @@ Each role gets only the table actions its kind of work needs; no role can Scan.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
 
 from aws_cdk import Duration, Stack
@@ -12,12 +13,14 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra import resources
 from infra.cdk import packaging
 from infra.cdk.nag import acknowledge
 from infra.tenant_access import READ_ACTIONS, WRITE_ACTIONS
+from shared.settings import CURSOR_SECRET_ARN
 
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 METRICS_NAMESPACE = "DeskOS"
@@ -25,7 +28,9 @@ SES_IDENTITIES_FINDING = "arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId
 
 
 class FunctionFactory:
-    """Creates functions that share the code asset, the dependencies layer and the environment."""
+    """Creates functions that share the code asset, the dependencies layer and the environment.
+
+    Every function may read the cursor-signing secret, whose ARN (never its value) is in the environment."""
 
     def __init__(
         self,
@@ -33,15 +38,26 @@ class FunctionFactory:
         *,
         table: dynamodb.ITable,
         layer: lambda_.ILayerVersion,
+        secret: secretsmanager.ISecret,
         environment: Mapping[str, str],
     ) -> None:
         self.scope = scope
         self.table = table
         self.layer = layer
-        self.environment = dict(environment)
+        self.secret = secret
+        self.environment = {**environment, CURSOR_SECRET_ARN: secret.secret_arn}
         self.code = packaging.app_code()
         self.functions: list[lambda_.Function] = []
         self._log_groups: dict[str, logs.LogGroup] = {}
+
+    def within(self, scope: Construct) -> FunctionFactory:
+        """The same factory creating into another scope (a nested stack), with the code asset and log groups of
+        its own there (an asset belongs to one stack); ``functions`` stays the one list of every function."""
+        moved = copy.copy(self)
+        moved.scope = scope
+        moved.code = packaging.app_code()
+        moved._log_groups = {}
+        return moved
 
     def create(
         self,
@@ -78,6 +94,7 @@ class FunctionFactory:
             "AwsSolutions-IAM5[Resource::*]",
         )
         log_group.grant_write(role)
+        self.secret.grant_read(role)
         if direct_table_access:
             table_arns = [
                 self.table.table_arn,
