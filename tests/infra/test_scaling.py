@@ -93,7 +93,7 @@ def test_cdk_nag_and_cfn_lint_accept_the_stacks_at_250_routes(at_250_routes) -> 
         assert [f"{m.rule.id} {m.message} ({m.path})" for m in matches] == [], name
 
 
-THROWAWAY = '''
+THROWAWAY = """
 from pydantic import BaseModel
 
 from functions.api.http import Api
@@ -117,7 +117,7 @@ def polish_thing(thing_id: str) -> ThingOut:
 
 
 handler = api.handler
-'''
+"""
 
 
 @pytest.fixture(scope="module")

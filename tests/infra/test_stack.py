@@ -4,20 +4,25 @@ and a template that cdk-nag and cfn-lint accept."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from functions.api.catalog import Route, routes
 from infra import resources
+from shared.settings import CURSOR_SECRET, CURSOR_SECRET_ARN
 
 pytestmark = pytest.mark.infra
 
 WRITE_ACTIONS = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 # CDK declares DependsOn on a function's role next to the GetAtt that already implies it: harmless and not ours.
 CFN_LINT_IGNORED = {"W3005"}
+CHECKOV = Path(sys.prefix) / "tools" / "checkov" / "bin" / "checkov"  # its own venv, made by scripts/bootstrap.sh
 
 
 def _refs(value: Any) -> Iterator[str]:
@@ -168,6 +173,18 @@ def test_read_only_routes_cannot_write_the_table(synthesized) -> None:
 def test_no_policy_grants_scan_or_every_dynamodb_action(synthesized) -> None:
     for role, actions in _actions_by_role(synthesized).items():
         assert not actions & {"dynamodb:Scan", "dynamodb:*", "*"}, role
+
+
+def test_no_function_configuration_holds_the_cursor_secret_only_where_to_read_it(synthesized) -> None:
+    [secret] = synthesized.of_type("AWS::SecretsManager::Secret")
+    statements = _statements_by_role(synthesized)
+    for logical_id, function in synthesized.our_functions().items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert "resolve:secretsmanager" not in json.dumps(variables), logical_id  # no value resolved at deploy
+        assert CURSOR_SECRET not in variables, logical_id
+        assert variables[CURSOR_SECRET_ARN] == {"Ref": secret}, logical_id
+        reads = [s for s in statements[_role_of(function)] if "secretsmanager:GetSecretValue" in _listed(s["Action"])]
+        assert [s["Resource"] for s in reads] == [{"Ref": secret}], logical_id
 
 
 def test_table_access_is_scoped_to_the_table_and_its_indexes(synthesized) -> None:
@@ -355,6 +372,20 @@ def test_cdk_nag_finds_nothing_unacknowledged(synthesized) -> None:
         f"{v.severity} {v.rule_name}: {[r.construct_path for r in v.violating_resources]}" for v in report.violations
     ]
     assert findings == []
+
+
+def test_checkov_passes_every_stack_and_each_skipped_check_says_why(synthesized) -> None:
+    assert CHECKOV.exists(), "scripts/bootstrap.sh installs checkov (in a venv of its own: it pins boto3)"
+    command = [str(CHECKOV), "-d", str(synthesized.outdir), "--framework", "cloudformation", "--skip-download"]
+    run = subprocess.run([*command, "-o", "json"], capture_output=True, text=True, check=False)
+    [report] = [r for r in _listed(json.loads(run.stdout)) if r["check_type"] == "cloudformation"]
+    results = report["results"]
+    assert report["summary"]["parsing_errors"] == 0
+    assert report["summary"]["resource_count"] >= len(synthesized.resources)  # the nested templates too
+    assert [f"{c['check_id']} {c['resource']} ({c['file_path']})" for c in results["failed_checks"]] == []
+    assert results["skipped_checks"]
+    for skipped in results["skipped_checks"]:
+        assert len(skipped["check_result"].get("suppress_comment", "")) > 40, skipped["check_id"]
 
 
 def test_cfn_lint_reports_no_errors_or_warnings_in_any_stack(synthesized) -> None:
