@@ -112,6 +112,12 @@ def settings() -> Settings:
     return built
 
 
+def require_settings() -> None:
+    """Every handler's first call: a function deployed without its settings fails its first invocation with
+    ``MissingSettings`` naming them, not somewhere later (and after the first call this costs nothing)."""
+    settings()
+
+
 @cache
 def _secret_at(arn: str) -> bytes:
     """One Secrets Manager round trip per process (the figure is in bench/README.md)."""

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from shared import credentials, idempotency
 from shared.errors import BadRequest, DomainError, NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
+from shared.settings import require_settings
 from shared.tenancy import Role, TenantContext
 
 PROBLEM = "application/problem+json"
@@ -222,6 +223,7 @@ class Api:
     # ---- entry point -----------------------------------------------------------------------
 
     def handler(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        require_settings()  # outside the resolver: a misconfigured function fails, it does not answer a 500
         logger.set_correlation_id(event.get("requestContext", {}).get("requestId"))
         idempotency.register_invocation(context)
         refused = body_refusal(event)
