@@ -14,7 +14,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from functions.api.catalog import Route
-from infra.cdk import tenant_roles
+from infra.cdk import access_roles
 from infra.cdk.functions import FunctionFactory, log_group
 from infra.cdk.nag import acknowledge, skip_checkov
 from shared.credentials import profile
@@ -73,7 +73,7 @@ def rest_api(
 
 
 def add_routes(
-    api: Api, routes: Sequence[Route], factory: FunctionFactory, roles: Mapping[str, tenant_roles.TenantRole]
+    api: Api, routes: Sequence[Route], factory: FunctionFactory, roles: Mapping[str, access_roles.TenantRole]
 ) -> None:
     """One function and one method per route, created in ``factory``'s scope (a domain's nested stack) on the
     parent's API and path resources. The stage's deployment depends on every method wherever it lives."""
@@ -86,7 +86,7 @@ def add_routes(
             timeout=API_TIMEOUT,
             description=f"{route.method} {route.path}",
         )
-        tenant_roles.may_assume(function, roles[profile(route.writes, route.s3)])
+        access_roles.may_assume(function, roles[profile(route.writes, route.s3)])
         method = apigateway.Method(
             factory.scope,
             f"{route.operation_id}Method",

@@ -18,7 +18,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from functions.api.catalog import Route
-from infra.cdk import api, observability, tenant_roles
+from infra.cdk import access_roles, api, observability
 from infra.cdk.functions import FunctionFactory
 
 ROUTES_PER_STACK = 60  # 5 per route + a log group + an errors alarm per 10 functions: about 310 resources
@@ -51,7 +51,7 @@ class DomainStack(NestedStack):
         *,
         rest_api: api.Api,
         factory: FunctionFactory,
-        roles: Mapping[str, tenant_roles.TenantRole],
+        roles: Mapping[str, access_roles.TenantRole],
         alarm_topic: sns.ITopic,
     ) -> None:
         super().__init__(scope, domain.name, description=f"DeskOS API domain {domain.module}")
@@ -69,7 +69,7 @@ def domain_stacks(
     *,
     rest_api: api.Api,
     factory: FunctionFactory,
-    roles: Mapping[str, tenant_roles.TenantRole],
+    roles: Mapping[str, access_roles.TenantRole],
     alarm_topic: sns.ITopic,
 ) -> tuple[DomainStack, ...]:
     return tuple(

@@ -17,9 +17,9 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra import resources
+from infra.access_roles import READ_ACTIONS, WRITE_ACTIONS
 from infra.cdk import packaging
 from infra.cdk.nag import acknowledge, skip_checkov
-from infra.tenant_access import READ_ACTIONS, WRITE_ACTIONS
 from shared.settings import CURSOR_SECRET_ARN
 
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH

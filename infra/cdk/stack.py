@@ -11,7 +11,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from functions.api.catalog import Route, routes
-from infra.cdk import api, auth, clamav_layer, domains, events, observability, packaging, storage, tenant_roles
+from infra.cdk import access_roles, api, auth, clamav_layer, domains, events, observability, packaging, storage
 from infra.cdk.functions import METRICS_NAMESPACE, FunctionFactory
 from infra.cdk.nag import acknowledge, skip_checkov
 
@@ -69,7 +69,7 @@ class DeskOsStack(Stack):
             burst_limit=options.api_burst_limit,
         )
         # A route's function reaches the table and the bucket only through its access profile's tenant role.
-        roles = tenant_roles.tenant_roles(self, route_table, self.table, self.bucket)
+        roles = access_roles.tenant_roles(self, route_table, self.table, self.bucket)
         self.domains = domains.domain_stacks(
             self, route_table, rest_api=self.api, factory=factory, roles=roles, alarm_topic=topic
         )

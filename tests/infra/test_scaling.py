@@ -96,8 +96,8 @@ def test_cdk_nag_and_cfn_lint_accept_the_stacks_at_250_routes(at_250_routes) -> 
 THROWAWAY = """
 from pydantic import BaseModel
 
-from functions.api.http import Api
-from shared.tenancy import Role
+from functions.api.core import Api
+from shared.caller import Role
 
 api = Api("throwaway")
 
