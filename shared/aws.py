@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 from botocore.loaders import Loader
 
-from shared.settings import settings
+from shared.settings import region
 
 
 class Keys(NamedTuple):
@@ -88,7 +88,7 @@ class _ServiceNames:
 
 def client(service: str, *, credentials: Keys | None = None, **options: Any) -> Any:
     """A new client for ``service`` in the configured region, with ``credentials`` or the process's own."""
-    options.setdefault("region_name", settings().region)
+    options.setdefault("region_name", region())
     if credentials is not None:
         options.update(
             aws_access_key_id=credentials.access_key_id,
