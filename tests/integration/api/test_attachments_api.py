@@ -355,15 +355,19 @@ def test_the_api_refuses_bad_names_types_and_sizes_with_the_reason(scene, name, 
     assert problem["detail"]
 
 
-def test_s3_itself_refuses_a_file_larger_than_the_policy_allows(scene, cloud):
+def test_s3_itself_refuses_a_file_larger_or_smaller_than_declared(scene, cloud):
     tenant, _portal, ticket = scene
-    started = start_upload(tenant.agent, ticket["id"], "small.txt", b"tiny", "text/plain")
-    limit = started.json["upload"]["max_bytes"]
+    declared = b"tiny"
+    started = start_upload(tenant.agent, ticket["id"], "small.txt", declared, "text/plain")
+    assert started.json["upload"]["max_bytes"] == len(declared)
 
-    # When the client sends more bytes than the policy's content-length-range allows
-    sent = post_to_s3(started.json["upload"], b"x" * (limit + 1))
+    # When the client sends one byte more, or one byte less, than it declared
+    larger = post_to_s3(started.json["upload"], declared + b"!")
+    smaller = post_to_s3(started.json["upload"], declared[:-1])
 
-    assert sent.status_code == 400 and "<Code>EntityTooLarge</Code>" in sent.text
+    # Then S3 refuses both (the policy's content-length-range is the declared size) and stores nothing
+    assert larger.status_code == 400 and "<Code>EntityTooLarge</Code>" in larger.text
+    assert smaller.status_code == 400 and "<Code>EntityTooSmall</Code>" in smaller.text
     assert objects(cloud, f"t/{tenant.id}/") == []
 
 
