@@ -16,10 +16,11 @@ if ! command -v node >/dev/null 2>&1; then
   fi
 fi
 
-# ClamAV: the upload scan uses the real engine in tests (with a signature database the tests generate).
-if ! command -v clamscan >/dev/null 2>&1; then
+# ClamAV: the upload scan's engine, and freshclam, which `deskos up` runs to fetch and refresh the official
+# signatures (without network it falls back to test signatures and says so).
+if ! command -v clamscan >/dev/null 2>&1 || ! command -v freshclam >/dev/null 2>&1; then
   if command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq && apt-get install -y -qq clamav >/dev/null
+    apt-get update -qq && apt-get install -y -qq clamav clamav-freshclam >/dev/null
   else
     echo "ClamAV (clamscan) is required for the upload scan tests; install it and re-run." >&2
     exit 1
@@ -35,6 +36,16 @@ if ! command -v clamd >/dev/null 2>&1 && [ ! -x /usr/sbin/clamd ]; then
   fi
 fi
 
+# Chromium (headless): the browser test opens the Swagger UI at /docs as a user would.
+if ! command -v chromium >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  else
+    echo "Chromium is required for the API docs browser test; install it and re-run." >&2
+    exit 1
+  fi
+fi
+
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
@@ -42,6 +53,8 @@ stamp=.venv/.deskos-installed
 want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
+  # swagger-ui-bundle (Swagger UI 4, no OpenAPI 3.1) was replaced by swagger-ui-bundle-v2: same module name
+  .venv/bin/python -m pip uninstall --quiet --yes swagger-ui-bundle >/dev/null 2>&1 || true
   .venv/bin/python -m pip install --quiet -e '.[dev]'
   echo "$want" > "$stamp"
 fi

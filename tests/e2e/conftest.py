@@ -95,6 +95,7 @@ def run_deskos(state_dir: Path, *args: str) -> str:
         text=True,
         timeout=CLI_TIMEOUT,
         cwd=state_dir,
+        env=USER_ENVIRONMENT,
     )
     assert result.returncode == 0, f"deskos {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
     return result.stdout

@@ -18,6 +18,7 @@ from PIL import Image
 from infra.local import dlq
 from infra.local.pump import Pump
 from infra.resources import UPLOAD_CONSUMERS
+from shared.attachments import scanner
 from shared.settings import settings
 from tests.integration.api.harness import Tenant, call
 from tests.samples import EICAR, PDF, WINDOWS_EXE, png
@@ -242,10 +243,22 @@ def test_a_scan_whose_engine_keeps_failing_is_retried_dead_lettered_and_replayed
     # When a file is uploaded and the pump delivers its notification until the queue gives up
     attachment = upload(pump_stream, tenant.agent, ticket["id"], "doc.pdf", PDF, "application/pdf")
 
-    # Then it was tried max_receives times, stays pending, and its message waits in the scan's DLQ
-    assert len(runs.read_text().split()) == consumer.max_receives
-    assert attachment["status"] == "pending_scan", attachment
+    # Then it was tried max_receives times, says why it is not judged, and its message waits in the scan's DLQ
+    assert len(runs.read_text().split()) == consumer.max_receives == scanner.ATTEMPTS
+    assert attachment["status"] == "scan_failed", attachment
+    assert attachment["status_reason"] == (
+        "The virus scan could not run (3 attempts): clamscan exited 2: LibClamAV Error: cli_loaddb(): No supported"
+        " database"
+    )
     assert dead_letters(cloud, f"{consumer.name}-dlq") == 1
+    refused = call(tenant.agent, "GET", "/attachments/{attachment_id}/download", {"attachment_id": attachment["id"]})
+    assert refused.problem(409)["attachment_status"] == "scan_failed"
+    # And the tenant's staff were emailed, once
+    from infra.local.outbox import messages
+
+    mailed = [m for m in messages(cloud.server.url) if m["subject"] == "Upload could not be scanned: doc.pdf"]
+    assert len(mailed) == 1 and tenant.agent.email in mailed[0]["destinations"]["ToAddresses"]
+    assert attachment["status_reason"] in mailed[0]["body"]
 
     # When ClamAV works again and the dead letters are replayed
     monkeypatch.delenv("DESKOS_CLAMSCAN")
@@ -254,7 +267,7 @@ def test_a_scan_whose_engine_keeps_failing_is_retried_dead_lettered_and_replayed
     # Then the upload is scanned clean and the DLQ is empty
     assert (result.replayed, result.failed) == (1, [])
     again = call(tenant.agent, "GET", "/attachments/{attachment_id}", {"attachment_id": attachment["id"]}).json
-    assert again["status"] == "clean"
+    assert (again["status"], again["status_reason"]) == ("clean", None)
     assert dead_letters(cloud, f"{consumer.name}-dlq") == 0
 
 
