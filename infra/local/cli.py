@@ -13,6 +13,7 @@ deskos dlq replay [--consumer NAME] deliver dead letters (stream records, upload
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -243,7 +244,8 @@ def dlq_replay(args: argparse.Namespace) -> int:
     from infra.local.dlq import replay
 
     details = _connect(args)
-    result = replay(details.aws_endpoint_url, details.region, consumer=args.consumer)
+    with contextlib.redirect_stdout(sys.stderr):  # the handlers' metrics (EMF lines): stdout is the result's
+        result = replay(details.aws_endpoint_url, details.region, consumer=args.consumer)
     print(json.dumps({"replayed": result.replayed, "failed": result.failed}, indent=2))
     return 1 if result.failed else 0
 
