@@ -71,7 +71,7 @@ def cast(cloud: LocalCloud, users: int) -> tuple[list[LoadUser], dict[str, str]]
 
     from infra.local.details import point_environment_at
     from infra.local.seed import create_tenant_with_manager, create_user
-    from shared.tenancy import Role
+    from shared.caller import Role
 
     details = cloud.details
     point_environment_at(details["aws_endpoint_url"], details["region"], details["table_name"], details["bucket_name"])

@@ -36,12 +36,12 @@ from functions.api.catalog import Route
 from infra.local.provision import ensure_bucket
 from infra.resources import table_definition
 from shared.attachments import model as attachments
+from shared.caller import Role, TenantContext
 from shared.crm import clients
 from shared.directory import save_profile
 from shared.field import rules, technicians, work_orders
 from shared.settings import settings
 from shared.support import sla_policies, surveys, tickets
-from shared.tenancy import Role, TenantContext
 from shared.tenants import create_tenant
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
+from shared.caller import Role
 from shared.clock import now
 from shared.db.table import Item, tkey
-from shared.tenancy import Role
 
 
 class UserProfile(Item, discriminator="user"):

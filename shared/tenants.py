@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
+from shared.caller import valid_tenant_id
 from shared.clock import now
 from shared.db.table import Item, tkey
 from shared.errors import Conflict, Unprocessable
-from shared.tenancy import valid_tenant_id
 
 DEFAULT_ATTACHMENT_LIMIT = 25 * 1024 * 1024
 

@@ -21,13 +21,13 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 from pynamodb.attributes import JSONAttribute, VersionAttribute
 
 from shared.calendar import BusinessCalendar, Window
+from shared.caller import TenantContext
 from shared.clock import now
 from shared.db.errors import storage_errors
 from shared.db.table import Item, get_or_none, tkey
 from shared.errors import Conflict, NotFound, Unprocessable
 from shared.ids import new_id
 from shared.schemas import MAX_VERSION, Name, Strict, Tag
-from shared.tenancy import TenantContext
 
 MAX_POLICIES = 50
 METRICS = ("first_response", "next_response", "resolution")
