@@ -13,8 +13,8 @@ from pathlib import Path
 
 from infra.local import signatures
 
-INSTALL_CLAMAV = "sudo apt-get install clamav clamav-freshclam   (scripts/bootstrap.sh does it)"
-INSTALL_NODE = "sudo apt-get install nodejs   (scripts/bootstrap.sh does it)"
+INSTALL_CLAMAV = "sudo apt-get install clamav clamav-freshclam (scripts/bootstrap.sh does it)"
+INSTALL_NODE = "sudo apt-get install nodejs (scripts/bootstrap.sh does it)"
 MIN_NODE_MAJOR = 20
 
 
@@ -31,7 +31,7 @@ class Check:
 
     def warning(self) -> str:
         """One line, for the start banner, local.json and /health."""
-        return f"{self.name}: {self.detail}" + (f" (fix: {self.fix})" if self.fix else "")
+        return f"{self.name}: {self.detail}" + (f". Fix: {self.fix}" if self.fix else "")
 
 
 def run(state_dir: Path, host: str, ports: dict[str, int]) -> list[Check]:
@@ -56,7 +56,7 @@ def clamav_engine() -> Check:
 
 def clamav_signatures(directory: Path) -> Check:
     found = signatures.official(directory)
-    fix = f"sudo freshclam --datadir={directory}   (needs network; `deskos up` also tries it)"
+    fix = f"sudo freshclam --datadir={directory} (needs network; `deskos up` also tries it)"
     if found is None:
         return Check("ClamAV signatures", False, f"none in {directory}: {signatures.TEST_ONLY}", fix)
     age = datetime.now(UTC) - datetime.fromisoformat(found.updated_at or "")
@@ -80,7 +80,7 @@ def state_writable(state_dir: Path) -> Check:
         with tempfile.NamedTemporaryFile(dir=state_dir, prefix=".doctor-"):
             pass
     except OSError as error:
-        fix = f"chmod u+w {state_dir}   (or deskos up --state-dir <writable folder>)"
+        fix = f"chmod u+w {state_dir}, or deskos up --state-dir <a writable folder>"
         return Check("state folder", False, f"{state_dir} is not writable ({error.strerror})", fix)
     return Check("state folder", True, f"{state_dir} is writable")
 
