@@ -74,6 +74,9 @@ class Outcome:
 
 
 def process(key: str, etag: str) -> Outcome:
+    if storage.UploadKey.parse(key) is None:
+        logger.warning("ignoring an object outside the uploads layout: %s", key)
+        return Outcome(None)
     attachment = _attachment(key)
     if attachment is None:
         # Deleted meanwhile, or never created through the API: nothing may serve it; keep it aside.
