@@ -271,6 +271,33 @@ def test_a_scan_whose_engine_keeps_failing_is_retried_dead_lettered_and_replayed
     assert dead_letters(cloud, f"{consumer.name}-dlq") == 0
 
 
+def test_malware_first_not_scanned_then_judged_infected_is_told_to_staff_as_such(
+    scene, pump_stream, cloud, tmp_path, monkeypatch
+):
+    from infra.local.outbox import messages
+
+    tenant, portal, ticket = scene
+    broken = tmp_path / "clamscan"
+    broken.write_text('#!/bin/sh\ncase "$*" in *--version*) echo "ClamAV 1.4.3"; exit 0;; esac\nexit 2\n')
+    broken.chmod(0o755)
+    monkeypatch.setenv("DESKOS_CLAMD_SOCKET", str(tmp_path / "no-clamd.sock"))
+    monkeypatch.setenv("DESKOS_CLAMSCAN", str(broken))
+
+    # Given EICAR uploaded while the engine fails: scan_failed, and staff are told it could not be scanned
+    attachment = upload(pump_stream, portal, ticket["id"], "wages.pdf", EICAR, "application/pdf")
+    assert attachment["status"] == "scan_failed", attachment
+
+    # When the engine works again and the notification comes once more
+    monkeypatch.delenv("DESKOS_CLAMSCAN")
+    assert redeliver(cloud, f"t/{tenant.id}/ticket/{ticket['id']}/{attachment['id']}") == []
+
+    # Then it is infected, and staff hear of that too (the first notice does not stand for the second)
+    again = call(tenant.agent, "GET", "/attachments/{attachment_id}", {"attachment_id": attachment["id"]}).json
+    assert again["status"] == "infected"
+    subjects = [m["subject"] for m in messages(cloud.server.url) if "wages.pdf" in m["subject"]]
+    assert subjects == ["Upload could not be scanned: wages.pdf", "Infected upload blocked: wages.pdf"]
+
+
 # ---- abandoned uploads: the pending tag the bucket's lifecycle expires ---------------------------
 
 
