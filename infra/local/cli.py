@@ -58,9 +58,9 @@ def up(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
 
-    missing = [c.warning() for c in doctor.run(state_dir, args.host, _ports(args)) if not c.ok]
-    for line in missing:
-        logging.getLogger("deskos.doctor").warning("%s", line)
+    missing = [c for c in doctor.run(state_dir, args.host, _ports(args)) if not c.ok]
+    for check in missing:
+        logging.getLogger("deskos.doctor").warning("%s", check.warning())
     database = signatures.database_dir()
     scanned_with = signatures.choose(state_dir, database)
     moto = start_moto(args.host, args.aws_port, state_dir=state_dir, fresh=args.fresh)
@@ -74,8 +74,12 @@ def up(args: argparse.Namespace) -> int:
 
         from infra.local.api_server import start_api
 
+        def warnings() -> list[str]:
+            return [c.warning() for c in missing]
+
         def official(found: signatures.Signatures) -> None:  # freshclam replaced the test signatures
-            replace(details, signatures=found.as_json()).save(state_dir)
+            missing[:] = [c for c in missing if c.name != doctor.SIGNATURES]
+            replace(details, signatures=found.as_json(), warnings=warnings()).save(state_dir)
 
         refresher = signatures.Refresher(scanned_with, database, on_official=official)
         api = start_api(
@@ -85,7 +89,7 @@ def up(args: argparse.Namespace) -> int:
             region=region,
             user_pool_id=resources.user_pool_id,
             client_id=resources.user_pool_client_id,
-            health=lambda: {"signatures": refresher.current.as_json(), "warnings": missing},
+            health=lambda: {"signatures": refresher.current.as_json(), "warnings": warnings()},
         )
         running.append(api)
         os.environ.setdefault("DESKOS_PUBLIC_URL", api.url.rstrip("/"))  # where emailed links point
@@ -99,7 +103,7 @@ def up(args: argparse.Namespace) -> int:
             bucket_name=bucket_name,
             users=demo_logins(),
             signatures=scanned_with.as_json(),
-            warnings=missing,
+            warnings=warnings(),
         )
         details.save(state_dir)
         running.append(refresher.start())
@@ -126,13 +130,14 @@ def banner(details: LocalDetails, state_dir: Path) -> str:
             f"ClamAV, {scanned.get('kind')} signatures in {scanned.get('directory')} ({scanned.get('updated_at')})"
         )
     listed = "".join(f"\n  ! {w}" for w in details.warnings)
+    warned = f"\nWarnings (`deskos doctor` explains):{listed}\n" if details.warnings else ""
     return f"""DeskOS local cloud is up.
   API          {details.api_url}   (health: {details.api_url}/health)
   Swagger UI   {details.docs_url}
   AWS (moto)   {details.aws_endpoint_url}  region {details.region}
   State        {state_dir}/ (connection details in {state_dir}/local.json)
   Upload scan  {scanner}
-{f"{chr(10)}Warnings (`deskos doctor` explains):{listed}{chr(10)}" if details.warnings else ""}
+{warned}
 Demo users:
 {users}
 

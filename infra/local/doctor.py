@@ -16,6 +16,7 @@ from infra.local import signatures
 INSTALL_CLAMAV = "sudo apt-get install clamav clamav-freshclam (scripts/bootstrap.sh does it)"
 INSTALL_NODE = "sudo apt-get install nodejs (scripts/bootstrap.sh does it)"
 MIN_NODE_MAJOR = 20
+SIGNATURES = "ClamAV signatures"
 
 
 @dataclass(frozen=True)
@@ -58,10 +59,10 @@ def clamav_signatures(directory: Path) -> Check:
     found = signatures.official(directory)
     fix = f"sudo freshclam --datadir={directory} (needs network; `deskos up` also tries it)"
     if found is None:
-        return Check("ClamAV signatures", False, f"none in {directory}: {signatures.TEST_ONLY}", fix)
+        return Check(SIGNATURES, False, f"none in {directory}: {signatures.TEST_ONLY}", fix)
     age = datetime.now(UTC) - datetime.fromisoformat(found.updated_at or "")
     detail = f"official, in {directory}, updated {found.updated_at} ({age.days} days ago)"
-    return Check("ClamAV signatures", found.warning is None, detail, fix)
+    return Check(SIGNATURES, found.warning is None, detail, fix)
 
 
 def port_free(host: str, name: str, port: int) -> Check:
