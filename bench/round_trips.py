@@ -144,9 +144,8 @@ class World:
     fresh: dict[str, Callable[[str], str]] = field(default_factory=dict)  # path parameter -> maker of a fresh id
 
 
-def seed(claims: dict[str, Any]) -> World:
-    boto3.client("dynamodb").create_table(**table_definition(TABLE))
-    ensure_bucket(boto3.client("s3"), settings().bucket_name, settings().region)
+def seed_tenant(claims: dict[str, Any]) -> TenantContext:
+    """The claims' tenant, with the caller as its staff agent."""
     ctx = TenantContext.from_claims(claims)
     create_tenant(ctx.tenant_id, "Bench Ltd")
     save_profile(
@@ -159,6 +158,13 @@ def seed(claims: dict[str, Any]) -> World:
         client_id=None,
         actor="bench",
     )
+    return ctx
+
+
+def seed(claims: dict[str, Any]) -> World:
+    boto3.client("dynamodb").create_table(**table_definition(TABLE))
+    ensure_bucket(boto3.client("s3"), settings().bucket_name, settings().region)
+    ctx = seed_tenant(claims)
     client = clients.create_client(ctx, clients.NewClient(name="Acme"))
     contact = clients.create_contact(ctx, clients.NewContact(client_id=client.id, name="Ada", email="ada@acme.example"))
 

@@ -57,8 +57,8 @@ def main() -> None:
     status = request(app, method, session, body)
     print(time.clock_gettime(time.CLOCK_MONOTONIC), time.process_time() * 1000, status)
     start = time.perf_counter()
-    request(app, method, session, body)
-    print((time.perf_counter() - start) * 1000)
+    status = request(app, method, session, body)
+    print((time.perf_counter() - start) * 1000, status)
 
 
 if __name__ == "__main__":
