@@ -12,8 +12,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.api.core import Api, metrics
-from shared.attachments import model
-from shared.attachments.model import AttachmentOut, LinkOut, NewAttachment, Owner, UploadOut
+from shared.attachments import service
+from shared.attachments.service import AttachmentOut, LinkOut, NewAttachment, Owner, UploadOut
 from shared.caller import STAFF, STAFF_PORTAL
 from shared.db.pages import DEFAULT_LIMIT, MAX_LIMIT
 from shared.schemas import PageOut
@@ -39,7 +39,7 @@ def ticket_owner(ticket_id: str) -> Owner:
 )
 def create_ticket_attachment(ticket_id: EntityId, body: Annotated[NewAttachment, Body()]) -> Response[UploadOut]:
     owner = ticket_owner(ticket_id)
-    created = api.create_once(f"CreateAttachment:{ticket_id}", body, lambda: model.create(api.caller(), owner, body))
+    created = api.create_once(f"CreateAttachment:{ticket_id}", body, lambda: service.create(api.caller(), owner, body))
     metrics.add_metric("UploadsStarted", MetricUnit.Count, 1)
     return api.created(f"/attachments/{created['attachment']['id']}", created)
 
@@ -48,7 +48,7 @@ def create_ticket_attachment(ticket_id: EntityId, body: Annotated[NewAttachment,
 def list_ticket_attachments(
     ticket_id: EntityId, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> PageOut[AttachmentOut]:
-    page = model.list_for(api.caller(), ticket_owner(ticket_id), limit=limit, cursor=cursor)
+    page = service.list_for(api.caller(), ticket_owner(ticket_id), limit=limit, cursor=cursor)
     return PageOut[AttachmentOut](
         items=[AttachmentOut.model_validate(a) for a in page.items], next_cursor=page.next_cursor
     )
@@ -56,7 +56,7 @@ def list_ticket_attachments(
 
 @api.get("/attachments/<attachment_id>", roles=STAFF_PORTAL, summary="Get an attachment's record and scan status")
 def get_attachment(attachment_id: EntityId) -> AttachmentOut:
-    return AttachmentOut.model_validate(model.get(api.caller(), attachment_id))
+    return AttachmentOut.model_validate(service.get(api.caller(), attachment_id))
 
 
 @api.get(
@@ -67,7 +67,7 @@ def get_attachment(attachment_id: EntityId) -> AttachmentOut:
     summary="A short-lived download link (clean files only; counts the download)",
 )
 def download_attachment(attachment_id: EntityId) -> LinkOut:
-    return model.download(api.caller(), attachment_id)
+    return service.download(api.caller(), attachment_id)
 
 
 @api.get(
@@ -77,7 +77,7 @@ def download_attachment(attachment_id: EntityId) -> LinkOut:
     summary="A short-lived link to the thumbnail of a clean image",
 )
 def attachment_thumbnail(attachment_id: EntityId) -> LinkOut:
-    return model.thumbnail(api.caller(), attachment_id)
+    return service.thumbnail(api.caller(), attachment_id)
 
 
 @api.delete(
@@ -88,7 +88,7 @@ def attachment_thumbnail(attachment_id: EntityId) -> LinkOut:
     responses={204: {}},
 )
 def delete_attachment(attachment_id: EntityId) -> Response[None]:
-    model.delete(api.caller(), attachment_id)
+    service.delete(api.caller(), attachment_id)
     return Response(204, None, "")
 
 
