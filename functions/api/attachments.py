@@ -8,21 +8,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.api.core import Api, metrics
+from functions.api.core.params import Cursor, EntityId, Limit
+from functions.api.core.responses import no_content, page_out
 from shared.attachments import service
 from shared.attachments.service import AttachmentOut, LinkOut, NewAttachment, Owner, UploadOut
 from shared.caller import STAFF, STAFF_PORTAL
-from shared.db.pages import DEFAULT_LIMIT, MAX_LIMIT
+from shared.db.pages import DEFAULT_LIMIT
 from shared.schemas import PageOut
 from shared.support import tickets
 
 api = Api("attachments")
-EntityId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9A-Z]+$")]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
-Cursor = Annotated[str | None, Query(max_length=2048)]
 
 
 def ticket_owner(ticket_id: str) -> Owner:
@@ -48,15 +47,12 @@ def create_ticket_attachment(ticket_id: EntityId, body: Annotated[NewAttachment,
 def list_ticket_attachments(
     ticket_id: EntityId, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> PageOut[AttachmentOut]:
-    page = service.list_for(api.caller(), ticket_owner(ticket_id), limit=limit, cursor=cursor)
-    return PageOut[AttachmentOut](
-        items=[AttachmentOut.model_validate(a) for a in page.items], next_cursor=page.next_cursor
-    )
+    return page_out(service.page(api.caller(), ticket_owner(ticket_id), limit=limit, cursor=cursor), AttachmentOut)
 
 
 @api.get("/attachments/<attachment_id>", roles=STAFF_PORTAL, summary="Get an attachment's record and scan status")
 def get_attachment(attachment_id: EntityId) -> AttachmentOut:
-    return AttachmentOut.model_validate(service.get(api.caller(), attachment_id))
+    return AttachmentOut.of(service.get(api.caller(), attachment_id))
 
 
 @api.get(
@@ -89,7 +85,7 @@ def attachment_thumbnail(attachment_id: EntityId) -> LinkOut:
 )
 def delete_attachment(attachment_id: EntityId) -> Response[None]:
     service.delete(api.caller(), attachment_id)
-    return Response(204, None, "")
+    return no_content()
 
 
 handler = api.handler

@@ -63,6 +63,7 @@ def clock(monkeypatch) -> Clock:
     """The product's clock (``shared.clock.now`` as each module imported it), moved by the test."""
     clock = Clock(FRIDAY_1650)
     for module in (
+        "shared.db.entities",
         "shared.support.tickets",
         "shared.support.comments",
         "shared.support.sla_policies",
