@@ -166,7 +166,7 @@ def test_a_manager_deactivates_a_survey_with_its_version_and_a_stale_version_con
     assert (changed.json["active"], changed.json["version"]) == (False, 2)
 
     stale = call(tenant.manager, "PATCH", SURVEY, {"survey_id": made["id"]}, body={"version": 1, "active": True})
-    stale.problem(409)
+    assert stale.problem(409)["current_version"] == 2
 
 
 def test_a_manager_deletes_a_survey(tenant: Tenant):
