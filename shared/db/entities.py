@@ -27,11 +27,23 @@ where it lives; its module reads and writes it with the functions below::
         return save(ctx, survey)                                         # 409 if it changed meanwhile
 
 State machines name their states in the 409: ``require_state(order, ("in_progress",), "completed")``
-answers "A new work order cannot be completed." with ``current_status``. A write that needs another
-item to hold (an assignee who is active staff) passes ``requires=Requires(...)``: the check and the
-write are one transaction, and a failed check is the caller's own error. Creates run at most once per
-``Idempotency-Key`` on the route side (``Api.create_once``); route parameters and responses
-(``Limit``, ``Cursor``, ``EntityId``, ``page_out``, ``tagged``) live in ``functions/api/core``.
+answers "A new work order cannot be completed." with ``current_status``. An entity portal users may
+see only some of overrides ``visible_to(ctx)``; ``load`` then answers the same 404 for what they may
+not see. A write that needs another item to hold (an assignee who is active staff) passes
+``requires=Requires(...)``: the check and the write are one transaction, and a failed check is the
+caller's own error. A response body is an ``Out`` model made with ``SurveyOut.of(survey)``.
+
+The routes (``functions/api/<domain>.py``) take the shared parameter types and answer through the
+shared helpers (``functions/api/core/params.py``, ``responses.py``); creates run at most once per
+``Idempotency-Key`` (``Api.create_once``)::
+
+    @api.get("/support/surveys", roles=STAFF, summary="List surveys, newest first")
+    def list_surveys(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> PageOut[SurveyOut]:
+        return page_out(definitions.page(api.caller(), limit=limit, cursor=cursor), SurveyOut)
+
+    @api.get("/support/surveys/<survey_id>", roles=STAFF, summary="Get a survey")
+    def get_survey(survey_id: EntityId) -> Response[SurveyOut]:
+        return tagged(SurveyOut.of(Survey.load(api.caller(), survey_id)))     # ETag: "<version>"
 """
 
 from __future__ import annotations

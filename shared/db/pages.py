@@ -35,13 +35,15 @@ def query_page(
     range_key_condition: Any = None,
     filter_condition: Any = None,
 ) -> Page[Any]:
-    """One page of the partition ``hash_key`` of ``source`` (a PynamoDB model or index): one round trip.
+    """One page of the partition ``hash_key`` of ``source`` (a PynamoDB model or index, or its ``query``):
+    one round trip.
 
     ``query_name`` names the query and its filters, so a cursor signed for one is refused by another
     (and by another tenant); storage errors become 409/503 problems."""
     start = cursors.decode(tenant_id, query_name, cursor)
+    query = getattr(source, "query", source)
     with storage_errors():
-        result = source.query(
+        result = query(
             hash_key,
             range_key_condition=range_key_condition,
             filter_condition=filter_condition,
