@@ -19,13 +19,13 @@ from shared.attachments.service import AttachmentOut, LinkOut, NewAttachment, Ow
 from shared.caller import STAFF, STAFF_PORTAL
 from shared.db.pages import DEFAULT_LIMIT
 from shared.schemas import PageOut
-from shared.support import tickets
+from shared.support.tickets import Ticket
 
 api = Api("attachments")
 
 
 def ticket_owner(ticket_id: str) -> Owner:
-    ticket = tickets.get(api.caller(), ticket_id)  # 404 for another tenant's or another client's ticket
+    ticket = Ticket.load(api.caller(), ticket_id)  # 404 for another tenant's or another client's ticket
     return Owner(kind="ticket", id=ticket.id, client_id=ticket.client_id)
 
 

@@ -13,8 +13,9 @@ from functions.api.core.responses import no_content, page_out, tagged
 from shared.caller import MANAGERS, STAFF
 from shared.db.pages import DEFAULT_LIMIT
 from shared.schemas import PageOut
-from shared.support import sla, sla_policies, tickets
+from shared.support import sla, sla_policies
 from shared.support.sla_policies import SlaPolicy, SlaPolicyIn, SlaPolicyUpdate
+from shared.support.tickets import Ticket
 
 api = Api("sla")
 
@@ -53,9 +54,9 @@ def list_sla_events(
     cursor: Cursor = None,
 ) -> PageOut[sla.SlaEventOut]:
     ctx = api.caller()
-    page = sla.events(ctx.tenant_id, tickets.Ticket.key(ctx.tenant_id, ticket_id)[0], limit=limit, cursor=cursor)
+    page = sla.events(ctx.tenant_id, Ticket.key(ctx.tenant_id, ticket_id)[0], limit=limit, cursor=cursor)
     if not page.items and cursor is None:
-        tickets.get(ctx, ticket_id)  # no history: tell a ticket without a policy from no ticket at all
+        Ticket.load(ctx, ticket_id)  # no history: tell a ticket without a policy from no ticket at all
     return page_out(page, sla.SlaEventOut)
 
 

@@ -18,12 +18,12 @@ from shared.clock import now
 from shared.db.pages import DEFAULT_LIMIT
 from shared.errors import Unprocessable
 from shared.schemas import PageOut
-from shared.support import tickets
 from shared.support.surveys import definitions, links, responses, summaries
 from shared.support.surveys.definitions import NewSurvey, SurveyOut, SurveyPatch
 from shared.support.surveys.model import Survey, SurveyResponse
 from shared.support.surveys.responses import Answer, SurveyResponseOut, TokenAnswer
 from shared.support.surveys.summaries import NpsSummary, ScaleSummary
+from shared.support.tickets import Ticket
 
 api = Api("surveys")
 PORTAL = frozenset({Role.PORTAL})
@@ -96,7 +96,7 @@ def answer_survey(
 )
 def answer_ticket_survey(ticket_id: EntityId, body: Annotated[Answer, Body()]) -> Response[SurveyResponseOut]:
     ctx = api.caller()
-    return answered(responses.respond_for_ticket(ctx, tickets.get(ctx, ticket_id), body))
+    return answered(responses.respond_for_ticket(ctx, Ticket.load(ctx, ticket_id), body))
 
 
 @api.get("/support/survey-responses", roles=STAFF, summary="List survey responses, newest first")

@@ -18,7 +18,7 @@ from shared.db.pages import DEFAULT_LIMIT
 from shared.schemas import PageOut
 from shared.support import sequences, tickets
 from shared.support.numbering import SequenceFormat, SequenceOut
-from shared.support.tickets import Assignment, NewTicket, TicketFilters, TicketOut, TicketPatch
+from shared.support.tickets import Assignment, NewTicket, Ticket, TicketFilters, TicketOut, TicketPatch
 
 api = Api("tickets")
 
@@ -59,7 +59,7 @@ def ticket_by_number(number: Annotated[str, Path(min_length=1, max_length=64)]) 
 
 @api.get("/support/tickets/<ticket_id>", roles=STAFF_PORTAL, summary="Get a ticket")
 def get_ticket(ticket_id: EntityId) -> Response[TicketOut]:
-    return tagged(TicketOut.of(tickets.get(api.caller(), ticket_id)))
+    return tagged(TicketOut.of(Ticket.load(api.caller(), ticket_id)))
 
 
 @api.patch("/support/tickets/<ticket_id>", roles=STAFF, summary="Update a ticket (optimistic locking)")

@@ -57,6 +57,10 @@ class Technician(Entity, discriminator="technician"):
         return BusinessCalendarIn.model_validate(self.working_hours).calendar()
 
     @property
+    def user_id(self) -> str:
+        return self.id
+
+    @property
     def has_room(self) -> bool:
         return self.active and int(self.open_work_orders or 0) < int(self.capacity)
 
@@ -92,25 +96,6 @@ class TechnicianOut(Audited):
     working_hours: BusinessCalendarIn
     active: bool
     open_work_orders: int
-
-    @classmethod
-    def of(cls, tech: Technician) -> TechnicianOut:
-        return cls(
-            id=tech.id,
-            user_id=tech.id,
-            name=tech.name,
-            email=tech.email,
-            skills=list(tech.skills or []),
-            home=Location(lat=tech.home.lat, lng=tech.home.lng) if tech.home else None,
-            service_radius_km=tech.service_radius_km,
-            capacity=int(tech.capacity),
-            working_hours=BusinessCalendarIn.model_validate(tech.working_hours),
-            active=tech.active,
-            open_work_orders=int(tech.open_work_orders or 0),
-            created_at=tech.created_at,
-            updated_at=tech.updated_at,
-            version=int(tech.version),
-        )
 
 
 def _apply(tech: Technician, body: TechnicianIn) -> None:

@@ -51,8 +51,8 @@ from shared.errors import Conflict, Forbidden, Unavailable, Unprocessable
 from shared.field.rules import Priority, WorkOrderType
 from shared.field.technicians import Technician
 from shared.schemas import Audited, Id, Instant, Location, Strict, Version
-from shared.support import tickets
 from shared.support.numbering import Sequence, SequenceFormat, allocate_and_write
+from shared.support.tickets import Ticket
 
 SEQUENCE = "workorder"
 FORMAT = SequenceFormat(prefix="WO")
@@ -124,7 +124,7 @@ class TicketWorkOrderLink(Item, discriminator="ticket_work_order"):
 
     @staticmethod
     def key(tenant_id: str, ticket_id: str) -> tuple[str, str]:
-        return tickets.Ticket.key(tenant_id, ticket_id)[0], "WORKORDER"
+        return Ticket.key(tenant_id, ticket_id)[0], "WORKORDER"
 
     @classmethod
     def of(cls, order: WorkOrder) -> TicketWorkOrderLink:
@@ -209,7 +209,7 @@ def create(ctx: TenantContext, body: NewWorkOrder) -> WorkOrder:
     if client_id and Client.find(ctx.tenant_id, client_id) is None:
         raise Unprocessable.field("client_id", "No such client.")
     if body.source_ticket_id:
-        ticket = tickets.get(ctx, body.source_ticket_id)
+        ticket = Ticket.load(ctx, body.source_ticket_id)
         client_id = client_id or ticket.client_id
         location = location or (Location.model_validate(ticket.location) if ticket.location else None)
     order = WorkOrder.new(
@@ -252,7 +252,7 @@ def of_ticket(ctx: TenantContext, ticket_id: str, *, limit: int, cursor: str | N
     name = f"ticket-work-orders:{ticket_id}"
     page = query_page(WorkOrder.gsi2, partition, ctx.tenant_id, name, limit=limit, cursor=cursor)
     if not page.items and cursor is None:
-        tickets.get(ctx, ticket_id)  # none: tell a ticket without work orders from no ticket at all
+        Ticket.load(ctx, ticket_id)  # none: tell a ticket without work orders from no ticket at all
     return page
 
 

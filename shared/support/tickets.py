@@ -90,7 +90,8 @@ class Ticket(Entity, discriminator="ticket"):
         self.DUEPK, self.DUESK = DueIndex.keys(self)
 
     def visible_to(self, ctx: TenantContext) -> bool:
-        return not ctx.is_portal or self.client_id == ctx.client_id  # a portal user: its client's only
+        # another tenant's ticket never loads (its key holds its tenant); another client's is hidden
+        return not ctx.is_portal or self.client_id == ctx.client_id
 
 
 class NewTicket(Strict):
@@ -155,11 +156,6 @@ class TicketFilters(Strict):
 
 
 # ---- reads -------------------------------------------------------------------------------------
-
-
-def get(ctx: TenantContext, ticket_id: str) -> Ticket:
-    """Another tenant's ticket never loads (its key holds its tenant); another client's is hidden."""
-    return Ticket.load(ctx, ticket_id)
 
 
 def by_number(ctx: TenantContext, number: str) -> Ticket:
@@ -279,7 +275,7 @@ def _load_for_create(
 
 
 def update(ctx: TenantContext, ticket_id: str, patch: TicketPatch, if_match: int | None) -> Ticket:
-    ticket = get(ctx, ticket_id)
+    ticket = Ticket.load(ctx, ticket_id)
     expect_version(ticket, patch.version, if_match)
     if "status" in patch.model_fields_set and patch.status != ticket.status and ticket.status not in ACTIVE:
         raise Conflict(f"A {ticket.status} ticket must be reopened first.", current_status=ticket.status)
@@ -288,7 +284,7 @@ def update(ctx: TenantContext, ticket_id: str, patch: TicketPatch, if_match: int
 
 
 def assign(ctx: TenantContext, ticket_id: str, body: Assignment, if_match: int | None) -> Ticket:
-    ticket = get(ctx, ticket_id)
+    ticket = Ticket.load(ctx, ticket_id)
     expect_version(ticket, body.version, if_match, required=False)
     require_state(ticket, (*ACTIVE, "resolved"), "assigned")
     ticket.assignee_id = body.assignee_id
@@ -300,7 +296,7 @@ def assign(ctx: TenantContext, ticket_id: str, body: Assignment, if_match: int |
 
 
 def resolve(ctx: TenantContext, ticket_id: str, if_match: int | None) -> Ticket:
-    ticket = get(ctx, ticket_id)
+    ticket = Ticket.load(ctx, ticket_id)
     expect_version(ticket, if_match, required=False)
     require_state(ticket, ACTIVE, "resolved")
     ticket.status, ticket.resolved_at = "resolved", now()
@@ -308,7 +304,7 @@ def resolve(ctx: TenantContext, ticket_id: str, if_match: int | None) -> Ticket:
 
 
 def close(ctx: TenantContext, ticket_id: str, if_match: int | None) -> Ticket:
-    ticket = get(ctx, ticket_id)
+    ticket = Ticket.load(ctx, ticket_id)
     expect_version(ticket, if_match, required=False)
     require_state(ticket, (*ACTIVE, "resolved"), "closed")
     ticket.status, ticket.closed_at = "closed", now()
@@ -316,7 +312,7 @@ def close(ctx: TenantContext, ticket_id: str, if_match: int | None) -> Ticket:
 
 
 def reopen(ctx: TenantContext, ticket_id: str, if_match: int | None) -> Ticket:
-    ticket = get(ctx, ticket_id)
+    ticket = Ticket.load(ctx, ticket_id)
     expect_version(ticket, if_match, required=False)
     require_state(ticket, ("resolved", "closed"), "reopened")
     if ctx.is_portal:
