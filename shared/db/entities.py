@@ -158,10 +158,10 @@ class Requires:
     error: DomainError
 
 
-def insert(entity: E, *, requires: Requires | None = None) -> E:
-    """Write a new entity; 409 if its key is taken."""
+def insert(entity: E, *, requires: Requires | None = None, conflict: str | None = None) -> E:
+    """Write a new entity; 409 (``conflict``) if its key is taken."""
     entity.index()
-    _write(entity, Entity.PK.does_not_exist(), requires, f"This {entity.noun} already exists.")
+    _write(entity, Entity.PK.does_not_exist(), requires, conflict or f"This {entity.noun} already exists.")
     return entity
 
 
@@ -208,7 +208,8 @@ def expect_version(entity: Any, *sent: int | None, required: bool = True) -> Non
 def require_state(entity: Any, allowed: Iterable[str], done: str) -> None:
     """The entity's ``status`` must be one of ``allowed`` for it to be ``done``: else 409 naming the state."""
     if entity.status not in allowed:
-        raise Conflict(f"A {entity.status} {entity.noun} cannot be {done}.", current_status=entity.status)
+        article = "An" if entity.status[:1] in "aeiou" else "A"
+        raise Conflict(f"{article} {entity.status} {entity.noun} cannot be {done}.", current_status=entity.status)
 
 
 def apply_patch(entity: Any, patch: BaseModel, *, nullable: Iterable[str] = ()) -> dict[str, Any]:

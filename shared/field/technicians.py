@@ -110,7 +110,8 @@ def _apply(tech: Technician, body: TechnicianIn) -> None:
 def create(ctx: TenantContext, body: NewTechnician) -> Technician:
     tech = Technician.new(ctx, body.user_id, open_work_orders=0, version=1)
     _apply(tech, body)
-    return insert(tech, requires=active_staff(ctx.tenant_id, body.user_id, "user_id"))
+    staff = active_staff(ctx.tenant_id, body.user_id, "user_id")
+    return insert(tech, requires=staff, conflict="This user already has a technician profile.")
 
 
 def page(ctx: TenantContext, *, limit: int, cursor: str | None) -> Page[Technician]:

@@ -11,8 +11,8 @@ from shared.db.entities import MISSING_VERSION, apply_patch, expect_version, req
 from shared.errors import Conflict, Unprocessable
 
 
-def order(**fields):
-    return SimpleNamespace(noun="work order", version=3, status="new", **fields)
+def order(status: str = "new", **fields):
+    return SimpleNamespace(noun="work order", version=3, status=status, **fields)
 
 
 def test_the_version_read_is_the_first_one_sent_the_body_before_if_match():
@@ -43,6 +43,9 @@ def test_a_wrong_state_is_a_409_naming_the_state():
     assert refused.value.detail == "A new work order cannot be completed."
     assert refused.value.problem()["current_status"] == "new"
     require_state(order(), ("new", "assigned"), "assigned")
+    with pytest.raises(Conflict) as refused:
+        require_state(order(status="in_progress"), ("new",), "assigned")
+    assert refused.value.detail == "An in_progress work order cannot be assigned."
 
 
 class Patch(BaseModel):
