@@ -156,7 +156,7 @@ def seed_deskos() -> dict[str, dict[str, Any]]:
     for action, tenant in (("list", LIST_TENANT), ("create", CREATE_TENANT)):
         claims = {**fixture["requestContext"]["authorizer"]["claims"], "custom:tenant_id": tenant}
         ctx = seed_tenant(claims)
-        client = clients.create_client(ctx, clients.NewClient(name="Support"))
+        client = clients.create(ctx, clients.NewClient(name="Support"))
         for n in range(TICKETS):
             tickets.create(ctx, tickets.NewTicket(subject=f"Printer on fire #{n + 1}", client_id=client.id))
         body = {"subject": "VPN down", "description": "It drops every hour.", "client_id": client.id}
