@@ -18,6 +18,7 @@ class Settings:
     mail_sender: str
     survey_secret: bytes  # signs survey links; defaults to the cursor secret (domain-separated)
     survey_link_days: int
+    session_check_seconds: float  # how stale a container's view of revoked sessions may be (shared.sessions)
 
 
 def region() -> str:
@@ -49,6 +50,15 @@ def tenant_role_arn(profile: str) -> str:
     return os.environ.get(tenant_role_variable(profile)) or local
 
 
+def user_pool_id() -> str:
+    """The Cognito user pool that administered users live in (only user administration needs it). Uncached:
+    the local cloud learns it once it has provisioned the pool."""
+    pool = os.environ.get("DESKOS_USER_POOL_ID")
+    if not pool:
+        raise RuntimeError("DESKOS_USER_POOL_ID is not set: the function administers users and needs its pool")
+    return pool
+
+
 @cache
 def settings() -> Settings:
     env = os.environ
@@ -63,4 +73,5 @@ def settings() -> Settings:
         mail_sender=env.get("DESKOS_MAIL_SENDER", "no-reply@deskos.local"),
         survey_secret=env["DESKOS_SURVEY_SECRET"].encode() if env.get("DESKOS_SURVEY_SECRET") else cursor_secret,
         survey_link_days=int(env.get("DESKOS_SURVEY_LINK_DAYS", "30")),
+        session_check_seconds=float(env.get("DESKOS_SESSION_CHECK_SECONDS", "60")),
     )

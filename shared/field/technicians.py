@@ -31,8 +31,8 @@ from shared.db.pages import Page, query_page
 from shared.db.table import Item, get_or_none, tkey, transaction
 from shared.directory import UserProfile
 from shared.errors import Conflict, NotFound, Unprocessable
+from shared.hours import BusinessCalendarIn
 from shared.schemas import MAX_VERSION, Audited, Email, Id, Location, Name, Strict
-from shared.support.sla_policies import BusinessCalendarIn
 from shared.tenancy import TenantContext
 
 Skill = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50)]

@@ -13,7 +13,8 @@ import pytest
 
 from infra.local.moto_server import MotoServer, start_moto
 from infra.local.provision import Provisioned, ensure_table, provision
-from shared import credentials, idempotency, mail
+from shared import credentials, idempotency, mail, sessions
+from shared.admin import identity
 from shared.attachments import storage
 from shared.db.table import Item
 from shared.settings import settings
@@ -48,6 +49,8 @@ def forget_pynamodb_connections() -> None:
     mail._ses.cache_clear()
     storage._default_s3.cache_clear()
     credentials.forget()
+    identity._cognito.cache_clear()
+    sessions.forget()
 
 
 @pytest.fixture
@@ -70,6 +73,7 @@ def module_cloud() -> Iterator[Cloud]:
         forget_pynamodb_connections()
         config = settings()
         resources = provision(server.url, config.region, table_name=config.table_name, bucket_name=config.bucket_name)
+        patch.setenv("DESKOS_USER_POOL_ID", resources.user_pool_id)
         yield Cloud(server, resources, config.region)
         server.stop()
         forget_pynamodb_connections()
