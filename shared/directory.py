@@ -176,7 +176,7 @@ def revocations_since(tenant_id: str, since: datetime) -> dict[str, datetime]:
     """user id -> when its sessions were last revoked, for revocations after ``since``: one Query."""
     partition = UserProfile.partition_of_signouts(tenant_id)
     with storage_errors():
-        found = UserProfile.gsi3.query(partition, iso(since) <= UserProfile.gsi3.GSI3SK)
+        found = UserProfile.gsi3.query(partition, iso(since) <= UserProfile.GSI3SK)
         return {p.user_id: p.sessions_revoked_at for p in found if p.sessions_revoked_at is not None}
 
 
