@@ -13,7 +13,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from functions.api.catalog import Route
-from infra.cdk import tenant_roles
+from infra.cdk import auth, tenant_roles
 from infra.cdk.functions import LOG_RETENTION, FunctionFactory
 from infra.cdk.nag import acknowledge
 from shared.credentials import profile
@@ -79,8 +79,11 @@ def rest_api(
             direct_table_access=False,
             timeout=API_TIMEOUT,
             description=f"{route.method} {route.path}",
+            extras=("ses",) if route.mail else (),
         )
         tenant_roles.may_assume(function, roles[profile(route.writes, route.s3)])
+        if route.cognito:
+            auth.may_administer_users(function, pool, route.cognito)
         method = api.root.resource_for_path(route.path).add_method(
             route.method,
             apigateway.LambdaIntegration(function, allow_test_invoke=False),
