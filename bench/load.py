@@ -69,7 +69,7 @@ def cast(cloud: LocalCloud, users: int) -> tuple[list[LoadUser], dict[str, str]]
     cloud, and the client accounts through the API, as a firm would open them."""
     from infra.local.details import point_environment_at
     from infra.local.seed import create_tenant_with_manager, create_user
-    from shared.tenancy import Role
+    from shared.caller import Role
 
     details = cloud.details
     point_environment_at(

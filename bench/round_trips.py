@@ -38,12 +38,12 @@ from infra.resources import table_definition
 from shared import sessions
 from shared.admin import users
 from shared.attachments import model as attachments
+from shared.caller import Role, TenantContext
 from shared.crm import clients
 from shared.directory import save_profile
 from shared.field import rules, technicians, work_orders
 from shared.settings import settings
 from shared.support import sla_policies, surveys, tickets
-from shared.tenancy import Role, TenantContext
 from shared.tenants import create_tenant
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,9 +19,9 @@ from bench.round_trips import REGION, TABLE, start_moto
 from functions.events import work_order_automation
 from infra.local.provision import ensure_table
 from infra.local.pump import lambda_record
+from shared.caller import TenantContext
 from shared.field import rules
 from shared.support import tickets
-from shared.tenancy import TenantContext
 
 RULE_COUNTS = {"bench-small": 5, "bench-large": 50}
 TICKETS = {"bench-small": 3, "bench-large": 2}

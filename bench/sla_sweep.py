@@ -77,11 +77,11 @@ def seed(total: int) -> None:
     import boto3
 
     from infra.resources import table_definition
+    from shared.caller import Role
     from shared.directory import save_profile
     from shared.support import sla
     from shared.support.sla_sweep import SweepCursor
     from shared.support.tickets import Ticket
-    from shared.tenancy import Role
 
     dynamodb = boto3.client("dynamodb")
     definition = table_definition(os.environ["DESKOS_TABLE"])

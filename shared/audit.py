@@ -8,12 +8,12 @@ from typing import Any, Literal
 
 from pynamodb.attributes import JSONAttribute, ListAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
+from shared.caller import TenantContext
 from shared.clock import iso
 from shared.db.errors import storage_errors
 from shared.db.pages import Page, instant_range, query_page
 from shared.db.table import Item, tkey
 from shared.schemas import Out
-from shared.tenancy import TenantContext
 
 Action = Literal["create", "update", "delete", "automated"]
 ACTIONS: dict[str, Action] = {"INSERT": "create", "MODIFY": "update", "REMOVE": "delete"}

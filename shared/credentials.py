@@ -4,7 +4,7 @@ Once a request's caller is known, ``enter(tenant, profile)`` makes the tenant's 
 from STS AssumeRole on the tenant-access role of the route's access profile (read / write, plus what it does
 with the uploads bucket), with the session tag ``tenant_id=<tenant>``. The role's policy allows
 ``dynamodb:LeadingKeys`` ``T#${aws:PrincipalTag/tenant_id}#*`` and S3 keys ``t/${aws:PrincipalTag/tenant_id}/*``
-only (``infra/tenant_access.py``), so a key built for another tenant is refused by AWS, not only by code.
+only (``infra/access_roles.py``), so a key built for another tenant is refused by AWS, not only by code.
 
 Credentials, and the clients made with them, are cached per container per (tenant, role) and renewed while
 more than ``MIN_VALIDITY`` is left: a presigned URL (up to 15 minutes) lives no longer than its signer's
@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from shared.caller import valid_tenant_id
 from shared.errors import Unavailable
 from shared.settings import settings, tenant_role_arn
-from shared.tenancy import valid_tenant_id
 
 TAG = "tenant_id"
 SESSION_SECONDS = 3600  # the most a role chained from a Lambda function's role may get

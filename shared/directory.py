@@ -17,13 +17,13 @@ from datetime import datetime
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
 
+from shared.caller import Role, TenantContext
 from shared.clock import iso, now
 from shared.crm.clients import Client
 from shared.db.errors import cancelled_by_condition, storage_errors
 from shared.db.pages import Page, query_page
 from shared.db.table import Item, get_or_none, tkey, transaction
 from shared.errors import Conflict, NotFound, Unprocessable
-from shared.tenancy import Role, TenantContext
 
 LAST_MANAGER = "The tenant's last active manager cannot be demoted or deactivated; make another manager first."
 

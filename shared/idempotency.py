@@ -22,11 +22,11 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from botocore.exceptions import ClientError
 
 from shared import credentials
+from shared.caller import TenantContext
 from shared.db.errors import contended, throttled, unavailable
 from shared.db.table import tkey
 from shared.errors import BadRequest, Conflict, Unprocessable
 from shared.settings import settings
-from shared.tenancy import TenantContext
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 

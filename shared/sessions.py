@@ -15,11 +15,11 @@ import time
 from collections import OrderedDict
 from datetime import datetime, timedelta
 
+from shared.caller import TenantContext
 from shared.clock import now
 from shared.directory import revocations_since
 from shared.errors import Unauthorized
 from shared.settings import settings
-from shared.tenancy import TenantContext
 
 TOKEN_LIFETIME = timedelta(hours=1, minutes=5)  # the pool's id-token validity (infra/cdk/auth.py) and some skew
 MAX_TENANTS = 1024  # tenants a container remembers; the least recently seen goes first

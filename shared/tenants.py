@@ -13,13 +13,13 @@ from pydantic import Field, StringConstraints
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import PutError
 
+from shared.caller import TenantContext, valid_tenant_id
 from shared.clock import now
 from shared.db.errors import CONDITION_FAILED, storage_errors
 from shared.db.table import Item, get_or_none, tkey
 from shared.errors import Conflict, Unprocessable
 from shared.hours import BusinessCalendarIn, BusinessHours, TimeZone, Windows
 from shared.schemas import MAX_VERSION, Email, Name, Strict
-from shared.tenancy import TenantContext, valid_tenant_id
 
 DEFAULT_ATTACHMENT_LIMIT = 25 * 1024 * 1024
 MIN_ATTACHMENT_LIMIT = 1024 * 1024

@@ -7,13 +7,13 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
-from functions.api.http import Api
+from functions.api.core import Api
 from shared import directory, tenants
 from shared.admin import users
 from shared.admin.users import NewUser, RoleChange, UserOut
+from shared.caller import MANAGERS, STAFF, Role
 from shared.db.pages import DEFAULT_LIMIT, MAX_LIMIT
 from shared.schemas import ID_PATTERN, PageOut
-from shared.tenancy import MANAGERS, STAFF, Role
 from shared.tenants import SettingsOut, SettingsUpdate
 
 api = Api("admin")

@@ -11,13 +11,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
-from functions.api.http import Api, metrics
+from functions.api.core import Api, metrics
 from shared.attachments import model
 from shared.attachments.model import AttachmentOut, LinkOut, NewAttachment, Owner, UploadOut
+from shared.caller import STAFF, STAFF_PORTAL
 from shared.db.pages import DEFAULT_LIMIT, MAX_LIMIT
 from shared.schemas import PageOut
 from shared.support import tickets
-from shared.tenancy import STAFF, STAFF_PORTAL
 
 api = Api("attachments")
 EntityId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9A-Z]+$")]

@@ -7,12 +7,12 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from functions.api.http import Api
+from functions.api.core import Api
 from shared import audit
 from shared.audit import AuditOut
+from shared.caller import MANAGERS
 from shared.db.pages import DEFAULT_LIMIT, MAX_LIMIT
 from shared.schemas import PageOut
-from shared.tenancy import MANAGERS
 
 api = Api("audit")
 

@@ -1,6 +1,7 @@
 """The route table: discovered from the API modules' resolvers, never written down twice.
 
-Each module in ``functions/api`` that defines ``api`` (an ``Api``) contributes its OpenAPI paths.
+Each module in ``functions/api`` is a domain: it defines ``api`` (an ``Api``) and contributes its OpenAPI
+paths. The plumbing they share is the package ``functions/api/core``, and this module reads them.
 The merged document is what ``/openapi.json`` serves, what the CDK stack turns into one Lambda per
 operation, and what the local API server registers.
 """
@@ -15,7 +16,6 @@ from typing import Any
 
 import functions.api as package
 
-_NOT_DOMAINS = {"http", "catalog"}
 METHODS = ("get", "put", "post", "patch", "delete")
 
 
@@ -38,7 +38,9 @@ class Route:
 
 def module_names() -> list[str]:
     return sorted(
-        f"{package.__name__}.{m.name}" for m in pkgutil.iter_modules(package.__path__) if m.name not in _NOT_DOMAINS
+        f"{package.__name__}.{m.name}"
+        for m in pkgutil.iter_modules(package.__path__)
+        if not m.ispkg and m.name != "catalog"
     )
 
 

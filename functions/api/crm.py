@@ -7,12 +7,12 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
-from functions.api.http import Api
+from functions.api.core import Api
+from shared.caller import STAFF, STAFF_PORTAL
 from shared.crm import clients
 from shared.crm.clients import ClientOut, ContactOut, NewClient, NewContact
 from shared.db.pages import DEFAULT_LIMIT, MAX_LIMIT
 from shared.schemas import PageOut
-from shared.tenancy import STAFF, STAFF_PORTAL
 
 api = Api("crm")
 EntityId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9A-Z]+$")]

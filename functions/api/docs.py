@@ -9,7 +9,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from functions.api.http import Api
+from functions.api.core import Api
 from shared.errors import NotFound
 
 api = Api("documentation")

@@ -9,7 +9,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
-from functions.api.http import Api, metrics
+from functions.api.core import Api, metrics
+from shared.caller import MANAGERS, STAFF
 from shared.db.pages import DEFAULT_LIMIT, MAX_LIMIT
 from shared.field import rules, technicians, work_orders
 from shared.field.rules import RuleIn, RuleOut, RuleUpdate
@@ -24,7 +25,6 @@ from shared.field.work_orders import (
     WorkOrderPatch,
 )
 from shared.schemas import ID_PATTERN, PageOut
-from shared.tenancy import MANAGERS, STAFF
 
 api = Api("field-service")
 EntityId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9A-Z]+$")]

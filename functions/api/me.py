@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from functions.api.http import Api
-from shared.tenancy import Role
+from functions.api.core import Api
+from shared.caller import Role
 
 api = Api("identity")
 

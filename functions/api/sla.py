@@ -7,12 +7,12 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
-from functions.api.http import Api
+from functions.api.core import Api
+from shared.caller import MANAGERS, STAFF
 from shared.db.pages import DEFAULT_LIMIT, MAX_LIMIT
 from shared.schemas import PageOut
 from shared.support import sla, sla_policies, tickets
 from shared.support.sla_policies import SlaPolicy, SlaPolicyIn, SlaPolicyUpdate
-from shared.tenancy import MANAGERS, STAFF
 
 api = Api("sla")
 EntityId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9A-Z]+$")]

@@ -10,7 +10,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
-from functions.api.http import Api, metrics
+from functions.api.core import Api, metrics
+from shared.caller import MANAGERS, STAFF, Role
 from shared.clock import now
 from shared.db.pages import DEFAULT_LIMIT, MAX_LIMIT
 from shared.errors import Unprocessable
@@ -26,7 +27,6 @@ from shared.support.surveys import (
     SurveyResponseOut,
     TokenAnswer,
 )
-from shared.tenancy import MANAGERS, STAFF, Role
 
 api = Api("surveys")
 PORTAL = frozenset({Role.PORTAL})

@@ -9,14 +9,14 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
-from functions.api.http import Api, metrics
+from functions.api.core import Api, metrics
+from shared.caller import MANAGERS, STAFF, STAFF_PORTAL
 from shared.clock import now
 from shared.db.pages import DEFAULT_LIMIT, MAX_LIMIT
 from shared.schemas import ID_PATTERN, PageOut
 from shared.support import sequences, tickets
 from shared.support.numbering import SequenceFormat, SequenceOut
 from shared.support.tickets import Assignment, NewTicket, TicketFilters, TicketOut, TicketPatch
-from shared.tenancy import MANAGERS, STAFF, STAFF_PORTAL
 
 api = Api("tickets")
 TicketId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9A-Z]+$")]

@@ -13,7 +13,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from functions.api.catalog import Route
-from infra.cdk import auth, tenant_roles
+from infra.cdk import access_roles, auth
 from infra.cdk.functions import LOG_RETENTION, FunctionFactory
 from infra.cdk.nag import acknowledge
 from shared.credentials import profile
@@ -70,7 +70,7 @@ def rest_api(
     )
     authorizer = apigateway.CognitoUserPoolsAuthorizer(scope, "Authorizer", cognito_user_pools=[pool])
     # A route's function reaches the table and the bucket only through its access profile's tenant role.
-    roles = tenant_roles.tenant_roles(scope, routes, factory.table, bucket)
+    roles = access_roles.tenant_roles(scope, routes, factory.table, bucket)
     for route in routes:
         function = factory.create(
             route.operation_id,
@@ -81,7 +81,7 @@ def rest_api(
             description=f"{route.method} {route.path}",
             extras=("ses",) if route.mail else (),
         )
-        tenant_roles.may_assume(function, roles[profile(route.writes, route.s3)])
+        access_roles.may_assume(function, roles[profile(route.writes, route.s3)])
         if route.cognito:
             auth.may_administer_users(function, pool, route.cognito)
         method = api.root.resource_for_path(route.path).add_method(

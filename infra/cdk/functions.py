@@ -15,9 +15,9 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra import resources
+from infra.access_roles import READ_ACTIONS, WRITE_ACTIONS
 from infra.cdk import packaging
 from infra.cdk.nag import acknowledge
-from infra.tenant_access import READ_ACTIONS, WRITE_ACTIONS
 
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 METRICS_NAMESPACE = "DeskOS"

@@ -39,7 +39,8 @@ from chalice.local import (
 
 from functions.api import catalog
 from functions.api.catalog import Route
-from functions.api.http import MAX_BODY_BYTES, PROBLEM
+from functions.api.core.limits import MAX_BODY_BYTES
+from functions.api.core.problems import PROBLEM
 from infra.local.authorizer import InvalidToken, KeysUnavailable, TokenVerifier
 from shared.errors import BadRequest, DomainError, NotFound, PayloadTooLarge, Unauthorized, Unavailable
 

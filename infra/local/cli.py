@@ -31,8 +31,8 @@ from infra.local.details import (
     LocalDetails,
     point_environment_at,
 )
+from shared.caller import Role
 from shared.errors import DomainError
-from shared.tenancy import Role
 
 DEFAULT_API_PORT = 8000
 DEFAULT_AWS_PORT = 5000

@@ -20,8 +20,8 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from infra.local import moto_transactions, snapshot
+from infra.local.iam_guard import TenantGuard
 from infra.local.s3_post_policy import PostPolicy, PostTagging
-from infra.local.tenant_guard import TenantGuard
 
 logger = logging.getLogger(__name__)
 

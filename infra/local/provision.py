@@ -11,7 +11,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from functions.api.catalog import routes
-from infra import tenant_access
+from infra import access_roles
 from infra.resources import (
     QUEUES,
     SCHEDULES,
@@ -184,19 +184,19 @@ def ensure_upload_notifications(
 
 def ensure_tenant_roles(iam, region: str, table_name: str, bucket_name: str) -> None:
     """The tenant-access role of each access profile the routes use, with the policies the cloud deploys
-    (``infra/tenant_access.py``); the local cloud's tenant guard enforces them."""
+    (``infra/access_roles.py``); the local cloud's tenant guard enforces them."""
     table_arn = f"arn:aws:dynamodb:{region}:{LOCAL_ACCOUNT_ID}:table/{table_name}"
-    for profile, (writes, s3) in tenant_access.profiles(routes()).items():
+    for profile, (writes, s3) in access_roles.profiles(routes()).items():
         name = tenant_role_name(profile)
-        trust = json.dumps(tenant_access.trust(f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:root", profile))
+        trust = json.dumps(access_roles.trust(f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:root", profile))
         try:
             iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)
         except iam.exceptions.EntityAlreadyExistsException:
             iam.update_assume_role_policy(RoleName=name, PolicyDocument=trust)
-        policy = tenant_access.permissions(
+        policy = access_roles.permissions(
             writes, s3, table_arn=table_arn, bucket_arn=f"arn:aws:s3:::{bucket_name}", indexes=TABLE_INDEXES
         )
-        iam.put_role_policy(RoleName=name, PolicyName=tenant_access.POLICY_NAME, PolicyDocument=json.dumps(policy))
+        iam.put_role_policy(RoleName=name, PolicyName=access_roles.POLICY_NAME, PolicyDocument=json.dumps(policy))
 
 
 def ensure_user_pool(cognito) -> tuple[str, str]:

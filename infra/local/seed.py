@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.admin.users import NewUser, invite
+from shared.caller import Role, TenantContext
 from shared.crm.clients import NewClient, create_client
 from shared.db.table import get_or_none
 from shared.errors import Conflict, NotFound
 from shared.field import technicians
-from shared.tenancy import Role, TenantContext
 from shared.tenants import Tenant, create_tenant
 
 OPERATOR = "operator"

@@ -17,9 +17,9 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
+from shared.caller import Role
 from shared.errors import Conflict, Unavailable, Unprocessable
 from shared.settings import settings, user_pool_id
-from shared.tenancy import Role
 
 log = logging.getLogger(__name__)
 BUSY = frozenset({"TooManyRequestsException", "LimitExceededException", "InternalErrorException"})

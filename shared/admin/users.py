@@ -20,6 +20,7 @@ from pydantic import Field
 
 from shared import directory, mail, sessions, tenants
 from shared.admin import identity
+from shared.caller import Role, TenantContext
 from shared.crm.clients import Client
 from shared.db.errors import storage_errors
 from shared.db.table import get_or_none
@@ -27,7 +28,6 @@ from shared.directory import UserProfile
 from shared.errors import Conflict, Unprocessable
 from shared.schemas import MAX_VERSION, Email, Id, Name, Out, Strict
 from shared.settings import public_url
-from shared.tenancy import Role, TenantContext
 
 TEMPORARY_PASSWORD_DAYS = 3  # the pool's temporary password validity (infra/cdk/auth.py)
 

@@ -20,6 +20,7 @@ from pynamodb.attributes import (
 
 from shared.attachments import storage
 from shared.attachments.types import Category, classify
+from shared.caller import TenantContext
 from shared.clock import iso, now
 from shared.db.errors import storage_errors
 from shared.db.pages import Page, query_page
@@ -27,7 +28,6 @@ from shared.db.table import Item, get_or_none, tkey
 from shared.errors import Conflict, NotFound
 from shared.ids import new_id
 from shared.schemas import Out, Strict
-from shared.tenancy import TenantContext
 from shared.tenants import DEFAULT_ATTACHMENT_LIMIT, MAX_ATTACHMENT_LIMIT, Tenant
 
 OwnerKind = Literal["ticket", "onboarding_document", "knowledge_item"]

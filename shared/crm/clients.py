@@ -15,6 +15,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.exceptions import TransactWriteError
 
+from shared.caller import TenantContext
 from shared.clock import now
 from shared.db.errors import cancelled_by_condition, storage_errors
 from shared.db.pages import Page, query_page
@@ -22,7 +23,6 @@ from shared.db.table import Item, get_or_404, get_or_none, tkey, transaction
 from shared.errors import NotFound, Unprocessable
 from shared.ids import new_id
 from shared.schemas import Audited, Email, Id, Location, Name, Strict, Tags
-from shared.tenancy import TenantContext
 
 CustomerType = Annotated[str, StringConstraints(max_length=30, pattern=r"^[a-z][a-z0-9_]{0,29}$")]
 Phone = Annotated[str, StringConstraints(max_length=31, pattern=r"^\+?[0-9 ()./-]{3,30}$")]

@@ -21,6 +21,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 
+from shared.caller import TenantContext
 from shared.clock import now
 from shared.db.errors import storage_errors
 from shared.db.pages import Page, query_page
@@ -31,7 +32,6 @@ from shared.field.assignment import Logic
 from shared.field.technicians import Skills
 from shared.ids import new_id
 from shared.schemas import MAX_VERSION, Audited, Name, Strict, Tag
-from shared.tenancy import TenantContext
 
 MAX_PRIORITY = 1_000_000
 WorkOrderType = Literal["repair", "installation", "maintenance", "inspection"]

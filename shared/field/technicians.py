@@ -24,6 +24,7 @@ from pynamodb.attributes import (
 from pynamodb.exceptions import TransactWriteError
 
 from shared.calendar import BusinessCalendar
+from shared.caller import TenantContext
 from shared.clock import now
 from shared.crm.clients import LocationAttribute
 from shared.db.errors import cancelled_by_condition, storage_errors
@@ -33,7 +34,6 @@ from shared.directory import UserProfile
 from shared.errors import Conflict, NotFound, Unprocessable
 from shared.hours import BusinessCalendarIn
 from shared.schemas import MAX_VERSION, Audited, Email, Id, Location, Name, Strict
-from shared.tenancy import TenantContext
 
 Skill = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50)]
 Skills = Annotated[list[Skill], Field(max_length=50)]

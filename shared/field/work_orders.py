@@ -32,6 +32,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAt
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from shared.caller import TenantContext
 from shared.clock import iso, now
 from shared.crm.clients import Client, LocationAttribute
 from shared.db.errors import cancelled_by_condition, storage_errors
@@ -45,7 +46,6 @@ from shared.ids import new_id
 from shared.schemas import MAX_VERSION, Audited, Id, Instant, Location, Strict
 from shared.support import tickets
 from shared.support.numbering import Sequence, SequenceFormat, allocate_and_write
-from shared.tenancy import TenantContext
 
 SEQUENCE = "workorder"
 FORMAT = SequenceFormat(prefix="WO")

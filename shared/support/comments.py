@@ -21,6 +21,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
+from shared.caller import TenantContext
 from shared.clock import now
 from shared.db.errors import storage_errors
 from shared.db.pages import Page, query_page
@@ -30,7 +31,6 @@ from shared.ids import new_id
 from shared.schemas import Out, Strict
 from shared.support import sla, sla_policies
 from shared.support.tickets import Ticket
-from shared.tenancy import TenantContext
 
 ATTEMPTS = 3
 PREFIX = "TICKET#COMMENT#"

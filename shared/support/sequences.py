@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from shared.caller import TenantContext
 from shared.clock import now
 from shared.db.errors import storage_errors
 from shared.db.table import get_or_none
 from shared.support.numbering import NumberGuard, Sequence, SequenceFormat, SequenceOut
-from shared.tenancy import TenantContext
 
 MAX_STEPS = 1000
 

@@ -22,6 +22,7 @@ from pynamodb.attributes import JSONAttribute, VersionAttribute
 
 from shared import tenants
 from shared.calendar import BusinessCalendar
+from shared.caller import TenantContext
 from shared.clock import now
 from shared.db.errors import storage_errors
 from shared.db.table import Item, get_or_none, tkey
@@ -29,7 +30,6 @@ from shared.errors import Conflict, NotFound, Unprocessable
 from shared.hours import BusinessCalendarIn
 from shared.ids import new_id
 from shared.schemas import MAX_VERSION, Name, Strict, Tag
-from shared.tenancy import TenantContext
 
 MAX_POLICIES = 50
 METRICS = ("first_response", "next_response", "resolution")

@@ -30,6 +30,7 @@ from pynamodb.attributes import (
 from pynamodb.exceptions import TransactWriteError
 
 from shared import mail
+from shared.caller import TenantContext, valid_tenant_id
 from shared.clock import iso, now
 from shared.crm.clients import Contact
 from shared.db.errors import cancelled_by_condition, storage_errors
@@ -40,7 +41,6 @@ from shared.errors import Conflict, Unprocessable
 from shared.ids import new_id
 from shared.schemas import MAX_VERSION, Audited, Name, Out, Strict
 from shared.settings import public_url, settings
-from shared.tenancy import TenantContext, valid_tenant_id
 
 Kind = Literal["nps", "csat", "ces"]
 SendAfter = Literal["resolved"]

@@ -23,6 +23,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.exceptions import TransactWriteError
 
+from shared.caller import TenantContext
 from shared.clock import iso, now
 from shared.crm.clients import Client, Contact, LocationAttribute
 from shared.db.errors import cancelled_by_condition, storage_errors
@@ -36,7 +37,6 @@ from shared.settings import settings
 from shared.support import sla, sla_policies
 from shared.support.numbering import Sequence, SequenceFormat, allocate_and_write
 from shared.support.sla import DueIndex
-from shared.tenancy import TenantContext
 
 SEQUENCE = "ticket"
 MAX_NUMBER_ATTEMPTS = 10

@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 
 from infra.resources import TABLE_INDEXES, TABLE_PARTITION_KEY, TABLE_SORT_KEY
-from shared.tenancy import valid_tenant_id
+from shared.caller import valid_tenant_id
 
 # The only partitions outside a tenant (README, access patterns): system items carrying no tenant's id.
 SYSTEM_ITEMS = {("SYS#SLASWEEP", "CURSOR")}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.tenancy import Role
+from shared.caller import Role
 from tests.integration.api.harness import Tenant, User, call
 
 OFFICE_HOURS = {

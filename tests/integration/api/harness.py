@@ -17,8 +17,8 @@ from urllib.parse import quote
 
 from functions.api import catalog
 from infra.local.pump import LambdaContext
+from shared.caller import Role
 from shared.directory import save_profile
-from shared.tenancy import Role
 
 CANONICAL_EVENT = json.loads((Path(__file__).parents[2] / "events" / "api_gateway_rest.json").read_text())
 GROUPS = ("managers", "staff", "portal")

@@ -14,8 +14,8 @@ from infra.local import outbox
 from shared import directory, sessions
 from shared.admin import users
 from shared.admin.users import RoleChange
+from shared.caller import Role, TenantContext
 from shared.errors import Conflict
-from shared.tenancy import Role, TenantContext
 from tests.integration.api.harness import Tenant, User, call
 
 

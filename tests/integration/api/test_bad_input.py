@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from functions.api.http import MAX_BODY_BYTES, MAX_JSON_DEPTH
+from functions.api.core.limits import MAX_BODY_BYTES, MAX_JSON_DEPTH
 from tests.integration.api.harness import Tenant, api_event, call, invoke
 
 TICKETS = "/support/tickets"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from functions.api import catalog
-from functions.api.http import PROBLEM
+from functions.api.core.problems import PROBLEM
 from tests.integration.api.field_service_helpers import act, technician, work_order
 from tests.integration.api.harness import Tenant, call
 

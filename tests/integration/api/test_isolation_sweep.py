@@ -20,10 +20,10 @@ import requests
 
 from functions.api import catalog
 from shared.attachments import pipeline, storage
+from shared.caller import Role
 from shared.settings import settings
 from shared.support import surveys
 from shared.support.tickets import Ticket
-from shared.tenancy import Role
 from tests.integration.api import field_service_helpers
 from tests.integration.api.harness import Reply, Tenant, User, call
 

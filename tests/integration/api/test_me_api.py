@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.tenancy import Role
+from shared.caller import Role
 from tests.integration.api.harness import Tenant, User, api_event, call, invoke
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.tenancy import Role
+from shared.caller import Role
 from tests.integration.api.harness import Tenant, call
 
 TICKETS = "/support/tickets"

@@ -11,9 +11,9 @@ import pytest
 
 from infra.local.pump import Pump
 from infra.resources import Queue, Schedule, StreamConsumer
+from shared.caller import Role, TenantContext
 from shared.crm.clients import NewClient, create_client
 from shared.settings import settings
-from shared.tenancy import Role, TenantContext
 
 
 class FakeConsumer:

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from shared.caller import TenantContext
 from shared.support import numbering, sequences, tickets
 from shared.support.numbering import SequenceFormat
 from shared.support.tickets import NewTicket, Ticket
-from shared.tenancy import TenantContext
 
 CREATORS = 16
 TICKETS = 2000

@@ -1,4 +1,4 @@
-"""What every API module shares: the resolver, role guard, problem rendering, idempotent creates.
+"""The resolver of one API domain module: its routes, their role guard, the request's state, the entry point.
 
 Routes declare their roles with ``api.get(path, roles=...)``; the roles are enforced here and
 published in the OpenAPI document (``x-deskos-roles``), which infra reads to build one function
@@ -7,14 +7,11 @@ per route with least privilege (``x-deskos-writes``).
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from collections.abc import Callable, Iterable
-from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -23,80 +20,14 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from pydantic import BaseModel
 
+from functions.api.core.limits import NOT_UTF8, body_refusal
+from functions.api.core.observability import logger, metrics
+from functions.api.core.problems import PROBLEM, PROBLEM_SCHEMAS, document_problems, internal_error, problem
 from shared import credentials, idempotency, sessions
-from shared.errors import BadRequest, DomainError, NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
-from shared.tenancy import Role, TenantContext
+from shared.caller import Role, TenantContext
+from shared.errors import BadRequest, DomainError, NotFound, Unprocessable, UnsupportedMediaType
 
-PROBLEM = "application/problem+json"
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-MAX_BODY_BYTES = 256 * 1024  # far below API Gateway's 10 MB
-MAX_JSON_DEPTH = 32  # DynamoDB's own limit on nested attributes
-NOT_UTF8 = "The body is not valid UTF-8."
-PROBLEM_REF = "#/components/schemas/Problem"
-PROBLEM_SCHEMAS: dict[str, Any] = {
-    "Problem": {
-        "title": "Problem",
-        "description": "An RFC 9457 problem detail; a 422 lists what is wrong with each field in `errors`.",
-        "type": "object",
-        "required": ["type", "title", "status", "detail"],
-        "properties": {
-            "type": {"type": "string"},
-            "title": {"type": "string"},
-            "status": {"type": "integer", "minimum": 400, "maximum": 599},
-            "detail": {"type": "string"},
-            "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}},
-        },
-        "additionalProperties": True,  # e.g. current_status on a 409, retry_after on a 503
-    },
-    "FieldError": {
-        "title": "FieldError",
-        "type": "object",
-        "required": ["field", "message"],
-        "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
-    },
-}
-
-logger = Logger(service="deskos")
-metrics = Metrics(namespace="DeskOS", service="deskos")
-
-
-def problem(error: DomainError, headers: dict[str, str] | None = None) -> Response:
-    return Response(error.status, PROBLEM, json.dumps(error.problem()), headers=headers)
-
-
-def problem_statuses(operation: dict[str, Any]) -> set[int]:
-    """The error statuses an operation can answer, read from what the operation is: every route answers
-    problems the same way, so no route lists them by hand."""
-    places = {p.get("in") for p in operation.get("parameters", [])}
-    authenticated = "security" in operation
-    writes = bool(operation.get("x-deskos-writes"))
-    body = "requestBody" in operation
-    statuses = {422} if places or body else set()
-    if "path" in places or authenticated or writes:
-        statuses.add(404)  # a missing item, another tenant's, another client's; an unknown reference
-    if authenticated or writes:
-        statuses |= {400, 503}  # a bad cursor or If-Match; storage busy (retry after a second)
-    if authenticated:
-        statuses |= {401, 403}  # 401 from the authorizer, before any function runs; 403 from the role guard
-    if writes or "sign-download" in operation.get("x-deskos-s3", ()):
-        statuses.add(409)  # lost races, stale If-Match versions, wrong states (a download: a file not clean)
-    if body:
-        statuses |= {400, 413, 415}  # not JSON or not UTF-8; over the gateway's body cap; not application/json
-    return statuses
-
-
-def document_problems(operation: dict[str, Any]) -> None:
-    """Replace Powertools' own 422 with the RFC 9457 problems DeskOS really answers; a 204 has no body."""
-    responses = operation.get("responses", {})
-    responses.pop("422", None)
-    if "204" in responses:
-        responses["204"] = {"description": "No Content"}
-    for status in problem_statuses(operation):
-        responses[str(status)] = {
-            "description": HTTPStatus(status).phrase,
-            "content": {PROBLEM: {"schema": {"$ref": PROBLEM_REF}}},
-        }
-    operation["responses"] = dict(sorted(responses.items()))
 
 
 class Api:
@@ -297,56 +228,4 @@ class Api:
 
     def _bug(self, error: Exception) -> Response:
         logger.exception("Unhandled error")
-        body = {
-            "type": "about:blank",
-            "title": "Internal Server Error",
-            "status": 500,
-            "detail": "An unexpected error occurred; it has been logged.",
-        }
-        return Response(500, PROBLEM, json.dumps(body))
-
-
-# ---- what no route accepts ---------------------------------------------------------------------
-
-
-def body_refusal(event: dict[str, Any]) -> DomainError | None:
-    """A body too large or too deeply nested for any route, refused before a parser or model sees it.
-
-    Python's JSON parser gives up deep nesting with a RecursionError and very long numbers with a
-    ValueError, neither of which is a JSONDecodeError: left to the resolver, both would be 500s."""
-    body = event.get("body")
-    if not body:
-        return None
-    if event.get("isBase64Encoded"):
-        if len(body) * 3 // 4 - body[-2:].count("=") > MAX_BODY_BYTES:
-            return PayloadTooLarge(f"Bodies are limited to {MAX_BODY_BYTES} bytes.", limit=MAX_BODY_BYTES)
-        try:
-            body = base64.b64decode(body).decode("utf-8")
-        except (ValueError, UnicodeDecodeError):
-            return BadRequest(NOT_UTF8)
-    elif len(body) > MAX_BODY_BYTES or (len(body) * 4 > MAX_BODY_BYTES and len(body.encode()) > MAX_BODY_BYTES):
-        return PayloadTooLarge(f"Bodies are limited to {MAX_BODY_BYTES} bytes.", limit=MAX_BODY_BYTES)
-    try:
-        document = json.loads(body)
-    except json.JSONDecodeError:
-        return None  # the resolver reports invalid JSON (and a body sent as another media type) itself
-    except RecursionError:
-        return BadRequest(f"JSON may nest at most {MAX_JSON_DEPTH} levels deep.")
-    except ValueError:
-        return BadRequest("The body holds a number too long to read.")
-    if _depth_exceeds(document, MAX_JSON_DEPTH):
-        return BadRequest(f"JSON may nest at most {MAX_JSON_DEPTH} levels deep.")
-    return None
-
-
-def _depth_exceeds(document: Any, limit: int) -> bool:
-    stack = [(document, 1)]
-    while stack:
-        node, depth = stack.pop()
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
-        if children is None:
-            continue
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children)
-    return False
+        return internal_error()

@@ -3,7 +3,7 @@
 Moto issues credentials for STS AssumeRole but drops the session tags and evaluates no IAM conditions, so
 a handler that used another tenant's key would go unnoticed locally. This WSGI middleware learns, from each
 AssumeRole request carrying a ``tenant_id`` session tag, which access key belongs to which tenant and role
-(the key from moto's answer; the role's inline policies from moto's IAM, as ``infra/tenant_access.py``
+(the key from moto's answer; the role's inline policies from moto's IAM, as ``infra/access_roles.py``
 defined and ``provision`` put them). Every later DynamoDB or S3 request signed with such a key (header,
 presigned URL query or presigned POST form) is evaluated against those policies, ``${aws:PrincipalTag/
 tenant_id}`` replaced by the tag: the action, the resource (table, index, object ARN) and the

@@ -1,4 +1,4 @@
-"""The tenant-access roles of ``infra/tenant_access.py``, one per access profile, and what lets a route's function
+"""The tenant-access roles of ``infra/access_roles.py``, one per access profile, and what lets a route's function
 assume its own profile's role (and no other) with its caller's tenant as session tag."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from functions.api.catalog import Route
-from infra import resources, tenant_access
+from infra import access_roles, resources
 from infra.cdk.nag import acknowledge
 from shared.credentials import SESSION_SECONDS
 from shared.settings import tenant_role_variable
@@ -32,15 +32,15 @@ def tenant_roles(
     """One role per access profile the routes use. L1 roles with inline policies: one resource each."""
     account_root = f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:root"
     built = {}
-    for profile, (writes, uses) in tenant_access.profiles(routes).items():
-        policy = tenant_access.permissions(
+    for profile, (writes, uses) in access_roles.profiles(routes).items():
+        policy = access_roles.permissions(
             writes, uses, table_arn=table.table_arn, bucket_arn=bucket.bucket_arn, indexes=resources.TABLE_INDEXES
         )
         role = iam.CfnRole(
             scope,
             "TenantAccess" + "".join(part.title() for part in profile.split("-")),
-            assume_role_policy_document=tenant_access.trust(account_root, profile),
-            policies=[iam.CfnRole.PolicyProperty(policy_name=tenant_access.POLICY_NAME, policy_document=policy)],
+            assume_role_policy_document=access_roles.trust(account_root, profile),
+            policies=[iam.CfnRole.PolicyProperty(policy_name=access_roles.POLICY_NAME, policy_document=policy)],
             max_session_duration=SESSION_SECONDS,
             description=f"DeskOS tenant access ({profile}): the items and uploads of the tenant named by the session",
         )
@@ -49,7 +49,7 @@ def tenant_roles(
                 role,
                 "The uploads of the caller's tenant are the keys under t/<tenant_id>/ (the tenant from the session "
                 "tag), which IAM can only express as a prefix with a trailing wildcard.",
-                f"AwsSolutions-IAM5[Resource::<{_logical(bucket)}.Arn>/t/<aws:PrincipalTag/{tenant_access.TAG}>/*]",
+                f"AwsSolutions-IAM5[Resource::<{_logical(bucket)}.Arn>/t/<aws:PrincipalTag/{access_roles.TAG}>/*]",
             )
         built[profile] = TenantRole(profile, role)
     return built
@@ -61,7 +61,7 @@ def may_assume(function: lambda_.Function, tenant_role: TenantRole) -> None:
     function.role.add_to_principal_policy(
         iam.PolicyStatement(actions=["sts:AssumeRole", "sts:TagSession"], resources=[tenant_role.role.attr_arn])
     )
-    Tags.of(function.role).add(tenant_access.ACCESS_TAG, tenant_role.profile)  # the trust policy checks it
+    Tags.of(function.role).add(access_roles.ACCESS_TAG, tenant_role.profile)  # the trust policy checks it
     function.add_environment(tenant_role_variable(tenant_role.profile), tenant_role.role.attr_arn)
 
 

@@ -2,8 +2,8 @@
 
 import pytest
 
+from shared.caller import MANAGERS, STAFF, STAFF_PORTAL, Role, TenantContext
 from shared.errors import Forbidden, Unauthorized
-from shared.tenancy import MANAGERS, STAFF, STAFF_PORTAL, Role, TenantContext
 
 
 def claims(**extra):

@@ -4,7 +4,7 @@ One role per access profile (``shared.credentials.profile``: ``read`` or ``write
 the uploads bucket). A route's function may only assume its own profile's role, with the session tag
 ``tenant_id``; the role reaches the table's items and the index entries whose partition key starts with
 ``T#<that tag>#``, and the uploads under ``t/<that tag>/``. ``infra/cdk`` deploys these documents,
-``infra/local/provision.py`` creates the same roles in the local cloud, and ``infra/local/tenant_guard.py``
+``infra/local/provision.py`` creates the same roles in the local cloud, and ``infra/local/iam_guard.py``
 enforces them there (moto evaluates no IAM conditions).
 """
 
