@@ -188,7 +188,7 @@ def change(ctx: TenantContext, profile: UserProfile, *, role: Role | None = None
     moment = now()
     if role is not None:
         profile.role = str(role)
-        profile.GSI2PK = UserProfile.partition_of_role(ctx.tenant_id, str(role))
+        profile.GSI2PK, profile.GSI2SK = UserProfile.partition_of_role(ctx.tenant_id, str(role)), profile.username
     if active is not None:
         profile.active = active
     if role is not None or active is False:

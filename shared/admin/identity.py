@@ -46,6 +46,9 @@ def _answers() -> Iterator[None]:
             raise Conflict("A user with this email already exists.") from None
         if code == "InvalidPasswordException":
             raise Unprocessable.field("password", error.response["Error"].get("Message", "Too weak.")) from None
+        if code == "InvalidParameterException":  # e.g. an address Cognito does not take for an email
+            refused = error.response["Error"].get("Message")
+            raise Unprocessable(f"The identity provider refused the user: {refused}") from None
         if code in BUSY:
             raise Unavailable("The identity provider is busy; retry shortly.", retry_after=1) from None
         raise

@@ -301,6 +301,23 @@ def test_a_warm_container_refuses_an_earlier_token_once_its_view_is_older_than_t
     call(token, "GET", "/me").problem(401)
 
 
+def test_requests_read_the_tenants_revocations_once_per_check_interval_not_per_request(module_cloud, firm, monkeypatch):
+    # Given a container that has not seen the tenant yet, and a count of its reads of revocations
+    reads: list[str] = []
+    real = sessions.revocations_since
+    monkeypatch.setattr(
+        sessions, "revocations_since", lambda tenant_id, since: reads.append(tenant_id) or real(tenant_id, since)
+    )
+    sessions.forget()
+
+    # When the tenant's users make several requests within the interval
+    for user in (firm.manager, firm.agent, firm.manager):
+        assert call(user, "GET", "/admin/settings").status == 200
+
+    # Then the revocations were read once
+    assert reads == [firm.id]
+
+
 def test_a_reactivated_user_signs_in_again_and_is_served(module_cloud, firm):
     made = invite(firm)
     path = {"user_id": made["id"]}
