@@ -30,6 +30,7 @@ from shared.schemas import MAX_VERSION, Email, Id, Name, Out, Strict
 from shared.settings import public_url
 
 TEMPORARY_PASSWORD_DAYS = 3  # the pool's temporary password validity (infra/cdk/auth.py)
+UNDELIVERABLE = frozenset({"InvalidParameterValue", "MessageRejected"})  # SES on an address it will not send to
 
 
 class NewUser(Strict):
@@ -190,4 +191,11 @@ def _send_invitation(ctx: TenantContext, profile: UserProfile, temporary: str) -
         f"You will be asked to choose your own password. The temporary one expires in "
         f"{TEMPORARY_PASSWORD_DAYS} days; ask {firm} for a new invitation after that.\n"
     )
-    mail.send([profile.email], f"Your DeskOS account at {firm}", body)
+    from botocore.exceptions import ClientError
+
+    try:
+        mail.send([profile.email], f"Your DeskOS account at {firm}", body)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") not in UNDELIVERABLE:
+            raise
+        raise Unprocessable.field("email", "This address cannot receive email.") from None

@@ -136,6 +136,16 @@ def test_another_tenants_client_is_no_client_and_nothing_is_made(module_cloud, f
     assert_no_cognito_user(module_cloud, address)
 
 
+def test_an_address_the_mail_service_refuses_is_a_422_and_nothing_is_left_made(module_cloud, firm):
+    address = f"a,{uuid.uuid4().hex[:8]}@example.test"  # a shape the API and Cognito take, SES does not
+
+    reply = call(firm.manager, "POST", "/admin/users", body={"email": address, "name": "X", "role": "staff"})
+
+    assert reply.field_errors() == {"email": "This address cannot receive email."}
+    assert_no_cognito_user(module_cloud, address)
+    assert call(firm.manager, "GET", "/admin/users", query={"role": "staff"}).json["items"] == []
+
+
 def test_an_email_already_in_use_is_a_conflict(module_cloud, firm):
     made = invite(firm)
     again = call(firm.manager, "POST", "/admin/users", body={"email": made["email"], "name": "Y", "role": "staff"})
