@@ -13,6 +13,7 @@ two managers demoting each other at once.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
@@ -20,6 +21,7 @@ from pynamodb.exceptions import TransactWriteError
 from shared.caller import Role, TenantContext
 from shared.clock import iso, now
 from shared.crm.clients import Client
+from shared.db.entities import Requires
 from shared.db.errors import cancelled_by_condition, storage_errors
 from shared.db.pages import Page, query_page
 from shared.db.table import Item, get_or_none, tkey, transaction
@@ -29,6 +31,7 @@ LAST_MANAGER = "The tenant's last active manager cannot be demoted or deactivate
 
 
 class UserProfile(Item, discriminator="user"):
+    noun: ClassVar[str] = "user"  # for the entity kit's version checks
     user_id = UnicodeAttribute()
     username = UnicodeAttribute()
     email = UnicodeAttribute()
@@ -39,7 +42,7 @@ class UserProfile(Item, discriminator="user"):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute(null=True)
     sessions_revoked_at = UTCDateTimeAttribute(null=True)  # tokens issued before are refused
-    version = NumberAttribute(null=True)  # absent on profiles made before users were administered: 1
+    version = NumberAttribute(default=1)  # also what a profile made before users were administered reads
 
     @staticmethod
     def key(tenant_id: str, user_id: str) -> tuple[str, str]:
@@ -65,10 +68,6 @@ class UserProfile(Item, discriminator="user"):
     def counts_as_manager(self) -> bool:
         return self.active and self.role == Role.MANAGERS
 
-    @property
-    def current_version(self) -> int:
-        return int(self.version or 1)
-
 
 class ManagerCount(Item, discriminator="manager_count"):
     active_managers = NumberAttribute(default=0)
@@ -76,6 +75,16 @@ class ManagerCount(Item, discriminator="manager_count"):
     @staticmethod
     def key(tenant_id: str) -> tuple[str, str]:
         return tkey(tenant_id, "MANAGERS"), "COUNT"
+
+
+def active_staff(tenant_id: str, user_id: str, field: str) -> Requires:
+    """A write that needs ``user_id`` to be an active staff user of the tenant (a 422 on ``field`` if not)."""
+    return Requires(
+        UserProfile,
+        UserProfile.key(tenant_id, user_id),
+        (UserProfile.active == True) & UserProfile.role.is_in("staff", "managers"),  # noqa: E712
+        Unprocessable.field(field, "Not an active staff user of this tenant."),
+    )
 
 
 def new_profile(
@@ -139,7 +148,7 @@ def add(profile: UserProfile) -> None:
 def remove(profile: UserProfile) -> None:
     """Undo ``add`` (an invitation that could not be completed)."""
     with storage_errors(), transaction() as tx:
-        tx.delete(profile, condition=UserProfile.version == profile.current_version)
+        tx.delete(profile, condition=UserProfile.version == profile.version)
         if profile.counts_as_manager:
             _count(tx, profile.tenant_id, -1, at_least=0)
 
@@ -183,8 +192,8 @@ def revocations_since(tenant_id: str, since: datetime) -> dict[str, datetime]:
 def change(ctx: TenantContext, profile: UserProfile, *, role: Role | None = None, active: bool | None = None) -> None:
     """Give the user another role, or (de)activate it, in one transaction with the manager count. The sessions
     of a user given another role or deactivated are revoked: its tokens name the role it had."""
-    before, expected = profile.counts_as_manager, profile.current_version
-    unchanged = UserProfile.version == expected if profile.version is not None else _unversioned()
+    before, expected = profile.counts_as_manager, int(profile.version)
+    unchanged = UserProfile.version == expected if expected > 1 else _first_version()
     moment = now()
     if role is not None:
         profile.role = str(role)
@@ -212,9 +221,9 @@ def change(ctx: TenantContext, profile: UserProfile, *, role: Role | None = None
         raise
 
 
-def _unversioned():
+def _first_version():
     # a profile made before versions were kept has none: it is at version 1
-    return UserProfile.PK.exists() & UserProfile.version.does_not_exist()
+    return UserProfile.PK.exists() & (UserProfile.version.does_not_exist() | (UserProfile.version == 1))
 
 
 def _count(tx, tenant_id: str, delta: int, *, at_least: int = 0) -> None:

@@ -7,7 +7,7 @@ no calendar gets it. A tenant whose item predates a setting reads that setting's
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import Field, StringConstraints
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
@@ -15,11 +15,12 @@ from pynamodb.exceptions import PutError
 
 from shared.caller import TenantContext, valid_tenant_id
 from shared.clock import now
+from shared.db.entities import expect_version
 from shared.db.errors import CONDITION_FAILED, storage_errors
 from shared.db.table import Item, get_or_none, tkey
 from shared.errors import Conflict, Unprocessable
 from shared.hours import BusinessCalendarIn, BusinessHours, TimeZone, Windows
-from shared.schemas import MAX_VERSION, Email, Name, Strict
+from shared.schemas import Email, Name, Strict, Version
 
 DEFAULT_ATTACHMENT_LIMIT = 25 * 1024 * 1024
 MIN_ATTACHMENT_LIMIT = 1024 * 1024
@@ -31,6 +32,7 @@ Colour = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$", max_leng
 
 
 class Tenant(Item, discriminator="tenant"):
+    noun: ClassVar[str] = "tenant"  # for the entity kit's version checks
     name = UnicodeAttribute()
     time_zone = UnicodeAttribute(default="UTC")
     business_hours = JSONAttribute(null=True)  # windows as BusinessHours dumps; [] is 24x7
@@ -40,7 +42,7 @@ class Tenant(Item, discriminator="tenant"):
     portal_colour = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute(null=True)
-    version = NumberAttribute(null=True)  # absent on tenants made before settings were versioned: 1
+    version = NumberAttribute(default=1)  # also what a tenant made before settings were versioned reads
 
     @staticmethod
     def key(tenant_id: str) -> tuple[str, str]:
@@ -67,7 +69,7 @@ class SettingsIn(Strict):
 
 
 class SettingsUpdate(SettingsIn):
-    version: int | None = Field(default=None, ge=1, le=MAX_VERSION, description="The version you read; or If-Match.")
+    version: Version = None
 
 
 class SettingsOut(SettingsIn):
@@ -86,7 +88,7 @@ class SettingsOut(SettingsIn):
             attachment_limit_bytes=int(tenant.attachment_limit_bytes),
             email_sender=tenant.email_sender,
             branding=Branding(display_name=tenant.portal_display_name, colour=tenant.portal_colour),
-            version=int(tenant.version or 1),
+            version=int(tenant.version),
             updated_at=tenant.updated_at or tenant.created_at,
         )
 
@@ -141,18 +143,14 @@ def default_calendar(tenant_id: str) -> BusinessCalendarIn:
 
 def replace_settings(ctx: TenantContext, body: SettingsUpdate, if_match: int | None) -> SettingsOut:
     tenant = _stored_or_default(ctx.tenant_id)
-    current = int(tenant.version or 1)
-    expected = body.version or if_match
-    if expected is None:
-        raise Unprocessable.field("version", "Send the version you read, in the body or as If-Match.")
-    if expected != current:
-        raise Conflict(f"Stale version {expected}: the settings are at version {current}.", current_version=current)
-    if tenant.version is not None:
-        unchanged = Tenant.version == current
-    elif tenant.created_at is None:
+    expect_version(tenant, body.version, if_match)
+    current = int(tenant.version)
+    if tenant.created_at is None:  # never stored
         unchanged = Tenant.PK.does_not_exist()
-    else:
-        unchanged = Tenant.PK.exists() & Tenant.version.does_not_exist()
+    elif current > 1:
+        unchanged = Tenant.version == current
+    else:  # a tenant made before settings were versioned has none: it is at version 1
+        unchanged = Tenant.PK.exists() & (Tenant.version.does_not_exist() | (Tenant.version == 1))
     moment = now()
     tenant.name, tenant.time_zone = body.name, body.time_zone
     tenant.business_hours = [h.model_dump() for h in body.business_hours]

@@ -5,29 +5,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from functions.api.core import Api
+from functions.api.core.params import Cursor, Limit, UserId
+from functions.api.core.responses import page_out, tagged
 from shared import directory, tenants
 from shared.admin import users
 from shared.admin.users import NewUser, RoleChange, UserOut
 from shared.caller import MANAGERS, STAFF, Role
-from shared.db.pages import DEFAULT_LIMIT, MAX_LIMIT
-from shared.schemas import ID_PATTERN, PageOut
+from shared.db.pages import DEFAULT_LIMIT
+from shared.schemas import PageOut
 from shared.tenants import SettingsOut, SettingsUpdate
 
 api = Api("admin")
-UserId = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
-Cursor = Annotated[str | None, Query(max_length=2048)]
-
-
-def _etag(model, version: int) -> Response:
-    return Response(200, "application/json", model, headers={"ETag": f'"{version}"'})
-
-
-def _user(profile) -> Response[UserOut]:
-    return _etag(UserOut.of(profile), profile.current_version)
 
 
 # ---- users -------------------------------------------------------------------------------------
@@ -37,8 +28,7 @@ def _user(profile) -> Response[UserOut]:
 def list_users(
     role: Annotated[Role | None, Query()] = None, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> PageOut[UserOut]:
-    page = directory.page(api.caller(), role=role, limit=limit, cursor=cursor)
-    return PageOut[UserOut](items=[UserOut.of(p) for p in page.items], next_cursor=page.next_cursor)
+    return page_out(directory.page(api.caller(), role=role, limit=limit, cursor=cursor), UserOut)
 
 
 @api.post(
@@ -56,7 +46,7 @@ def invite_user(body: Annotated[NewUser, Body()]) -> Response[UserOut]:
 
 @api.get("/admin/users/<user_id>", roles=MANAGERS, summary="Get a user")
 def get_user(user_id: UserId) -> Response[UserOut]:
-    return _user(directory.get(api.caller(), user_id))
+    return tagged(UserOut.of(directory.get(api.caller(), user_id)))
 
 
 @api.put(
@@ -66,7 +56,7 @@ def get_user(user_id: UserId) -> Response[UserOut]:
     summary="Make a user a manager or staff (optimistic locking; not the last active manager)",
 )
 def change_user_role(user_id: UserId, body: Annotated[RoleChange, Body()]) -> Response[UserOut]:
-    return _user(users.change_role(api.caller(), user_id, body, api.if_match()))
+    return tagged(UserOut.of(users.change_role(api.caller(), user_id, body, api.if_match())))
 
 
 @api.post(
@@ -76,12 +66,12 @@ def change_user_role(user_id: UserId, body: Annotated[RoleChange, Body()]) -> Re
     summary="Deactivate a user: no more sign-ins; its tokens refused within minutes (not the last manager)",
 )
 def deactivate_user(user_id: UserId) -> Response[UserOut]:
-    return _user(users.deactivate(api.caller(), user_id, api.if_match()))
+    return tagged(UserOut.of(users.deactivate(api.caller(), user_id, api.if_match())))
 
 
 @api.post("/admin/users/<user_id>/reactivate", roles=MANAGERS, cognito=("enable",), summary="Reactivate a user")
 def reactivate_user(user_id: UserId) -> Response[UserOut]:
-    return _user(users.reactivate(api.caller(), user_id, api.if_match()))
+    return tagged(UserOut.of(users.reactivate(api.caller(), user_id, api.if_match())))
 
 
 # ---- settings ----------------------------------------------------------------------------------
@@ -89,14 +79,12 @@ def reactivate_user(user_id: UserId) -> Response[UserOut]:
 
 @api.get("/admin/settings", roles=STAFF, summary="The tenant's settings")
 def get_settings() -> Response[SettingsOut]:
-    out = tenants.settings_of(api.caller())
-    return _etag(out, out.version)
+    return tagged(tenants.settings_of(api.caller()))
 
 
 @api.put("/admin/settings", roles=MANAGERS, summary="Replace the tenant's settings (optimistic locking)")
 def replace_settings(body: Annotated[SettingsUpdate, Body()]) -> Response[SettingsOut]:
-    out = tenants.replace_settings(api.caller(), body, api.if_match())
-    return _etag(out, out.version)
+    return tagged(tenants.replace_settings(api.caller(), body, api.if_match()))
 
 
 handler = api.handler

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from shared.admin.users import NewUser, invite
 from shared.caller import Role, TenantContext
-from shared.crm.clients import NewClient, create_client
+from shared.crm import clients
+from shared.crm.clients import NewClient
 from shared.db.table import get_or_none
 from shared.errors import Conflict, NotFound
 from shared.field import technicians
@@ -110,7 +111,7 @@ def seed_demo() -> list[LocalUser]:
     )
     ctx = TenantContext(DEMO_TENANT, manager.user_id, manager.username, frozenset({Role.MANAGERS, Role.STAFF}))
     acme = NewClient(name=DEMO_CLIENT_NAME, customer_type="premium", location={"lat": 51.5155, "lng": -0.0922})
-    client = create_client(ctx, acme)
+    client = clients.create(ctx, acme)
     users = [manager]
     for role, email, name in others:
         users.append(

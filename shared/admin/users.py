@@ -22,11 +22,12 @@ from shared import directory, mail, sessions, tenants
 from shared.admin import identity
 from shared.caller import Role, TenantContext
 from shared.crm.clients import Client
+from shared.db.entities import expect_version
 from shared.db.errors import storage_errors
 from shared.db.table import get_or_none
 from shared.directory import UserProfile
 from shared.errors import Conflict, Unprocessable
-from shared.schemas import MAX_VERSION, Email, Id, Name, Out, Strict
+from shared.schemas import Email, Id, Name, Out, Strict, Version
 from shared.settings import public_url
 
 TEMPORARY_PASSWORD_DAYS = 3  # the pool's temporary password validity (infra/cdk/auth.py)
@@ -42,7 +43,7 @@ class NewUser(Strict):
 
 class RoleChange(Strict):
     role: Literal["managers", "staff"] = Field(description="A portal user keeps its role: invite staff anew.")
-    version: int | None = Field(default=None, ge=1, le=MAX_VERSION, description="The version you read; or If-Match.")
+    version: Version = None
 
 
 class UserOut(Out):
@@ -67,7 +68,7 @@ class UserOut(Out):
             active=profile.active,
             created_at=profile.created_at,
             updated_at=profile.updated_at or profile.created_at,
-            version=profile.current_version,
+            version=int(profile.version),
         )
 
 
@@ -105,7 +106,8 @@ def invite(ctx: TenantContext, body: NewUser, *, password: str | None = None) ->
 
 
 def change_role(ctx: TenantContext, user_id: str, body: RoleChange, if_match: int | None) -> UserProfile:
-    profile = _expect_version(directory.get(ctx, user_id), body.version or if_match)
+    profile = directory.get(ctx, user_id)
+    expect_version(profile, body.version, if_match)
     old, new = Role(profile.role), Role(body.role)
     if old is Role.PORTAL:
         raise Unprocessable.field("role", "A portal user is a client's: it keeps its role; invite staff anew.")
@@ -119,7 +121,8 @@ def change_role(ctx: TenantContext, user_id: str, body: RoleChange, if_match: in
 
 
 def deactivate(ctx: TenantContext, user_id: str, if_match: int | None) -> UserProfile:
-    profile = _expect_version(directory.get(ctx, user_id), if_match, required=False)
+    profile = directory.get(ctx, user_id)
+    expect_version(profile, if_match, required=False)
     if not profile.active:
         raise Conflict("The user is already deactivated.", current_status="deactivated")
     directory.change(ctx, profile, active=False)
@@ -130,7 +133,8 @@ def deactivate(ctx: TenantContext, user_id: str, if_match: int | None) -> UserPr
 
 
 def reactivate(ctx: TenantContext, user_id: str, if_match: int | None) -> UserProfile:
-    profile = _expect_version(directory.get(ctx, user_id), if_match, required=False)
+    profile = directory.get(ctx, user_id)
+    expect_version(profile, if_match, required=False)
     if profile.active:
         raise Conflict("The user is active.", current_status="active")
     directory.change(ctx, profile, active=True)
@@ -155,17 +159,6 @@ def _check_client(ctx: TenantContext, body: NewUser) -> None:
     with storage_errors():
         if get_or_none(Client, Client.key(ctx.tenant_id, body.client_id)) is None:
             raise Unprocessable.field("client_id", "No such client.")
-
-
-def _expect_version(profile: UserProfile, expected: int | None, *, required: bool = True) -> UserProfile:
-    if expected is None and required:
-        raise Unprocessable.field("version", "Send the version you read, in the body or as If-Match.")
-    if expected is not None and expected != profile.current_version:
-        raise Conflict(
-            f"Stale version {expected}: the user is at version {profile.current_version}.",
-            current_version=profile.current_version,
-        )
-    return profile
 
 
 @contextmanager
