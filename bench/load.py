@@ -67,19 +67,20 @@ def cast(cloud: LocalCloud, users: int) -> tuple[list[LoadUser], dict[str, str]]
 
     Made in this process with the operator commands' own helpers (infra/local/seed.py) pointed at the
     cloud, and the client accounts through the API, as a firm would open them."""
-    import boto3
-
     from infra.local.details import point_environment_at
     from infra.local.seed import create_tenant_with_manager, create_user
     from shared.caller import Role
 
     details = cloud.details
-    point_environment_at(details["aws_endpoint_url"], details["region"], details["table_name"], details["bucket_name"])
-    cognito, pool = boto3.client("cognito-idp"), details["user_pool_id"]
+    point_environment_at(
+        details["aws_endpoint_url"],
+        details["region"],
+        details["table_name"],
+        details["bucket_name"],
+        details["user_pool_id"],
+    )
     second_manager = f"manager@{SECOND_TENANT}.example"
     create_tenant_with_manager(
-        cognito,
-        pool,
         tenant_id=SECOND_TENANT,
         name="Globex Corp",
         manager_email=second_manager,
@@ -100,8 +101,6 @@ def cast(cloud: LocalCloud, users: int) -> tuple[list[LoadUser], dict[str, str]]
         client = clients[tenant][(n // 4) % 2]
         email = f"load{n:02d}-{role}@{tenant}.example"
         create_user(
-            cognito,
-            pool,
             tenant_id=tenant,
             role=role,
             email=email,

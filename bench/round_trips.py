@@ -33,8 +33,10 @@ from moto.server import ThreadedMotoServer
 
 from functions.api import catalog
 from functions.api.catalog import Route
-from infra.local.provision import ensure_bucket
+from infra.local.provision import ensure_bucket, ensure_sender, ensure_user_pool
 from infra.resources import table_definition
+from shared import sessions
+from shared.admin import users
 from shared.attachments import service as attachments
 from shared.caller import Role, TenantContext
 from shared.crm import clients, contacts
@@ -165,6 +167,8 @@ def seed_tenant(claims: dict[str, Any]) -> TenantContext:
 def seed(claims: dict[str, Any]) -> World:
     boto3.client("dynamodb").create_table(**table_definition(TABLE))
     ensure_bucket(boto3.client("s3"), settings().bucket_name, settings().region)
+    os.environ["DESKOS_USER_POOL_ID"] = ensure_user_pool(boto3.client("cognito-idp"))[0]
+    ensure_sender(boto3.client("ses"))
     ctx = seed_tenant(claims)
     client = clients.create(ctx, clients.NewClient(name="Acme"))
     contact = contacts.create(ctx, contacts.NewContact(client_id=client.id, name="Ada", email="ada@acme.example"))
@@ -206,6 +210,13 @@ def seed(claims: dict[str, Any]) -> World:
     def fresh_rule(_operation: str) -> str:
         return rules.create(ctx, rules.RuleIn.model_validate(WORK_ORDER_RULE)).id
 
+    def fresh_user(operation: str) -> str:
+        body = users.NewUser(email=f"{uuid.uuid4().hex}@bench.example", name="Nia", role=Role.STAFF)
+        user_id = users.invite(ctx, body, password="Bench-pass-1!").user_id
+        if operation == "ReactivateUser":
+            users.deactivate(ctx, user_id, None)
+        return user_id
+
     technician_id = fresh_technician("GetTechnician")
     policy = fresh_policy()  # tickets get an SLA clock, so their writes are measured with it
     ticket = fresh_ticket(False)
@@ -229,8 +240,14 @@ def seed(claims: dict[str, Any]) -> World:
         "staff_user_id": staff_user(),
         "work_order_id": fresh_work_order("GetWorkOrder"),
         "rule_id": fresh_rule("GetWorkOrderRule"),
+        "user_id": fresh_user("GetUser"),
     }
-    fresh = {"technician_id": fresh_technician, "work_order_id": fresh_work_order, "rule_id": fresh_rule}
+    fresh = {
+        "technician_id": fresh_technician,
+        "work_order_id": fresh_work_order,
+        "rule_id": fresh_rule,
+        "user_id": fresh_user,
+    }
     return World(values, fresh_ticket, fresh_survey, fresh_policy, fresh)
 
 
@@ -263,6 +280,9 @@ def body_for(operation_id: str, values: dict[str, str]) -> dict[str, Any] | None
         "ScheduleWorkOrder": {"scheduled_start": "2030-01-07T09:00:00Z"},
         "CreateWorkOrderRule": WORK_ORDER_RULE,
         "ReplaceWorkOrderRule": WORK_ORDER_RULE,
+        "InviteUser": {"email": f"{uuid.uuid4().hex}@bench.example", "name": "Nia", "role": "staff"},
+        "ChangeUserRole": {"role": "managers"},
+        "ReplaceSettings": {"name": "Bench Ltd", "time_zone": "Europe/Berlin", "version": 1},
     }.get(operation_id)
 
 
@@ -389,7 +409,10 @@ def main() -> None:
     server = start_moto()
     try:
         fixture = json.loads(FIXTURE.read_text())
-        world = seed(fixture["requestContext"]["authorizer"]["claims"])
+        claims = fixture["requestContext"]["authorizer"]["claims"]
+        world = seed(claims)
+        with recording() as warm_up:  # what a container pays once per tenant per session-check interval
+            sessions.refuse_revoked(TenantContext.from_claims(claims))
         routes = [r for r in catalog.routes() if r.roles is not None]
         skipped = len(catalog.routes()) - len(routes)
         results = []
@@ -402,6 +425,10 @@ def main() -> None:
 
     print(f"DynamoDB calls per request ({len(results)} requests; {skipped} public documentation routes skipped)")
     print("ddb = table calls (idempotency records excluded); idem = Powertools idempotency record calls")
+    print(
+        f"Not in the rows: the revoked-sessions check, {' + '.join(warm_up.operations(False))} once per tenant "
+        f"per container every {settings().session_check_seconds:g} s (shared/sessions.py)"
+    )
     print_table(results)
     scans = [r.label for r in results for op, _ in r.recording.calls if op == "Scan"]
     total = sum(len(r.recording.calls) for r in results)

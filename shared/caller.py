@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -41,6 +42,17 @@ def _groups(raw: Any) -> set[str]:
     return set()
 
 
+def _instant(raw: Any) -> float | None:
+    # The local authorizer passes iat as epoch seconds; API Gateway's Cognito authorizer as a date string
+    # such as "Sun Nov 22 00:00:00 UTC 2026".
+    if isinstance(raw, int | float) or (isinstance(raw, str) and raw.isdigit()):
+        return float(raw)
+    try:
+        return datetime.strptime(str(raw), "%a %b %d %H:%M:%S UTC %Y").replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True)
 class TenantContext:
     tenant_id: str
@@ -49,6 +61,7 @@ class TenantContext:
     roles: frozenset[Role]
     client_id: str | None = None
     email: str | None = None
+    issued_at: float | None = None  # the token's iat, epoch seconds: revoked sessions are refused by it
 
     @classmethod
     def from_claims(cls, claims: Mapping[str, Any] | None) -> TenantContext:
@@ -71,6 +84,7 @@ class TenantContext:
             roles=frozenset(roles),
             client_id=client_id,
             email=claims.get("email"),
+            issued_at=_instant(claims.get("iat")),
         )
 
     @property

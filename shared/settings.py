@@ -32,6 +32,7 @@ class Settings:
     reopen_window_days: int
     mail_sender: str
     survey_link_days: int
+    session_check_seconds: int  # how stale a container's view of revoked sessions may be (shared.sessions)
     cursor_secret_source: tuple[str, str]  # (CURSOR_SECRET or CURSOR_SECRET_ARN, its value)
     survey_secret_value: str | None
 
@@ -76,6 +77,15 @@ def tenant_role_arn(profile: str) -> str:
     return os.environ.get(tenant_role_variable(profile)) or local
 
 
+def user_pool_id() -> str:
+    """The Cognito user pool that administered users live in (only user administration needs it). Uncached:
+    the local cloud learns it once it has provisioned the pool."""
+    pool = os.environ.get("DESKOS_USER_POOL_ID")
+    if not pool:
+        raise MissingSettings("DESKOS_USER_POOL_ID is not set: the function administers users and needs its pool")
+    return pool
+
+
 @cache
 def settings() -> Settings:
     """Raises ``MissingSettings`` naming every required variable that is missing and every malformed one."""
@@ -104,6 +114,7 @@ def settings() -> Settings:
         reopen_window_days=number("DESKOS_REOPEN_WINDOW_DAYS", 7),
         mail_sender=env.get("DESKOS_MAIL_SENDER", "no-reply@deskos.local"),
         survey_link_days=number("DESKOS_SURVEY_LINK_DAYS", 30),
+        session_check_seconds=number("DESKOS_SESSION_CHECK_SECONDS", 60),
         cursor_secret_source=secret or ("", ""),
         survey_secret_value=env.get(SURVEY_SECRET) or None,
     )

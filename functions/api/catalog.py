@@ -28,6 +28,8 @@ class Route:
     roles: tuple[str, ...] | None  # None: public (no token)
     writes: bool
     s3: tuple[str, ...] = ()  # what it does with the uploads bucket: sign-upload, sign-download, delete
+    cognito: tuple[str, ...] = ()  # what it does with the user pool: invite, regroup, disable, enable
+    mail: bool = False  # whether it sends email itself
 
     @property
     def handler(self) -> str:
@@ -78,6 +80,8 @@ def routes() -> tuple[Route, ...]:
                         roles=tuple(roles) if roles is not None else None,
                         writes=bool(op.get("x-deskos-writes")),
                         s3=tuple(op.get("x-deskos-s3", ())),
+                        cognito=tuple(op.get("x-deskos-cognito", ())),
+                        mail=bool(op.get("x-deskos-mail")),
                     )
                 )
     return tuple(sorted(found, key=lambda r: (r.path, r.method)))

@@ -14,7 +14,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from functions.api.catalog import Route
-from infra.cdk import access_roles
+from infra.cdk import access_roles, auth
 from infra.cdk.functions import FunctionFactory, log_group
 from infra.cdk.nag import acknowledge, skip_checkov
 from shared.credentials import profile
@@ -28,6 +28,7 @@ class Api:
     rest_api: apigateway.RestApi
     authorizer: apigateway.IAuthorizer
     routes: tuple[Route, ...]
+    pool: cognito.IUserPool  # user administration routes call it (``auth.may_administer_users``)
 
 
 def rest_api(
@@ -69,7 +70,7 @@ def rest_api(
         api.root.resource_for_path(route.path)
     authorizer = apigateway.CognitoUserPoolsAuthorizer(scope, "Authorizer", cognito_user_pools=[pool])
     _acknowledge_api_findings(api)
-    return Api(api, authorizer, tuple(routes))
+    return Api(api, authorizer, tuple(routes), pool)
 
 
 def add_routes(
@@ -86,8 +87,11 @@ def add_routes(
             timeout=API_TIMEOUT,
             description=f"{route.method} {route.path}",
             snap_start=True,
+            extras=("ses",) if route.mail else (),
         )
         access_roles.may_assume(function, roles[profile(route.writes, route.s3)])
+        if route.cognito:
+            auth.may_administer_users(function, api.pool, route.cognito)
         method = apigateway.Method(
             factory.scope,
             f"{route.operation_id}Method",

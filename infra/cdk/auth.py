@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra import resources
 from infra.cdk.nag import acknowledge
+
+# What a route's declared use of the user pool (x-deskos-cognito, shared/admin/identity.py) needs; an invitation
+# deletes the user it made when it cannot be completed.
+COGNITO_USES: dict[str, tuple[str, ...]] = {
+    "invite": ("cognito-idp:AdminCreateUser", "cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminDeleteUser"),
+    "regroup": ("cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminRemoveUserFromGroup"),
+    "disable": ("cognito-idp:AdminDisableUser", "cognito-idp:AdminUserGlobalSignOut"),
+    "enable": ("cognito-idp:AdminEnableUser",),
+}
 
 
 @dataclass(frozen=True)
@@ -72,3 +84,11 @@ def user_pool(scope: Construct, *, plus_tier: bool, mfa_required: bool) -> Auth:
             "AwsSolutions-COG8",
         )
     return Auth(pool=pool, client=client)
+
+
+def may_administer_users(function: lambda_.Function, pool: cognito.IUserPool, uses: Iterable[str]) -> None:
+    """The function's own role may do what its route declares with the pool's users, on this pool only."""
+    assert function.role is not None
+    actions = sorted({action for use in uses for action in COGNITO_USES[use]})
+    function.role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=[pool.user_pool_arn]))
+    function.add_environment("DESKOS_USER_POOL_ID", pool.user_pool_id)

@@ -78,7 +78,8 @@ def start_api(
     """Serve the API on ``host:port`` (0 picks a free port) in a daemon thread; the socket is bound on return.
     ``health``: what ``GET /health`` answers (the local cloud's own state; not an API operation)."""
     config = load_config()
-    apply_environment(config, {"AWS_REGION": region, "AWS_DEFAULT_REGION": region, "AWS_ENDPOINT_URL": endpoint_url})
+    overrides = {"AWS_REGION": region, "AWS_DEFAULT_REGION": region, "AWS_ENDPOINT_URL": endpoint_url}
+    apply_environment(config, {**overrides, "DESKOS_USER_POOL_ID": user_pool_id})
     verifier = TokenVerifier.for_pool(
         endpoint_url=endpoint_url, region=region, user_pool_id=user_pool_id, client_id=client_id
     )

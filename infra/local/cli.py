@@ -68,7 +68,8 @@ def up(args: argparse.Namespace) -> int:
     try:
         point_environment_at(moto.url, region, table_name, bucket_name)
         resources = provision(moto.url, region, table_name=table_name, bucket_name=bucket_name)
-        seed_demo(boto3.client("cognito-idp"), resources.user_pool_id)
+        os.environ["DESKOS_USER_POOL_ID"] = resources.user_pool_id
+        seed_demo()
         moto.save()
         running.append(Pump(moto.url, region, table_name).start())
 
@@ -163,7 +164,9 @@ def doctor_command(args: argparse.Namespace) -> int:
 
 def _connect(args: argparse.Namespace) -> LocalDetails:
     details = LocalDetails.load(Path(args.state_dir))
-    point_environment_at(details.aws_endpoint_url, details.region, details.table_name, details.bucket_name)
+    point_environment_at(
+        details.aws_endpoint_url, details.region, details.table_name, details.bucket_name, details.user_pool_id
+    )
     if directory := details.signatures.get("directory"):  # a replayed upload is scanned as the cloud scans
         os.environ["DESKOS_CLAMAV_DB"] = directory
     return details
@@ -172,10 +175,8 @@ def _connect(args: argparse.Namespace) -> LocalDetails:
 def tenant_create(args: argparse.Namespace) -> int:
     from infra.local.seed import create_tenant_with_manager
 
-    details = _connect(args)
+    _connect(args)
     manager = create_tenant_with_manager(
-        boto3.client("cognito-idp"),
-        details.user_pool_id,
         tenant_id=args.tenant_id,
         name=args.name,
         manager_email=args.manager_email,
@@ -190,10 +191,8 @@ def user_create(args: argparse.Namespace) -> int:
 
     if args.role == Role.PORTAL and not args.client_id:
         raise SystemExit("deskos user create: a portal user needs --client-id")
-    details = _connect(args)
+    _connect(args)
     user = create_user(
-        boto3.client("cognito-idp"),
-        details.user_pool_id,
         tenant_id=args.tenant,
         role=Role(args.role),
         email=args.email,

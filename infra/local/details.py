@@ -55,7 +55,12 @@ class LocalDetails:
         return next((u["password"] for u in self.users if u["username"] == username), None)
 
 
-def point_environment_at(aws_endpoint_url: str, region: str, table_name: str, bucket_name: str) -> None:
+LOCAL_SESSION_CHECK_SECONDS = 5
+
+
+def point_environment_at(
+    aws_endpoint_url: str, region: str, table_name: str, bucket_name: str, user_pool_id: str | None = None
+) -> None:
     """Set, before any handler runs, what Lambda's configuration would: every AWS client of this
     process goes to the local cloud, with dummy credentials (no real account is ever used)."""
     os.environ.update(
@@ -68,7 +73,11 @@ def point_environment_at(aws_endpoint_url: str, region: str, table_name: str, bu
         DESKOS_TABLE=table_name,
         DESKOS_BUCKET=bucket_name,
     )
+    if user_pool_id is not None:
+        os.environ["DESKOS_USER_POOL_ID"] = user_pool_id
     os.environ.pop("AWS_SESSION_TOKEN", None)
     os.environ.pop("AWS_PROFILE", None)
     os.environ.setdefault("DESKOS_CURSOR_SECRET", "local-only-cursor-secret-not-for-any-deployment")
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "DeskOS")
+    # how soon a deactivated user's earlier tokens are refused (shared.sessions; the cloud's default is 60 s)
+    os.environ.setdefault("DESKOS_SESSION_CHECK_SECONDS", str(LOCAL_SESSION_CHECK_SECONDS))

@@ -171,15 +171,28 @@ def local_cloud(state_dir: Path, *, fresh: bool = True, env: Mapping[str, str] |
     running.stop_cleanly()
 
 
-def log_in(details: dict[str, Any], username: str, password: str | None = None) -> str:
-    """An id token, by the same USER_PASSWORD_AUTH call a front end makes (demo users: local.json's password)."""
+def log_in(
+    details: dict[str, Any], username: str, password: str | None = None, *, new_password: str | None = None
+) -> str:
+    """An id token, by the same USER_PASSWORD_AUTH call a front end makes (demo users: local.json's password).
+    An invited user's first sign-in with its temporary password answers Cognito's new-password challenge with
+    ``new_password``, as the front end's "choose your password" page does."""
     if password is None:
         password = next(u["password"] for u in details["users"] if u["username"] == username)
-    result = cognito(details).initiate_auth(
-        ClientId=details["user_pool_client_id"],
+    pool = cognito(details)
+    client_id = details["user_pool_client_id"]
+    result = pool.initiate_auth(
+        ClientId=client_id,
         AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": username, "PASSWORD": password},
     )
+    if result.get("ChallengeName") == "NEW_PASSWORD_REQUIRED" and new_password is not None:
+        result = pool.respond_to_auth_challenge(
+            ClientId=client_id,
+            ChallengeName="NEW_PASSWORD_REQUIRED",
+            Session=result["Session"],
+            ChallengeResponses={"USERNAME": username, "NEW_PASSWORD": new_password},
+        )
     return result["AuthenticationResult"]["IdToken"]
 
 

@@ -1,19 +1,20 @@
 """Tenants and users of the local cloud: the operator commands' helpers and the demo seed.
 
-A user is a Cognito user (username = email, permanent password, ``custom:tenant_id``, the role's
-group) plus a profile in the tenant's directory, so the domain can check roles with one read.
-These run in the ``deskos`` process: PynamoDB and boto3 reach moto through ``AWS_ENDPOINT_URL``.
+A user is a Cognito user (username = email, ``custom:tenant_id``, the role's group) plus a profile in the
+tenant's directory, made by ``shared.admin.users`` as a manager's invitation makes it, here with a permanent
+password. These run in the ``deskos`` process: PynamoDB and boto3 reach moto through ``AWS_ENDPOINT_URL``
+and the pool named by ``DESKOS_USER_POOL_ID``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shared.admin.users import NewUser, invite
 from shared.caller import Role, TenantContext
 from shared.crm import clients
 from shared.crm.clients import NewClient
 from shared.db.table import get_or_none
-from shared.directory import save_profile
 from shared.errors import Conflict, NotFound
 from shared.field import technicians
 from shared.tenants import Tenant, create_tenant
@@ -45,8 +46,6 @@ class LocalUser:
 
 
 def create_user(
-    cognito,
-    user_pool_id: str,
     *,
     tenant_id: str,
     role: Role,
@@ -56,37 +55,14 @@ def create_user(
     client_id: str | None = None,
     actor: str = OPERATOR,
 ) -> LocalUser:
-    """A Cognito user of the tenant, in the role's group, with a permanent password, and its profile."""
-    if role is Role.PORTAL and not client_id:
-        raise ValueError("a portal user needs the client account it belongs to (client_id)")
+    """A user of the tenant with a permanent password: what a manager's invitation makes (``/admin/users``),
+    made by the same code, without the email."""
     if not tenant_exists(tenant_id):
         raise NotFound(f"No tenant {tenant_id}.")
-    attributes = {"email": email, "email_verified": "true", "name": name or email, "custom:tenant_id": tenant_id}
-    if client_id:
-        attributes["custom:client_id"] = client_id
-    try:
-        created = cognito.admin_create_user(
-            UserPoolId=user_pool_id,
-            Username=email,
-            UserAttributes=[{"Name": k, "Value": v} for k, v in attributes.items()],
-            MessageAction="SUPPRESS",
-        )
-    except cognito.exceptions.UsernameExistsException:
-        raise Conflict(f"A user {email} already exists.") from None
-    user_id = next(a["Value"] for a in created["User"]["Attributes"] if a["Name"] == "sub")
-    cognito.admin_set_user_password(UserPoolId=user_pool_id, Username=email, Password=password, Permanent=True)
-    cognito.admin_add_user_to_group(UserPoolId=user_pool_id, Username=email, GroupName=str(role))
-    save_profile(
-        tenant_id,
-        user_id=user_id,
-        username=email,
-        email=email,
-        name=name or email,
-        role=role,
-        client_id=client_id,
-        actor=actor,
-    )
-    return LocalUser(email, str(role), tenant_id, user_id, client_id)
+    ctx = TenantContext(tenant_id, actor, actor, frozenset({Role.MANAGERS, Role.STAFF}))
+    body = NewUser(email=email, name=name or email, role=role, client_id=client_id)
+    profile = invite(ctx, body, password=password)
+    return LocalUser(email, str(role), tenant_id, profile.user_id, client_id)
 
 
 def tenant_exists(tenant_id: str) -> bool:
@@ -94,8 +70,6 @@ def tenant_exists(tenant_id: str) -> bool:
 
 
 def create_tenant_with_manager(
-    cognito,
-    user_pool_id: str,
     *,
     tenant_id: str,
     name: str,
@@ -107,8 +81,6 @@ def create_tenant_with_manager(
         raise Conflict(f"Tenant {tenant_id} already exists.")
     tenant = create_tenant(tenant_id, name, actor=OPERATOR)
     return create_user(
-        cognito,
-        user_pool_id,
         tenant_id=tenant.tenant_id,
         role=Role.MANAGERS,
         email=manager_email,
@@ -125,14 +97,12 @@ def demo_logins() -> list[dict[str, str]]:
     ]
 
 
-def seed_demo(cognito, user_pool_id: str) -> list[LocalUser]:
+def seed_demo() -> list[LocalUser]:
     """The demo tenant, its users and a client account for the portal user; nothing if already there."""
     if tenant_exists(DEMO_TENANT):
         return []
     (_, manager_email, manager_name), *others = DEMO_USERS
     manager = create_tenant_with_manager(
-        cognito,
-        user_pool_id,
         tenant_id=DEMO_TENANT,
         name=DEMO_TENANT_NAME,
         manager_email=manager_email,
@@ -146,8 +116,6 @@ def seed_demo(cognito, user_pool_id: str) -> list[LocalUser]:
     for role, email, name in others:
         users.append(
             create_user(
-                cognito,
-                user_pool_id,
                 tenant_id=DEMO_TENANT,
                 role=role,
                 email=email,

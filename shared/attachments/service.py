@@ -28,12 +28,11 @@ from shared.db.table import Item, get_or_none, tkey
 from shared.errors import Conflict, NotFound
 from shared.ids import new_id
 from shared.schemas import Out, Strict
-from shared.tenants import DEFAULT_ATTACHMENT_LIMIT, Tenant
+from shared.tenants import DEFAULT_ATTACHMENT_LIMIT, MAX_ATTACHMENT_LIMIT, Tenant
 
 OwnerKind = Literal["ticket", "onboarding_document", "knowledge_item"]
 # scan_failed: the scan could not run after every attempt (status_reason says why); a replay re-judges it
 Status = Literal["pending_scan", "clean", "infected", "rejected", "scan_failed"]
-MAX_ATTACHMENT_LIMIT = 5 * 1024**3
 # A record still pending_scan after this (the upload never came, or its scan kept failing) expires (table TTL),
 # as its object does (the bucket's lifecycle expires uploads still tagged pending).
 PENDING_TTL = storage.ABANDONED_AFTER

@@ -22,8 +22,8 @@ from shared.db.errors import storage_errors
 from shared.db.pages import Page, query_page
 from shared.db.table import tkey
 from shared.directory import active_staff
+from shared.hours import BusinessCalendarIn
 from shared.schemas import Audited, Email, Id, Location, Name, Strict, Version
-from shared.support.sla_policies import BusinessCalendarIn
 
 Skill = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50)]
 Skills = Annotated[list[Skill], Field(max_length=50)]

@@ -13,31 +13,30 @@ seconds: chat channels promise replies in seconds).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from functools import cached_property
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, StringConstraints
 from pynamodb.attributes import JSONAttribute, VersionAttribute
 
-from shared.calendar import BusinessCalendar, Window
+from shared import tenants
+from shared.calendar import BusinessCalendar
 from shared.caller import TenantContext
 from shared.clock import now
 from shared.db.entities import expect_version
 from shared.db.errors import storage_errors
 from shared.db.table import Item, get_or_none, tkey
 from shared.errors import NotFound, Unprocessable
+from shared.hours import BusinessCalendarIn
 from shared.ids import new_id
 from shared.schemas import Name, Strict, Tag, Version
 
 MAX_POLICIES = 50
 METRICS = ("first_response", "next_response", "resolution")
 PRIORITIES = ("low", "normal", "high", "urgent")
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 Metric = Literal["first_response", "next_response", "resolution"]
-Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-Clock = Annotated[str, StringConstraints(max_length=5, pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")]
 Minutes = Annotated[float, Field(gt=0, le=366 * 24 * 60, description="Business minutes; fractions allowed.")]
 Value = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 
@@ -64,48 +63,6 @@ class SlaPriorityTargets(Strict):
     urgent: SlaTargets = Field(default_factory=SlaTargets)
 
 
-class BusinessHours(Strict):
-    day: Day
-    start: Clock = Field(description="Local time, HH:MM.")
-    end: Clock = Field(description="Local time, HH:MM; 24:00 is midnight at the end of the day.")
-
-    @model_validator(mode="after")
-    def _ordered(self) -> BusinessHours:
-        if self.end <= self.start:
-            raise ValueError("end must be after start")
-        return self
-
-
-class BusinessCalendarIn(Strict):
-    time_zone: str = Field(default="UTC", max_length=64, description="IANA time zone, e.g. Europe/Berlin.")
-    always_open: bool = Field(default=False, description="24x7: every minute counts; windows and holidays unused.")
-    windows: list[BusinessHours] = Field(default_factory=list, max_length=70, description="Several per day allowed.")
-    holidays: list[date] = Field(default_factory=list, max_length=400, description="Whole local days off.")
-
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("unknown IANA time zone") from None
-        return value
-
-    @model_validator(mode="after")
-    def _some_hours(self) -> BusinessCalendarIn:
-        if not self.always_open and not self.windows:
-            raise ValueError("give business-hours windows, or always_open for 24x7")
-        return self
-
-    def calendar(self) -> BusinessCalendar:
-        if self.always_open:
-            return BusinessCalendar.twenty_four_seven()
-        windows = tuple(sorted(Window(DAYS.index(w.day), _minutes(w.start), _minutes(w.end)) for w in self.windows))
-        return BusinessCalendar(zone=self.time_zone, windows=windows, holidays=frozenset(self.holidays))
-
-
 class SlaPolicyIn(Strict):
     name: Name
     active: bool = True
@@ -113,7 +70,9 @@ class SlaPolicyIn(Strict):
     conditions: SlaConditions = Field(default_factory=SlaConditions)
     targets: SlaPriorityTargets
     warning_percent: int = Field(default=80, ge=1, le=100, description="Warn when this share of a target is used.")
-    calendar: BusinessCalendarIn
+    calendar: BusinessCalendarIn | None = Field(
+        default=None, description="Default: the tenant's time zone and business hours (/admin/settings)."
+    )
 
 
 class SlaPolicyUpdate(SlaPolicyIn):
@@ -126,6 +85,7 @@ class SlaPolicy(SlaPolicyIn):
     noun: ClassVar[str] = "SLA policy"
     id: str
     version: int
+    calendar: BusinessCalendarIn
     created_at: datetime
     updated_at: datetime
 
@@ -193,7 +153,14 @@ def create(ctx: TenantContext, body: SlaPolicyIn) -> SlaPolicy:
     if len(policies) >= MAX_POLICIES:
         raise Unprocessable(f"A tenant may have at most {MAX_POLICIES} SLA policies; delete or merge some.")
     moment = now()
-    policy = SlaPolicy(**body.model_dump(), id=new_id(), version=1, created_at=moment, updated_at=moment)
+    policy = SlaPolicy(
+        **body.model_dump(exclude={"calendar"}),
+        calendar=body.calendar or tenants.default_calendar(ctx.tenant_id),
+        id=new_id(),
+        version=1,
+        created_at=moment,
+        updated_at=moment,
+    )
     book._store([*policies, policy])
     _save(ctx, book)
     return policy
@@ -204,7 +171,8 @@ def replace(ctx: TenantContext, policy_id: str, body: SlaPolicyUpdate, if_match:
     current = book.find(policy_id)
     expect_version(current, body.version, if_match)
     changed = SlaPolicy(
-        **body.model_dump(exclude={"version"}),
+        **body.model_dump(exclude={"version", "calendar"}),
+        calendar=body.calendar or tenants.default_calendar(ctx.tenant_id),
         id=policy_id,
         version=current.version + 1,
         created_at=current.created_at,
@@ -226,8 +194,3 @@ def _save(ctx: TenantContext, book: PolicyBook) -> None:
     book.updated_by = ctx.user_id
     with storage_errors("The SLA policies changed meanwhile; reload and retry."):
         book.save()
-
-
-def _minutes(clock: str) -> int:
-    hours, minutes = clock.split(":")
-    return int(hours) * 60 + int(minutes)

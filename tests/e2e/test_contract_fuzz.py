@@ -13,6 +13,7 @@ and caller) and derandomized, and no Hypothesis database is written: every run i
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -58,8 +59,10 @@ class FuzzTenant:
     ids: dict[str, str]  # path parameter name -> the id of a real object of the tenant
 
 
-def _user(deskos: Callable[..., str], role: str, email: str, *extra: str) -> None:
-    deskos("user", "create", "--tenant", TENANT, "--role", role, "--email", email, "--password", PASSWORD, *extra)
+def _user(deskos: Callable[..., str], role: str, email: str, *extra: str) -> str:
+    made = deskos("user", "create", "--tenant", TENANT, "--role", role, "--email", email, "--password", PASSWORD,
+                  *extra)  # fmt: skip
+    return json.loads(made)["user_id"]
 
 
 def _created(response: requests.Response) -> dict:
@@ -79,6 +82,7 @@ def fuzz_tenant(deskos: Callable[..., str], token: Callable[..., str], api: Api)
     _user(deskos, "staff", email["agent"])
     _user(deskos, "staff", email["technician"])
     _user(deskos, "portal", email["portal"], "--client-id", client["id"])
+    spare = _user(deskos, "staff", "spare@fuzz.example")  # for /admin/users/{user_id}: no caller's own account
     tokens = {caller: token(address, PASSWORD) for caller, address in email.items()}
     technician_id = api.user_id(tokens["technician"])
     profile = {"user_id": technician_id, "name": "Tess Tech", "email": email["technician"],
@@ -99,6 +103,7 @@ def fuzz_tenant(deskos: Callable[..., str], token: Callable[..., str], api: Api)
         "work_order_id": order["id"],
         "technician_id": technician_id,
         "attachment_id": attachment["attachment"]["id"],
+        "user_id": spare,
         "name": "swagger-ui.css",
     }
     return FuzzTenant(tokens, ids)

@@ -15,6 +15,7 @@ import pytest
 
 from functions.api.catalog import Route, routes
 from infra import resources
+from infra.cdk.auth import COGNITO_USES
 from shared.settings import CURSOR_SECRET, CURSOR_SECRET_ARN
 
 pytestmark = pytest.mark.infra
@@ -427,3 +428,22 @@ def test_a_consumer_may_send_email_only_if_it_declares_so_and_links_point_at_the
         assert ("ses:SendEmail" in granted[_role_of(function)]) == ("ses" in consumer.writes), consumer.name
         public_url = function["Properties"]["Environment"]["Variables"]["DESKOS_PUBLIC_URL"]
         assert set(_refs(public_url)) & set(synthesized.of_type("AWS::ApiGateway::RestApi")), public_url
+
+
+def test_only_routes_that_declare_a_use_of_the_user_pool_may_administer_its_users_and_only_there(synthesized) -> None:
+    # Given the routes, of which the user administration ones declare what they do with the pool
+    granted, statements = _actions_by_role(synthesized), _statements_by_role(synthesized)
+    [pool_id] = synthesized.of_type("AWS::Cognito::UserPool")
+    declared = {r for r in _route_functions(synthesized) if r.cognito}
+    assert {r.operation_id for r in declared} >= {"InviteUser", "ChangeUserRole", "DeactivateUser", "ReactivateUser"}
+    for route, function in _route_functions(synthesized).items():
+        role = _role_of(function)
+        cognito_actions = {a for a in granted.get(role, set()) if a.startswith("cognito-idp:")}
+        # Then each gets exactly its uses' actions, on the pool alone, and learns the pool's id; no other route any
+        assert cognito_actions == {a for use in route.cognito for a in COGNITO_USES[use]}, route
+        for statement in statements.get(role, []):
+            if any(a.startswith("cognito-idp:") for a in _listed(statement["Action"])):
+                assert set(_refs(statement["Resource"])) == {pool_id}, route
+        variables = function["Properties"].get("Environment", {}).get("Variables", {})
+        assert ("DESKOS_USER_POOL_ID" in variables) == bool(route.cognito), route
+        assert ("ses:SendEmail" in granted.get(role, set())) == route.mail, route

@@ -59,6 +59,7 @@ def module_cloud() -> Iterator[Cloud]:
         forget_pynamodb_connections()
         config = settings()
         resources = provision(server.url, config.region, table_name=config.table_name, bucket_name=config.bucket_name)
+        patch.setenv("DESKOS_USER_POOL_ID", resources.user_pool_id)
         yield Cloud(server, resources, config.region)
         server.stop()
         forget_pynamodb_connections()

@@ -36,6 +36,7 @@ def test_every_authenticated_route_gets_a_concrete_event():
         "technician_id",
         "work_order_id",
         "rule_id",
+        "user_id",
     )
     values = dict.fromkeys(params, "01ABC")
     for route in catalog.routes():

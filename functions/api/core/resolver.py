@@ -24,7 +24,7 @@ from functions.api.core import snapstart
 from functions.api.core.limits import NOT_UTF8, body_refusal
 from functions.api.core.observability import logger, metrics
 from functions.api.core.problems import PROBLEM, PROBLEM_SCHEMAS, document_problems, internal_error, problem
-from shared import credentials
+from shared import credentials, sessions
 from shared.caller import Role, TenantContext
 from shared.errors import BadRequest, DomainError, NotFound, Unprocessable, UnsupportedMediaType
 from shared.settings import require_settings
@@ -60,17 +60,25 @@ class Api:
         roles: Iterable[Role] | None,
         writes: bool | None = None,
         s3: Iterable[str] = (),
+        cognito: Iterable[str] = (),
+        mail: bool = False,
         **options: Any,
     ) -> Callable:
         """``roles=None`` makes a public route (documentation); every other route needs a token.
         ``writes``: whether it writes the table (default: unless a GET/HEAD/OPTIONS).
-        ``s3``: what the route does with the uploads bucket (``sign-upload``, ``sign-download``, ``delete``)."""
+        ``s3``: what the route does with the uploads bucket (``sign-upload``, ``sign-download``, ``delete``).
+        ``cognito``: what it does with the user pool, as the function itself (``invite``, ``regroup``,
+        ``disable``, ``enable``); ``mail``: whether it sends email itself."""
         allowed = frozenset(roles) if roles is not None else None
         self._roles[(method, path)] = allowed
         extensions: dict[str, Any] = {"x-deskos-writes": method not in READ_METHODS if writes is None else writes}
         self._profiles[(method, path)] = credentials.profile(extensions["x-deskos-writes"], s3)
         if s3:
             extensions["x-deskos-s3"] = sorted(s3)
+        if cognito:
+            extensions["x-deskos-cognito"] = sorted(cognito)
+        if mail:
+            extensions["x-deskos-mail"] = True
         if allowed is not None:
             extensions["x-deskos-roles"] = sorted(allowed)
             options.setdefault("security", [{"bearer": []}])
@@ -204,7 +212,9 @@ class Api:
             raise UnsupportedMediaType("Send the body as application/json.")
 
     def _guard(self, app: APIGatewayRestResolver, next_middleware: Callable) -> Response:
-        self.act_for(self._authorize().tenant_id)
+        ctx = self._authorize()
+        self.act_for(ctx.tenant_id)
+        sessions.refuse_revoked(ctx)
         return next_middleware(app)
 
     def _domain_error(self, error: DomainError) -> Response:

@@ -150,6 +150,7 @@ FACTORIES: dict[str, Callable[[Tenant, dict[str, Made]], Made]] = {
     "technician_id": make_technician,
     "work_order_id": make_work_order,
     "rule_id": make_rule,
+    "user_id": lambda tenant, made: make_staff_user(tenant, made),
 }
 
 
@@ -212,6 +213,14 @@ BODIES: dict[str, Callable[[Tenant, dict[str, Made]], dict[str, Any]]] = {
     "ScheduleWorkOrder": lambda tenant, made: {"scheduled_start": "2030-01-07T09:00:00Z"},
     "CreateWorkOrderRule": lambda tenant, made: {"name": "Intruder"},
     "ReplaceWorkOrderRule": lambda tenant, made: {"name": "Intruder", "version": 1},
+    "InviteUser": lambda tenant, made: {
+        "email": f"intruder-{uuid.uuid4().hex}@example.test",
+        "name": "Intruder",
+        "role": "portal",
+        "client_id": make_client(tenant, made).value,
+    },
+    "ChangeUserRole": lambda tenant, made: {"role": "managers", "version": 1},
+    "ReplaceSettings": lambda tenant, made: {"name": "Intruder", "time_zone": "Europe/Paris", "version": 1},
     "CreateTicketAttachment": lambda tenant, made: {
         "original_filename": "intruder.txt",
         "content_type": "text/plain",

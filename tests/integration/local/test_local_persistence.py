@@ -48,11 +48,10 @@ def signing_keys(server: MotoServer, resources: Provisioned) -> dict:
         return json.load(response)
 
 
-def test_data_users_keys_and_objects_survive_a_restart_unless_fresh(tmp_path, use_endpoint):
+def test_data_users_keys_and_objects_survive_a_restart_unless_fresh(tmp_path, use_endpoint, monkeypatch):
     server, before = start(tmp_path, use_endpoint)
+    monkeypatch.setenv("DESKOS_USER_POOL_ID", before.user_pool_id)
     manager = create_tenant_with_manager(
-        boto3.client("cognito-idp"),
-        before.user_pool_id,
         tenant_id="acme",
         name="Acme",
         manager_email="maya@acme.example",
