@@ -3,7 +3,6 @@ for its own ticket. Invitations are sent by the survey-invitations stream consum
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -15,7 +14,7 @@ from shared.caller import MANAGERS, STAFF, Role
 from shared.clock import now
 from shared.db.pages import DEFAULT_LIMIT, MAX_LIMIT
 from shared.errors import Unprocessable
-from shared.schemas import ID_PATTERN, PageOut
+from shared.schemas import ID_PATTERN, Date, Moment, PageOut
 from shared.support import surveys, tickets
 from shared.support.surveys import (
     Answer,
@@ -33,8 +32,8 @@ PORTAL = frozenset({Role.PORTAL})
 SurveyId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9A-Z]+$")]
 TicketId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9A-Z]+$")]
 SurveyFilter = Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN)]
-DateFrom = Annotated[date | None, Query(description="First UTC day, inclusive")]
-DateTo = Annotated[date | None, Query(description="Last UTC day, inclusive")]
+DateFrom = Annotated[Date | None, Query(description="First UTC day, inclusive")]
+DateTo = Annotated[Date | None, Query(description="Last UTC day, inclusive")]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[str | None, Query(max_length=2048)]
 
@@ -116,8 +115,8 @@ def answer_ticket_survey(ticket_id: TicketId, body: Annotated[Answer, Body()]) -
 @api.get("/support/survey-responses", roles=STAFF, summary="List survey responses, newest first")
 def list_survey_responses(
     survey_id: SurveyFilter = None,
-    responded_from: Annotated[datetime | None, Query()] = None,
-    responded_to: Annotated[datetime | None, Query()] = None,
+    responded_from: Annotated[Moment | None, Query()] = None,
+    responded_to: Annotated[Moment | None, Query()] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> PageOut[SurveyResponseOut]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -13,7 +12,7 @@ from functions.api.core import Api, metrics
 from shared.caller import MANAGERS, STAFF, STAFF_PORTAL
 from shared.clock import now
 from shared.db.pages import DEFAULT_LIMIT, MAX_LIMIT
-from shared.schemas import ID_PATTERN, PageOut
+from shared.schemas import ID_PATTERN, Moment, PageOut
 from shared.support import sequences, tickets
 from shared.support.numbering import SequenceFormat, SequenceOut
 from shared.support.tickets import Assignment, NewTicket, TicketFilters, TicketOut, TicketPatch
@@ -34,8 +33,8 @@ def list_tickets(
     priority: Annotated[tickets.Priority | None, Query()] = None,
     assignee_id: Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN)] = None,
     client_id: Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN)] = None,
-    created_from: Annotated[datetime | None, Query()] = None,
-    created_to: Annotated[datetime | None, Query()] = None,
+    created_from: Annotated[Moment | None, Query()] = None,
+    created_to: Annotated[Moment | None, Query()] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> PageOut[TicketOut]:

@@ -31,7 +31,7 @@ from shared.field import technicians
 from shared.field.assignment import Logic
 from shared.field.technicians import Skills
 from shared.ids import new_id
-from shared.schemas import MAX_VERSION, Audited, Name, Strict, Tag
+from shared.schemas import Audited, Name, Storable, Strict, Tag, Versioned
 
 MAX_PRIORITY = 1_000_000
 WorkOrderType = Literal["repair", "installation", "maintenance", "inspection"]
@@ -62,7 +62,9 @@ class AssignmentIn(Strict):
 
 class Scheduling(Strict):
     auto_schedule: bool = False
-    offset_hours: float = Field(default=0, ge=0, le=24 * 365, description="From now; moved into working hours.")
+    offset_hours: Annotated[float, Field(ge=0, le=24 * 365), Storable] = Field(
+        default=0, description="From now; moved into working hours."
+    )
 
 
 class Notifications(Strict):
@@ -81,10 +83,8 @@ class RuleIn(Strict):
     notifications: Notifications = Field(default_factory=Notifications)
 
 
-class RuleUpdate(RuleIn):
-    version: int | None = Field(
-        default=None, ge=1, le=MAX_VERSION, description="The version you read; or send If-Match."
-    )
+class RuleUpdate(RuleIn, Versioned):
+    """The replacement, with the version it replaces."""
 
 
 class RuleOut(RuleIn, Audited):

@@ -32,7 +32,7 @@ from shared.db.pages import Page, query_page
 from shared.db.table import Item, get_or_none, tkey, transaction
 from shared.directory import UserProfile
 from shared.errors import Conflict, NotFound, Unprocessable
-from shared.schemas import MAX_VERSION, Audited, Email, Id, Location, Name, Strict
+from shared.schemas import Audited, Email, Id, Location, Name, Storable, Strict, Versioned
 from shared.support.sla_policies import BusinessCalendarIn
 
 Skill = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50)]
@@ -77,7 +77,9 @@ class TechnicianIn(Strict):
     email: Email
     skills: Skills = Field(default_factory=list)
     home: Location | None = None
-    service_radius_km: float | None = Field(default=None, gt=0, le=20_000, description="None: no limit.")
+    service_radius_km: Annotated[float, Field(gt=0, le=20_000), Storable] | None = Field(
+        default=None, description="None: no limit."
+    )
     capacity: int = Field(default=5, ge=1, le=1000, description="Most open work orders at once.")
     working_hours: BusinessCalendarIn
     active: bool = True
@@ -87,10 +89,8 @@ class NewTechnician(TechnicianIn):
     user_id: Id = Field(description="A staff user of the tenant; the technician's id.")
 
 
-class TechnicianUpdate(TechnicianIn):
-    version: int | None = Field(
-        default=None, ge=1, le=MAX_VERSION, description="The version you read; or send If-Match."
-    )
+class TechnicianUpdate(TechnicianIn, Versioned):
+    """The replacement, with the version it replaces."""
 
 
 class TechnicianOut(Audited):

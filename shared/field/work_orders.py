@@ -43,7 +43,7 @@ from shared.field import technicians
 from shared.field.rules import Priority, WorkOrderType
 from shared.field.technicians import Technician
 from shared.ids import new_id
-from shared.schemas import MAX_VERSION, Audited, Id, Instant, Location, Strict
+from shared.schemas import MAX_VERSION, Audited, Id, Instant, Location, Strict, Versioned
 from shared.support import tickets
 from shared.support.numbering import Sequence, SequenceFormat, allocate_and_write
 
@@ -142,10 +142,7 @@ class NewWorkOrder(Strict):
     notes: Notes = ""
 
 
-class WorkOrderPatch(Strict):
-    version: int | None = Field(
-        default=None, ge=1, le=MAX_VERSION, description="The version you read; or send If-Match."
-    )
+class WorkOrderPatch(Versioned):
     type: WorkOrderType | None = None
     priority: Priority | None = None
     location: Location | None = None

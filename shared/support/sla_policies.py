@@ -13,7 +13,7 @@ seconds: chat channels promise replies in seconds).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from functools import cached_property
 from typing import Annotated, Literal
 
@@ -27,7 +27,7 @@ from shared.db.errors import storage_errors
 from shared.db.table import Item, get_or_none, tkey
 from shared.errors import Conflict, NotFound, Unprocessable
 from shared.ids import new_id
-from shared.schemas import MAX_VERSION, Name, Strict, Tag
+from shared.schemas import Date, Name, Storable, Strict, Tag, Versioned
 
 MAX_POLICIES = 50
 METRICS = ("first_response", "next_response", "resolution")
@@ -37,7 +37,7 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Metric = Literal["first_response", "next_response", "resolution"]
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Clock = Annotated[str, StringConstraints(max_length=5, pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")]
-Minutes = Annotated[float, Field(gt=0, le=366 * 24 * 60, description="Business minutes; fractions allowed.")]
+Minutes = Annotated[float, Field(gt=0, le=366 * 24 * 60, description="Business minutes; fractions allowed."), Storable]
 Value = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 
 
@@ -79,7 +79,7 @@ class BusinessCalendarIn(Strict):
     time_zone: str = Field(default="UTC", max_length=64, description="IANA time zone, e.g. Europe/Berlin.")
     always_open: bool = Field(default=False, description="24x7: every minute counts; windows and holidays unused.")
     windows: list[BusinessHours] = Field(default_factory=list, max_length=70, description="Several per day allowed.")
-    holidays: list[date] = Field(default_factory=list, max_length=400, description="Whole local days off.")
+    holidays: list[Date] = Field(default_factory=list, max_length=400, description="Whole local days off.")
 
     @field_validator("time_zone")
     @classmethod
@@ -115,10 +115,8 @@ class SlaPolicyIn(Strict):
     calendar: BusinessCalendarIn
 
 
-class SlaPolicyUpdate(SlaPolicyIn):
-    version: int | None = Field(
-        default=None, ge=1, le=MAX_VERSION, description="The version you read; or send If-Match."
-    )
+class SlaPolicyUpdate(SlaPolicyIn, Versioned):
+    """The replacement, with the version it replaces."""
 
 
 class SlaPolicy(SlaPolicyIn):

@@ -39,7 +39,7 @@ from shared.db.table import Item, get_or_404, get_or_none, tkey, transaction
 from shared.directory import UserProfile
 from shared.errors import Conflict, Unprocessable
 from shared.ids import new_id
-from shared.schemas import MAX_VERSION, Audited, Name, Out, Strict
+from shared.schemas import Audited, Name, Out, Strict, Versioned
 from shared.settings import public_url, settings
 
 Kind = Literal["nps", "csat", "ces"]
@@ -173,10 +173,7 @@ class NewSurvey(Strict):
     cooldown_days: CooldownDays = 30
 
 
-class SurveyPatch(Strict):
-    version: int | None = Field(
-        default=None, ge=1, le=MAX_VERSION, description="The version you read; or send If-Match."
-    )
+class SurveyPatch(Versioned):
     name: Name | None = None
     question: Question | None = None
     follow_up_question: Question | None = None

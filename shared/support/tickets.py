@@ -32,7 +32,7 @@ from shared.db.table import Item, get_or_none, tkey, transaction
 from shared.directory import UserProfile
 from shared.errors import Conflict, NotFound, Unavailable, Unprocessable
 from shared.ids import new_id
-from shared.schemas import MAX_VERSION, Audited, Id, Location, Strict, Tags
+from shared.schemas import MAX_VERSION, Audited, Id, Location, Strict, Tags, Versioned
 from shared.settings import settings
 from shared.support import sla, sla_policies
 from shared.support.numbering import Sequence, SequenceFormat, allocate_and_write
@@ -113,10 +113,7 @@ class NewTicket(Strict):
     requester_contact_id: Id | None = None
 
 
-class TicketPatch(Strict):
-    version: int | None = Field(
-        default=None, ge=1, le=MAX_VERSION, description="The version you read; or send If-Match."
-    )
+class TicketPatch(Versioned):
     subject: Subject | None = None
     description: Description | None = None
     priority: Priority | None = None
