@@ -2,6 +2,8 @@
 
 import os
 
+import pytest
+
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_REGION", "eu-west-1")
@@ -27,3 +29,14 @@ def _eicar_signature_database() -> str:
 
 os.environ.setdefault("DESKOS_CLAMAV_DB", _eicar_signature_database())
 os.environ.setdefault("DESKOS_CLAMD_SOCKET", "/nonexistent/clamd.sock")  # clamscan unless a test starts clamd
+
+
+def pytest_collection_modifyitems(items: list) -> None:
+    """`make test` runs the suite on two workers (xdist ``--dist loadgroup``), a group of tests on one
+    worker: a module's tests by default, so that its module-scoped cloud starts once; every infra test
+    together, so that the CDK app is synthesized once (a session fixture: once per worker that needs it).
+    The e2e modules spread over both workers, each of which starts its own local cloud."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            module = item.nodeid.split("::")[0]
+            item.add_marker(pytest.mark.xdist_group("infra" if module.startswith("tests/infra/") else module))
