@@ -32,11 +32,16 @@ os.environ.setdefault("DESKOS_CLAMD_SOCKET", "/nonexistent/clamd.sock")  # clams
 
 
 def pytest_collection_modifyitems(items: list) -> None:
-    """`make test` runs the suite on two workers (xdist ``--dist loadgroup``), a group of tests on one
-    worker: a module's tests by default, so that its module-scoped cloud starts once; every infra test
-    together, so that the CDK app is synthesized once (a session fixture: once per worker that needs it).
-    The e2e modules spread over both workers, each of which starts its own local cloud."""
+    """`make test` runs the suite on two workers (xdist ``--dist loadgroup``), each group of tests on one
+    worker, in collection order: a module's tests by default, so that its module-scoped cloud starts
+    once; every infra test together, so that the CDK app is synthesized once (a session fixture, made by
+    each worker that needs it); every e2e test together, on one local cloud, because the prefix audit
+    (tests/e2e/test_tenant_prefixes.py) runs last and audits what every other e2e test wrote there."""
     for item in items:
         if item.get_closest_marker("xdist_group") is None:
             module = item.nodeid.split("::")[0]
-            item.add_marker(pytest.mark.xdist_group("infra" if module.startswith("tests/infra/") else module))
+            shared = next((g for g in SESSION_GROUPS if module.startswith(f"tests/{g}/")), None)
+            item.add_marker(pytest.mark.xdist_group(shared or module))
+
+
+SESSION_GROUPS = ("infra", "e2e")  # test folders whose modules share session fixtures

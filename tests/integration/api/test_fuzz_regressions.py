@@ -211,7 +211,7 @@ def test_a_summary_bound_must_be_a_date(tenant: Tenant, kind: str, value: str):
 
 
 def test_a_path_parameter_is_measured_in_characters_not_in_its_encoding(tenant: Tenant):
-    # 20 × "é" is 120 characters percent-encoded: refused as longer than 64 (was: 422)
+    # "é" * 20 is 120 characters percent-encoded: refused as longer than 64 (was: 422)
     reply = call(tenant.manager, "GET", "/support/tickets/by-number/{number}", {"number": "é" * 20})
 
     assert reply.problem(404)
