@@ -22,6 +22,7 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import strategies as st
+from openapi_spec_validator import validate
 from schemathesis import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
@@ -119,6 +120,11 @@ def test_the_live_contract_has_every_route_of_the_catalog(contract: schemathesis
     # Given the live document / When its operations are listed / Then they are the route table's
     live = {(op.ok().method.upper(), op.ok().path) for op in contract.get_all_operations()}
     assert live == {(route.method, route.path) for route in ROUTES}
+
+
+def test_the_live_document_is_valid_openapi(cloud: LocalCloud, session: requests.Session) -> None:
+    # The validator found 201 answers without a description and a $ref to a schema the document dropped
+    validate(session.get(f"{cloud.api_url}{DOCUMENT}", timeout=15).json())
 
 
 def _may_call(route: catalog.Route, caller: str) -> bool:
