@@ -31,6 +31,7 @@ os.environ.setdefault("DESKOS_CLAMAV_DB", _eicar_signature_database())
 os.environ.setdefault("DESKOS_CLAMD_SOCKET", "/nonexistent/clamd.sock")  # clamscan unless a test starts clamd
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list) -> None:
     """`make test` runs the suite on two workers (xdist ``--dist loadgroup``), each group of tests on one
     worker, in collection order: a module's tests by default, so that its module-scoped cloud starts
