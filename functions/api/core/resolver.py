@@ -190,7 +190,8 @@ class Api:
             app.append_context(tenant=ctx)
             self.act_for(ctx.tenant_id)
         self._require_json_body(bool(route.dependant.body_params))
-        app.context["_route_args"] = {name: unquote(value) for name, value in app.context["_route_args"].items()}
+        args = app.context["_route_args"]
+        app.context["_route_args"] = {k: unquote(v) if isinstance(v, str) else v for k, v in args.items()}
         return next_middleware(app)
 
     def _require_json_body(self, takes_body: bool) -> None:
