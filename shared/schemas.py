@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Self, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
@@ -42,6 +42,8 @@ Moment = Annotated[datetime, Iso]  # a filter's bound: any instant datetime hold
 Instant = Annotated[datetime, Iso, AfterValidator(_plausible)]  # an instant that is stored
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ID_PATTERN)]
 MAX_VERSION = 2**31 - 1  # the optimistic-lock version a client sends back
+# in a change's body: the version the client read (``expect_version`` checks it); or sent as If-Match
+Version = Annotated[int | None, Field(ge=1, le=MAX_VERSION, description="The version you read; or send If-Match.")]
 
 
 class Strict(BaseModel):
@@ -63,13 +65,18 @@ class Versioned(Strict):
     ``version`` is required, as a client that sends no If-Match must send it."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=_version_required)
-    version: int | None = Field(default=None, ge=1, le=MAX_VERSION, description=READ)
+    version: Version = None
 
 
 class Out(BaseModel):
     """Response bodies are read straight off entities."""
 
     model_config = ConfigDict(from_attributes=True)
+
+    @classmethod
+    def of(cls, entity: Any) -> Self:
+        """The response body of ``entity``; a body that is not a plain reading of it overrides this."""
+        return cls.model_validate(entity)
 
 
 PLACES = 9  # decimals a stored number keeps: a millimetre in degrees, a microsecond in minutes

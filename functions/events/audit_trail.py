@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from shared import audit
+from shared.settings import require_settings
 
 logger = Logger(service="deskos-audit")
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -33,4 +34,5 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    require_settings()  # before any record: a misconfigured consumer must not fail records into the DLQ
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

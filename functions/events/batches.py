@@ -8,6 +8,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BasePartialBatchProcessor, process_partial_response
 
+from shared.settings import require_settings
+
 
 def deliver(
     event: dict[str, Any],
@@ -16,6 +18,7 @@ def deliver(
     record_handler: Callable[..., Any],
     metrics: Any,
 ) -> dict[str, Any]:
+    require_settings()  # before any record: a misconfigured consumer must not fail records into the DLQ
     try:
         return process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context

@@ -10,6 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.clock import now
+from shared.settings import require_settings
 from shared.support import sla_sweep
 
 logger = Logger(service="deskos-sla-sweep")
@@ -17,6 +18,7 @@ metrics = Metrics(namespace="DeskOS", service="deskos")
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
+    require_settings()
     result = sla_sweep.sweep(now())
     for notice in result.notices:
         try:
