@@ -10,7 +10,7 @@ up:
 test:
 	@scripts/bootstrap.sh
 	.venv/bin/ruff check .
-	.venv/bin/python -m pytest $(ARGS)
+	.venv/bin/python -m pytest -n 2 --dist loadgroup --durations=25 $(ARGS)
 
 lint:
 	@scripts/bootstrap.sh

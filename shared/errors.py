@@ -45,6 +45,10 @@ class NotFound(DomainError):
     status, title, kind = 404, "Not Found", "not-found"
 
 
+class MethodNotAllowed(DomainError):
+    status, title, kind = 405, "Method Not Allowed", "method-not-allowed"
+
+
 class Conflict(DomainError):
     status, title, kind = 409, "Conflict", "conflict"
 

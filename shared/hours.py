@@ -3,13 +3,12 @@ technician's working hours, a tenant's default hours), validated and turned into
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from shared.calendar import BusinessCalendar, Window
-from shared.schemas import Strict
+from shared.schemas import Date, Strict
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -51,7 +50,7 @@ class BusinessCalendarIn(Strict):
     time_zone: TimeZone = "UTC"
     always_open: bool = Field(default=False, description="24x7: every minute counts; windows and holidays unused.")
     windows: Windows = Field(default_factory=list)
-    holidays: list[date] = Field(default_factory=list, max_length=400, description="Whole local days off.")
+    holidays: list[Date] = Field(default_factory=list, max_length=400, description="Whole local days off.")
 
     @model_validator(mode="after")
     def _some_hours(self) -> BusinessCalendarIn:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Generic, Self, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 T = TypeVar("T")
 
@@ -25,7 +26,20 @@ def _plausible(moment: datetime) -> datetime:
     return moment
 
 
-Instant = Annotated[datetime, AfterValidator(_plausible)]
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _written_as_iso(value: Any) -> Any:
+    # pydantic reads a number, or a string of digits, as Unix time: ?date_to=0 would be 1970-01-01
+    if isinstance(value, date) or (isinstance(value, str) and ISO_DAY.match(value)):
+        return value
+    raise ValueError("must be written as ISO 8601, e.g. 2026-01-31 or 2026-01-31T09:30:00Z")
+
+
+Iso = BeforeValidator(_written_as_iso)
+Date = Annotated[date, Iso]
+Moment = Annotated[datetime, Iso]  # a filter's bound: any instant datetime holds
+Instant = Annotated[datetime, Iso, AfterValidator(_plausible)]  # an instant that is stored
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ID_PATTERN)]
 MAX_VERSION = 2**31 - 1  # the optimistic-lock version a client sends back
 # in a change's body: the version the client read (``expect_version`` checks it); or sent as If-Match
@@ -41,6 +55,22 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
+def _version_required(schema: dict[str, Any]) -> None:
+    schema["properties"]["version"] = {"type": "integer", "minimum": 1, "maximum": MAX_VERSION, "description": READ}
+    schema["required"] = [*schema.get("required", ()), "version"]
+
+
+READ = "The version you read (required: the write is refused if the entity changed since; If-Match may carry it)."
+
+
+class Versioned(Strict):
+    """A write that must name the version it read, in ``version`` or as If-Match: the document says
+    ``version`` is required, as a client that sends no If-Match must send it."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_version_required)
+    version: Version = None
+
+
 class Out(BaseModel):
     """Response bodies are read straight off entities."""
 
@@ -52,10 +82,32 @@ class Out(BaseModel):
         return cls.model_validate(entity)
 
 
+PLACES = 9  # decimals a stored number keeps: a millimetre in degrees, a microsecond in minutes
+
+
+def _storable(value: Any) -> Any:
+    # DynamoDB numbers hold 38 significant digits between 1e-130 and 1e126: a float rounded to PLACES
+    # decimals (and bounded by its field) is one of them; 6.6e-250 would be refused by the table (a 500).
+    # Rounded before the field's bounds apply, so that they hold for what is stored.
+    if isinstance(value, str):
+        try:
+            value = float(value)  # pydantic reads numeric strings too
+        except ValueError:
+            return value
+    if isinstance(value, float):
+        return round(value, PLACES) + 0.0  # + 0.0: no negative zero
+    return value
+
+
+Storable = BeforeValidator(_storable)
+"""On every float a request carries, after its bounds: ``Annotated[float, Field(ge=..., le=...), Storable]``
+(in that order, or the bounds leave the document)."""
+
+
 class Location(Strict):
     model_config = ConfigDict(extra="forbid", from_attributes=True)
-    lat: float = Field(ge=-90, le=90)
-    lng: float = Field(ge=-180, le=180)
+    lat: Annotated[float, Field(ge=-90, le=90), Storable]
+    lng: Annotated[float, Field(ge=-180, le=180), Storable]
 
 
 class PageOut(BaseModel, Generic[T]):

@@ -8,6 +8,8 @@ import os
 import tempfile
 from pathlib import Path
 
+import pytest
+
 USER_ENVIRONMENT = dict(os.environ)
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -32,3 +34,20 @@ def _test_signatures() -> str:
 
 os.environ.setdefault("DESKOS_CLAMAV_DB", _test_signatures())
 os.environ.setdefault("DESKOS_CLAMD_SOCKET", "/nonexistent/clamd.sock")  # clamscan unless a test starts clamd
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list) -> None:
+    """`make test` runs the suite on two workers (xdist ``--dist loadgroup``), each group of tests on one
+    worker, in collection order: a module's tests by default, so that its module-scoped cloud starts
+    once; every infra test together, so that the CDK app is synthesized once (a session fixture, made by
+    each worker that needs it); every e2e test together, on one local cloud, because the prefix audit
+    (tests/e2e/test_tenant_prefixes.py) runs last and audits what every other e2e test wrote there."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            module = item.nodeid.split("::")[0]
+            shared = next((g for g in SESSION_GROUPS if module.startswith(f"tests/{g}/")), None)
+            item.add_marker(pytest.mark.xdist_group(shared or module))
+
+
+SESSION_GROUPS = ("infra", "e2e")  # test folders whose modules share session fixtures

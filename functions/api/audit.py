@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -14,7 +13,7 @@ from shared import audit
 from shared.audit import AuditOut
 from shared.caller import MANAGERS
 from shared.db.pages import DEFAULT_LIMIT
-from shared.schemas import PageOut
+from shared.schemas import Moment, PageOut
 
 api = Api("audit")
 
@@ -22,8 +21,8 @@ api = Api("audit")
 @api.get("/audit", roles=MANAGERS, summary="Audit entries, newest first")
 def list_audit(
     entity: Annotated[str | None, Query(max_length=40, pattern=r"^[a-z_]+$")] = None,
-    since: Annotated[datetime | None, Query()] = None,
-    until: Annotated[datetime | None, Query()] = None,
+    since: Annotated[Moment | None, Query()] = None,
+    until: Annotated[Moment | None, Query()] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> PageOut[AuditOut]:

@@ -3,7 +3,6 @@ for its own ticket. Invitations are sent by the survey-invitations stream consum
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -17,7 +16,7 @@ from shared.caller import MANAGERS, STAFF, Role
 from shared.clock import now
 from shared.db.pages import DEFAULT_LIMIT
 from shared.errors import Unprocessable
-from shared.schemas import PageOut
+from shared.schemas import Date, Moment, PageOut
 from shared.support.surveys import definitions, links, responses, summaries
 from shared.support.surveys.definitions import NewSurvey, SurveyOut, SurveyPatch
 from shared.support.surveys.model import Survey, SurveyResponse
@@ -27,8 +26,8 @@ from shared.support.tickets import Ticket
 
 api = Api("surveys")
 PORTAL = frozenset({Role.PORTAL})
-DateFrom = Annotated[date | None, Query(description="First UTC day, inclusive")]
-DateTo = Annotated[date | None, Query(description="Last UTC day, inclusive")]
+DateFrom = Annotated[Date | None, Query(description="First UTC day, inclusive")]
+DateTo = Annotated[Date | None, Query(description="Last UTC day, inclusive")]
 
 
 def answered(response: SurveyResponse) -> Response[SurveyResponseOut]:
@@ -102,8 +101,8 @@ def answer_ticket_survey(ticket_id: EntityId, body: Annotated[Answer, Body()]) -
 @api.get("/support/survey-responses", roles=STAFF, summary="List survey responses, newest first")
 def list_survey_responses(
     survey_id: IdFilter = None,
-    responded_from: Annotated[datetime | None, Query()] = None,
-    responded_to: Annotated[datetime | None, Query()] = None,
+    responded_from: Annotated[Moment | None, Query()] = None,
+    responded_to: Annotated[Moment | None, Query()] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> PageOut[SurveyResponseOut]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -15,7 +14,7 @@ from functions.api.core.responses import page_out, tagged
 from shared.caller import MANAGERS, STAFF, STAFF_PORTAL
 from shared.clock import now
 from shared.db.pages import DEFAULT_LIMIT
-from shared.schemas import PageOut
+from shared.schemas import Moment, PageOut
 from shared.support import sequences, tickets
 from shared.support.numbering import SequenceFormat, SequenceOut
 from shared.support.tickets import Assignment, NewTicket, Ticket, TicketFilters, TicketOut, TicketPatch
@@ -29,8 +28,8 @@ def list_tickets(
     priority: Annotated[tickets.Priority | None, Query()] = None,
     assignee_id: IdFilter = None,
     client_id: IdFilter = None,
-    created_from: Annotated[datetime | None, Query()] = None,
-    created_to: Annotated[datetime | None, Query()] = None,
+    created_from: Annotated[Moment | None, Query()] = None,
+    created_to: Annotated[Moment | None, Query()] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> PageOut[TicketOut]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from chalice import AuthResponse, Response
@@ -42,7 +43,15 @@ from functions.api.catalog import Route
 from functions.api.core.limits import MAX_BODY_BYTES
 from functions.api.core.problems import PROBLEM
 from infra.local.authorizer import InvalidToken, KeysUnavailable, TokenVerifier
-from shared.errors import BadRequest, DomainError, NotFound, PayloadTooLarge, Unauthorized, Unavailable
+from shared.errors import (
+    BadRequest,
+    DomainError,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+    Unavailable,
+)
 
 CHALICE_JSON = Path(__file__).resolve().parents[2] / "chalice.json"
 CHALICE_STAGE = "local"
@@ -304,9 +313,10 @@ def api_gateway_event(chalice_event: Mapping[str, Any], route: Route, *, stage: 
 
 
 def path_parameters(template: str, path: str) -> dict[str, str] | None:
-    """Read from the path itself: Chalice's matcher can leave captures of routes it tried first."""
+    """Read from the path itself: Chalice's matcher can leave captures of routes it tried first; decoded,
+    as API Gateway hands them over (the event's ``path`` keeps the encoding, as API Gateway's does)."""
     found = {
-        name[1:-1]: part
+        name[1:-1]: unquote(part)
         for name, part in zip(template.split("/"), path.split("/"), strict=True)
         if name.startswith("{")
     }
@@ -351,6 +361,10 @@ class BodyTooLarge(LocalGatewayException):
     CODE = 413
 
 
+class MethodRefused(LocalGatewayException):
+    CODE = 405
+
+
 class MalformedRequest(LocalGatewayException):
     CODE = 400
 
@@ -388,6 +402,13 @@ class GatewayRequestHandler(ChaliceRequestHandler):
     # The base class binds its own _generic_handle to these names, so they are rebound here.
     do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, CONNECT, PROPFIND…) would get http.server's 501 HTML page: no route
+        # takes it, so it is refused like a method a path does not route.
+        if name.startswith("do_"):
+            return self._generic_handle
+        raise AttributeError(name)
+
     def _refusal(self) -> LocalGatewayException | None:
         try:
             length = int(self.headers.get("content-length", "0"))
@@ -397,18 +418,18 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         if length > MAX_BODY_BYTES:
             self._discard_body(length)
             return gateway_error(BodyTooLarge, PayloadTooLarge(f"Bodies are limited to {MAX_BODY_BYTES} bytes."))
-        if not self._routed():
+        try:
+            methods = self._routes[self._matcher.match_route(self.path).route]
+        except ValueError:
             self._discard_body(length)
             return gateway_error(RouteNotFound, NotFound("No such endpoint."))
-        return None
-
-    def _routed(self) -> bool:
-        try:
-            match = self._matcher.match_route(self.path)
-        except ValueError:
-            return False
         # OPTIONS goes on to Chalice, which answers CORS preflights for any known path.
-        return self.command == "OPTIONS" or self.command in self._routes[match.route]
+        if self.command != "OPTIONS" and self.command not in methods:
+            self._discard_body(length)
+            allowed = ", ".join(sorted(methods))
+            refusal = MethodNotAllowed(f"{self.command} is not a method of this path; it takes {allowed}.")
+            return gateway_error(MethodRefused, refusal, {"Allow": allowed})
+        return None
 
     def _discard_body(self, length: int) -> None:
         if length > DRAIN_LIMIT_BYTES:

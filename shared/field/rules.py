@@ -23,7 +23,7 @@ from shared.errors import Unprocessable
 from shared.field import technicians
 from shared.field.assignment import Logic
 from shared.field.technicians import Skills
-from shared.schemas import Audited, Name, Strict, Tag, Version
+from shared.schemas import Audited, Name, Storable, Strict, Tag, Version, Versioned
 
 MAX_PRIORITY = 1_000_000
 WorkOrderType = Literal["repair", "installation", "maintenance", "inspection"]
@@ -54,7 +54,9 @@ class AssignmentIn(Strict):
 
 class Scheduling(Strict):
     auto_schedule: bool = False
-    offset_hours: float = Field(default=0, ge=0, le=24 * 365, description="From now; moved into working hours.")
+    offset_hours: Annotated[float, Field(ge=0, le=24 * 365), Storable] = Field(
+        default=0, description="From now; moved into working hours."
+    )
 
 
 class Notifications(Strict):
@@ -73,7 +75,7 @@ class RuleIn(Strict):
     notifications: Notifications = Field(default_factory=Notifications)
 
 
-class RuleUpdate(RuleIn):
+class RuleUpdate(RuleIn, Versioned):
     version: Version = None
 
 

@@ -23,7 +23,7 @@ from shared.db.pages import Page, query_page
 from shared.db.table import tkey
 from shared.directory import active_staff
 from shared.hours import BusinessCalendarIn
-from shared.schemas import Audited, Email, Id, Location, Name, Strict, Version
+from shared.schemas import Audited, Email, Id, Location, Name, Storable, Strict, Version, Versioned
 
 Skill = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50)]
 Skills = Annotated[list[Skill], Field(max_length=50)]
@@ -70,7 +70,9 @@ class TechnicianIn(Strict):
     email: Email
     skills: Skills = Field(default_factory=list)
     home: Location | None = None
-    service_radius_km: float | None = Field(default=None, gt=0, le=20_000, description="None: no limit.")
+    service_radius_km: Annotated[float, Field(gt=0, le=20_000), Storable] | None = Field(
+        default=None, description="None: no limit."
+    )
     capacity: int = Field(default=5, ge=1, le=1000, description="Most open work orders at once.")
     working_hours: BusinessCalendarIn
     active: bool = True
@@ -80,7 +82,7 @@ class NewTechnician(TechnicianIn):
     user_id: Id = Field(description="A staff user of the tenant; the technician's id.")
 
 
-class TechnicianUpdate(TechnicianIn):
+class TechnicianUpdate(TechnicianIn, Versioned):
     version: Version = None
 
 

@@ -50,7 +50,7 @@ from shared.db.table import Item, get_or_none, tkey, transaction
 from shared.errors import Conflict, Forbidden, Unavailable, Unprocessable
 from shared.field.rules import Priority, WorkOrderType
 from shared.field.technicians import Technician
-from shared.schemas import Audited, Id, Instant, Location, Strict, Version
+from shared.schemas import Audited, Id, Instant, Location, Strict, Version, Versioned
 from shared.support.numbering import Sequence, SequenceFormat, allocate_and_write
 from shared.support.tickets import Ticket
 
@@ -142,7 +142,7 @@ class NewWorkOrder(Strict):
     notes: Notes = ""
 
 
-class WorkOrderPatch(Strict):
+class WorkOrderPatch(Versioned):
     version: Version = None
     type: WorkOrderType | None = None
     priority: Priority | None = None

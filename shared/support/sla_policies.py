@@ -30,14 +30,14 @@ from shared.db.table import Item, get_or_none, tkey
 from shared.errors import NotFound, Unprocessable
 from shared.hours import BusinessCalendarIn
 from shared.ids import new_id
-from shared.schemas import Name, Strict, Tag, Version
+from shared.schemas import Name, Storable, Strict, Tag, Version, Versioned
 
 MAX_POLICIES = 50
 METRICS = ("first_response", "next_response", "resolution")
 PRIORITIES = ("low", "normal", "high", "urgent")
 
 Metric = Literal["first_response", "next_response", "resolution"]
-Minutes = Annotated[float, Field(gt=0, le=366 * 24 * 60, description="Business minutes; fractions allowed.")]
+Minutes = Annotated[float, Field(gt=0, le=366 * 24 * 60, description="Business minutes; fractions allowed."), Storable]
 Value = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 
 
@@ -75,7 +75,7 @@ class SlaPolicyIn(Strict):
     )
 
 
-class SlaPolicyUpdate(SlaPolicyIn):
+class SlaPolicyUpdate(SlaPolicyIn, Versioned):
     version: Version = None
 
 

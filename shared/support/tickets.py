@@ -27,7 +27,7 @@ from shared.db.table import Item, get_or_none, tkey
 from shared.directory import UserProfile, active_staff
 from shared.errors import Conflict, Unavailable, Unprocessable
 from shared.ids import new_id
-from shared.schemas import Audited, Id, Location, Strict, Tags, Version
+from shared.schemas import Audited, Id, Location, Strict, Tags, Version, Versioned
 from shared.settings import settings
 from shared.support import sla, sla_policies
 from shared.support.numbering import Sequence, SequenceFormat, allocate_and_write
@@ -105,7 +105,7 @@ class NewTicket(Strict):
     requester_contact_id: Id | None = None
 
 
-class TicketPatch(Strict):
+class TicketPatch(Versioned):
     version: Version = None
     subject: Subject | None = None
     description: Description | None = None

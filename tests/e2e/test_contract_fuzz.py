@@ -14,6 +14,7 @@ and caller) and derandomized, and no Hypothesis database is written: every run i
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import strategies as st
+from openapi_spec_validator import validate
 from schemathesis import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
@@ -126,6 +128,11 @@ def test_the_live_contract_has_every_route_of_the_catalog(contract: schemathesis
     assert live == {(route.method, route.path) for route in ROUTES}
 
 
+def test_the_live_document_is_valid_openapi(cloud: LocalCloud, session: requests.Session) -> None:
+    # The validator found 201 answers without a description and a $ref to a schema the document dropped
+    validate(session.get(f"{cloud.api_url}{DOCUMENT}", timeout=15).json())
+
+
 def _may_call(route: catalog.Route, caller: str) -> bool:
     return route.roles is None or bool(CALLER_ROLES.get(caller, set()) & set(route.roles))
 
@@ -165,3 +172,82 @@ def test_every_answer_keeps_the_contract(
         case.call_and_validate(base_url=cloud.api_url, session=session, headers=headers, checks=CHECKS, timeout=15)
 
     fuzz()
+
+
+# ---- what a schema-driven fuzzer does not send: other methods, other media types ----------------------
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
+PATHS = sorted({route.path for route in ROUTES})
+MEDIA_TYPES = {  # a body DeskOS does not read, as each media type would carry it
+    "multipart-without-boundary": ("multipart/form-data", b'{"name": "x"}'),
+    "form": ("application/x-www-form-urlencoded", b"name=x"),
+    "text": ("text/plain", b"name"),
+    "multipart": (
+        "multipart/form-data; boundary=b",
+        b'--b\r\nContent-Disposition: form-data; name="n"\r\n\r\nx\r\n--b--',
+    ),
+}
+
+
+def _url(cloud: LocalCloud, path: str, fuzz_tenant: FuzzTenant) -> str:
+    """The path with the tenant's real ids, and an id of nothing where it has none of that kind: what is
+    tested here is refused before any lookup."""
+    return cloud.api_url + re.sub(r"\{(\w+)\}", lambda m: fuzz_tenant.ids.get(m[1], "01JNOTHINGNOTHINGNOTHING00"), path)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_every_method_a_path_does_not_take_is_a_405_naming_those_it_does(
+    path: str, cloud: LocalCloud, fuzz_tenant: FuzzTenant, session: requests.Session
+) -> None:
+    # Given a path of the contract and the methods it routes (those the contract fuzz drives)
+    routed = {route.method for route in ROUTES if route.path == path}
+    headers = {"Authorization": f"Bearer {fuzz_tenant.tokens['manager']}"}
+    for method in sorted(set(METHODS) - routed - {"OPTIONS"}):
+        # When another method is sent (TRACE was answered with http.server's 501 HTML page)
+        response = session.request(method, _url(cloud, path, fuzz_tenant), headers=headers, data=b"{}", timeout=15)
+
+        # Then it is refused as a method of a path that exists
+        assert response.status_code == 405, (method, response.status_code, response.text)
+        assert response.headers["Allow"] == ", ".join(sorted(routed))
+    # ... and a CORS preflight is answered, whatever the path
+    assert session.options(_url(cloud, path, fuzz_tenant), headers=headers, timeout=15).status_code < 500
+
+
+OPERATIONS = catalog.openapi()["paths"]
+BODY_ROUTES = tuple(route for route in ROUTES if "requestBody" in OPERATIONS[route.path][route.method.lower()])
+
+
+@pytest.mark.parametrize("caller", ["manager", "portal", "anonymous"])
+@pytest.mark.parametrize("media", MEDIA_TYPES)
+@pytest.mark.parametrize("route", BODY_ROUTES, ids=lambda r: f"{r.method} {r.path}")
+def test_a_body_that_is_not_json_is_refused_after_the_role_check(
+    route: catalog.Route, media: str, caller: str, cloud: LocalCloud, fuzz_tenant: FuzzTenant, session: requests.Session
+) -> None:
+    # Given an operation that takes a JSON body, and a caller
+    content_type, body = MEDIA_TYPES[media]
+    headers = {"Content-Type": content_type}
+    if caller in fuzz_tenant.tokens:
+        headers["Authorization"] = f"Bearer {fuzz_tenant.tokens[caller]}"
+
+    # When the body comes as another media type (multipart without a boundary was a 500)
+    url = _url(cloud, route.path, fuzz_tenant)
+    response = session.request(route.method, url, headers=headers, data=body, timeout=15)
+
+    # Then who may not call the operation learns only that; who may, that the body must be JSON
+    expected = 415 if _may_call(route, caller) else 401 if caller == "anonymous" else 403
+    assert response.status_code == expected, response.text
+    assert response.headers["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("route", BODY_ROUTES, ids=lambda r: f"{r.method} {r.path}")
+def test_a_body_without_a_media_type_is_read_as_json(
+    route: catalog.Route, cloud: LocalCloud, fuzz_tenant: FuzzTenant, session: requests.Session
+) -> None:
+    # Given a body no operation accepts (an unknown field), sent without Content-Type
+    headers = {"Authorization": f"Bearer {fuzz_tenant.tokens['manager']}"}
+    url = _url(cloud, route.path, fuzz_tenant)
+
+    # When it is sent / Then it is judged as JSON: a 4xx about what it says, never a 5xx
+    response = session.request(route.method, url, headers=headers, data=b'{"\\u00e9": 1}', timeout=15)
+    assert 400 <= response.status_code < 500, response.text
+    assert response.status_code != 415

@@ -62,11 +62,14 @@ def problem_statuses(operation: dict[str, Any]) -> set[int]:
 
 
 def document_problems(operation: dict[str, Any]) -> None:
-    """Replace Powertools' own 422 with the RFC 9457 problems DeskOS really answers; a 204 has no body."""
+    """Replace Powertools' own 422 with the RFC 9457 problems DeskOS really answers; a 204 has no body;
+    every answer has the description OpenAPI requires (a route's ``responses={201: {}}`` gives none)."""
     responses = operation.get("responses", {})
     responses.pop("422", None)
     if "204" in responses:
         responses["204"] = {"description": "No Content"}
+    for status, response in responses.items():
+        response.setdefault("description", HTTPStatus(int(status)).phrase)
     for status in problem_statuses(operation):
         responses[str(status)] = {
             "description": HTTPStatus(status).phrase,

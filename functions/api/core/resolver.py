@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -45,6 +46,10 @@ class Api:
         self.app.exception_handler(UnicodeDecodeError)(lambda _e: problem(BadRequest(NOT_UTF8)))
         self.app.exception_handler(NotFoundError)(lambda _e: problem(NotFound("No such endpoint.")))
         self.app.exception_handler(Exception)(self._bug)
+        # Powertools validates (and so parses the body) before any route middleware: who may not call a
+        # route must be refused before that, and a body DeskOS cannot read refused before a parser sees it.
+        validate = self.app._request_validation_middleware
+        self.app._request_validation_middleware = lambda app, next_: self._admit(app, lambda a: validate(a, next_))
         self.title = title
         self._roles: dict[tuple[str, str], frozenset[Role]] = {}
         self._profiles: dict[tuple[str, str], str] = {}  # the tenant-access profile of each route
@@ -82,7 +87,6 @@ class Api:
         if allowed is not None:
             extensions["x-deskos-roles"] = sorted(allowed)
             options.setdefault("security", [{"bearer": []}])
-            options.setdefault("middlewares", []).insert(0, self._guard)
         options.setdefault("tags", [self.title])
 
         def register(func: Callable) -> Callable:
@@ -124,7 +128,8 @@ class Api:
             for operation in operations.values():
                 document_problems(operation)
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
-        for unused in ("HTTPValidationError", "ValidationError"):  # Powertools' 422 shape; DeskOS answers problems
+        # Powertools' 422 shapes (request and response validation); DeskOS answers problems
+        for unused in ("HTTPValidationError", "ResponseValidationError", "ValidationError"):
             schemas.pop(unused, None)
         schemas.update(PROBLEM_SCHEMAS)
         return document
@@ -192,42 +197,35 @@ class Api:
 
     # ---- guards and errors -----------------------------------------------------------------
 
-    def _authorize(self) -> TenantContext:
-        route = self.app.context["_route"]
+    def _admit(self, app: APIGatewayRestResolver, next_middleware: Callable) -> Response:
+        """Before the request is validated: the caller's role, then the media type of the body; path
+        parameters as API Gateway hands them over (decoded), not as the path spells them."""
+        route = app.context["_route"]
         allowed = self._roles.get((route.method, route.path))
-        claims = (self.app.current_event.request_context.authorizer or {}).get("claims")
-        ctx = TenantContext.from_claims(claims)
         if allowed is not None:
+            ctx = TenantContext.from_claims((app.current_event.request_context.authorizer or {}).get("claims"))
             ctx.require(allowed)
-        self._require_json_body()
-        logger.append_keys(tenant_id=ctx.tenant_id, user=ctx.user_id)
-        self.app.append_context(tenant=ctx)
-        return ctx
-
-    def _require_json_body(self) -> None:
-        # Powertools also parses form and multipart bodies; DeskOS speaks JSON only.
-        event = self.app.current_event
-        media_type = (self.header("Content-Type") or "application/json").split(";")[0].strip().lower()
-        if event.body and media_type != "application/json":
-            raise UnsupportedMediaType("Send the body as application/json.")
-
-    def _guard(self, app: APIGatewayRestResolver, next_middleware: Callable) -> Response:
-        ctx = self._authorize()
-        self.act_for(ctx.tenant_id)
-        sessions.refuse_revoked(ctx)
+            logger.append_keys(tenant_id=ctx.tenant_id, user=ctx.user_id)
+            app.append_context(tenant=ctx)
+            self.act_for(ctx.tenant_id)
+            sessions.refuse_revoked(ctx)
+        self._require_json_body(bool(route.dependant.body_params))
+        args = app.context["_route_args"]
+        app.context["_route_args"] = {k: unquote(v) if isinstance(v, str) else v for k, v in args.items()}
         return next_middleware(app)
+
+    def _require_json_body(self, takes_body: bool) -> None:
+        # Powertools also parses form and multipart bodies (a multipart type without a boundary raises a
+        # ValueError); DeskOS speaks JSON only. A missing Content-Type is read as JSON, as Powertools does.
+        media_type = (self.header("Content-Type") or "application/json").split(";")[0].strip().lower()
+        if (takes_body or self.app.current_event.body) and media_type != "application/json":
+            raise UnsupportedMediaType("Send the body as application/json.")
 
     def _domain_error(self, error: DomainError) -> Response:
         headers = {"Retry-After": str(error.extra["retry_after"])} if "retry_after" in error.extra else None
         return problem(error, headers)
 
     def _invalid_request(self, error: RequestValidationError) -> Response:
-        route = self.app.context.get("_route")
-        if route is not None and self._roles.get((route.method, route.path)) is not None:
-            try:
-                self._authorize()  # who may not call the route learns nothing about its schema
-            except DomainError as denied:
-                return problem(denied)
         details = error.errors()
         if any(d.get("type") == "json_invalid" for d in details):
             return problem(BadRequest("The body is not valid JSON."))

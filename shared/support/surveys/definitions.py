@@ -9,7 +9,7 @@ from pydantic import Field, StringConstraints
 from shared.caller import TenantContext
 from shared.db.entities import apply_patch, expect_version, insert, remove, save
 from shared.db.pages import Page, query_page
-from shared.schemas import Audited, Name, Strict, Version
+from shared.schemas import Audited, Name, Strict, Version, Versioned
 from shared.support.surveys.model import Kind, SendAfter, Survey
 
 Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -26,7 +26,7 @@ class NewSurvey(Strict):
     cooldown_days: CooldownDays = 30
 
 
-class SurveyPatch(Strict):
+class SurveyPatch(Versioned):
     version: Version = None
     name: Name | None = None
     question: Question | None = None

@@ -4,6 +4,7 @@ that showed it: time-range filters that crashed the query, and answers the contr
 from __future__ import annotations
 
 import pytest
+from openapi_spec_validator import validate
 
 from functions.api import catalog
 from functions.api.core.problems import PROBLEM
@@ -125,3 +126,104 @@ def test_scheduling_a_work_order_at_the_far_end_of_time_is_a_422(tenant: Tenant,
 
     # Then the field is refused
     assert "scheduled_start" in reply.field_errors()
+
+
+# ---- the independent fuzz run (issue 12): bodies no parser should see, numbers no table can hold ------
+
+MULTIPART = {"Content-Type": "multipart/form-data"}  # no boundary: Powertools' parser raised ValueError
+WRITES = [
+    ("POST", "/support/tickets", None),  # portal users may create tickets; the rest are staff-only
+    ("POST", "/crm/contacts", None),
+    ("POST", "/field-service/technicians", None),
+    ("PATCH", "/support/tickets/{ticket_id}", "ticket_id"),
+    ("PATCH", "/support/surveys/{survey_id}", "survey_id"),
+    ("PATCH", "/field-service/work-orders/{work_order_id}", "work_order_id"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "param"), WRITES, ids=lambda v: v if isinstance(v, str) else "")
+def test_multipart_without_a_boundary_is_a_415_for_who_may_write(tenant: Tenant, method: str, path: str, param):
+    # Given a manager and a route that takes JSON (was: 500, "Missing boundary in multipart/form-data")
+    params = {param: "01JABCDEFGHJKMNPQRSTVWXYZ0"} if param else None
+
+    # When the body is sent as multipart/form-data without a boundary
+    reply = call(tenant.manager, method, path, params, body='{"subject": "x"}', headers=MULTIPART)
+
+    # Then it is refused as a media type DeskOS does not read
+    assert reply.problem(415)["detail"] == "Send the body as application/json."
+
+
+@pytest.mark.parametrize(("method", "path", "param"), WRITES[1:], ids=lambda v: v if isinstance(v, str) else "")
+def test_a_portal_user_is_refused_before_the_body_is_read(tenant: Tenant, method: str, path: str, param):
+    # Given a portal user on a staff-only write (was: the multipart parser's 500 before the role guard)
+    portal = tenant.portal_user(tenant.client()["id"])
+    params = {param: "01JABCDEFGHJKMNPQRSTVWXYZ0"} if param else None
+
+    # When it sends an unreadable body / Then the role guard answers first
+    for headers in (MULTIPART, {"Content-Type": "text/plain"}):
+        assert call(portal, method, path, params, body="x", headers=headers).problem(403)
+
+
+def test_the_document_is_a_valid_openapi_3_1_document():
+    # The validator: 12 201 answers without a description, a $ref to a schema the document dropped
+    validate(catalog.openapi())
+
+
+TINY = 6.655117390619086e-250  # a float, and within the bounds of a latitude; DynamoDB refuses it
+
+
+def test_a_location_too_precise_for_the_table_is_stored_rounded(tenant: Tenant):
+    # When a client is created at a latitude no DynamoDB number can hold (was: 500)
+    reply = call(tenant.agent, "POST", "/crm/clients", body={"name": "Tiny", "location": {"lat": TINY, "lng": -0.0922}})
+
+    # Then it is stored, rounded to what the table holds
+    assert reply.status == 201, reply.text
+    assert reply.json["location"] == {"lat": 0.0, "lng": -0.0922}
+
+
+def test_replacing_a_technician_with_such_a_location_is_stored_rounded(tenant: Tenant):
+    user = technician(tenant, "Tina")
+    path, params = "/field-service/technicians/{technician_id}", {"technician_id": user.user_id}
+    current = call(tenant.manager, "GET", path, params).json
+    body = {
+        "name": "Tina",
+        "email": user.email,
+        "working_hours": current["working_hours"],
+        "home": {"lat": -TINY, "lng": 1e-131},
+        "service_radius_km": 12.3456789012345,
+        "version": current["version"],
+    }
+
+    reply = call(tenant.manager, "PUT", path, params, body=body)
+
+    assert reply.status == 200, reply.text
+    assert reply.json["home"] == {"lat": 0.0, "lng": 0.0}
+    assert reply.json["service_radius_km"] == 12.345678901
+
+
+@pytest.mark.parametrize("kind", ["nps", "csat", "ces"])
+@pytest.mark.parametrize("value", ["0", "1700000000"])
+def test_a_summary_bound_must_be_a_date(tenant: Tenant, kind: str, value: str):
+    # ?date_to=0 was read as Unix time: 1970-01-01
+    reply = call(tenant.manager, "GET", f"/support/survey-responses/{kind}-summary", query={"date_to": value})
+
+    assert "query.date_to" in reply.field_errors()
+
+
+def test_a_path_parameter_is_measured_in_characters_not_in_its_encoding(tenant: Tenant):
+    # "é" * 20 is 120 characters percent-encoded: refused as longer than 64 (was: 422)
+    reply = call(tenant.manager, "GET", "/support/tickets/by-number/{number}", {"number": "é" * 20})
+
+    assert reply.problem(404)
+
+
+def test_version_is_documented_as_required_exactly_where_leaving_it_out_is_refused(tenant: Tenant):
+    # Given a ticket / When it is patched without a version (nor If-Match) / Then 422, as documented
+    ticket = tenant.ticket()
+    path, params = "/support/tickets/{ticket_id}", {"ticket_id": ticket["id"]}
+    assert "version" in call(tenant.agent, "PATCH", path, params, body={"subject": "New"}).field_errors()
+    patch = operation("PATCH", path)["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert "version" in catalog.openapi()["components"]["schemas"][patch.rsplit("/", 1)[1]]["required"]
+    # ... and If-Match still carries it instead
+    reply = call(tenant.agent, "PATCH", path, params, body={"subject": "New"}, headers={"If-Match": '"1"'})
+    assert reply.status == 200, reply.text

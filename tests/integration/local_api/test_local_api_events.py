@@ -55,6 +55,10 @@ def test_a_text_body_arrives_as_a_string_and_other_bytes_as_base64():
 def test_path_parameters_are_read_from_the_route_template():
     assert path_parameters("/crm/clients/{client_id}", "/crm/clients/01J") == {"client_id": "01J"}
     assert path_parameters("/me", "/me") is None
+    # decoded, as API Gateway hands them to the function (the event's path keeps the encoding)
+    assert path_parameters("/support/tickets/by-number/{number}", "/support/tickets/by-number/%C3%A9%2F1") == {
+        "number": "é/1"
+    }
 
 
 def test_a_proxy_response_keeps_every_header_value_and_one_content_type():

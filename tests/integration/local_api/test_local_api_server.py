@@ -159,8 +159,20 @@ def test_a_body_over_256_kb_is_413_and_the_server_keeps_serving(cloud, size):
     assert call(cloud, "GET", "/me", token).status_code == 200
 
 
-@pytest.mark.parametrize(("method", "path"), [("GET", "/nowhere"), ("DELETE", "/me"), ("GET", "/support/x/y/z/w")])
+@pytest.mark.parametrize(("method", "path"), [("GET", "/nowhere"), ("TRACE", "/nowhere"), ("GET", "/support/x/y/z/w")])
 def test_an_unknown_endpoint_is_a_404_problem(cloud, method, path):
     response = call(cloud, method, path)
 
     assert_problem(response, 404)
+
+
+@pytest.mark.parametrize("method", ["DELETE", "HEAD", "TRACE", "CONNECT", "PROPFIND"])
+def test_a_method_the_path_does_not_take_is_a_405_problem_naming_those_it_does(cloud, method):
+    # TRACE was answered by http.server itself: a 501 HTML page
+    response = call(cloud, method, "/me", data=b"x")
+
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET"
+    if method != "HEAD":  # a HEAD answer has no body
+        assert_problem(response, 405)
+    assert call(cloud, "GET", "/openapi.json").status_code == 200  # the connection's framing held
