@@ -20,7 +20,7 @@ from shared.db.errors import CONDITION_FAILED, storage_errors
 from shared.db.table import Item, get_or_none, tkey
 from shared.errors import Conflict, Unprocessable
 from shared.hours import BusinessCalendarIn, BusinessHours, TimeZone, Windows
-from shared.schemas import Email, Name, Strict, Version
+from shared.schemas import Email, Name, Strict, Versioned
 
 DEFAULT_ATTACHMENT_LIMIT = 25 * 1024 * 1024
 MIN_ATTACHMENT_LIMIT = 1024 * 1024
@@ -68,8 +68,8 @@ class SettingsIn(Strict):
     branding: Branding = Field(default_factory=Branding)
 
 
-class SettingsUpdate(SettingsIn):
-    version: Version = None
+class SettingsUpdate(SettingsIn, Versioned):
+    pass
 
 
 class SettingsOut(SettingsIn):

@@ -27,7 +27,7 @@ from shared.db.errors import storage_errors
 from shared.db.table import get_or_none
 from shared.directory import UserProfile
 from shared.errors import Conflict, Unprocessable
-from shared.schemas import Email, Id, Name, Out, Strict, Version
+from shared.schemas import Email, Id, Name, Out, Strict, Versioned
 from shared.settings import public_url
 
 TEMPORARY_PASSWORD_DAYS = 3  # the pool's temporary password validity (infra/cdk/auth.py)
@@ -41,9 +41,8 @@ class NewUser(Strict):
     client_id: Id | None = Field(default=None, description="Portal users only (required): their client account.")
 
 
-class RoleChange(Strict):
+class RoleChange(Versioned):
     role: Literal["managers", "staff"] = Field(description="A portal user keeps its role: invite staff anew.")
-    version: Version = None
 
 
 class UserOut(Out):
