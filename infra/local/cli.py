@@ -20,6 +20,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,8 @@ from infra.local.details import (
 )
 from shared.caller import Role
 from shared.errors import DomainError
+
+logger = logging.getLogger(__name__)  # not under "deskos", which the handlers' Powertools Logger owns
 
 DEFAULT_API_PORT = 8000
 DEFAULT_AWS_PORT = 5000
@@ -112,10 +115,17 @@ def up(args: argparse.Namespace) -> int:
         while not stop.wait(0.5):
             pass
     finally:
-        for service in reversed(running):
-            service.stop()
+        stop_in_reverse(running)
     print("DeskOS local cloud stopped; state saved.", flush=True)
     return 0
+
+
+def stop_in_reverse(services: list[Any]) -> None:
+    """Stop the services last-started first, each logging how long it took: a slow stop explains itself."""
+    for service in reversed(services):
+        started = time.monotonic()
+        service.stop()
+        logger.info("stopped %s in %.1f s", type(service).__name__, time.monotonic() - started)
 
 
 def banner(details: LocalDetails, state_dir: Path) -> str:

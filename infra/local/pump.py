@@ -29,6 +29,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import boto3
@@ -231,13 +232,20 @@ class Pump:
                 self._stop.wait(self.poll_seconds)
 
     def poll(self) -> int:
-        """One round: every consumer reads one batch per shard; due schedules fire. Records delivered."""
+        """One round: every consumer reads one batch per shard; due schedules fire. Records delivered.
+        Once ``stop()`` is called the batch in hand is finished and no other is started: the rest stays in
+        its stream (behind the checkpoint) or queue, and a due schedule fires after the next start."""
         shards = self._shards()
-        delivered = sum(self._pump_shard(c, arn, shard) for c in self.consumers for arn, shard in shards)
-        delivered += sum(self._pump_queue(c) for c in self.queue_consumers)
+        batches = [partial(self._pump_shard, c, arn, shard) for c in self.consumers for arn, shard in shards]
+        batches += [partial(self._pump_queue, c) for c in self.queue_consumers]
+        delivered = 0
+        for batch in batches:
+            if self._stop.is_set():
+                return delivered
+            delivered += batch()
         now = self._clock()
         for schedule in self.schedules:
-            if now >= self._due[schedule.name]:
+            if now >= self._due[schedule.name] and not self._stop.is_set():
                 self._due[schedule.name] = now + schedule.rate_minutes * 60
                 self.fire(schedule.name)
         return delivered

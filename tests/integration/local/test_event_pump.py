@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import Counter
 from typing import Any
@@ -147,6 +148,31 @@ def test_pumping_goes_on_after_a_consumer_raises(cloud):
         pump.stop()
 
     assert broken.deliveries == {"a": 2, "b": 2}  # the first delivery and one retry each
+
+
+def test_a_stopping_pump_finishes_its_batch_starts_no_other_and_loses_nothing(cloud):
+    """`deskos up` stops its pump on SIGTERM: waiting for every consumer's batch of a round would hold
+    the stop for as long as the whole backlog takes (a scan, a sweep); the rest is delivered after a restart."""
+    first, second = FakeConsumer(), FakeConsumer()
+    handlers: dict[str, Any] = {"Second": second}
+    consumers = [StreamConsumer(name=n, handler=n) for n in ("First", "Second")]
+    pump = pump_for(cloud, handlers, consumers=consumers, queue_consumers=())
+
+    def first_stops_the_pump(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        threading.Thread(target=pump.stop).start()  # SIGTERM while this batch is in hand
+        wait_for(pump._stop.is_set)
+        return first(event, context)
+
+    handlers["First"] = first_stops_the_pump
+    put(cloud, "a")
+    pump.start()
+    wait_for(lambda: first.deliveries["a"] == 1)
+    pump.stop()
+
+    assert second.deliveries == {}
+    handlers["First"] = first
+    drain(pump_for(cloud, handlers, consumers=consumers, queue_consumers=()))
+    assert first.deliveries == {"a": 1} and second.deliveries == {"a": 1}
 
 
 _seen: dict[str, list[dict[str, Any]]] = {}
