@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -117,6 +118,10 @@ def up(args: argparse.Namespace) -> int:
     finally:
         stop_in_reverse(running)
     print("DeskOS local cloud stopped; state saved.", flush=True)
+    # The interpreter's teardown then collects cycles over the whole heap (~290k objects, 1300 modules) again
+    # and again: 1.5 s of CPU measured alone, several times that under load, most of SIGTERM-to-exit. Nothing
+    # in it matters now: freezing the heap leaves it to the OS, and exit takes 0.1 s.
+    gc.freeze()
     return 0
 
 
