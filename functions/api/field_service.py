@@ -1,5 +1,6 @@
-"""Field service: /field-service/technicians…, /field-service/work-orders…,
-/field-service/work-order-rules…, and /support/tickets/{id}/work-orders."""
+"""Field service: /field-service/technicians…, /field-service/work-orders…, /field-service/work-order-rules….
+
+A ticket's work orders (/support/tickets/{id}/work-orders) live with the tickets, in ``tickets``."""
 
 from __future__ import annotations
 
@@ -151,14 +152,6 @@ def complete_work_order(work_order_id: EntityId) -> Response[WorkOrderOut]:
 def cancel_work_order(work_order_id: EntityId) -> Response[WorkOrderOut]:
     order = work_orders.cancel(api.caller(), work_order_id, api.if_match())
     return _etag(wo(order), order.version)
-
-
-@api.get("/support/tickets/<ticket_id>/work-orders", roles=STAFF, summary="A ticket's work orders")
-def list_ticket_work_orders(
-    ticket_id: EntityId, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
-) -> PageOut[WorkOrderOut]:
-    page = work_orders.of_ticket(api.caller(), ticket_id, limit=limit, cursor=cursor)
-    return PageOut[WorkOrderOut](items=[wo(o) for o in page.items], next_cursor=page.next_cursor)
 
 
 # ---- rules -------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Tickets and the ticket-number sequence: /support/tickets…, /support/ticket-number-sequence."""
+"""Tickets, a ticket's work orders and the ticket-number sequence: /support/tickets…,
+/support/ticket-number-sequence."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from functions.api.core import Api, metrics
 from shared.caller import MANAGERS, STAFF, STAFF_PORTAL
 from shared.clock import now
 from shared.db.pages import DEFAULT_LIMIT, MAX_LIMIT
+from shared.field import work_orders
+from shared.field.work_orders import WorkOrderOut
 from shared.schemas import ID_PATTERN, PageOut
 from shared.support import sequences, tickets
 from shared.support.numbering import SequenceFormat, SequenceOut
@@ -92,6 +95,16 @@ def close_ticket(ticket_id: TicketId) -> TicketOut:
 @api.post("/support/tickets/<ticket_id>/reopen", roles=STAFF_PORTAL, summary="Reopen")
 def reopen_ticket(ticket_id: TicketId) -> TicketOut:
     return out(tickets.reopen(api.caller(), ticket_id, api.if_match()))
+
+
+@api.get("/support/tickets/<ticket_id>/work-orders", roles=STAFF, summary="A ticket's work orders")
+def list_ticket_work_orders(
+    ticket_id: TicketId, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> PageOut[WorkOrderOut]:
+    page = work_orders.of_ticket(api.caller(), ticket_id, limit=limit, cursor=cursor)
+    return PageOut[WorkOrderOut](
+        items=[WorkOrderOut.model_validate(o) for o in page.items], next_cursor=page.next_cursor
+    )
 
 
 @api.get("/support/ticket-number-sequence", roles=STAFF, summary="The ticket number format")

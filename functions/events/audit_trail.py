@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
+from functions.events import batches
+from functions.tracing import tracer
 from shared import audit
 
 logger = Logger(service="deskos-audit")
@@ -32,5 +34,6 @@ def record_handler(record: DynamoDBRecord) -> None:
         audit.record(entry)
 
 
+@tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    return batches.deliver(event, context, processor, record_handler)

@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from functions.events import batches
+from functions.tracing import tracer
 from shared.attachments import pipeline
 
 logger = Logger(service="deskos-scan")
@@ -48,5 +49,6 @@ def record_handler(record: SQSRecord) -> None:
             raise NoticeOwed(f"staff not yet told of the infected upload {key}")
 
 
+@tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return batches.deliver(event, context, processor, record_handler, metrics)

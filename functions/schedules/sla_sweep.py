@@ -9,6 +9,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
+from functions.tracing import tracer
 from shared.clock import now
 from shared.support import sla_sweep
 
@@ -16,6 +17,7 @@ logger = Logger(service="deskos-sla-sweep")
 metrics = Metrics(namespace="DeskOS", service="deskos")
 
 
+@tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     result = sla_sweep.sweep(now())
     for notice in result.notices:

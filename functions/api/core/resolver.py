@@ -21,7 +21,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from pydantic import BaseModel
 
 from functions.api.core.limits import NOT_UTF8, body_refusal
-from functions.api.core.observability import logger, metrics
+from functions.api.core.observability import annotate_tenant, logger, observed
 from functions.api.core.problems import PROBLEM, PROBLEM_SCHEMAS, document_problems, internal_error, problem
 from shared import credentials, idempotency
 from shared.caller import Role, TenantContext
@@ -44,6 +44,7 @@ class Api:
         self.app.exception_handler(NotFoundError)(lambda _e: problem(NotFound("No such endpoint.")))
         self.app.exception_handler(Exception)(self._bug)
         self.title = title
+        self.handler = observed(self._serve)  # the function's entry point
         self._roles: dict[tuple[str, str], frozenset[Role]] = {}
         self._profiles: dict[tuple[str, str], str] = {}  # the tenant-access profile of each route
 
@@ -125,6 +126,7 @@ class Api:
         verified what names the tenant."""
         route = self.app.context["_route"]
         credentials.enter(tenant_id, self._profiles[(route.method, route.path)])
+        annotate_tenant(tenant_id)
 
     def header(self, name: str) -> str | None:
         return self.app.current_event.get_header_value(name, case_sensitive=False)
@@ -152,8 +154,7 @@ class Api:
 
     # ---- entry point -----------------------------------------------------------------------
 
-    def handler(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        logger.set_correlation_id(event.get("requestContext", {}).get("requestId"))
+    def _serve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         idempotency.register_invocation(context)
         refused = body_refusal(event)
         if refused is not None:
@@ -167,9 +168,6 @@ class Api:
             return self.app.resolve(event, context)
         finally:
             credentials.leave()
-            if metrics.metric_set:
-                metrics.flush_metrics()
-            logger.remove_keys(["tenant_id", "user"])
 
     # ---- guards and errors -----------------------------------------------------------------
 
@@ -181,7 +179,8 @@ class Api:
         if allowed is not None:
             ctx.require(allowed)
         self._require_json_body()
-        logger.append_keys(tenant_id=ctx.tenant_id, user=ctx.user_id)
+        annotate_tenant(ctx.tenant_id)
+        logger.append_keys(user=ctx.user_id)
         self.app.append_context(tenant=ctx)
         return ctx
 
