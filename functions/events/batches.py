@@ -10,7 +10,7 @@ from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.batch import BasePartialBatchProcessor, process_partial_response
 
-from functions.tracing import tracer
+from functions.observability import tracer
 
 
 def deliver(

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from functions.events import batches
-from functions.tracing import tracer
+from functions.observability import tracer
 from shared.attachments import pipeline
 
 logger = Logger(service="deskos-scan")

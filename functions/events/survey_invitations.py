@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from functions.events import batches
-from functions.tracing import tracer
+from functions.observability import tracer
 from shared.support import surveys
 from shared.support.tickets import Ticket
 

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.events import batches
-from functions.tracing import tracer
+from functions.observability import tracer
 from shared.clock import now
 from shared.field import automation
 

@@ -1,20 +1,17 @@
 """The Powertools Logger and Metrics every API function shares (one of each per container), and the decorator
-stack that wraps each function's entry point with them and with the Tracer (``functions.tracing``)."""
+stack that wraps each function's entry point with them and with the Tracer (``functions.observability``)."""
 
-import warnings
 from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 
-from functions.tracing import tracer
+from functions.observability import tracer
 
 logger = Logger(service="deskos")
 metrics = Metrics(namespace="DeskOS", service="deskos")
 
-# log_metrics warns at the end of every request that added no metric; most reads add none.
-warnings.filterwarnings("ignore", message="No application metrics to publish", module="aws_lambda_powertools")
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 

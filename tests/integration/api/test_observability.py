@@ -1,6 +1,6 @@
 """Every API function traced with its tenant, and log lines that carry the request they belong to.
 
-Outside Lambda the Tracer records nothing (functions/tracing.py); here it is given the real X-Ray recorder,
+Outside Lambda the Tracer records nothing (functions/observability.py); here it is given the real X-Ray recorder,
 enabled, with an emitter that keeps what it would send to the daemon."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from functions.api.core import logger
 from functions.events import audit_trail
 from functions.events.batches import record_tenant
-from functions.tracing import tracer
+from functions.observability import tracer
 from infra.local.lambda_context import LambdaContext
 from shared.support import tickets
 from tests.integration.api.harness import Tenant, User, api_event, catalog, invoke

@@ -1,4 +1,5 @@
-"""The Powertools Tracer every function shares (one per container; Tracer instances share their config).
+"""What every function's Powertools share: the Tracer (one per container; Tracer instances share their
+config), and Metrics that keep quiet about requests that add no metric.
 
 In Lambda it traces with X-Ray: only botocore is patched (PynamoDB calls it too), since patching every library
 X-Ray knows would import them all. Elsewhere (tests, the local cloud, the bench) there is no X-Ray daemon, and
@@ -8,6 +9,7 @@ there and never loads X-Ray (``POWERTOOLS_TRACE_DISABLED=true`` disables it in L
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
@@ -39,6 +41,10 @@ class _Untraced(BaseProvider):
     def patch(self, modules: Any) -> None: ...
 
     def patch_all(self) -> None: ...
+
+
+# Metrics.log_metrics warns at the end of every invocation that added no metric; most requests add none.
+warnings.filterwarnings("ignore", message="No application metrics to publish", module="aws_lambda_powertools")
 
 
 def _traced() -> bool:
