@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from shared.attachments.scanner import ATTEMPTS as SCAN_ATTEMPTS
+
 # S3 key layout, defined with the code that builds the keys: every object of a tenant sits under t/<tenant>/…
 # (uploads t/<tenant>/<owner-kind>/<owner-id>/<id>, t/<tenant>/quarantine/…, t/<tenant>/thumbnails/…);
 # uploads arrive by POST (UPLOAD_EVENT) tagged STATUS_TAG=PENDING until the scan judges them (expired after
@@ -64,7 +66,8 @@ class Queue:
 class QueueConsumer:
     """A Lambda fed by an SQS queue that S3 notifies of objects uploaded (``UPLOAD_EVENT``) under ``s3_prefix``
     (locally: the event pump polls the queue). A message received ``max_receives`` times without success moves
-    to ``<name>-dlq``."""
+    to ``<name>-dlq``. The queue's visibility timeout is the function's timeout (the least Lambda allows), so a
+    message that keeps failing has had its last attempt within ``max_receives * timeout_seconds``."""
 
     name: str
     handler: str
@@ -103,6 +106,11 @@ UPLOAD_CONSUMERS: tuple[QueueConsumer, ...] = (
         handler="functions.events.scan_upload.handler",
         queue="deskos-uploads-created",
         s3_prefix=UPLOADS_PREFIX,
+        # one file per invocation, each engine call bounded (scanner.CLAMSCAN_TIMEOUT_SECONDS): a file that cannot
+        # be scanned is scan_failed within ATTEMPTS x 2 min = 6 min of its upload
+        batch_size=1,
+        max_receives=SCAN_ATTEMPTS,
+        timeout_seconds=120,
         writes=("ses", "cloudwatch"),
     ),
 )

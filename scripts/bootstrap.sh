@@ -6,34 +6,29 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 
-# Node.js runs the CDK synthesis (jsii) in the infra tests.
-if ! command -v node >/dev/null 2>&1; then
-  if command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq && apt-get install -y -qq nodejs >/dev/null
-  else
-    echo "Node.js is required (for the CDK infra tests); install it and re-run." >&2
+# has COMMAND: on PATH, or in /usr/sbin (daemons; not on a normal user's PATH)
+has() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
+# require "WHAT IT IS FOR" COMMAND... -- PACKAGE...: installs the packages with apt when a command is missing
+require() {
+  local why=$1 commands=() ; shift
+  while [ "$1" != "--" ]; do commands+=("$1"); shift; done; shift
+  for command in "${commands[@]}"; do
+    has "$command" && continue
+    if command -v apt-get >/dev/null 2>&1; then
+      apt-get update -qq && apt-get install -y -qq "$@" >/dev/null
+      return
+    fi
+    echo "$command is missing ($why): install $* and re-run." >&2
     exit 1
-  fi
-fi
+  done
+}
 
-# ClamAV: the upload scan uses the real engine in tests (with a signature database the tests generate).
-if ! command -v clamscan >/dev/null 2>&1; then
-  if command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq && apt-get install -y -qq clamav >/dev/null
-  else
-    echo "ClamAV (clamscan) is required for the upload scan tests; install it and re-run." >&2
-    exit 1
-  fi
-fi
-# clamd: the daemon the scanner prefers; a test starts a real one (foreground, temporary config).
-if ! command -v clamd >/dev/null 2>&1 && [ ! -x /usr/sbin/clamd ]; then
-  if command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq && apt-get install -y -qq clamav-daemon >/dev/null
-  else
-    echo "clamd (package clamav-daemon) is required for the clamd scan test; install it and re-run." >&2
-    exit 1
-  fi
-fi
+require "Node.js runs the CDK synthesis (jsii) in the infra tests" node -- nodejs
+# freshclam: `deskos up` runs it to fetch and refresh the official signatures (without network it falls back
+# to test signatures and says so)
+require "ClamAV, the upload scan's engine" clamscan freshclam -- clamav clamav-freshclam
+require "clamd, the daemon the scanner prefers; a test starts a real one" clamd -- clamav-daemon
+require "headless Chromium: the browser test opens the Swagger UI at /docs as a user would" chromium -- chromium
 
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
@@ -42,6 +37,8 @@ stamp=.venv/.deskos-installed
 want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
+  # swagger-ui-bundle (Swagger UI 4, no OpenAPI 3.1) was replaced by swagger-ui-bundle-v2: same module name
+  .venv/bin/python -m pip uninstall --quiet --yes swagger-ui-bundle >/dev/null 2>&1 || true
   .venv/bin/python -m pip install --quiet -e '.[dev]'
   echo "$want" > "$stamp"
 fi

@@ -1,6 +1,14 @@
-"""Test-wide settings: every test talks to local, fake AWS; nothing reaches the network."""
+"""Test-wide settings: every test talks to local, fake AWS; nothing reaches the network.
+
+The settings below are for the tests that run DeskOS's code in this process (unit, integration). The e2e
+suite's local clouds get ``USER_ENVIRONMENT`` instead: the environment pytest started with, as a user's
+`make up` would see it."""
 
 import os
+import tempfile
+from pathlib import Path
+
+USER_ENVIRONMENT = dict(os.environ)
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
@@ -11,19 +19,13 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "DeskOS")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 
-def _eicar_signature_database() -> str:
-    """A ClamAV signature database holding only the EICAR test file's signature, made now (no download):
-    the real engine, with a database small enough to load in milliseconds."""
-    import hashlib
-    import tempfile
+def _test_signatures() -> str:
+    """The in-process scans use the test signatures `deskos up` falls back to (the real engine; a database
+    that loads in milliseconds, whatever databases this machine has)."""
+    from infra.local.signatures import write_test_database
 
-    from tests.samples import EICAR
-
-    folder = tempfile.mkdtemp(prefix="deskos-clamav-db-")
-    with open(os.path.join(folder, "eicar.hdb"), "w") as database:
-        database.write(f"{hashlib.md5(EICAR).hexdigest()}:{len(EICAR)}:Eicar-Test-Signature\n")
-    return folder
+    return str(write_test_database(Path(tempfile.mkdtemp(prefix="deskos-clamav-db-"))).parent)
 
 
-os.environ.setdefault("DESKOS_CLAMAV_DB", _eicar_signature_database())
+os.environ.setdefault("DESKOS_CLAMAV_DB", _test_signatures())
 os.environ.setdefault("DESKOS_CLAMD_SOCKET", "/nonexistent/clamd.sock")  # clamscan unless a test starts clamd

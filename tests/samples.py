@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 
-# The EICAR anti-virus test file (harmless; every engine reports it), assembled so this source is not itself it.
-EICAR = ("X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*").encode()
+from infra.local import signatures
+
+# The EICAR anti-virus test file (harmless; every engine reports it): the one DeskOS's test signatures detect.
+EICAR = signatures.EICAR
 
 # The start of a Windows PE executable: the MZ header pointing at a PE signature.
 WINDOWS_EXE = b"MZ\x90\x00" + b"\x00" * 56 + (64).to_bytes(4, "little") + b"PE\x00\x00" + b"\x00" * 200

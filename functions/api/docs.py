@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from importlib import resources
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -49,11 +48,9 @@ def swagger_asset(name: Annotated[str, Path(max_length=40)]):
 
 
 def _asset(name: str) -> str:
-    import swagger_ui_bundle
+    from swagger_ui_bundle import swagger_ui_path  # package swagger-ui-bundle-v2: Swagger UI 5.x
 
-    folder = resources.files(swagger_ui_bundle) / "vendor"
-    dist = next(p for p in folder.iterdir() if p.name.startswith("swagger-ui-"))
-    return (dist / name).read_text(encoding="utf-8")
+    return (swagger_ui_path / name).read_text(encoding="utf-8")
 
 
 handler = api.handler

@@ -38,8 +38,9 @@ def queues(scope: Construct) -> dict[str, sqs.Queue]:
         extra = {}
         if consumer is not None:
             extra = {
-                # AWS's advice for a Lambda event source: six times the function's timeout
-                "visibility_timeout": Duration.seconds(consumer.timeout_seconds * 6),
+                # the function's timeout, the least Lambda allows: a failing scan reaches its last attempt, and
+                # scan_failed, within max_receives x timeout (see QueueConsumer)
+                "visibility_timeout": Duration.seconds(consumer.timeout_seconds),
                 "dead_letter_queue": sqs.DeadLetterQueue(
                     max_receive_count=consumer.max_receives, queue=built[f"{consumer.name}-dlq"]
                 ),

@@ -108,17 +108,21 @@ def dashboard_and_alarms(
     for upload in upload_consumers:
         name = upload.spec.name
         depth = upload.dead_letters.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum")
-        alarm(f"{name}DeadLettersAlarm", depth, 1, f"{name} gave up on uploads; they stay pending_scan. See its DLQ")
+        alarm(f"{name}DeadLettersAlarm", depth, 1, f"{name} gave up on uploads (scan_failed); fix, redrive its DLQ")
         age = upload.queue.metric_approximate_age_of_oldest_message(period=PERIOD, statistic="Maximum")
         alarm(f"{name}QueueAgeAlarm", age, UPLOAD_QUEUE_AGE_ALARM_SECONDS, f"{name} is behind its uploads", periods=3)
-    infected = cloudwatch.Metric(
-        namespace=METRICS_NAMESPACE,
-        metric_name="UploadsInfected",
-        dimensions_map={"service": "deskos-scan"},
-        statistic="Sum",
-        period=PERIOD,
-    )
-    alarm("UploadsInfectedAlarm", infected, 1, "An uploaded file was infected (quarantined; tenant staff emailed)")
+    for scan_outcome, description in (
+        ("UploadsInfected", "An uploaded file was infected (quarantined; tenant staff emailed)"),
+        ("UploadsScanFailed", "An upload could not be scanned (scan_failed; tenant staff emailed)"),
+    ):
+        counted = cloudwatch.Metric(
+            namespace=METRICS_NAMESPACE,
+            metric_name=scan_outcome,
+            dimensions_map={"service": "deskos-scan"},
+            statistic="Sum",
+            period=PERIOD,
+        )
+        alarm(f"{scan_outcome}Alarm", counted, 1, description)
 
     dashboard = cloudwatch.Dashboard(scope, "Dashboard", dashboard_name=Stack.of(scope).stack_name)
     dashboard.add_widgets(

@@ -53,6 +53,7 @@ CHALICE_STAGE = "local"
 DRAIN_LIMIT_BYTES = 10 * 1024 * 1024  # a refused body up to API Gateway's limit is read so the answer arrives
 LOCAL_ACCOUNT_ID = "000000000000"
 LOCAL_API_ID = "deskoslocal"
+HEALTH_PATH = "/health"
 CONTAINERS_PER_MODULE = 10  # concurrent requests one handler module serves, as Lambda scales a function out
 
 
@@ -68,14 +69,28 @@ class LocalApi:
         self._thread.join(timeout=5)
 
 
-def start_api(*, host: str, port: int, endpoint_url: str, region: str, user_pool_id: str, client_id: str) -> LocalApi:
-    """Serve the API on ``host:port`` (0 picks a free port) in a daemon thread; the socket is bound on return."""
+def start_api(
+    *,
+    host: str,
+    port: int,
+    endpoint_url: str,
+    region: str,
+    user_pool_id: str,
+    client_id: str,
+    health: Callable[[], dict[str, Any]] | None = None,
+) -> LocalApi:
+    """Serve the API on ``host:port`` (0 picks a free port) in a daemon thread; the socket is bound on return.
+    ``health``: what ``GET /health`` answers (the local cloud's own state; not an API operation)."""
     config = load_config()
     apply_environment(config, {"AWS_REGION": region, "AWS_DEFAULT_REGION": region, "AWS_ENDPOINT_URL": endpoint_url})
     verifier = TokenVerifier.for_pool(
         endpoint_url=endpoint_url, region=region, user_pool_id=user_pool_id, client_id=client_id
     )
     app = build_app(config, verifier, region=region)
+    if health is not None:
+        app.route(HEALTH_PATH, methods=["GET"], name="LocalHealth")(
+            lambda: Response(json.dumps(health()), headers={"Content-Type": "application/json"}, status_code=200)
+        )
     server = LocalDevServer(app, config, host, port, handler_cls=GatewayRequestHandler, server_cls=ApiHttpServer)
     thread = threading.Thread(target=server.server.serve_forever, name="deskos-local-api", daemon=True)
     thread.start()

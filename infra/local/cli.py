@@ -1,6 +1,7 @@
 """``deskos``: run the embedded local cloud and operate on it.
 
 deskos up [--fresh]                 moto + provisioning + demo seed + event pump + local API
+deskos doctor                       what the local cloud needs, what is missing, and how to fix it
 deskos tenant create ID --name ...  a tenant and its first manager
 deskos user create --tenant ...     a user of a tenant
 deskos token USERNAME               an id token for a user
@@ -12,12 +13,14 @@ deskos dlq replay [--consumer NAME] deliver dead letters (stream records, upload
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import signal
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +42,7 @@ DEFAULT_AWS_PORT = 5000
 
 
 def up(args: argparse.Namespace) -> int:
+    from infra.local import doctor, signatures
     from infra.local.moto_server import start_moto
     from infra.local.provision import provision
     from infra.local.pump import Pump
@@ -54,6 +58,11 @@ def up(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
 
+    missing = [c for c in doctor.run(state_dir, args.host, _ports(args)) if not c.ok]
+    for check in missing:
+        logging.getLogger("deskos.doctor").warning("%s", check.warning())
+    database = signatures.database_dir()
+    scanned_with = signatures.choose(state_dir, database)
     moto = start_moto(args.host, args.aws_port, state_dir=state_dir, fresh=args.fresh)
     running: list[Any] = [moto]  # stopped in reverse order
     try:
@@ -65,6 +74,14 @@ def up(args: argparse.Namespace) -> int:
 
         from infra.local.api_server import start_api
 
+        def warnings() -> list[str]:
+            return [c.warning() for c in missing]
+
+        def official(found: signatures.Signatures) -> None:  # freshclam replaced the test signatures
+            missing[:] = [c for c in missing if c.name != doctor.SIGNATURES]
+            replace(details, signatures=found.as_json(), warnings=warnings()).save(state_dir)
+
+        refresher = signatures.Refresher(scanned_with, database, on_official=official)
         api = start_api(
             host=args.host,
             port=args.api_port,
@@ -72,6 +89,7 @@ def up(args: argparse.Namespace) -> int:
             region=region,
             user_pool_id=resources.user_pool_id,
             client_id=resources.user_pool_client_id,
+            health=lambda: {"signatures": refresher.current.as_json(), "warnings": warnings()},
         )
         running.append(api)
         os.environ.setdefault("DESKOS_PUBLIC_URL", api.url.rstrip("/"))  # where emailed links point
@@ -84,8 +102,11 @@ def up(args: argparse.Namespace) -> int:
             table_name=table_name,
             bucket_name=bucket_name,
             users=demo_logins(),
+            signatures=scanned_with.as_json(),
+            warnings=warnings(),
         )
         details.save(state_dir)
+        running.append(refresher.start())
         print(banner(details, state_dir), flush=True)
         while not stop.wait(0.5):
             pass
@@ -101,12 +122,22 @@ def banner(details: LocalDetails, state_dir: Path) -> str:
     users = "\n".join(
         f"  {u['username']:<32} {u['role']:<9} tenant {u['tenant_id']}  password {u['password']}" for u in details.users
     )
+    scanned = details.signatures
+    if scanned.get("kind") == "test":
+        scanner = f"ClamAV with {scanned['warning']}"
+    else:
+        scanner = (
+            f"ClamAV, {scanned.get('kind')} signatures in {scanned.get('directory')} ({scanned.get('updated_at')})"
+        )
+    listed = "".join(f"\n  ! {w}" for w in details.warnings)
+    warned = f"\nWarnings (`deskos doctor` explains):{listed}\n" if details.warnings else ""
     return f"""DeskOS local cloud is up.
-  API          {details.api_url}
+  API          {details.api_url}   (health: {details.api_url}/health)
   Swagger UI   {details.docs_url}
   AWS (moto)   {details.aws_endpoint_url}  region {details.region}
   State        {state_dir}/ (connection details in {state_dir}/local.json)
-
+  Upload scan  {scanner}
+{warned}
 Demo users:
 {users}
 
@@ -116,9 +147,25 @@ Try it:       curl -H "Authorization: Bearer $(deskos token {manager})" {details
 Press Ctrl+C to stop; data is kept for the next `deskos up` (use --fresh to start empty)."""
 
 
+def _ports(args: argparse.Namespace) -> dict[str, int]:
+    return {"API": args.api_port, "AWS": args.aws_port}
+
+
+def doctor_command(args: argparse.Namespace) -> int:
+    from infra.local import doctor
+
+    checks = doctor.run(Path(args.state_dir), args.host, _ports(args))
+    print("\n".join(c.line() for c in checks))
+    missing = [c for c in checks if not c.ok]
+    print(f"\n{len(missing)} missing: see the fix lines." if missing else "\nEverything the local cloud needs is here.")
+    return 1 if missing else 0
+
+
 def _connect(args: argparse.Namespace) -> LocalDetails:
     details = LocalDetails.load(Path(args.state_dir))
     point_environment_at(details.aws_endpoint_url, details.region, details.table_name, details.bucket_name)
+    if directory := details.signatures.get("directory"):  # a replayed upload is scanned as the cloud scans
+        os.environ["DESKOS_CLAMAV_DB"] = directory
     return details
 
 
@@ -203,7 +250,8 @@ def dlq_replay(args: argparse.Namespace) -> int:
     from infra.local.dlq import replay
 
     details = _connect(args)
-    result = replay(details.aws_endpoint_url, details.region, consumer=args.consumer)
+    with contextlib.redirect_stdout(sys.stderr):  # the handlers' metrics (EMF lines): stdout is the result's
+        result = replay(details.aws_endpoint_url, details.region, consumer=args.consumer)
     print(json.dumps({"replayed": result.replayed, "failed": result.failed}, indent=2))
     return 1 if result.failed else 0
 
@@ -227,6 +275,12 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--api-port", type=int, default=DEFAULT_API_PORT)
     run.add_argument("--aws-port", type=int, default=DEFAULT_AWS_PORT)
     run.set_defaults(run=up)
+
+    check = commands.add_parser("doctor", parents=[common], help="check what the local cloud needs; how to fix it")
+    check.add_argument("--host", default="127.0.0.1")
+    check.add_argument("--api-port", type=int, default=DEFAULT_API_PORT)
+    check.add_argument("--aws-port", type=int, default=DEFAULT_AWS_PORT)
+    check.set_defaults(run=doctor_command)
 
     tenant = commands.add_parser("tenant", help="tenants").add_subparsers(dest="action", required=True)
     create = tenant.add_parser("create", parents=[common], help="create a tenant and its first manager")

@@ -25,6 +25,9 @@ class LocalDetails:
     table_name: str
     bucket_name: str
     users: list[dict[str, str]] = field(default_factory=list)
+    # the ClamAV signatures uploads are scanned with (infra.local.signatures): kind, directory, updated_at, warning
+    signatures: dict[str, str | None] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # what `deskos doctor` found missing at start
 
     @property
     def docs_url(self) -> str:

@@ -45,7 +45,11 @@ def replay(endpoint_url: str, region: str, *, consumer: str | None = None, load=
                 QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30, AttributeNames=["All"]
             ).get("Messages", [])
             fresh = [m for m in messages if m["MessageId"] not in seen]
-            if not fresh:
+            if not fresh:  # only letters that failed again: visible at once for the next replay
+                for message in messages:
+                    sqs.change_message_visibility(
+                        QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                    )
                 break
             for message in fresh:
                 seen.add(message["MessageId"])

@@ -161,7 +161,7 @@ def ensure_upload_notifications(
         }
         sqs.set_queue_attributes(
             QueueUrl=url,
-            Attributes={"RedrivePolicy": json.dumps(redrive), "VisibilityTimeout": str(consumer.timeout_seconds * 6)},
+            Attributes={"RedrivePolicy": json.dumps(redrive), "VisibilityTimeout": str(consumer.timeout_seconds)},
         )
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         configurations.append(

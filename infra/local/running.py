@@ -9,6 +9,7 @@ with it; ``log_in`` gets a user's id token from such a cloud's Cognito, as a fro
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -16,7 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,16 +54,32 @@ class LocalCloud:
     details: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def start(cls, state_dir: Path, *, fresh: bool, timeout: float = START_TIMEOUT) -> LocalCloud:
+    def start(
+        cls,
+        state_dir: Path,
+        *,
+        fresh: bool,
+        timeout: float = START_TIMEOUT,
+        env: Mapping[str, str] | None = None,
+        command: list[str] | None = None,
+    ) -> LocalCloud:
+        """``deskos up`` on free ports in ``state_dir`` (or ``command``, which must start one there), with
+        ``env`` (default: this process's). It runs in a process group of its own, which ``stop`` signals."""
         state_dir.mkdir(parents=True, exist_ok=True)
         details_file = state_dir / "local.json"
         before = _identity(details_file)  # a restart finds the previous run's file: wait for a new one
         log_path = state_dir / f"up-{time.monotonic_ns()}.log"
-        command = [*deskos_command(), "up", "--state-dir", str(state_dir), "--api-port", "0", "--aws-port", "0"]
-        if fresh:
-            command.append("--fresh")
+        if command is None:
+            command = [*deskos_command(), "up", *up_arguments(state_dir, fresh=fresh)]
         with log_path.open("w") as log:  # a file, not a pipe: a chatty child never blocks on it
-            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=state_dir)
+            process = subprocess.Popen(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=state_dir,
+                env=None if env is None else dict(env),
+                start_new_session=True,
+            )
         cloud = cls(state_dir, process, log_path)
         try:
             cloud.details = cloud._wait_for_details(details_file, before, timeout)
@@ -85,7 +102,7 @@ class LocalCloud:
     def stop(self) -> int:
         """SIGTERM, as Ctrl+C would; SIGKILL only if it does not stop in time (and then raise)."""
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
@@ -100,7 +117,7 @@ class LocalCloud:
 
     def kill(self) -> None:
         if self.process.poll() is None:
-            self.process.kill()
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=STOP_TIMEOUT)
 
     def _wait_for_details(self, path: Path, before: tuple[int, int] | None, timeout: float) -> dict[str, Any]:
@@ -129,6 +146,11 @@ class LocalCloud:
             raise LocalCloudError(f"deskos up did not start in time ({what}):\n{self.log_tail()}")
 
 
+def up_arguments(state_dir: Path, *, fresh: bool) -> list[str]:
+    """`deskos up`'s arguments for a cloud in ``state_dir`` on free ports."""
+    return ["--state-dir", str(state_dir), "--api-port", "0", "--aws-port", "0", *(("--fresh",) if fresh else ())]
+
+
 def _identity(path: Path) -> tuple[int, int] | None:
     try:
         status = path.stat()
@@ -138,9 +160,9 @@ def _identity(path: Path) -> tuple[int, int] | None:
 
 
 @contextmanager
-def local_cloud(state_dir: Path, *, fresh: bool = True) -> Iterator[LocalCloud]:
+def local_cloud(state_dir: Path, *, fresh: bool = True, env: Mapping[str, str] | None = None) -> Iterator[LocalCloud]:
     """A running local cloud for the block; stopped (and its exit checked) afterwards."""
-    running = LocalCloud.start(state_dir, fresh=fresh)
+    running = LocalCloud.start(state_dir, fresh=fresh, env=env)
     try:
         yield running
     except BaseException:

@@ -31,7 +31,8 @@ from shared.schemas import Out, Strict
 from shared.tenants import DEFAULT_ATTACHMENT_LIMIT, Tenant
 
 OwnerKind = Literal["ticket", "onboarding_document", "knowledge_item"]
-Status = Literal["pending_scan", "clean", "infected", "rejected"]
+# scan_failed: the scan could not run after every attempt (status_reason says why); a replay re-judges it
+Status = Literal["pending_scan", "clean", "infected", "rejected", "scan_failed"]
 MAX_ATTACHMENT_LIMIT = 5 * 1024**3
 # A record still pending_scan after this (the upload never came, or its scan kept failing) expires (table TTL),
 # as its object does (the bucket's lifecycle expires uploads still tagged pending).
@@ -59,7 +60,7 @@ class Attachment(Item, discriminator="attachment"):
     status_reason = UnicodeAttribute(null=True)
     scan_result = JSONAttribute(null=True)  # {"engine", "signature", "scanned_at"}
     thumbnail_key = UnicodeAttribute(null=True)
-    notified_at = UTCDateTimeAttribute(null=True)  # infected: when the staff email went out (None: still owed)
+    notified_at = UTCDateTimeAttribute(null=True)  # infected, scan_failed: when staff were emailed (None: owed)
     download_count = NumberAttribute(default=0)
     last_downloaded_at = UTCDateTimeAttribute(null=True)
     uploaded_by = UnicodeAttribute()
@@ -190,10 +191,10 @@ def create(ctx: TenantContext, owner: Owner, body: NewAttachment) -> UploadOut:
     attachment.index()
     with storage_errors():
         attachment.save(condition=Attachment.PK.does_not_exist())
-    post, expires = storage.presigned_post(key, body.content_type, limit)
+    post, expires = storage.presigned_post(key, body.content_type, body.size)
     return UploadOut(
         attachment=AttachmentOut.model_validate(attachment),
-        upload=PresignedPost(url=post["url"], fields=post["fields"], expires_at=expires, max_bytes=limit),
+        upload=PresignedPost(url=post["url"], fields=post["fields"], expires_at=expires, max_bytes=body.size),
     )
 
 

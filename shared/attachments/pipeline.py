@@ -5,14 +5,18 @@ record, by a conditional update. Infected wins over rejected (an EICAR file name
 as the malware it is). Infected and rejected objects move to the quarantine prefix; a clean object loses
 its ``pending`` tag (``storage``: what is still pending after two days is an abandoned upload and expires).
 
+A scan that cannot run (the engine fails, S3 is unreachable) raises, and the event is retried; on the last
+attempt (``scanner.ATTEMPTS``) the caller records ``scan_failed`` with the reason first (``give_up``). A
+scan_failed object is judged afresh by a later event for it (a replay of the dead letter).
+
 Idempotent: the record remembers the ETag of the object it judged. A redelivered event for the same
 object changes nothing (it only finishes a move or a re-tag a crash interrupted); a new object under the same key
 (the presigned POST is valid for 15 minutes) is judged afresh.
 
-The staff email about an infected upload is owed until ``notified_at`` is recorded, after SES accepted it: if
-sending fails, the outcome says so and the event is retried, and a redelivered event sends only a notice still
-owed. So it is sent once, except if the function dies between SES accepting it and the record (or a duplicate
-event arrives in those milliseconds): then twice rather than never."""
+The staff email about an infected upload (or one that could not be scanned) is owed until ``notified_at``
+is recorded, after SES accepted it: if sending fails, the outcome says so and the event is retried, and a
+redelivered event sends only a notice still owed. So it is sent once, except if the function dies between SES
+accepting it and the record (or a duplicate event arrives in those milliseconds): then twice rather than never."""
 
 from __future__ import annotations
 
@@ -41,6 +45,8 @@ logger = logging.getLogger(__name__)
 MAIL_BATCH = 50  # SES recipients per message
 CHUNK = 1024 * 1024
 SCANNER = "scanner"  # updated_by of the scan's writes (the audit trail's actor)
+UNJUDGED = ("pending_scan", "scan_failed")  # statuses an event for the object (still) has to judge
+NOTIFIED = ("infected", "scan_failed")  # statuses the tenant's staff are emailed about, once
 
 
 @dataclass
@@ -68,21 +74,16 @@ class Outcome:
 
 
 def process(key: str, etag: str) -> Outcome:
-    where = storage.UploadKey.parse(key)
-    if where is None:
+    if storage.UploadKey.parse(key) is None:
         logger.warning("ignoring an object outside the uploads layout: %s", key)
         return Outcome(None)
-    with storage_errors():
-        try:
-            attachment = Attachment.get(*Attachment.key(where.tenant_id, where.attachment_id), consistent_read=True)
-        except Attachment.DoesNotExist:
-            attachment = None
-    if attachment is None or attachment.s3_key != key:
+    attachment = _attachment(key)
+    if attachment is None:
         # Deleted meanwhile, or never created through the API: nothing may serve it; keep it aside.
         logger.warning("no attachment record for %s; quarantining the object", key)
         _if_present(storage.quarantine, key)
         return Outcome(None)
-    if attachment.status != "pending_scan" and attachment.etag == etag:
+    if attachment.status not in UNJUDGED and attachment.etag == etag:
         _settle(key, attachment.status)  # finishes a move or re-tag interrupted after the record was written
         return Outcome(None, notice_owed=not _notify_staff_once(attachment))
     started = time.monotonic()
@@ -95,13 +96,51 @@ def process(key: str, etag: str) -> Outcome:
     return Outcome(judgement.status, judgement.reason, time.monotonic() - started, notice_owed=not told)
 
 
+def give_up(key: str, etag: str, reason: str) -> bool:
+    """The scan of this object could not run on its last attempt: its attachment becomes ``scan_failed`` with
+    the reason, and the tenant's staff are emailed once. False: that email is still owed."""
+    attachment = _attachment(key)
+    if attachment is None or attachment.status not in UNJUDGED:
+        return True  # deleted or judged meanwhile: nothing to explain
+    if attachment.status == "pending_scan":
+        try:
+            with storage_errors():
+                attachment.update(
+                    actions=[
+                        Attachment.status.set("scan_failed"),
+                        Attachment.status_reason.set(reason),
+                        Attachment.etag.set(etag),
+                        Attachment.updated_at.set(now()),
+                        Attachment.updated_by.set(SCANNER),
+                    ],
+                    condition=Attachment.status == "pending_scan",
+                )
+        except Conflict:
+            return True  # judged or deleted meanwhile
+    return _notify_staff_once(attachment)
+
+
+def _attachment(key: str) -> Attachment | None:
+    """The record of the upload at ``key``; None if there is none (or the key is not an upload's)."""
+    where = storage.UploadKey.parse(key)
+    if where is None:
+        return None
+    with storage_errors():
+        try:
+            attachment = Attachment.get(*Attachment.key(where.tenant_id, where.attachment_id), consistent_read=True)
+        except Attachment.DoesNotExist:
+            return None
+    return attachment if attachment.s3_key == key else None
+
+
 def _examine(attachment: Attachment, key: str) -> Judgement:
     bucket = settings().bucket_name
     response = storage.s3().get_object(Bucket=bucket, Key=key)
     etag, size = response["ETag"].strip('"'), int(response["ContentLength"])
-    if size > attachment.limit_bytes:  # only if the POST policy was bypassed: do not even read it
+    if size != attachment.declared_size:  # only if the POST policy was bypassed: do not even read it
         response["Body"].close()
-        return Judgement("rejected", f"The file is {size} bytes; the limit is {attachment.limit_bytes}.", size, etag)
+        reason = f"The file is {size} bytes; {attachment.declared_size} were declared."
+        return Judgement("rejected", reason, size, etag)
     with tempfile.TemporaryDirectory(prefix="deskos-scan-") as scratch:
         path = Path(scratch) / "upload"
         digest = hashlib.sha256()
@@ -137,11 +176,9 @@ def _record(attachment: Attachment, judgement: Judgement) -> bool:
     thumb_key = storage.thumbnail_key(key) if judgement.thumbnail else None
     if thumb_key:
         storage.s3().put_object(Bucket=bucket, Key=thumb_key, Body=judgement.thumbnail, ContentType="image/webp")
-    # pending, or judged on another object than this one: never twice for the same object
+    # unjudged, or judged on another object than this one: never twice for the same object
     condition = (
-        Attachment.status == "pending_scan"
-        if attachment.status == "pending_scan"
-        else Attachment.etag == attachment.etag
+        Attachment.status == attachment.status if attachment.status in UNJUDGED else Attachment.etag == attachment.etag
     )
     stale_thumbnail = attachment.thumbnail_key if attachment.thumbnail_key != thumb_key else None
     try:
@@ -161,6 +198,7 @@ def _record(attachment: Attachment, judgement: Judgement) -> bool:
                     Attachment.updated_at.set(now()),
                     Attachment.updated_by.set(SCANNER),
                     Attachment.expiration.remove(),  # judged: no longer an abandoned upload
+                    Attachment.notified_at.remove(),  # a new verdict owes its own notice
                 ],
                 condition=condition,
             )
@@ -189,9 +227,9 @@ def _if_present(operation: Callable[[str], None], key: str) -> None:
 
 
 def _notify_staff_once(attachment: Attachment) -> bool:
-    """Every active staff user and manager of the tenant hears of an infected upload, once. False: the email
-    is still owed (SES refused it; the caller retries)."""
-    if attachment.status != "infected" or attachment.notified_at is not None:
+    """Every active staff user and manager of the tenant hears of an infected upload, or of one that could not
+    be scanned, once. False: the email is still owed (SES refused it; the caller retries)."""
+    if attachment.status not in NOTIFIED or attachment.notified_at is not None:
         return True
     recipients: list[str] = []
     with storage_errors():
@@ -199,22 +237,16 @@ def _notify_staff_once(attachment: Attachment) -> bool:
             if isinstance(profile, UserProfile) and profile.is_staff:
                 recipients.append(profile.email)
     if not recipients:
-        logger.warning("infected upload %s in tenant %s: no staff to notify", attachment.id, attachment.tenant_id)
+        logger.warning(
+            "%s upload %s in tenant %s: no staff to notify", attachment.status, attachment.id, attachment.tenant_id
+        )
         return True
-    scan = attachment.scan_result or {}
-    subject = f"Infected upload blocked: {attachment.original_filename}"
-    body = (
-        f"An uploaded file was found infected and has been quarantined; nobody can download it.\n\n"
-        f"File: {attachment.original_filename}\n"
-        f"Attachment: {attachment.id} ({attachment.owner_kind} {attachment.owner_id})\n"
-        f"Uploaded by: {attachment.uploaded_by}\n"
-        f"Detected: {scan.get('signature')} ({scan.get('engine')})\n"
-    )
+    subject, body = _notice(attachment)
     try:
         for start in range(0, len(recipients), MAIL_BATCH):
             mail.send(recipients[start : start + MAIL_BATCH], subject, body)
     except ClientError:  # the verdict stands and the metric alarms; the notice stays owed
-        logger.exception("could not notify staff of infected upload %s; will retry", attachment.id)
+        logger.exception("could not notify staff of %s upload %s; will retry", attachment.status, attachment.id)
         return False
     try:
         with storage_errors():
@@ -223,5 +255,27 @@ def _notify_staff_once(attachment: Attachment) -> bool:
                 condition=Attachment.notified_at.does_not_exist() & (Attachment.etag == attachment.etag),
             )
     except Conflict:  # told meanwhile by a duplicate event, or deleted or re-uploaded: nothing more is owed
-        logger.info("infected upload %s: notice already recorded or record gone", attachment.id)
+        logger.info("%s upload %s: notice already recorded or record gone", attachment.status, attachment.id)
     return True
+
+
+def _notice(attachment: Attachment) -> tuple[str, str]:
+    """The staff email's subject and body."""
+    name = attachment.original_filename
+    about = (
+        f"File: {name}\n"
+        f"Attachment: {attachment.id} ({attachment.owner_kind} {attachment.owner_id})\n"
+        f"Uploaded by: {attachment.uploaded_by}\n"
+    )
+    if attachment.status == "infected":
+        scan = attachment.scan_result or {}
+        lead = "An uploaded file was found infected and has been quarantined; nobody can download it."
+        return (
+            f"Infected upload blocked: {name}",
+            f"{lead}\n\n{about}Detected: {scan.get('signature')} ({scan.get('engine')})\n",
+        )
+    lead = (
+        "The virus scan could not run on an uploaded file, so nobody can download it yet. It is judged as soon as"
+        " the scanner works again and the upload is replayed (the operators have been alerted)."
+    )
+    return f"Upload could not be scanned: {name}", f"{lead}\n\n{about}Reason: {attachment.status_reason}\n"

@@ -22,8 +22,11 @@ from pathlib import Path
 from typing import Protocol
 
 CHUNK = 64 * 1024
-CLAMD_TIMEOUT_SECONDS = 120
-CLAMSCAN_TIMEOUT_SECONDS = 600
+# A file's scan is tried this many times (the uploads queue's max receives, each attempt within the scan
+# function's timeout) before its attachment is marked scan_failed; each attempt's engine call is bounded.
+ATTEMPTS = 3
+CLAMD_TIMEOUT_SECONDS = 60
+CLAMSCAN_TIMEOUT_SECONDS = 90
 
 
 class ScanError(RuntimeError):
@@ -46,6 +49,12 @@ class Clamd:
     socket_path: str
 
     def _call(self, command: bytes, payload: Path | None = None) -> str:
+        try:
+            return self._exchange(command, payload)
+        except OSError as error:  # no daemon behind the socket, or it hung past the timeout
+            raise ScanError(f"clamd at {self.socket_path}: {error}") from error
+
+    def _exchange(self, command: bytes, payload: Path | None) -> str:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
             conn.settimeout(CLAMD_TIMEOUT_SECONDS)
             conn.connect(self.socket_path)
@@ -88,12 +97,15 @@ class Clamscan:
         return result.stdout.strip() or "clamscan"
 
     def inspect(self, path: Path) -> Verdict:
-        result = subprocess.run(
-            [*self._args(), "--no-summary", "--infected", "--stdout", "--", str(path)],
-            capture_output=True,
-            text=True,
-            timeout=CLAMSCAN_TIMEOUT_SECONDS,
-        )
+        try:
+            result = subprocess.run(
+                [*self._args(), "--no-summary", "--infected", "--stdout", "--", str(path)],
+                capture_output=True,
+                text=True,
+                timeout=CLAMSCAN_TIMEOUT_SECONDS,
+            )
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise ScanError(f"clamscan did not run: {error}") from error
         engine = f"clamscan {self.version()}"
         if result.returncode == 0:
             return Verdict(False, None, engine)

@@ -88,9 +88,9 @@ def _derived(upload_key: str, folder: str) -> str:
     return f"{UPLOADS_PREFIX}{tenant}/{folder}/{rest}"
 
 
-def presigned_post(key: str, content_type: str, max_bytes: int) -> tuple[dict[str, Any], datetime]:
-    """A POST whose policy pins the key, the content type, the size range and the pending tag; valid for 15
-    minutes."""
+def presigned_post(key: str, content_type: str, size: int) -> tuple[dict[str, Any], datetime]:
+    """A POST whose policy pins the key, the content type, the exact declared size (S3 refuses a larger or a
+    smaller file) and the pending tag; valid for 15 minutes."""
     expires = now() + UPLOAD_EXPIRY
     post = s3().generate_presigned_post(
         Bucket=settings().bucket_name,
@@ -99,7 +99,7 @@ def presigned_post(key: str, content_type: str, max_bytes: int) -> tuple[dict[st
         Conditions=[
             {"Content-Type": content_type},
             {"tagging": PENDING_TAGGING},
-            ["content-length-range", 1, max_bytes],
+            ["content-length-range", size, size],
         ],
         ExpiresIn=int(UPLOAD_EXPIRY.total_seconds()),
     )

@@ -1,8 +1,10 @@
 """The e2e suite drives a real `deskos up` over HTTP, as a user would.
 
 One local cloud runs for the whole session (started with the `deskos` command on free ports, in a
-temporary state dir). Users log in against its Cognito (moto) with boto3; the operator commands
-(`deskos token`, `deskos tenant create`, `deskos user create`) run as subprocesses. A failing test
+temporary state dir, in the environment pytest was started with: the defaults `make up` gives a user,
+test signatures included on a machine whose ClamAV has none). Users log in against its Cognito (moto)
+with boto3; the operator commands (`deskos token`, `deskos tenant create`, `deskos user create`) run as
+subprocesses. A failing test
 gets the tail of the cloud's log attached to its report.
 """
 
@@ -20,6 +22,7 @@ import pytest
 import requests
 
 from infra.local.running import LocalCloud, deskos_command, local_cloud, log_in
+from tests.conftest import USER_ENVIRONMENT
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")  # requests must never send loopback calls to a proxy
 
@@ -45,15 +48,16 @@ class CloudStarter:
     def __init__(self) -> None:
         self.started: list[LocalCloud] = []
 
-    def __call__(self, state_dir: Path, *, fresh: bool) -> LocalCloud:
-        cloud = LocalCloud.start(state_dir, fresh=fresh)
+    def __call__(self, state_dir: Path, *, fresh: bool, **options: Any) -> LocalCloud:
+        cloud = LocalCloud.start(state_dir, fresh=fresh, **{"env": USER_ENVIRONMENT, **options})
         self.started.append(cloud)
         return cloud
 
 
 @pytest.fixture(scope="session")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    with local_cloud(tmp_path_factory.mktemp("deskos-e2e")) as running:
+    # what a user's `make up` gets: none of the settings tests/conftest.py gives the in-process tests
+    with local_cloud(tmp_path_factory.mktemp("deskos-e2e"), env=USER_ENVIRONMENT) as running:
         yield running
 
 
@@ -91,6 +95,7 @@ def run_deskos(state_dir: Path, *args: str) -> str:
         text=True,
         timeout=CLI_TIMEOUT,
         cwd=state_dir,
+        env=USER_ENVIRONMENT,
     )
     assert result.returncode == 0, f"deskos {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
     return result.stdout

@@ -1,5 +1,6 @@
 """Uploads over real HTTP against `deskos up`: presigned POST to the local S3, the S3 -> SQS notification
-and the event pump feed the scan function (real ClamAV, EICAR database), then downloads by presigned GET."""
+and the event pump feed the scan function (real ClamAV, with the signatures `deskos up` chose: test signatures
+on a machine without official ones), then downloads by presigned GET."""
 
 from __future__ import annotations
 
@@ -79,13 +80,15 @@ def test_a_windows_executable_named_photo_jpg_ends_rejected(api, demo):
     assert attachment["status"] == "rejected", attachment
 
 
-def test_s3_refuses_a_file_larger_than_the_limit(api, demo):
+def test_s3_refuses_a_file_larger_or_smaller_than_declared(api, demo):
     ticket = api.create_ticket(demo.agent, subject="Big file")
     post = start_upload(api, demo.agent, ticket["id"], "notes.txt", b"small", "text/plain").json()["upload"]
 
-    sent = requests.post(post["url"], data=post["fields"], files={"file": b"x" * (post["max_bytes"] + 1)}, timeout=60)
+    larger = requests.post(post["url"], data=post["fields"], files={"file": b"small!"}, timeout=60)
+    smaller = requests.post(post["url"], data=post["fields"], files={"file": b"smal"}, timeout=60)
 
-    assert sent.status_code == 400 and "EntityTooLarge" in sent.text
+    assert larger.status_code == 400 and "EntityTooLarge" in larger.text
+    assert smaller.status_code == 400 and "EntityTooSmall" in smaller.text
 
 
 def test_another_tenant_cannot_list_download_or_learn_of_an_attachment(api, demo, other_tenant):

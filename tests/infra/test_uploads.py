@@ -63,6 +63,10 @@ def test_new_uploads_notify_the_scan_queue_which_feeds_the_scan_function(synthes
     assert queue_config["QueueArn"] == {"Fn::GetAtt": [queue, "Arn"]}
     redrive = synthesized.resources[queue]["Properties"]["RedrivePolicy"]
     assert redrive["maxReceiveCount"] == consumer.max_receives
+    # a file that cannot be scanned is scan_failed within max_receives x the function's timeout (README)
+    timeout = synthesized.resources[function]["Properties"]["Timeout"]
+    assert synthesized.resources[queue]["Properties"]["VisibilityTimeout"] == timeout == consumer.timeout_seconds
+    assert (mapping["BatchSize"], consumer.max_receives * timeout) == (1, 360)
 
 
 def test_the_scan_function_reaches_objects_only_under_the_tenants_prefix(synthesized) -> None:
@@ -125,8 +129,9 @@ def test_uploads_still_tagged_pending_expire_with_their_records(synthesized) -> 
     assert quarantine["ExpirationInDays"] == 30
 
 
-def test_an_infected_upload_and_a_stuck_scan_queue_raise_alarms(synthesized) -> None:
+def test_an_infected_upload_a_failed_scan_and_a_stuck_scan_queue_raise_alarms(synthesized) -> None:
     alarms = [a["Properties"] for a in synthesized.of_type("AWS::CloudWatch::Alarm").values()]
     watched = {(a.get("Namespace"), a.get("MetricName")) for a in alarms}
     assert ("DeskOS", "UploadsInfected") in watched
+    assert ("DeskOS", "UploadsScanFailed") in watched
     assert ("AWS/SQS", "ApproximateAgeOfOldestMessage") in watched

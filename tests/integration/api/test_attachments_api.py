@@ -18,6 +18,7 @@ from PIL import Image
 from infra.local import dlq
 from infra.local.pump import Pump
 from infra.resources import UPLOAD_CONSUMERS
+from shared.attachments import scanner
 from shared.settings import settings
 from tests.integration.api.harness import Tenant, call
 from tests.samples import EICAR, PDF, WINDOWS_EXE, png
@@ -243,10 +244,22 @@ def test_a_scan_whose_engine_keeps_failing_is_retried_dead_lettered_and_replayed
     # When a file is uploaded and the pump delivers its notification until the queue gives up
     attachment = upload(pump_stream, tenant.agent, ticket["id"], "doc.pdf", PDF, "application/pdf")
 
-    # Then it was tried max_receives times, stays pending, and its message waits in the scan's DLQ
-    assert len(runs.read_text().split()) == consumer.max_receives
-    assert attachment["status"] == "pending_scan", attachment
+    # Then it was tried max_receives times, says why it is not judged, and its message waits in the scan's DLQ
+    assert len(runs.read_text().split()) == consumer.max_receives == scanner.ATTEMPTS
+    assert attachment["status"] == "scan_failed", attachment
+    assert attachment["status_reason"] == (
+        "The virus scan could not run (3 attempts): clamscan exited 2: LibClamAV Error: cli_loaddb(): No supported"
+        " database"
+    )
     assert dead_letters(cloud, f"{consumer.name}-dlq") == 1
+    refused = call(tenant.agent, "GET", "/attachments/{attachment_id}/download", {"attachment_id": attachment["id"]})
+    assert refused.problem(409)["attachment_status"] == "scan_failed"
+    # And the tenant's staff were emailed, once
+    from infra.local.outbox import messages
+
+    mailed = [m for m in messages(cloud.server.url) if m["subject"] == "Upload could not be scanned: doc.pdf"]
+    assert len(mailed) == 1 and tenant.agent.email in mailed[0]["destinations"]["ToAddresses"]
+    assert attachment["status_reason"] in mailed[0]["body"]
 
     # When ClamAV works again and the dead letters are replayed
     monkeypatch.delenv("DESKOS_CLAMSCAN")
@@ -255,8 +268,35 @@ def test_a_scan_whose_engine_keeps_failing_is_retried_dead_lettered_and_replayed
     # Then the upload is scanned clean and the DLQ is empty
     assert (result.replayed, result.failed) == (1, [])
     again = call(tenant.agent, "GET", "/attachments/{attachment_id}", {"attachment_id": attachment["id"]}).json
-    assert again["status"] == "clean"
+    assert (again["status"], again["status_reason"]) == ("clean", None)
     assert dead_letters(cloud, f"{consumer.name}-dlq") == 0
+
+
+def test_malware_first_not_scanned_then_judged_infected_is_told_to_staff_as_such(
+    scene, pump_stream, cloud, tmp_path, monkeypatch
+):
+    from infra.local.outbox import messages
+
+    tenant, portal, ticket = scene
+    broken = tmp_path / "clamscan"
+    broken.write_text('#!/bin/sh\ncase "$*" in *--version*) echo "ClamAV 1.4.3"; exit 0;; esac\nexit 2\n')
+    broken.chmod(0o755)
+    monkeypatch.setenv("DESKOS_CLAMD_SOCKET", str(tmp_path / "no-clamd.sock"))
+    monkeypatch.setenv("DESKOS_CLAMSCAN", str(broken))
+
+    # Given EICAR uploaded while the engine fails: scan_failed, and staff are told it could not be scanned
+    attachment = upload(pump_stream, portal, ticket["id"], "wages.pdf", EICAR, "application/pdf")
+    assert attachment["status"] == "scan_failed", attachment
+
+    # When the engine works again and the notification comes once more
+    monkeypatch.delenv("DESKOS_CLAMSCAN")
+    assert redeliver(cloud, f"t/{tenant.id}/ticket/{ticket['id']}/{attachment['id']}") == []
+
+    # Then it is infected, and staff hear of that too (the first notice does not stand for the second)
+    again = call(tenant.agent, "GET", "/attachments/{attachment_id}", {"attachment_id": attachment["id"]}).json
+    assert again["status"] == "infected"
+    subjects = [m["subject"] for m in messages(cloud.server.url) if "wages.pdf" in m["subject"]]
+    assert subjects == ["Upload could not be scanned: wages.pdf", "Infected upload blocked: wages.pdf"]
 
 
 # ---- abandoned uploads: the pending tag the bucket's lifecycle expires ---------------------------
@@ -356,15 +396,19 @@ def test_the_api_refuses_bad_names_types_and_sizes_with_the_reason(scene, name, 
     assert problem["detail"]
 
 
-def test_s3_itself_refuses_a_file_larger_than_the_policy_allows(scene, cloud):
+def test_s3_itself_refuses_a_file_larger_or_smaller_than_declared(scene, cloud):
     tenant, _portal, ticket = scene
-    started = start_upload(tenant.agent, ticket["id"], "small.txt", b"tiny", "text/plain")
-    limit = started.json["upload"]["max_bytes"]
+    declared = b"tiny"
+    started = start_upload(tenant.agent, ticket["id"], "small.txt", declared, "text/plain")
+    assert started.json["upload"]["max_bytes"] == len(declared)
 
-    # When the client sends more bytes than the policy's content-length-range allows
-    sent = post_to_s3(started.json["upload"], b"x" * (limit + 1))
+    # When the client sends one byte more, or one byte less, than it declared
+    larger = post_to_s3(started.json["upload"], declared + b"!")
+    smaller = post_to_s3(started.json["upload"], declared[:-1])
 
-    assert sent.status_code == 400 and "<Code>EntityTooLarge</Code>" in sent.text
+    # Then S3 refuses both (the policy's content-length-range is the declared size) and stores nothing
+    assert larger.status_code == 400 and "<Code>EntityTooLarge</Code>" in larger.text
+    assert smaller.status_code == 400 and "<Code>EntityTooSmall</Code>" in smaller.text
     assert objects(cloud, f"t/{tenant.id}/") == []
 
 

@@ -60,3 +60,38 @@ def wait_for_details(path, process: subprocess.Popen, timeout: float = 20.0) -> 
             pytest.fail(f"deskos up did not start:\n{(path.parent / 'up.err').read_text()}")
         time.sleep(0.1)
     return json.loads(path.read_text())
+
+
+def test_up_says_test_signatures_until_freshclam_brings_the_official_ones(tmp_path):
+    import os
+
+    from infra.local.running import LocalCloud
+    from infra.local.signatures import TEST_ONLY
+
+    # Given a ClamAV without signatures, and a freshclam that "downloads" them into the folder it is given
+    # (stand-in files: this checks what `deskos up` says and where it points the scanner, not ClamAV itself)
+    database, tools = tmp_path / "clamav", tmp_path / "bin"
+    tools.mkdir()
+    (tools / "freshclam").write_text(
+        '#!/bin/sh\nfor a in "$@"; do case "$a" in --datadir=*) d="${a#--datadir=}";; esac; done\n'
+        'sleep 2; mkdir -p "$d"; echo x > "$d/main.cvd"; echo x > "$d/daily.cld"\n'
+    )
+    (tools / "freshclam").chmod(0o755)
+    env = {**os.environ, "DESKOS_CLAMAV_DB": str(database), "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"}
+
+    cloud = LocalCloud.start(tmp_path / "state", fresh=True, env=env)
+    try:
+        # Then it starts on test signatures and says so
+        assert cloud.details["signatures"]["warning"] == TEST_ONLY
+        assert any(w.startswith("ClamAV signatures:") for w in cloud.details["warnings"])
+        # And once freshclam has fetched the official databases, local.json and /health say those
+        deadline = time.monotonic() + 30
+        while json.loads((tmp_path / "state" / DETAILS_FILE).read_text())["signatures"]["kind"] != "official":
+            assert time.monotonic() < deadline, cloud.log_tail()
+            time.sleep(0.2)
+        with urllib.request.urlopen(f"{cloud.api_url}/health", timeout=10) as answer:
+            health = json.loads(answer.read())
+        assert health["signatures"]["kind"] == "official" and health["signatures"]["warning"] is None
+        assert health["signatures"]["directory"] == str(database) and health["warnings"] == []
+    finally:
+        cloud.stop_cleanly()
