@@ -125,6 +125,8 @@ def start_moto() -> ThreadedMotoServer:
         AWS_REGION=REGION,
         AWS_DEFAULT_REGION=REGION,
         DESKOS_TABLE=TABLE,
+        DESKOS_BUCKET="deskos-bench-uploads",
+        DESKOS_CURSOR_SECRET="bench-only-cursor-secret",
         POWERTOOLS_METRICS_DISABLED="true",  # keep EMF lines out of the table
     )
     settings.cache_clear()  # already read at import: PynamoDB probes Meta.region when shared.db.table loads

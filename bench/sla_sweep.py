@@ -32,6 +32,8 @@ os.environ.update(
     AWS_REGION="eu-west-1",
     AWS_DEFAULT_REGION="eu-west-1",
     DESKOS_TABLE="deskos-sla-bench",
+    DESKOS_BUCKET="deskos-sla-bench-uploads",
+    DESKOS_CURSOR_SECRET="bench-only-cursor-secret",
     POWERTOOLS_METRICS_DISABLED="true",
     POWERTOOLS_LOG_LEVEL="ERROR",
 )

@@ -42,3 +42,13 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet -e '.[dev]'
   echo "$want" > "$stamp"
 fi
+
+# checkov (template security checks in the infra tests) in a venv of its own: it pins boto3 and packaging
+# exactly, which would downgrade DeskOS's own.
+checkov=.venv/tools/checkov
+checkov_spec="checkov>=3.3,<4"
+if [ ! -f "$checkov/.spec" ] || [ "$(cat "$checkov/.spec")" != "$checkov_spec" ]; then
+  "$PYTHON" -m venv "$checkov"
+  "$checkov/bin/python" -m pip install --quiet "$checkov_spec"
+  echo "$checkov_spec" > "$checkov/.spec"
+fi

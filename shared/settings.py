@@ -1,4 +1,10 @@
-"""Process settings, read from the environment once and on first use (never at import time)."""
+"""Process settings, read from the environment once and on first use (never at import time).
+
+Required settings have no default: a function deployed without one fails on first use with an error naming
+what is missing, instead of, say, signing cursors with a public string. The local cloud and the tests set
+theirs explicitly. A deployed function is given the cursor secret's ARN, never the secret itself (function
+configuration is readable by anyone who may describe the function); it reads the secret on first use.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +12,39 @@ import os
 from dataclasses import dataclass
 from functools import cache
 
+TABLE = "DESKOS_TABLE"
+BUCKET = "DESKOS_BUCKET"
+CURSOR_SECRET = "DESKOS_CURSOR_SECRET"  # the key itself: the local cloud and the tests
+CURSOR_SECRET_ARN = "DESKOS_CURSOR_SECRET_ARN"  # where to read it (Secrets Manager): deployed functions
+SURVEY_SECRET = "DESKOS_SURVEY_SECRET"
+
+
+class MissingSettings(RuntimeError):
+    """The environment lacks required settings or holds malformed ones (the message names each)."""
+
 
 @dataclass(frozen=True)
 class Settings:
     table_name: str
     bucket_name: str
     region: str
-    cursor_secret: bytes
     idempotency_ttl_seconds: int
     reopen_window_days: int
     mail_sender: str
-    survey_secret: bytes  # signs survey links; defaults to the cursor secret (domain-separated)
     survey_link_days: int
+    cursor_secret_source: tuple[str, str]  # (CURSOR_SECRET or CURSOR_SECRET_ARN, its value)
+    survey_secret_value: str | None
+
+    @property
+    def cursor_secret(self) -> bytes:
+        """The HMAC key of cursors; from Secrets Manager on first use when the environment gives its ARN."""
+        variable, value = self.cursor_secret_source
+        return _secret_at(value) if variable == CURSOR_SECRET_ARN else value.encode()
+
+    @property
+    def survey_secret(self) -> bytes:
+        """Signs survey links; the cursor secret unless a key of its own is set (uses are domain-separated)."""
+        return self.survey_secret_value.encode() if self.survey_secret_value else self.cursor_secret
 
 
 def region() -> str:
@@ -51,16 +78,50 @@ def tenant_role_arn(profile: str) -> str:
 
 @cache
 def settings() -> Settings:
-    env = os.environ
-    cursor_secret = env.get("DESKOS_CURSOR_SECRET", "local-development-cursor-secret").encode()
-    return Settings(
-        table_name=env.get("DESKOS_TABLE", "deskos"),
-        bucket_name=env.get("DESKOS_BUCKET", "deskos-uploads"),
+    """Raises ``MissingSettings`` naming every required variable that is missing and every malformed one."""
+    env, problems = os.environ, []
+
+    def required(name: str, meaning: str) -> str:
+        if not env.get(name):
+            problems.append(f"{name} ({meaning}) is not set")
+        return env.get(name, "")
+
+    def number(name: str, default: int) -> int:
+        text = env.get(name, str(default))
+        if not text.isdigit():
+            problems.append(f"{name} must be a whole number, not {text!r}")
+            return default
+        return int(text)
+
+    secret = next(((v, env[v]) for v in (CURSOR_SECRET_ARN, CURSOR_SECRET) if env.get(v)), None)
+    if secret is None:
+        problems.append(f"{CURSOR_SECRET_ARN} (the cursor-signing secret's ARN; locally {CURSOR_SECRET}) is not set")
+    built = Settings(
+        table_name=required(TABLE, "the DynamoDB table's name"),
+        bucket_name=required(BUCKET, "the uploads bucket's name"),
         region=region(),
-        cursor_secret=cursor_secret,
-        idempotency_ttl_seconds=int(env.get("DESKOS_IDEMPOTENCY_TTL", "86400")),
-        reopen_window_days=int(env.get("DESKOS_REOPEN_WINDOW_DAYS", "7")),
+        idempotency_ttl_seconds=number("DESKOS_IDEMPOTENCY_TTL", 86400),
+        reopen_window_days=number("DESKOS_REOPEN_WINDOW_DAYS", 7),
         mail_sender=env.get("DESKOS_MAIL_SENDER", "no-reply@deskos.local"),
-        survey_secret=env["DESKOS_SURVEY_SECRET"].encode() if env.get("DESKOS_SURVEY_SECRET") else cursor_secret,
-        survey_link_days=int(env.get("DESKOS_SURVEY_LINK_DAYS", "30")),
+        survey_link_days=number("DESKOS_SURVEY_LINK_DAYS", 30),
+        cursor_secret_source=secret or ("", ""),
+        survey_secret_value=env.get(SURVEY_SECRET) or None,
     )
+    if problems:
+        raise MissingSettings("DeskOS cannot start: " + "; ".join(problems) + ".")
+    return built
+
+
+def require_settings() -> None:
+    """Every handler's first call: a function deployed without its settings fails its first invocation with
+    ``MissingSettings`` naming them, not somewhere later (and after the first call this costs nothing)."""
+    settings()
+
+
+@cache
+def _secret_at(arn: str) -> bytes:
+    """One Secrets Manager round trip per process (the figure is in bench/README.md)."""
+    import boto3  # already loaded by every function that gets here: no cost to importing this module
+
+    client = boto3.client("secretsmanager", region_name=region())
+    return client.get_secret_value(SecretId=arn)["SecretString"].encode()

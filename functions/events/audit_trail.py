@@ -36,4 +36,4 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return batches.deliver(event, context, processor, record_handler)
+    return batches.deliver(event, context, processor, record_handler)  # settings required there, first

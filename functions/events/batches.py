@@ -11,6 +11,7 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools.utilities.batch import BasePartialBatchProcessor, process_partial_response
 
 from functions.observability import tracer
+from shared.settings import require_settings
 
 
 def deliver(
@@ -20,6 +21,8 @@ def deliver(
     record_handler: Callable[..., Any],
     metrics: Any = None,
 ) -> dict[str, Any]:
+    require_settings()  # before any record: a misconfigured consumer must not fail records into the DLQ
+
     def traced(record: Any) -> Any:
         with tracer.provider.in_subsegment("## record") as subsegment:
             tenant_id = record_tenant(record.raw_event)

@@ -11,6 +11,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.observability import tracer
 from shared.clock import now
+from shared.settings import require_settings
 from shared.support import sla_sweep
 
 logger = Logger(service="deskos-sla-sweep")
@@ -21,6 +22,7 @@ metrics = Metrics(namespace="DeskOS", service="deskos")
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
+    require_settings()
     result = sla_sweep.sweep(now())
     for notice in result.notices:
         try:

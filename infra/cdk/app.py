@@ -7,11 +7,13 @@ mfa_required, api_rate_limit, api_burst_limit, stack_name.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks
 
+from functions.api.catalog import Route
 from infra.cdk.stack import DeskOsStack, Options
 
 # Feature flags the stack relies on, set here so that every synth (CLI, tests) behaves the same.
@@ -44,12 +46,14 @@ def options(app: App) -> Options:
     )
 
 
-def build(app: App) -> DeskOsStack:
-    """The stack, with cdk-nag's AWS Solutions pack: an unacknowledged finding fails the synth."""
+def build(app: App, route_table: Sequence[Route] | None = None) -> DeskOsStack:
+    """The stack, with cdk-nag's AWS Solutions pack: an unacknowledged finding fails the synth.
+    ``route_table`` replaces the catalog's (tests synthesize a synthetic one)."""
     stack = DeskOsStack(
         app,
         app.node.try_get_context("stack_name") or "DeskOS",
         options(app),
+        route_table=route_table,
         env=Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")),
         description="DeskOS: serverless multi-tenant client-service platform",
     )

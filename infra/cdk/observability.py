@@ -46,35 +46,11 @@ def alarm_topic(scope: Construct, email: str | None) -> sns.Topic:
     return topic
 
 
-def dashboard_and_alarms(
-    scope: Construct,
-    api: Api,
-    functions: Sequence[lambda_.Function],
-    consumers: Sequence[Consumer],
-    topic: sns.ITopic,
-    upload_consumers: Sequence[UploadConsumer] = (),
-) -> cloudwatch.Dashboard:
-    action = actions.SnsAction(topic)
-
-    def alarm(construct_id: str, metric: cloudwatch.IMetric, threshold: float, description: str, periods: int = 1):
-        created = metric.create_alarm(
-            scope,
-            construct_id,
-            threshold=threshold,
-            evaluation_periods=periods,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=description,
-        )
-        created.add_alarm_action(action)
-
-    rest_api = api.rest_api
-    # A 5xx is always a bug (docs/architecture.md, "Errors"): one is enough to page.
-    alarm("ApiServerErrorsAlarm", rest_api.metric_server_error(period=PERIOD), 1, "The API answered a 5xx")
-    latency = rest_api.metric_latency(period=PERIOD, statistic="p99")
-    alarm("ApiLatencyAlarm", latency, LATENCY_P99_ALARM_MS, "API p99 latency above 3 s for 15 min", periods=3)
-    # Ten functions per alarm (CloudWatch's limit of metrics in one alarm): one alarm per function would
-    # cost a resource per route, and a stack holds at most 500.
+def function_error_alarms(
+    scope: Construct, prefix: str, functions: Sequence[lambda_.Function], topic: sns.ITopic
+) -> None:
+    """Every function is in an errors alarm, ten functions per alarm (CloudWatch's limit of metrics in one
+    alarm): one alarm per function would cost a resource per route."""
     for index in range(0, len(functions), ALARM_METRICS_MAX):
         chunk = functions[index : index + ALARM_METRICS_MAX]
         errors = cloudwatch.MathExpression(
@@ -84,7 +60,50 @@ def dashboard_and_alarms(
             label="Function errors",
         )
         names = ", ".join(f.node.id for f in chunk)
-        alarm(f"FunctionErrorsAlarm{index // ALARM_METRICS_MAX}", errors, 1, f"A function failed: {names}")
+        construct_id = f"{prefix}FunctionErrorsAlarm{index // ALARM_METRICS_MAX}"
+        _alarm(scope, topic, construct_id, errors, 1, f"A function failed: {names}")
+
+
+def _alarm(
+    scope: Construct,
+    topic: sns.ITopic,
+    construct_id: str,
+    metric: cloudwatch.IMetric,
+    threshold: float,
+    description: str,
+    periods: int = 1,
+) -> None:
+    created = metric.create_alarm(
+        scope,
+        construct_id,
+        threshold=threshold,
+        evaluation_periods=periods,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarm_description=description,
+    )
+    created.add_alarm_action(actions.SnsAction(topic))
+
+
+def dashboard_and_alarms(
+    scope: Construct,
+    api: Api,
+    functions: Sequence[lambda_.Function],
+    consumers: Sequence[Consumer],
+    topic: sns.ITopic,
+    upload_consumers: Sequence[UploadConsumer] = (),
+) -> cloudwatch.Dashboard:
+    """The dashboard (every function and endpoint) and the alarms of the API and the event pipeline; the
+    functions' error alarms are made where the functions are (``function_error_alarms``)."""
+
+    def alarm(construct_id: str, metric: cloudwatch.IMetric, threshold: float, description: str, periods: int = 1):
+        _alarm(scope, topic, construct_id, metric, threshold, description, periods)
+
+    rest_api = api.rest_api
+    # A 5xx is always a bug (docs/architecture.md, "Errors"): one is enough to page.
+    alarm("ApiServerErrorsAlarm", rest_api.metric_server_error(period=PERIOD), 1, "The API answered a 5xx")
+    latency = rest_api.metric_latency(period=PERIOD, statistic="p99")
+    alarm("ApiLatencyAlarm", latency, LATENCY_P99_ALARM_MS, "API p99 latency above 3 s for 15 min", periods=3)
     for consumer in consumers:
         name = consumer.spec.name
         age = consumer.function.metric("IteratorAge", period=PERIOD, statistic="Maximum")

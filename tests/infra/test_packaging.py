@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import tomllib
+import zoneinfo
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -30,3 +32,13 @@ def test_pip_targets_the_function_runtime_and_architecture(monkeypatch, tmp_path
     assert packaging.RUNTIME.name == f"python{option['--python-version']}"
     assert option["--platform"].endswith({"arm64": "aarch64", "x86_64": "x86_64"}[packaging.ARCHITECTURE.name])
     assert "--only-binary=:all:" in command
+
+
+def test_time_zones_load_without_the_systems_zone_files() -> None:
+    # Lambda's runtime image has no /usr/share/zoneinfo: zoneinfo must find the zones in the tzdata dependency
+    zoneinfo.reset_tzpath(to=[])
+    try:
+        zone = zoneinfo.ZoneInfo.no_cache("America/Sao_Paulo")
+        assert zone.utcoffset(datetime(2026, 1, 1)) == timedelta(hours=-3)
+    finally:
+        zoneinfo.reset_tzpath()

@@ -4,20 +4,25 @@ and a template that cdk-nag and cfn-lint accept."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from functions.api.catalog import Route, routes
 from infra import resources
+from shared.settings import CURSOR_SECRET, CURSOR_SECRET_ARN
 
 pytestmark = pytest.mark.infra
 
 WRITE_ACTIONS = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 # CDK declares DependsOn on a function's role next to the GetAtt that already implies it: harmless and not ours.
 CFN_LINT_IGNORED = {"W3005"}
+CHECKOV = Path(sys.prefix) / "tools" / "checkov" / "bin" / "checkov"  # its own venv, made by scripts/bootstrap.sh
 
 
 def _refs(value: Any) -> Iterator[str]:
@@ -118,7 +123,7 @@ def test_every_route_is_served_by_its_own_function_running_its_handler(synthesiz
         assert props["Handler"] == route.handler
         assert props["Runtime"] == "python3.12"
         assert props["TracingConfig"] == {"Mode": "Active"}
-        assert {"DESKOS_TABLE", "DESKOS_BUCKET", "DESKOS_CURSOR_SECRET"} <= set(props["Environment"]["Variables"])
+        assert {"DESKOS_TABLE", "DESKOS_BUCKET", "DESKOS_CURSOR_SECRET_ARN"} <= set(props["Environment"]["Variables"])
 
 
 def test_routes_with_roles_need_a_cognito_token_and_public_routes_none(synthesized) -> None:
@@ -168,6 +173,18 @@ def test_read_only_routes_cannot_write_the_table(synthesized) -> None:
 def test_no_policy_grants_scan_or_every_dynamodb_action(synthesized) -> None:
     for role, actions in _actions_by_role(synthesized).items():
         assert not actions & {"dynamodb:Scan", "dynamodb:*", "*"}, role
+
+
+def test_no_function_configuration_holds_the_cursor_secret_only_where_to_read_it(synthesized) -> None:
+    [secret] = synthesized.of_type("AWS::SecretsManager::Secret")
+    statements = _statements_by_role(synthesized)
+    for logical_id, function in synthesized.our_functions().items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert "resolve:secretsmanager" not in json.dumps(variables), logical_id  # no value resolved at deploy
+        assert CURSOR_SECRET not in variables, logical_id
+        assert variables[CURSOR_SECRET_ARN] == {"Ref": secret}, logical_id
+        reads = [s for s in statements[_role_of(function)] if "secretsmanager:GetSecretValue" in _listed(s["Action"])]
+        assert [s["Resource"] for s in reads] == [{"Ref": secret}], logical_id
 
 
 def test_table_access_is_scoped_to_the_table_and_its_indexes(synthesized) -> None:
@@ -357,15 +374,31 @@ def test_cdk_nag_finds_nothing_unacknowledged(synthesized) -> None:
     assert findings == []
 
 
-def test_cfn_lint_reports_no_errors_or_warnings(synthesized, tmp_path) -> None:
+def test_checkov_passes_every_stack_and_each_skipped_check_says_why(synthesized) -> None:
+    assert CHECKOV.exists(), "scripts/bootstrap.sh installs checkov (in a venv of its own: it pins boto3)"
+    command = [str(CHECKOV), "-d", str(synthesized.outdir), "--framework", "cloudformation", "--skip-download"]
+    run = subprocess.run([*command, "-o", "json"], capture_output=True, text=True, check=False)
+    [report] = [r for r in _listed(json.loads(run.stdout)) if r["check_type"] == "cloudformation"]
+    results = report["results"]
+    assert report["summary"]["parsing_errors"] == 0
+    assert report["summary"]["resource_count"] >= len(synthesized.resources)  # the nested templates too
+    assert [f"{c['check_id']} {c['resource']} ({c['file_path']})" for c in results["failed_checks"]] == []
+    assert results["skipped_checks"]
+    for skipped in results["skipped_checks"]:
+        assert len(skipped["check_result"].get("suppress_comment", "")) > 40, skipped["check_id"]
+
+
+def test_cfn_lint_reports_no_errors_or_warnings_in_any_stack(synthesized) -> None:
     from cfnlint.api import lint
 
-    template = tmp_path / "DeskOS.template.json"
-    template.write_text(json.dumps(synthesized.template.to_json()))
-    matches = [
-        m for m in lint(template.read_text(), regions=["us-east-1", "eu-west-1"]) if m.rule.id not in CFN_LINT_IGNORED
-    ]
-    assert [f"{m.rule.id} {m.message} ({m.path})" for m in matches] == []
+    assert len(synthesized.templates) > 1  # the parent and the domains' nested stacks
+    for name, template in synthesized.templates.items():
+        matches = [
+            m
+            for m in lint(json.dumps(template), regions=["us-east-1", "eu-west-1"])
+            if m.rule.id not in CFN_LINT_IGNORED
+        ]
+        assert [f"{m.rule.id} {m.message} ({m.path})" for m in matches] == [], name
 
 
 def test_a_consumer_may_send_email_only_if_it_declares_so_and_links_point_at_the_api(synthesized) -> None:

@@ -26,6 +26,7 @@ from functions.api.core.problems import PROBLEM, PROBLEM_SCHEMAS, document_probl
 from shared import credentials, idempotency
 from shared.caller import Role, TenantContext
 from shared.errors import BadRequest, DomainError, NotFound, Unprocessable, UnsupportedMediaType
+from shared.settings import require_settings
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -155,6 +156,7 @@ class Api:
     # ---- entry point -----------------------------------------------------------------------
 
     def _serve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        require_settings()  # outside the resolver: a misconfigured function fails, it does not answer a 500
         idempotency.register_invocation(context)
         refused = body_refusal(event)
         if refused is not None:
