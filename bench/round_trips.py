@@ -35,13 +35,14 @@ from functions.api import catalog
 from functions.api.catalog import Route
 from infra.local.provision import ensure_bucket
 from infra.resources import table_definition
-from shared.attachments import model as attachments
+from shared.attachments import service as attachments
 from shared.caller import Role, TenantContext
-from shared.crm import clients
+from shared.crm import clients, contacts
 from shared.directory import save_profile
 from shared.field import rules, technicians, work_orders
 from shared.settings import settings
-from shared.support import sla_policies, surveys, tickets
+from shared.support import sla_policies, tickets
+from shared.support.surveys import definitions as surveys
 from shared.tenants import create_tenant
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,8 +160,8 @@ def seed(claims: dict[str, Any]) -> World:
         client_id=None,
         actor="bench",
     )
-    client = clients.create_client(ctx, clients.NewClient(name="Acme"))
-    contact = clients.create_contact(ctx, clients.NewContact(client_id=client.id, name="Ada", email="ada@acme.example"))
+    client = clients.create(ctx, clients.NewClient(name="Acme"))
+    contact = contacts.create(ctx, contacts.NewContact(client_id=client.id, name="Ada", email="ada@acme.example"))
 
     def fresh_ticket(closed: bool) -> tickets.Ticket:
         ticket = tickets.create(

@@ -81,19 +81,15 @@ def entry_for_change(
     changed = sorted(k for k in (old.keys() | new.keys()) - PLUMBING if old.get(k) != new.get(k))
     if event_name == "MODIFY" and not changed:
         return None
-    order = f"{iso(at)}#{sequence.zfill(40)}"
-    return AuditEntry(
-        AuditEntry.partition(tenant_id),
-        order,
-        tenant_id=tenant_id,
-        entity_type=entity,
+    return _entry(
+        tenant_id,
+        f"{iso(at)}#{sequence.zfill(40)}",
+        entity,
         entity_id=str(image.get("id") or image.get("user_id") or image.get("SK")),
         action=ACTIONS[event_name],
         actor=(new or old).get("updated_by"),
         changed=changed,
         at=at,
-        GSI1PK=tkey(tenant_id, "AUDIT", entity),
-        GSI1SK=order,
     )
 
 
@@ -104,19 +100,21 @@ def automated(
 
     Keyed like stream entries by the triggering record's sequence number, so a retry rewrites it."""
     order = f"{iso(at)}#{sequence.zfill(40)}#{entity}"
+    return _entry(
+        tenant_id, order, entity, entity_id=entity_id, action="automated", actor=actor, changed=[], at=at, detail=detail
+    )
+
+
+def _entry(tenant_id: str, order: str, entity: str, **fields: Any) -> AuditEntry:
+    """An entry in the tenant's trail and in its entity type's (GSI1), both ordered by ``order``."""
     return AuditEntry(
         AuditEntry.partition(tenant_id),
         order,
         tenant_id=tenant_id,
         entity_type=entity,
-        entity_id=entity_id,
-        action="automated",
-        actor=actor,
-        changed=[],
-        at=at,
-        detail=detail,
         GSI1PK=tkey(tenant_id, "AUDIT", entity),
         GSI1SK=order,
+        **fields,
     )
 
 
@@ -125,7 +123,7 @@ def record(entry: AuditEntry) -> None:
         entry.save()
 
 
-def search(
+def page(
     ctx: TenantContext,
     *,
     entity: str | None,
@@ -135,17 +133,16 @@ def search(
     cursor: str | None,
 ) -> Page[AuditEntry]:
     if entity:
-        query, hash_key, sk = AuditEntry.gsi1.query, tkey(ctx.tenant_id, "AUDIT", entity), Item.GSI1SK
+        source, hash_key, sk = AuditEntry.gsi1, tkey(ctx.tenant_id, "AUDIT", entity), Item.GSI1SK
     else:
-        query, hash_key, sk = AuditEntry.query, AuditEntry.partition(ctx.tenant_id), Item.SK
-    with storage_errors():
-        return query_page(
-            query,
-            hash_key=hash_key,
-            range_key_condition=instant_range(sk, since, until, ("since", "until")),
-            scan_index_forward=False,
-            tenant_id=ctx.tenant_id,
-            query_name=f"audit:{entity}:{since}:{until}",
-            cursor=cursor,
-            limit=limit,
-        )
+        source, hash_key, sk = AuditEntry, AuditEntry.partition(ctx.tenant_id), Item.SK
+    return query_page(
+        source,
+        hash_key,
+        ctx.tenant_id,
+        f"audit:{entity}:{since}:{until}",
+        limit=limit,
+        cursor=cursor,
+        newest_first=True,
+        range_key_condition=instant_range(sk, since, until, ("since", "until")),
+    )

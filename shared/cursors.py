@@ -15,11 +15,11 @@ from shared.settings import settings
 _MAX_CURSOR = 2048
 
 
-def _b64(data: bytes) -> str:
+def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def _unb64(text: str) -> bytes:
+def unb64url(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
@@ -33,7 +33,7 @@ def encode(tenant_id: str, query: str, last_key: dict[str, Any] | None) -> str |
     if not last_key:
         return None
     payload = zlib.compress(json.dumps(last_key, separators=(",", ":"), sort_keys=True).encode())
-    return f"{_b64(payload)}.{_b64(_sign(tenant_id, query, payload))}"
+    return f"{b64url(payload)}.{b64url(_sign(tenant_id, query, payload))}"
 
 
 def decode(tenant_id: str, query: str, cursor: str | None) -> dict[str, Any] | None:
@@ -43,8 +43,8 @@ def decode(tenant_id: str, query: str, cursor: str | None) -> dict[str, Any] | N
         if len(cursor) > _MAX_CURSOR:
             raise ValueError
         body, signature = cursor.split(".")
-        payload = _unb64(body)
-        if not hmac.compare_digest(_unb64(signature), _sign(tenant_id, query, payload)):
+        payload = unb64url(body)
+        if not hmac.compare_digest(unb64url(signature), _sign(tenant_id, query, payload)):
             raise ValueError
         last_key = json.loads(zlib.decompress(payload))
         if not isinstance(last_key, dict):

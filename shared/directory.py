@@ -7,7 +7,9 @@ from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeA
 
 from shared.caller import Role
 from shared.clock import now
+from shared.db.entities import Requires
 from shared.db.table import Item, tkey
+from shared.errors import Unprocessable
 
 
 class UserProfile(Item, discriminator="user"):
@@ -27,6 +29,16 @@ class UserProfile(Item, discriminator="user"):
     @property
     def is_staff(self) -> bool:
         return self.active and self.role in (Role.STAFF, Role.MANAGERS)
+
+
+def active_staff(tenant_id: str, user_id: str, field: str) -> Requires:
+    """A write that needs ``user_id`` to be an active staff user of the tenant (a 422 on ``field`` if not)."""
+    return Requires(
+        UserProfile,
+        UserProfile.key(tenant_id, user_id),
+        (UserProfile.active == True) & UserProfile.role.is_in("staff", "managers"),  # noqa: E712
+        Unprocessable.field(field, "Not an active staff user of this tenant."),
+    )
 
 
 def save_profile(

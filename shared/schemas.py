@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, Self, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -28,6 +28,8 @@ def _plausible(moment: datetime) -> datetime:
 Instant = Annotated[datetime, AfterValidator(_plausible)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ID_PATTERN)]
 MAX_VERSION = 2**31 - 1  # the optimistic-lock version a client sends back
+# in a change's body: the version the client read (``expect_version`` checks it); or sent as If-Match
+Version = Annotated[int | None, Field(ge=1, le=MAX_VERSION, description="The version you read; or send If-Match.")]
 
 
 class Strict(BaseModel):
@@ -40,6 +42,11 @@ class Out(BaseModel):
     """Response bodies are read straight off entities."""
 
     model_config = ConfigDict(from_attributes=True)
+
+    @classmethod
+    def of(cls, entity: Any) -> Self:
+        """The response body of ``entity``; a body that is not a plain reading of it overrides this."""
+        return cls.model_validate(entity)
 
 
 class Location(Strict):

@@ -8,25 +8,24 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.api.core import Api, metrics
-from shared.attachments import model
-from shared.attachments.model import AttachmentOut, LinkOut, NewAttachment, Owner, UploadOut
+from functions.api.core.params import Cursor, EntityId, Limit
+from functions.api.core.responses import no_content, page_out
+from shared.attachments import service
+from shared.attachments.service import AttachmentOut, LinkOut, NewAttachment, Owner, UploadOut
 from shared.caller import STAFF, STAFF_PORTAL
-from shared.db.pages import DEFAULT_LIMIT, MAX_LIMIT
+from shared.db.pages import DEFAULT_LIMIT
 from shared.schemas import PageOut
-from shared.support import tickets
+from shared.support.tickets import Ticket
 
 api = Api("attachments")
-EntityId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9A-Z]+$")]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
-Cursor = Annotated[str | None, Query(max_length=2048)]
 
 
 def ticket_owner(ticket_id: str) -> Owner:
-    ticket = tickets.get(api.caller(), ticket_id)  # 404 for another tenant's or another client's ticket
+    ticket = Ticket.load(api.caller(), ticket_id)  # 404 for another tenant's or another client's ticket
     return Owner(kind="ticket", id=ticket.id, client_id=ticket.client_id)
 
 
@@ -39,7 +38,7 @@ def ticket_owner(ticket_id: str) -> Owner:
 )
 def create_ticket_attachment(ticket_id: EntityId, body: Annotated[NewAttachment, Body()]) -> Response[UploadOut]:
     owner = ticket_owner(ticket_id)
-    created = api.create_once(f"CreateAttachment:{ticket_id}", body, lambda: model.create(api.caller(), owner, body))
+    created = api.create_once(f"CreateAttachment:{ticket_id}", body, lambda: service.create(api.caller(), owner, body))
     metrics.add_metric("UploadsStarted", MetricUnit.Count, 1)
     return api.created(f"/attachments/{created['attachment']['id']}", created)
 
@@ -48,15 +47,12 @@ def create_ticket_attachment(ticket_id: EntityId, body: Annotated[NewAttachment,
 def list_ticket_attachments(
     ticket_id: EntityId, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> PageOut[AttachmentOut]:
-    page = model.list_for(api.caller(), ticket_owner(ticket_id), limit=limit, cursor=cursor)
-    return PageOut[AttachmentOut](
-        items=[AttachmentOut.model_validate(a) for a in page.items], next_cursor=page.next_cursor
-    )
+    return page_out(service.page(api.caller(), ticket_owner(ticket_id), limit=limit, cursor=cursor), AttachmentOut)
 
 
 @api.get("/attachments/<attachment_id>", roles=STAFF_PORTAL, summary="Get an attachment's record and scan status")
 def get_attachment(attachment_id: EntityId) -> AttachmentOut:
-    return AttachmentOut.model_validate(model.get(api.caller(), attachment_id))
+    return AttachmentOut.of(service.get(api.caller(), attachment_id))
 
 
 @api.get(
@@ -67,7 +63,7 @@ def get_attachment(attachment_id: EntityId) -> AttachmentOut:
     summary="A short-lived download link (clean files only; counts the download)",
 )
 def download_attachment(attachment_id: EntityId) -> LinkOut:
-    return model.download(api.caller(), attachment_id)
+    return service.download(api.caller(), attachment_id)
 
 
 @api.get(
@@ -77,7 +73,7 @@ def download_attachment(attachment_id: EntityId) -> LinkOut:
     summary="A short-lived link to the thumbnail of a clean image",
 )
 def attachment_thumbnail(attachment_id: EntityId) -> LinkOut:
-    return model.thumbnail(api.caller(), attachment_id)
+    return service.thumbnail(api.caller(), attachment_id)
 
 
 @api.delete(
@@ -88,8 +84,8 @@ def attachment_thumbnail(attachment_id: EntityId) -> LinkOut:
     responses={204: {}},
 )
 def delete_attachment(attachment_id: EntityId) -> Response[None]:
-    model.delete(api.caller(), attachment_id)
-    return Response(204, None, "")
+    service.delete(api.caller(), attachment_id)
+    return no_content()
 
 
 handler = api.handler

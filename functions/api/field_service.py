@@ -7,39 +7,30 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.api.core import Api, metrics
+from functions.api.core.params import Cursor, EntityId, IdFilter, Limit, UserId
+from functions.api.core.responses import no_content, page_out, tagged
 from shared.caller import MANAGERS, STAFF
-from shared.db.pages import DEFAULT_LIMIT, MAX_LIMIT
+from shared.db.pages import DEFAULT_LIMIT
 from shared.field import rules, technicians, work_orders
-from shared.field.rules import RuleIn, RuleOut, RuleUpdate
-from shared.field.technicians import NewTechnician, TechnicianOut, TechnicianUpdate
+from shared.field.rules import Rule, RuleIn, RuleOut, RuleUpdate
+from shared.field.technicians import NewTechnician, Technician, TechnicianOut, TechnicianUpdate
 from shared.field.work_orders import (
     AssignWorkOrder,
     NewWorkOrder,
     ScheduleWorkOrder,
     Status,
+    WorkOrder,
     WorkOrderFilters,
     WorkOrderOut,
     WorkOrderPatch,
 )
-from shared.schemas import ID_PATTERN, PageOut
+from shared.schemas import PageOut
 
 api = Api("field-service")
-EntityId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9A-Z]+$")]
-UserId = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
-Cursor = Annotated[str | None, Query(max_length=2048)]
-
-
-def _etag(model, version: int) -> Response:
-    return Response(200, "application/json", model, headers={"ETag": f'"{version}"'})
-
-
-def wo(order: work_orders.WorkOrder) -> WorkOrderOut:
-    return WorkOrderOut.model_validate(order)
 
 
 # ---- technicians -------------------------------------------------------------------------------
@@ -47,8 +38,7 @@ def wo(order: work_orders.WorkOrder) -> WorkOrderOut:
 
 @api.get("/field-service/technicians", roles=STAFF, summary="List technicians")
 def list_technicians(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> PageOut[TechnicianOut]:
-    page = technicians.page(api.caller(), limit=limit, cursor=cursor)
-    return PageOut[TechnicianOut](items=[TechnicianOut.of(t) for t in page.items], next_cursor=page.next_cursor)
+    return page_out(technicians.page(api.caller(), limit=limit, cursor=cursor), TechnicianOut)
 
 
 @api.post(
@@ -61,8 +51,7 @@ def create_technician(body: Annotated[NewTechnician, Body()]) -> Response[Techni
 
 @api.get("/field-service/technicians/<technician_id>", roles=STAFF, summary="Get a technician")
 def get_technician(technician_id: UserId) -> Response[TechnicianOut]:
-    tech = technicians.get(api.caller(), technician_id)
-    return _etag(TechnicianOut.of(tech), tech.version)
+    return tagged(TechnicianOut.of(Technician.load(api.caller(), technician_id)))
 
 
 @api.put(
@@ -71,8 +60,7 @@ def get_technician(technician_id: UserId) -> Response[TechnicianOut]:
     summary="Replace a technician profile (optimistic locking)",
 )
 def replace_technician(technician_id: UserId, body: Annotated[TechnicianUpdate, Body()]) -> Response[TechnicianOut]:
-    tech = technicians.replace(api.caller(), technician_id, body, api.if_match())
-    return _etag(TechnicianOut.of(tech), tech.version)
+    return tagged(TechnicianOut.of(technicians.replace(api.caller(), technician_id, body, api.if_match())))
 
 
 @api.delete(
@@ -83,7 +71,7 @@ def replace_technician(technician_id: UserId, body: Annotated[TechnicianUpdate, 
 )
 def delete_technician(technician_id: UserId) -> Response[None]:
     technicians.delete(api.caller(), technician_id)
-    return Response(204, None, None)
+    return no_content()
 
 
 # ---- work orders -------------------------------------------------------------------------------
@@ -92,26 +80,24 @@ def delete_technician(technician_id: UserId) -> Response[None]:
 @api.get("/field-service/work-orders", roles=STAFF, summary="List work orders, newest first")
 def list_work_orders(
     status: Annotated[Status | None, Query()] = None,
-    technician_id: Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN)] = None,
+    technician_id: IdFilter = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> PageOut[WorkOrderOut]:
     filters = WorkOrderFilters(status=status, technician_id=technician_id)
-    page = work_orders.search(api.caller(), filters, limit=limit, cursor=cursor)
-    return PageOut[WorkOrderOut](items=[wo(o) for o in page.items], next_cursor=page.next_cursor)
+    return page_out(work_orders.page(api.caller(), filters, limit=limit, cursor=cursor), WorkOrderOut)
 
 
 @api.post("/field-service/work-orders", roles=STAFF, summary="Create a work order", responses={201: {}})
 def create_work_order(body: Annotated[NewWorkOrder, Body()]) -> Response[WorkOrderOut]:
-    made = api.create_once("CreateWorkOrder", body, lambda: wo(work_orders.create(api.caller(), body)))
+    made = api.create_once("CreateWorkOrder", body, lambda: WorkOrderOut.of(work_orders.create(api.caller(), body)))
     metrics.add_metric("WorkOrdersCreated", MetricUnit.Count, 1)
     return api.created(f"/field-service/work-orders/{made['id']}", made)
 
 
 @api.get("/field-service/work-orders/<work_order_id>", roles=STAFF, summary="Get a work order")
 def get_work_order(work_order_id: EntityId) -> Response[WorkOrderOut]:
-    order = work_orders.get(api.caller(), work_order_id)
-    return _etag(wo(order), order.version)
+    return tagged(WorkOrderOut.of(WorkOrder.load(api.caller(), work_order_id)))
 
 
 @api.patch(
@@ -120,38 +106,32 @@ def get_work_order(work_order_id: EntityId) -> Response[WorkOrderOut]:
     summary="Change a work order's details (a technician: only its own)",
 )
 def update_work_order(work_order_id: EntityId, body: Annotated[WorkOrderPatch, Body()]) -> Response[WorkOrderOut]:
-    order = work_orders.update(api.caller(), work_order_id, body, api.if_match())
-    return _etag(wo(order), order.version)
+    return tagged(WorkOrderOut.of(work_orders.update(api.caller(), work_order_id, body, api.if_match())))
 
 
 @api.post("/field-service/work-orders/<work_order_id>/assign", roles=STAFF, summary="Assign a work order")
 def assign_work_order(work_order_id: EntityId, body: Annotated[AssignWorkOrder, Body()]) -> Response[WorkOrderOut]:
-    order = work_orders.assign(api.caller(), work_order_id, body, api.if_match())
-    return _etag(wo(order), order.version)
+    return tagged(WorkOrderOut.of(work_orders.assign(api.caller(), work_order_id, body, api.if_match())))
 
 
 @api.post("/field-service/work-orders/<work_order_id>/schedule", roles=STAFF, summary="Schedule a work order")
 def schedule_work_order(work_order_id: EntityId, body: Annotated[ScheduleWorkOrder, Body()]) -> Response[WorkOrderOut]:
-    order = work_orders.schedule(api.caller(), work_order_id, body, api.if_match())
-    return _etag(wo(order), order.version)
+    return tagged(WorkOrderOut.of(work_orders.schedule(api.caller(), work_order_id, body, api.if_match())))
 
 
 @api.post("/field-service/work-orders/<work_order_id>/start", roles=STAFF, summary="Start a work order")
 def start_work_order(work_order_id: EntityId) -> Response[WorkOrderOut]:
-    order = work_orders.start(api.caller(), work_order_id, api.if_match())
-    return _etag(wo(order), order.version)
+    return tagged(WorkOrderOut.of(work_orders.start(api.caller(), work_order_id, api.if_match())))
 
 
 @api.post("/field-service/work-orders/<work_order_id>/complete", roles=STAFF, summary="Complete a work order")
 def complete_work_order(work_order_id: EntityId) -> Response[WorkOrderOut]:
-    order = work_orders.complete(api.caller(), work_order_id, api.if_match())
-    return _etag(wo(order), order.version)
+    return tagged(WorkOrderOut.of(work_orders.complete(api.caller(), work_order_id, api.if_match())))
 
 
 @api.post("/field-service/work-orders/<work_order_id>/cancel", roles=STAFF, summary="Cancel a work order")
 def cancel_work_order(work_order_id: EntityId) -> Response[WorkOrderOut]:
-    order = work_orders.cancel(api.caller(), work_order_id, api.if_match())
-    return _etag(wo(order), order.version)
+    return tagged(WorkOrderOut.of(work_orders.cancel(api.caller(), work_order_id, api.if_match())))
 
 
 # ---- rules -------------------------------------------------------------------------------------
@@ -159,20 +139,18 @@ def cancel_work_order(work_order_id: EntityId) -> Response[WorkOrderOut]:
 
 @api.get("/field-service/work-order-rules", roles=STAFF, summary="List work-order rules")
 def list_work_order_rules(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> PageOut[RuleOut]:
-    page = rules.page(api.caller(), limit=limit, cursor=cursor)
-    return PageOut[RuleOut](items=[r.out() for r in page.items], next_cursor=page.next_cursor)
+    return page_out(rules.page(api.caller(), limit=limit, cursor=cursor), RuleOut)
 
 
 @api.post("/field-service/work-order-rules", roles=MANAGERS, summary="Create a work-order rule", responses={201: {}})
 def create_work_order_rule(body: Annotated[RuleIn, Body()]) -> Response[RuleOut]:
-    made = api.create_once("CreateWorkOrderRule", body, lambda: rules.create(api.caller(), body))
+    made = api.create_once("CreateWorkOrderRule", body, lambda: RuleOut.of(rules.create(api.caller(), body)))
     return api.created(f"/field-service/work-order-rules/{made['id']}", made)
 
 
 @api.get("/field-service/work-order-rules/<rule_id>", roles=STAFF, summary="Get a work-order rule")
 def get_work_order_rule(rule_id: EntityId) -> Response[RuleOut]:
-    rule = rules.get(api.caller(), rule_id)
-    return _etag(rule.out(), rule.version)
+    return tagged(RuleOut.of(Rule.load(api.caller(), rule_id)))
 
 
 @api.put(
@@ -181,8 +159,7 @@ def get_work_order_rule(rule_id: EntityId) -> Response[RuleOut]:
     summary="Replace a work-order rule (optimistic locking)",
 )
 def replace_work_order_rule(rule_id: EntityId, body: Annotated[RuleUpdate, Body()]) -> Response[RuleOut]:
-    out = rules.replace(api.caller(), rule_id, body, api.if_match())
-    return _etag(out, out.version)
+    return tagged(RuleOut.of(rules.replace(api.caller(), rule_id, body, api.if_match())))
 
 
 @api.delete(
@@ -190,7 +167,7 @@ def replace_work_order_rule(rule_id: EntityId, body: Annotated[RuleUpdate, Body(
 )
 def delete_work_order_rule(rule_id: EntityId) -> Response[None]:
     rules.delete(api.caller(), rule_id)
-    return Response(204, None, None)
+    return no_content()
 
 
 handler = api.handler

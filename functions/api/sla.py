@@ -5,21 +5,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from functions.api.core import Api
+from functions.api.core.params import Cursor, EntityId, Limit
+from functions.api.core.responses import no_content, page_out, tagged
 from shared.caller import MANAGERS, STAFF
-from shared.db.pages import DEFAULT_LIMIT, MAX_LIMIT
+from shared.db.pages import DEFAULT_LIMIT
 from shared.schemas import PageOut
-from shared.support import sla, sla_policies, tickets
+from shared.support import sla, sla_policies
 from shared.support.sla_policies import SlaPolicy, SlaPolicyIn, SlaPolicyUpdate
+from shared.support.tickets import Ticket
 
 api = Api("sla")
-EntityId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9A-Z]+$")]
-
-
-def _with_etag(policy: SlaPolicy) -> Response[SlaPolicy]:
-    return Response(200, "application/json", policy, headers={"ETag": f'"{policy.version}"'})
 
 
 @api.get("/support/sla-policies", roles=STAFF, summary="List SLA policies in the order they are tried")
@@ -35,33 +33,31 @@ def create_sla_policy(body: Annotated[SlaPolicyIn, Body()]) -> Response[SlaPolic
 
 @api.get("/support/sla-policies/<policy_id>", roles=STAFF, summary="Get an SLA policy")
 def get_sla_policy(policy_id: EntityId) -> Response[SlaPolicy]:
-    return _with_etag(sla_policies.get(api.caller(), policy_id))
+    return tagged(sla_policies.get(api.caller(), policy_id))
 
 
 @api.put("/support/sla-policies/<policy_id>", roles=MANAGERS, summary="Replace an SLA policy (optimistic locking)")
 def replace_sla_policy(policy_id: EntityId, body: Annotated[SlaPolicyUpdate, Body()]) -> Response[SlaPolicy]:
-    return _with_etag(sla_policies.replace(api.caller(), policy_id, body, api.if_match()))
+    return tagged(sla_policies.replace(api.caller(), policy_id, body, api.if_match()))
 
 
 @api.delete("/support/sla-policies/<policy_id>", roles=MANAGERS, summary="Delete an SLA policy", responses={204: {}})
 def delete_sla_policy(policy_id: EntityId) -> Response[None]:
     sla_policies.delete(api.caller(), policy_id)
-    return Response(204, None, None)
+    return no_content()
 
 
 @api.get("/support/tickets/<ticket_id>/sla-events", roles=STAFF, summary="A ticket's SLA clock history")
 def list_sla_events(
     ticket_id: EntityId,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> PageOut[sla.SlaEventOut]:
     ctx = api.caller()
-    page = sla.events(ctx.tenant_id, tickets.Ticket.key(ctx.tenant_id, ticket_id)[0], limit=limit, cursor=cursor)
+    page = sla.events(ctx.tenant_id, Ticket.key(ctx.tenant_id, ticket_id)[0], limit=limit, cursor=cursor)
     if not page.items and cursor is None:
-        tickets.get(ctx, ticket_id)  # no history: tell a ticket without a policy from no ticket at all
-    return PageOut[sla.SlaEventOut](
-        items=[sla.SlaEventOut.model_validate(e) for e in page.items], next_cursor=page.next_cursor
-    )
+        Ticket.load(ctx, ticket_id)  # no history: tell a ticket without a policy from no ticket at all
+    return page_out(page, sla.SlaEventOut)
 
 
 handler = api.handler

@@ -11,32 +11,27 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.api.core import Api, metrics
+from functions.api.core.params import Cursor, EntityId, IdFilter, Limit
+from functions.api.core.responses import page_out, tagged
 from shared.caller import MANAGERS, STAFF, STAFF_PORTAL
 from shared.clock import now
-from shared.db.pages import DEFAULT_LIMIT, MAX_LIMIT
+from shared.db.pages import DEFAULT_LIMIT
 from shared.field import work_orders
 from shared.field.work_orders import WorkOrderOut
-from shared.schemas import ID_PATTERN, PageOut
+from shared.schemas import PageOut
 from shared.support import sequences, tickets
 from shared.support.numbering import SequenceFormat, SequenceOut
-from shared.support.tickets import Assignment, NewTicket, TicketFilters, TicketOut, TicketPatch
+from shared.support.tickets import Assignment, NewTicket, Ticket, TicketFilters, TicketOut, TicketPatch
 
 api = Api("tickets")
-TicketId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9A-Z]+$")]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
-Cursor = Annotated[str | None, Query(max_length=2048)]
-
-
-def out(ticket: tickets.Ticket) -> TicketOut:
-    return TicketOut.model_validate(ticket)
 
 
 @api.get("/support/tickets", roles=STAFF_PORTAL, summary="List tickets, newest first")
 def list_tickets(
     status: Annotated[tickets.Status | None, Query()] = None,
     priority: Annotated[tickets.Priority | None, Query()] = None,
-    assignee_id: Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN)] = None,
-    client_id: Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN)] = None,
+    assignee_id: IdFilter = None,
+    client_id: IdFilter = None,
     created_from: Annotated[datetime | None, Query()] = None,
     created_to: Annotated[datetime | None, Query()] = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -50,61 +45,56 @@ def list_tickets(
         created_from=created_from,
         created_to=created_to,
     )
-    page = tickets.search(api.caller(), filters, limit=limit, cursor=cursor)
-    return PageOut[TicketOut](items=[out(t) for t in page.items], next_cursor=page.next_cursor)
+    return page_out(tickets.page(api.caller(), filters, limit=limit, cursor=cursor), TicketOut)
 
 
 @api.post("/support/tickets", roles=STAFF_PORTAL, summary="Create a ticket", responses={201: {}})
 def create_ticket(body: Annotated[NewTicket, Body()]) -> Response[TicketOut]:
-    created = api.create_once("CreateTicket", body, lambda: out(tickets.create(api.caller(), body)))
+    created = api.create_once("CreateTicket", body, lambda: TicketOut.of(tickets.create(api.caller(), body)))
     metrics.add_metric("TicketsCreated", MetricUnit.Count, 1)
     return api.created(f"/support/tickets/{created['id']}", created)
 
 
 @api.get("/support/tickets/by-number/<number>", roles=STAFF_PORTAL, summary="Find a ticket by its number")
-def ticket_by_number(number: Annotated[str, Path(min_length=1, max_length=64)]) -> TicketOut:
-    return out(tickets.by_number(api.caller(), number))
+def ticket_by_number(number: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[TicketOut]:
+    return tagged(TicketOut.of(tickets.by_number(api.caller(), number)))
 
 
 @api.get("/support/tickets/<ticket_id>", roles=STAFF_PORTAL, summary="Get a ticket")
-def get_ticket(ticket_id: TicketId) -> Response[TicketOut]:
-    ticket = tickets.get(api.caller(), ticket_id)
-    return Response(200, "application/json", out(ticket), headers={"ETag": f'"{ticket.version}"'})
+def get_ticket(ticket_id: EntityId) -> Response[TicketOut]:
+    return tagged(TicketOut.of(Ticket.load(api.caller(), ticket_id)))
 
 
 @api.patch("/support/tickets/<ticket_id>", roles=STAFF, summary="Update a ticket (optimistic locking)")
-def update_ticket(ticket_id: TicketId, body: Annotated[TicketPatch, Body()]) -> TicketOut:
-    return out(tickets.update(api.caller(), ticket_id, body, api.if_match()))
+def update_ticket(ticket_id: EntityId, body: Annotated[TicketPatch, Body()]) -> Response[TicketOut]:
+    return tagged(TicketOut.of(tickets.update(api.caller(), ticket_id, body, api.if_match())))
 
 
 @api.post("/support/tickets/<ticket_id>/assign", roles=STAFF, summary="Assign to a staff user")
-def assign_ticket(ticket_id: TicketId, body: Annotated[Assignment, Body()]) -> TicketOut:
-    return out(tickets.assign(api.caller(), ticket_id, body, api.if_match()))
+def assign_ticket(ticket_id: EntityId, body: Annotated[Assignment, Body()]) -> Response[TicketOut]:
+    return tagged(TicketOut.of(tickets.assign(api.caller(), ticket_id, body, api.if_match())))
 
 
 @api.post("/support/tickets/<ticket_id>/resolve", roles=STAFF, summary="Resolve")
-def resolve_ticket(ticket_id: TicketId) -> TicketOut:
-    return out(tickets.resolve(api.caller(), ticket_id, api.if_match()))
+def resolve_ticket(ticket_id: EntityId) -> Response[TicketOut]:
+    return tagged(TicketOut.of(tickets.resolve(api.caller(), ticket_id, api.if_match())))
 
 
 @api.post("/support/tickets/<ticket_id>/close", roles=STAFF_PORTAL, summary="Close")
-def close_ticket(ticket_id: TicketId) -> TicketOut:
-    return out(tickets.close(api.caller(), ticket_id, api.if_match()))
+def close_ticket(ticket_id: EntityId) -> Response[TicketOut]:
+    return tagged(TicketOut.of(tickets.close(api.caller(), ticket_id, api.if_match())))
 
 
 @api.post("/support/tickets/<ticket_id>/reopen", roles=STAFF_PORTAL, summary="Reopen")
-def reopen_ticket(ticket_id: TicketId) -> TicketOut:
-    return out(tickets.reopen(api.caller(), ticket_id, api.if_match()))
+def reopen_ticket(ticket_id: EntityId) -> Response[TicketOut]:
+    return tagged(TicketOut.of(tickets.reopen(api.caller(), ticket_id, api.if_match())))
 
 
 @api.get("/support/tickets/<ticket_id>/work-orders", roles=STAFF, summary="A ticket's work orders")
 def list_ticket_work_orders(
-    ticket_id: TicketId, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+    ticket_id: EntityId, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> PageOut[WorkOrderOut]:
-    page = work_orders.of_ticket(api.caller(), ticket_id, limit=limit, cursor=cursor)
-    return PageOut[WorkOrderOut](
-        items=[WorkOrderOut.model_validate(o) for o in page.items], next_cursor=page.next_cursor
-    )
+    return page_out(work_orders.of_ticket(api.caller(), ticket_id, limit=limit, cursor=cursor), WorkOrderOut)
 
 
 @api.get("/support/ticket-number-sequence", roles=STAFF, summary="The ticket number format")

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from functions.events import batches
 from functions.observability import tracer
-from shared.support import surveys
+from shared.support.surveys import invitations
 from shared.support.tickets import Ticket
 
 logger = Logger(service="deskos-surveys")
@@ -36,7 +36,7 @@ def record_handler(record: DynamoDBRecord) -> None:
     if _status(new) != "resolved" or _status(old) == "resolved":
         return
     ticket = Ticket.from_raw_data(new)
-    invitation = surveys.invite(ticket)
+    invitation = invitations.invite(ticket)
     if invitation is not None:
         logger.info("survey invitation sent", tenant_id=ticket.tenant_id, invitation_id=invitation.id)
         metrics.add_metric("SurveyInvitationsSent", MetricUnit.Count, 1)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.caller import Role, TenantContext
-from shared.crm.clients import NewClient, create_client
+from shared.crm import clients
+from shared.crm.clients import NewClient
 from shared.db.table import get_or_none
 from shared.directory import save_profile
 from shared.errors import Conflict, NotFound
@@ -140,7 +141,7 @@ def seed_demo(cognito, user_pool_id: str) -> list[LocalUser]:
     )
     ctx = TenantContext(DEMO_TENANT, manager.user_id, manager.username, frozenset({Role.MANAGERS, Role.STAFF}))
     acme = NewClient(name=DEMO_CLIENT_NAME, customer_type="premium", location={"lat": 51.5155, "lng": -0.0922})
-    client = create_client(ctx, acme)
+    client = clients.create(ctx, acme)
     users = [manager]
     for role, email, name in others:
         users.append(

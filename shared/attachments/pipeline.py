@@ -32,7 +32,7 @@ from botocore.exceptions import ClientError
 
 from shared import mail
 from shared.attachments import scanner, sniff, storage
-from shared.attachments.model import Attachment
+from shared.attachments.service import Attachment
 from shared.attachments.types import THUMBNAIL_EXTENSIONS
 from shared.clock import iso, now
 from shared.db.errors import storage_errors

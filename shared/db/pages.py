@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 
 from shared import cursors
 from shared.clock import iso
+from shared.db.errors import storage_errors
 from shared.errors import Unprocessable
 
 T = TypeVar("T")
@@ -23,18 +24,35 @@ class Page(Generic[T]):
 
 
 def query_page(
-    query_fn: Any,
-    *,
+    source: Any,
+    hash_key: str,
     tenant_id: str,
     query_name: str,
-    cursor: str | None,
+    *,
     limit: int,
-    **query_kwargs: Any,
+    cursor: str | None,
+    newest_first: bool = False,
+    range_key_condition: Any = None,
+    filter_condition: Any = None,
 ) -> Page[Any]:
-    """Run ``query_fn`` (a PynamoDB ``Model.query`` or ``index.query``) for one page: one round trip."""
+    """One page of the partition ``hash_key`` of ``source`` (a PynamoDB model or index, or its ``query``):
+    one round trip.
+
+    ``query_name`` names the query and its filters, so a cursor signed for one is refused by another
+    (and by another tenant); storage errors become 409/503 problems."""
     start = cursors.decode(tenant_id, query_name, cursor)
-    result = query_fn(limit=limit, page_size=limit, last_evaluated_key=start, **query_kwargs)
-    items = list(result)
+    query = getattr(source, "query", source)
+    with storage_errors():
+        result = query(
+            hash_key,
+            range_key_condition=range_key_condition,
+            filter_condition=filter_condition,
+            scan_index_forward=not newest_first,
+            limit=limit,
+            page_size=limit,
+            last_evaluated_key=start,
+        )
+        items = list(result)
     return Page(items, cursors.encode(tenant_id, query_name, result.last_evaluated_key))
 
 

@@ -138,17 +138,18 @@ M = TypeVar("M", bound=Item)
 
 
 def get_or_none(model: type[M], key: tuple[str, str]) -> M | None:
-    try:
-        return model.get(*key)
-    except model.DoesNotExist:
-        return None
+    """The item at ``key``, or None; throttling is a 503."""
+    with storage_errors():
+        try:
+            return model.get(*key)
+        except model.DoesNotExist:
+            return None
 
 
 def get_or_404(model: type[M], key: tuple[str, str], what: str) -> M:
     """The item at ``key``, or NotFound("No such <what>.") — also what another tenant's id gets,
     since the key holds the caller's tenant."""
-    with storage_errors():
-        found = get_or_none(model, key)
+    found = get_or_none(model, key)
     if found is None:
         raise NotFound(f"No such {what}.")
     return found

@@ -21,15 +21,14 @@ from pynamodb.exceptions import TransactWriteError
 
 from shared import audit, mail
 from shared.calendar import next_open
-from shared.crm.clients import Contact
-from shared.db.table import get_or_none
-from shared.directory import UserProfile, manager_emails
+from shared.caller import TenantContext
+from shared.directory import manager_emails
 from shared.field import rules, technicians, work_orders
 from shared.field.assignment import Choice, candidates, choose
 from shared.field.rules import Rule, RuleIn
 from shared.field.technicians import Technician
 from shared.field.work_orders import TicketWorkOrderLink, WorkOrder
-from shared.support.tickets import Ticket
+from shared.support.tickets import Ticket, requester_email
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +98,7 @@ def process(ticket: Ticket, batch: Batch, *, sequence: str, at: datetime) -> Out
         except TransactWriteError:
             if work_orders.link_of(ticket.tenant_id, ticket.id) is not None:
                 return None  # delivered twice at once: the other delivery made it
-            if tech is None or technicians.find(ticket.tenant_id, tech.id).has_room:
+            if tech is None or Technician.find(ticket.tenant_id, tech.id).has_room:
                 raise
             full.add(tech.id)  # it filled up meanwhile: choose again without it
             continue
@@ -131,10 +130,12 @@ def _build(ticket: Ticket, rule: Rule, spec: RuleIn, tech: Technician | None, at
     if tech is not None and spec.scheduling.auto_schedule:
         scheduled = next_open(tech.calendar, at + timedelta(hours=spec.scheduling.offset_hours))
     status = "scheduled" if scheduled else "assigned" if tech else "new"
-    return work_orders.new(
-        ticket.tenant_id,
-        ACTOR,
-        at,
+    automation = TenantContext(tenant_id=ticket.tenant_id, user_id=ACTOR, username=ACTOR, roles=frozenset())
+    return WorkOrder.new(
+        automation,
+        at=at,
+        number="",
+        created_by=ACTOR,
         type=spec.template.type,
         priority=spec.template.priority or ticket.priority,
         status=status,
@@ -183,7 +184,7 @@ def notify(outcome: Outcome) -> list[str]:
     order, ticket, flags = outcome.order, outcome.ticket, outcome.spec.notifications
     sent = []
     when = f" on {order.scheduled_start:%Y-%m-%d %H:%M} UTC" if order.scheduled_start else ""
-    if flags.notify_customer and (requester := requester_email(ticket)):
+    if flags.notify_customer and (requester := requester_email(ticket.tenant_id, ticket.requester)):
         body = f"We have opened work order {order.number} for your ticket {ticket.number} ({ticket.subject}){when}."
         mail.send([requester], f"[DeskOS] Work order {order.number} for {ticket.number}", body)
         sent.append(requester)
@@ -201,14 +202,3 @@ def notify(outcome: Outcome) -> list[str]:
             mail.send(managers, f"[DeskOS] Unassigned work order {order.number}", body)
             sent.extend(managers)
     return sent
-
-
-def requester_email(ticket: Ticket) -> str | None:
-    requester = ticket.requester or {}
-    if requester.get("kind") == "contact":
-        contact = get_or_none(Contact, Contact.key(ticket.tenant_id, requester["id"]))
-        return contact.email if contact else None
-    if requester.get("kind") in ("portal_user", "staff"):
-        profile = get_or_none(UserProfile, UserProfile.key(ticket.tenant_id, requester["id"]))
-        return profile.email if profile and profile.active else None
-    return None

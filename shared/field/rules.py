@@ -12,26 +12,18 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
-from pynamodb.attributes import (
-    BooleanAttribute,
-    JSONAttribute,
-    NumberAttribute,
-    UnicodeAttribute,
-    UTCDateTimeAttribute,
-    VersionAttribute,
-)
+from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
 
 from shared.caller import TenantContext
-from shared.clock import now
+from shared.db.entities import Entity, expect_version, insert, remove, save
 from shared.db.errors import storage_errors
 from shared.db.pages import Page, query_page
-from shared.db.table import Item, get_or_404, tkey
-from shared.errors import Conflict, Unprocessable
+from shared.db.table import Item, tkey
+from shared.errors import Unprocessable
 from shared.field import technicians
 from shared.field.assignment import Logic
 from shared.field.technicians import Skills
-from shared.ids import new_id
-from shared.schemas import MAX_VERSION, Audited, Name, Strict, Tag
+from shared.schemas import Audited, Name, Strict, Tag, Version
 
 MAX_PRIORITY = 1_000_000
 WorkOrderType = Literal["repair", "installation", "maintenance", "inspection"]
@@ -82,28 +74,29 @@ class RuleIn(Strict):
 
 
 class RuleUpdate(RuleIn):
-    version: int | None = Field(
-        default=None, ge=1, le=MAX_VERSION, description="The version you read; or send If-Match."
-    )
+    version: Version = None
 
 
 class RuleOut(RuleIn, Audited):
     id: str
 
+    @classmethod
+    def of(cls, rule: Rule) -> RuleOut:
+        return cls(
+            **rule.spec().model_dump(),
+            id=rule.id,
+            created_at=rule.created_at,
+            updated_at=rule.updated_at,
+            version=rule.version,
+        )
 
-class Rule(Item, discriminator="work_order_rule"):
-    id = UnicodeAttribute()
+
+class Rule(Entity, discriminator="work_order_rule"):
+    noun, prefix = "work-order rule", "WORULE"
     name = UnicodeAttribute()
     active = BooleanAttribute()
     priority = NumberAttribute()
     body = JSONAttribute()  # the RuleIn fields
-    created_at = UTCDateTimeAttribute()
-    updated_at = UTCDateTimeAttribute()
-    version = VersionAttribute()
-
-    @staticmethod
-    def key(tenant_id: str, rule_id: str) -> tuple[str, str]:
-        return tkey(tenant_id, "WORULE", rule_id), "WORULE"
 
     @staticmethod
     def active_partition(tenant_id: str) -> str:
@@ -121,15 +114,6 @@ class Rule(Item, discriminator="work_order_rule"):
 
     def spec(self) -> RuleIn:
         return RuleIn.model_validate(self.body)
-
-    def out(self) -> RuleOut:
-        return RuleOut(
-            **self.spec().model_dump(),
-            id=self.id,
-            created_at=self.created_at,
-            updated_at=self.updated_at,
-            version=self.version,
-        )
 
     def matches(self, ticket: object) -> bool:
         t = self.spec().trigger
@@ -193,61 +177,30 @@ def _validate(ctx: TenantContext, body: RuleIn) -> None:
         )
 
 
-def create(ctx: TenantContext, body: RuleIn) -> RuleOut:
+def create(ctx: TenantContext, body: RuleIn) -> Rule:
     _validate(ctx, body)
-    rule_id, moment = new_id(), now()
-    rule = Rule(
-        *Rule.key(ctx.tenant_id, rule_id),
-        tenant_id=ctx.tenant_id,
-        id=rule_id,
-        created_at=moment,
-        updated_at=moment,
-        updated_by=ctx.user_id,
-    )
+    rule = Rule.new(ctx)
     _apply(rule, body)
-    with storage_errors():
-        rule.save(condition=Rule.PK.does_not_exist())
-    return rule.out()
-
-
-def get(ctx: TenantContext, rule_id: str) -> Rule:
-    return get_or_404(Rule, Rule.key(ctx.tenant_id, rule_id), "work-order rule")
+    return insert(rule)
 
 
 def page(ctx: TenantContext, *, limit: int, cursor: str | None) -> Page[Rule]:
-    with storage_errors():
-        return query_page(
-            Rule.gsi1.query,
-            hash_key=tkey(ctx.tenant_id, "WORULES"),
-            tenant_id=ctx.tenant_id,
-            query_name="work-order-rules",
-            cursor=cursor,
-            limit=limit,
-        )
+    partition = tkey(ctx.tenant_id, "WORULES")
+    return query_page(Rule.gsi1, partition, ctx.tenant_id, "work-order-rules", limit=limit, cursor=cursor)
 
 
-def replace(ctx: TenantContext, rule_id: str, body: RuleUpdate, if_match: int | None) -> RuleOut:
-    rule = get(ctx, rule_id)
-    expected = body.version or if_match
-    if expected is None:
-        raise Unprocessable.field("version", "Send the version you read, in the body or as If-Match.")
-    if expected != rule.version:
-        raise Conflict(f"Stale version {expected}: the rule is at version {rule.version}.")
+def replace(ctx: TenantContext, rule_id: str, body: RuleUpdate, if_match: int | None) -> Rule:
+    rule = Rule.load(ctx, rule_id)
+    expect_version(rule, body.version, if_match)
     _validate(ctx, body)
     _apply(rule, RuleIn.model_validate(body.model_dump(exclude={"version"})))
-    rule.updated_at, rule.updated_by = now(), ctx.user_id
-    with storage_errors("The rule changed meanwhile; reload and retry."):
-        rule.save()
-    return rule.out()
+    return save(ctx, rule)
 
 
 def delete(ctx: TenantContext, rule_id: str) -> None:
-    rule = get(ctx, rule_id)
-    with storage_errors("The rule changed meanwhile; reload and retry."):
-        rule.delete()
+    remove(Rule.load(ctx, rule_id))
 
 
 def _apply(rule: Rule, body: RuleIn) -> None:
     rule.name, rule.active, rule.priority = body.name, body.active, body.priority
     rule.body = body.model_dump(mode="json")
-    rule.index()

@@ -13,34 +13,24 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import Field, StringConstraints
-from pynamodb.attributes import (
-    BooleanAttribute,
-    JSONAttribute,
-    ListAttribute,
-    NumberAttribute,
-    UnicodeAttribute,
-    UTCDateTimeAttribute,
-)
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.attributes import BooleanAttribute, JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 
 from shared.calendar import BusinessCalendar
 from shared.caller import TenantContext
-from shared.clock import now
-from shared.crm.clients import LocationAttribute
-from shared.db.errors import cancelled_by_condition, storage_errors
+from shared.db.entities import Entity, LocationAttribute, expect_version, insert, remove, save
+from shared.db.errors import storage_errors
 from shared.db.pages import Page, query_page
-from shared.db.table import Item, get_or_none, tkey, transaction
-from shared.directory import UserProfile
-from shared.errors import Conflict, NotFound, Unprocessable
-from shared.schemas import MAX_VERSION, Audited, Email, Id, Location, Name, Strict
+from shared.db.table import tkey
+from shared.directory import active_staff
+from shared.schemas import Audited, Email, Id, Location, Name, Strict, Version
 from shared.support.sla_policies import BusinessCalendarIn
 
 Skill = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50)]
 Skills = Annotated[list[Skill], Field(max_length=50)]
 
 
-class Technician(Item, discriminator="technician"):
-    id = UnicodeAttribute()  # the user id
+class Technician(Entity, discriminator="technician"):
+    noun, prefix = "technician", "TECH"  # its id is the user id
     name = UnicodeAttribute()
     email = UnicodeAttribute()
     skills = ListAttribute(of=UnicodeAttribute, default=list)
@@ -50,22 +40,25 @@ class Technician(Item, discriminator="technician"):
     working_hours = JSONAttribute()
     active = BooleanAttribute(default=True)
     open_work_orders = NumberAttribute(default=0)
-    created_at = UTCDateTimeAttribute()
-    updated_at = UTCDateTimeAttribute()
-    # optimistic locking by hand: the counter moves without touching it (see module docstring)
+    # Optimistic locking by hand (``replace``): the counter moves in work orders' transactions on a bare key,
+    # which PynamoDB's version handling would refuse, so the version is a plain number and PynamoDB's is off.
     version = NumberAttribute(default=1)
-
-    @staticmethod
-    def key(tenant_id: str, technician_id: str) -> tuple[str, str]:
-        return tkey(tenant_id, "TECH", technician_id), "TECH"
+    _version_attribute_name = None
 
     @staticmethod
     def partition_of_all(tenant_id: str) -> str:
         return tkey(tenant_id, "TECHS")
 
+    def index(self) -> None:
+        self.GSI1PK, self.GSI1SK = self.partition_of_all(self.tenant_id), self.id
+
     @property
     def calendar(self) -> BusinessCalendar:
         return BusinessCalendarIn.model_validate(self.working_hours).calendar()
+
+    @property
+    def user_id(self) -> str:
+        return self.id
 
     @property
     def has_room(self) -> bool:
@@ -88,9 +81,7 @@ class NewTechnician(TechnicianIn):
 
 
 class TechnicianUpdate(TechnicianIn):
-    version: int | None = Field(
-        default=None, ge=1, le=MAX_VERSION, description="The version you read; or send If-Match."
-    )
+    version: Version = None
 
 
 class TechnicianOut(Audited):
@@ -106,90 +97,26 @@ class TechnicianOut(Audited):
     active: bool
     open_work_orders: int
 
-    @classmethod
-    def of(cls, tech: Technician) -> TechnicianOut:
-        return cls(
-            id=tech.id,
-            user_id=tech.id,
-            name=tech.name,
-            email=tech.email,
-            skills=list(tech.skills or []),
-            home=Location(lat=tech.home.lat, lng=tech.home.lng) if tech.home else None,
-            service_radius_km=tech.service_radius_km,
-            capacity=int(tech.capacity),
-            working_hours=BusinessCalendarIn.model_validate(tech.working_hours),
-            active=tech.active,
-            open_work_orders=int(tech.open_work_orders or 0),
-            created_at=tech.created_at,
-            updated_at=tech.updated_at,
-            version=int(tech.version),
-        )
-
 
 def _apply(tech: Technician, body: TechnicianIn) -> None:
     tech.name, tech.email, tech.active = body.name, body.email, body.active
     tech.skills = sorted(set(body.skills))
-    tech.home = LocationAttribute(**body.home.model_dump()) if body.home else None
+    tech.home = LocationAttribute.of(body.home)
     tech.service_radius_km = body.service_radius_km
     tech.capacity = body.capacity
     tech.working_hours = body.working_hours.model_dump(mode="json")
 
 
 def create(ctx: TenantContext, body: NewTechnician) -> Technician:
-    moment = now()
-    tech = Technician(
-        *Technician.key(ctx.tenant_id, body.user_id),
-        tenant_id=ctx.tenant_id,
-        id=body.user_id,
-        open_work_orders=0,
-        created_at=moment,
-        updated_at=moment,
-        updated_by=ctx.user_id,
-        version=1,
-        GSI1PK=Technician.partition_of_all(ctx.tenant_id),
-        GSI1SK=body.user_id,
-    )
+    tech = Technician.new(ctx, body.user_id, open_work_orders=0, version=1)
     _apply(tech, body)
-    profile_key = UserProfile.key(ctx.tenant_id, body.user_id)
-    try:
-        with storage_errors(), transaction() as tx:
-            tx.condition_check(
-                UserProfile,
-                *profile_key,
-                condition=(UserProfile.active == True) & UserProfile.role.is_in("staff", "managers"),  # noqa: E712
-            )
-            tx.save(tech, condition=Technician.PK.does_not_exist())
-    except TransactWriteError as error:
-        if cancelled_by_condition(error, 0):
-            raise Unprocessable.field("user_id", "Not an active staff user of this tenant.") from None
-        if cancelled_by_condition(error, 1):
-            raise Conflict("This user already has a technician profile.") from None
-        raise
-    return tech
-
-
-def find(tenant_id: str, technician_id: str) -> Technician | None:
-    with storage_errors():
-        return get_or_none(Technician, Technician.key(tenant_id, technician_id))
-
-
-def get(ctx: TenantContext, technician_id: str) -> Technician:
-    tech = find(ctx.tenant_id, technician_id)
-    if tech is None:
-        raise NotFound("No such technician.")
-    return tech
+    staff = active_staff(ctx.tenant_id, body.user_id, "user_id")
+    return insert(tech, requires=staff, conflict="This user already has a technician profile.")
 
 
 def page(ctx: TenantContext, *, limit: int, cursor: str | None) -> Page[Technician]:
-    with storage_errors():
-        return query_page(
-            Technician.gsi1.query,
-            hash_key=Technician.partition_of_all(ctx.tenant_id),
-            tenant_id=ctx.tenant_id,
-            query_name="technicians",
-            cursor=cursor,
-            limit=limit,
-        )
+    partition = Technician.partition_of_all(ctx.tenant_id)
+    return query_page(Technician.gsi1, partition, ctx.tenant_id, "technicians", limit=limit, cursor=cursor)
 
 
 def all_of(tenant_id: str) -> list[Technician]:
@@ -199,24 +126,17 @@ def all_of(tenant_id: str) -> list[Technician]:
 
 
 def replace(ctx: TenantContext, technician_id: str, body: TechnicianUpdate, if_match: int | None) -> Technician:
-    tech = get(ctx, technician_id)
-    expected = body.version or if_match
-    if expected is None:
-        raise Unprocessable.field("version", "Send the version you read, in the body or as If-Match.")
-    if expected != tech.version:
-        raise Conflict(f"Stale version {expected}: the technician is at version {tech.version}.")
+    tech = Technician.load(ctx, technician_id)
+    expect_version(tech, body.version, if_match)
     _apply(tech, body)
-    tech.updated_at, tech.updated_by, tech.version = now(), ctx.user_id, expected + 1
-    with storage_errors("The technician changed meanwhile; reload and retry."):
-        tech.save(condition=Technician.version == expected)
-    return tech
+    read, tech.version = tech.version, tech.version + 1
+    return save(ctx, tech, condition=Technician.version == read)
 
 
 def delete(ctx: TenantContext, technician_id: str) -> None:
-    get(ctx, technician_id)
-    pk, sk = Technician.key(ctx.tenant_id, technician_id)
-    with storage_errors("The technician has open work orders; reassign or finish them first."):
-        Technician(pk, sk).delete(condition=Technician.PK.exists() & (Technician.open_work_orders == 0))
+    tech = Technician.load(ctx, technician_id)
+    conflict = "The technician has open work orders; reassign or finish them first."
+    remove(tech, condition=Technician.PK.exists() & (Technician.open_work_orders == 0), conflict=conflict)
 
 
 def known_skills(tenant_id: str) -> set[str]:

@@ -28,24 +28,31 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from shared.caller import TenantContext
-from shared.clock import iso, now
-from shared.crm.clients import Client, LocationAttribute
+from shared.clock import now
+from shared.crm.clients import Client
+from shared.db.entities import (
+    Entity,
+    LocationAttribute,
+    apply_patch,
+    changed_meanwhile,
+    expect_version,
+    require_state,
+    touch,
+)
 from shared.db.errors import cancelled_by_condition, storage_errors
 from shared.db.pages import Page, query_page
-from shared.db.table import Item, get_or_404, get_or_none, tkey, transaction
+from shared.db.table import Item, get_or_none, tkey, transaction
 from shared.errors import Conflict, Forbidden, Unavailable, Unprocessable
-from shared.field import technicians
 from shared.field.rules import Priority, WorkOrderType
 from shared.field.technicians import Technician
-from shared.ids import new_id
-from shared.schemas import MAX_VERSION, Audited, Id, Instant, Location, Strict
-from shared.support import tickets
+from shared.schemas import Audited, Id, Instant, Location, Strict, Version
 from shared.support.numbering import Sequence, SequenceFormat, allocate_and_write
+from shared.support.tickets import Ticket
 
 SEQUENCE = "workorder"
 FORMAT = SequenceFormat(prefix="WO")
@@ -72,8 +79,8 @@ DONE = {
 Also = Callable[[TransactWrite], None]
 
 
-class WorkOrder(Item, discriminator="work_order"):
-    id = UnicodeAttribute()
+class WorkOrder(Entity, discriminator="work_order"):
+    noun, prefix = "work order", "WO"
     number = UnicodeAttribute()
     type = UnicodeAttribute()
     priority = UnicodeAttribute()
@@ -88,23 +95,16 @@ class WorkOrder(Item, discriminator="work_order"):
     duration_minutes = NumberAttribute()
     notes = UnicodeAttribute(default="")
     created_by = UnicodeAttribute()
-    created_at = UTCDateTimeAttribute()
-    updated_at = UTCDateTimeAttribute()
     started_at = UTCDateTimeAttribute(null=True)
     completed_at = UTCDateTimeAttribute(null=True)
     cancelled_at = UTCDateTimeAttribute(null=True)
-    version = VersionAttribute()
-
-    @staticmethod
-    def key(tenant_id: str, work_order_id: str) -> tuple[str, str]:
-        return tkey(tenant_id, "WO", work_order_id), "WO"
 
     @staticmethod
     def of_ticket_partition(tenant_id: str, ticket_id: str) -> str:
         return tkey(tenant_id, "TICKET", ticket_id, "WOS")
 
     def index(self) -> None:
-        t, order = self.tenant_id, f"{iso(self.created_at)}#{self.id}"
+        t, order = self.tenant_id, self.time_order
         self.GSI1PK, self.GSI1SK = tkey(t, "WOS"), order
         self.GSI2PK, self.GSI2SK = (
             (self.of_ticket_partition(t, self.source_ticket_id), order) if self.source_ticket_id else (None, None)
@@ -124,7 +124,7 @@ class TicketWorkOrderLink(Item, discriminator="ticket_work_order"):
 
     @staticmethod
     def key(tenant_id: str, ticket_id: str) -> tuple[str, str]:
-        return tickets.Ticket.key(tenant_id, ticket_id)[0], "WORKORDER"
+        return Ticket.key(tenant_id, ticket_id)[0], "WORKORDER"
 
     @classmethod
     def of(cls, order: WorkOrder) -> TicketWorkOrderLink:
@@ -143,9 +143,7 @@ class NewWorkOrder(Strict):
 
 
 class WorkOrderPatch(Strict):
-    version: int | None = Field(
-        default=None, ge=1, le=MAX_VERSION, description="The version you read; or send If-Match."
-    )
+    version: Version = None
     type: WorkOrderType | None = None
     priority: Priority | None = None
     location: Location | None = None
@@ -155,13 +153,13 @@ class WorkOrderPatch(Strict):
 
 class AssignWorkOrder(Strict):
     technician_id: Id
-    version: int | None = Field(default=None, ge=1, le=MAX_VERSION)
+    version: Version = None
 
 
 class ScheduleWorkOrder(Strict):
     scheduled_start: Instant
     duration_minutes: int | None = Field(default=None, ge=1, le=7 * 24 * 60)
-    version: int | None = Field(default=None, ge=1, le=MAX_VERSION)
+    version: Version = None
 
 
 class WorkOrderOut(Audited):
@@ -193,28 +191,12 @@ class WorkOrderFilters(Strict):
 # ---- creating ----------------------------------------------------------------------------------
 
 
-def new(tenant_id: str, actor: str, moment: datetime, **fields) -> WorkOrder:
-    work_order_id = new_id()
-    return WorkOrder(
-        *WorkOrder.key(tenant_id, work_order_id),
-        tenant_id=tenant_id,
-        id=work_order_id,
-        number="",
-        created_by=actor,
-        created_at=moment,
-        updated_at=moment,
-        updated_by=actor,
-        **fields,
-    )
-
-
 def insert(order: WorkOrder, also: Also = lambda tx: None) -> WorkOrder:
     """Number ``order`` and write it with ``also``'s writes in one transaction.
 
     A failed condition of ``also`` raises the TransactWriteError (no number is consumed in the usual path)."""
     for attempt in range(MAX_NUMBER_ATTEMPTS):
-        with storage_errors():
-            sequence = get_or_none(Sequence, Sequence.key(order.tenant_id, SEQUENCE))
+        sequence = get_or_none(Sequence, Sequence.key(order.tenant_id, SEQUENCE))
         sequence = sequence or Sequence.fresh(order.tenant_id, SEQUENCE, FORMAT)
         if allocate_and_write(sequence, order, order.created_at, also):
             return order
@@ -224,24 +206,22 @@ def insert(order: WorkOrder, also: Also = lambda tx: None) -> WorkOrder:
 
 def create(ctx: TenantContext, body: NewWorkOrder) -> WorkOrder:
     client_id, location = body.client_id, body.location
-    if client_id:
-        with storage_errors():
-            if get_or_none(Client, Client.key(ctx.tenant_id, client_id)) is None:
-                raise Unprocessable.field("client_id", "No such client.")
+    if client_id and Client.find(ctx.tenant_id, client_id) is None:
+        raise Unprocessable.field("client_id", "No such client.")
     if body.source_ticket_id:
-        ticket = tickets.get(ctx, body.source_ticket_id)
+        ticket = Ticket.load(ctx, body.source_ticket_id)
         client_id = client_id or ticket.client_id
         location = location or (Location.model_validate(ticket.location) if ticket.location else None)
-    order = new(
-        ctx.tenant_id,
-        ctx.user_id,
-        now(),
+    order = WorkOrder.new(
+        ctx,
+        number="",
+        created_by=ctx.user_id,
         type=body.type,
         priority=body.priority,
         source="manual",
         source_ticket_id=body.source_ticket_id,
         client_id=client_id,
-        location=LocationAttribute(**location.model_dump()) if location else None,
+        location=LocationAttribute.of(location),
         duration_minutes=body.duration_minutes,
         notes=body.notes,
     )
@@ -252,11 +232,7 @@ def create(ctx: TenantContext, body: NewWorkOrder) -> WorkOrder:
 # ---- reading -----------------------------------------------------------------------------------
 
 
-def get(ctx: TenantContext, work_order_id: str) -> WorkOrder:
-    return get_or_404(WorkOrder, WorkOrder.key(ctx.tenant_id, work_order_id), "work order")
-
-
-def search(ctx: TenantContext, filters: WorkOrderFilters, *, limit: int, cursor: str | None) -> Page[WorkOrder]:
+def page(ctx: TenantContext, filters: WorkOrderFilters, *, limit: int, cursor: str | None) -> Page[WorkOrder]:
     t = ctx.tenant_id
     if filters.technician_id:
         index, hash_key = WorkOrder.gsi3, tkey(t, "TECH", filters.technician_id, "WOS")
@@ -265,61 +241,40 @@ def search(ctx: TenantContext, filters: WorkOrderFilters, *, limit: int, cursor:
         index, hash_key, condition = WorkOrder.gsi4, tkey(t, "WOS", "STATUS", filters.status), None
     else:
         index, hash_key, condition = WorkOrder.gsi1, tkey(t, "WOS"), None
-    with storage_errors():
-        return query_page(
-            index.query,
-            hash_key=hash_key,
-            filter_condition=condition,
-            scan_index_forward=False,
-            tenant_id=t,
-            query_name="work-orders:" + filters.model_dump_json(exclude_none=True),
-            cursor=cursor,
-            limit=limit,
-        )
+    name = "work-orders:" + filters.model_dump_json(exclude_none=True)
+    return query_page(
+        index, hash_key, t, name, limit=limit, cursor=cursor, newest_first=True, filter_condition=condition
+    )
 
 
 def of_ticket(ctx: TenantContext, ticket_id: str, *, limit: int, cursor: str | None) -> Page[WorkOrder]:
-    with storage_errors():
-        page = query_page(
-            WorkOrder.gsi2.query,
-            hash_key=WorkOrder.of_ticket_partition(ctx.tenant_id, ticket_id),
-            tenant_id=ctx.tenant_id,
-            query_name=f"ticket-work-orders:{ticket_id}",
-            cursor=cursor,
-            limit=limit,
-        )
+    partition = WorkOrder.of_ticket_partition(ctx.tenant_id, ticket_id)
+    name = f"ticket-work-orders:{ticket_id}"
+    page = query_page(WorkOrder.gsi2, partition, ctx.tenant_id, name, limit=limit, cursor=cursor)
     if not page.items and cursor is None:
-        tickets.get(ctx, ticket_id)  # none: tell a ticket without work orders from no ticket at all
+        Ticket.load(ctx, ticket_id)  # none: tell a ticket without work orders from no ticket at all
     return page
 
 
 def link_of(tenant_id: str, ticket_id: str) -> TicketWorkOrderLink | None:
-    with storage_errors():
-        return get_or_none(TicketWorkOrderLink, TicketWorkOrderLink.key(tenant_id, ticket_id))
+    return get_or_none(TicketWorkOrderLink, TicketWorkOrderLink.key(tenant_id, ticket_id))
 
 
 # ---- changing ----------------------------------------------------------------------------------
 
 
 def update(ctx: TenantContext, work_order_id: str, patch: WorkOrderPatch, if_match: int | None) -> WorkOrder:
-    expected = patch.version or if_match
-    if expected is None:
-        raise Unprocessable.field("version", "Send the version you read, in the body or as If-Match.")
-    order = _for_change(ctx, work_order_id, expected)
+    order = _for_change(ctx, work_order_id, patch.version, if_match, required=True)
     if order.status in ("completed", "cancelled"):
         raise Conflict(f"A {order.status} work order cannot be edited.", current_status=order.status)
-    for field, value in patch.model_dump(exclude_unset=True, exclude={"version"}).items():
-        if value is None and field != "location":
-            raise Unprocessable.field(field, "May not be null.")
-        if field == "location":
-            value = LocationAttribute(**value) if value else None
-        setattr(order, field, value)
+    if "location" in apply_patch(order, patch, nullable={"location"}):
+        order.location = LocationAttribute.of(order.location)
     return _save(ctx, order)
 
 
 def assign(ctx: TenantContext, work_order_id: str, body: AssignWorkOrder, if_match: int | None) -> WorkOrder:
-    order = _for_action(ctx, work_order_id, "assign", body.version or if_match)
-    if technicians.find(ctx.tenant_id, body.technician_id) is None:
+    order = _for_action(ctx, work_order_id, "assign", body.version, if_match)
+    if Technician.find(ctx.tenant_id, body.technician_id) is None:
         raise Unprocessable.field("technician_id", "No such technician.")
     previous = order.technician_id if order.status in OPEN else None
     order.technician_id = body.technician_id
@@ -330,7 +285,7 @@ def assign(ctx: TenantContext, work_order_id: str, body: AssignWorkOrder, if_mat
 def schedule(ctx: TenantContext, work_order_id: str, body: ScheduleWorkOrder, if_match: int | None) -> WorkOrder:
     if body.scheduled_start.tzinfo is None:
         raise Unprocessable.field("scheduled_start", "Give a time zone (e.g. Z or +01:00).")
-    order = _for_action(ctx, work_order_id, "schedule", body.version or if_match)
+    order = _for_action(ctx, work_order_id, "schedule", body.version, if_match)
     order.scheduled_start, order.status = body.scheduled_start, "scheduled"
     if body.duration_minutes:
         order.duration_minutes = body.duration_minutes
@@ -356,21 +311,17 @@ def cancel(ctx: TenantContext, work_order_id: str, if_match: int | None) -> Work
     return _save(ctx, order, loses=held)
 
 
-def _for_change(ctx: TenantContext, work_order_id: str, expected: int | None) -> WorkOrder:
-    order = get(ctx, work_order_id)
-    if not (ctx.is_manager or order.technician_id == ctx.user_id) and technicians.find(ctx.tenant_id, ctx.user_id):
+def _for_change(ctx: TenantContext, work_order_id: str, *sent: int | None, required: bool = False) -> WorkOrder:
+    order = WorkOrder.load(ctx, work_order_id)
+    if not (ctx.is_manager or order.technician_id == ctx.user_id) and Technician.find(ctx.tenant_id, ctx.user_id):
         raise Forbidden("A technician may change only the work orders assigned to them.")
-    if expected is not None and expected != order.version:
-        raise Conflict(
-            f"Stale version {expected}: the work order is at version {order.version}.", current_version=order.version
-        )
+    expect_version(order, *sent, required=required)
     return order
 
 
-def _for_action(ctx: TenantContext, work_order_id: str, action: str, expected: int | None) -> WorkOrder:
-    order = _for_change(ctx, work_order_id, expected)
-    if order.status not in ALLOWED_FROM[action]:
-        raise Conflict(f"A {order.status} work order cannot be {DONE[action]}.", current_status=order.status)
+def _for_action(ctx: TenantContext, work_order_id: str, action: str, *sent: int | None) -> WorkOrder:
+    order = _for_change(ctx, work_order_id, *sent)
+    require_state(order, ALLOWED_FROM[action], DONE[action])
     return order
 
 
@@ -387,12 +338,11 @@ def _free_slot(tx: TransactWrite, tenant_id: str, technician_id: str) -> None:
 
 
 def _save(ctx: TenantContext, order: WorkOrder, *, gains: str | None = None, loses: str | None = None) -> WorkOrder:
-    order.updated_at, order.updated_by = now(), ctx.user_id
-    order.index()
+    touch(ctx, order)
     if gains == loses:
         gains = loses = None  # reassigned to the same technician: the count stays
     try:
-        with storage_errors("The work order changed meanwhile; reload and retry."), transaction() as tx:
+        with storage_errors(changed_meanwhile(order)), transaction() as tx:
             tx.save(order)
             if gains:
                 gain_slot(tx, ctx.tenant_id, gains)
@@ -400,7 +350,7 @@ def _save(ctx: TenantContext, order: WorkOrder, *, gains: str | None = None, los
                 _free_slot(tx, ctx.tenant_id, loses)
     except TransactWriteError as error:
         if cancelled_by_condition(error, 0):
-            raise Conflict("The work order changed meanwhile; reload and retry.") from None
+            raise Conflict(changed_meanwhile(order)) from None
         if gains and cancelled_by_condition(error, 1):
             raise Conflict("The technician is inactive or at capacity.") from None
         raise

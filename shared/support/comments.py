@@ -26,7 +26,7 @@ from shared.clock import now
 from shared.db.errors import storage_errors
 from shared.db.pages import Page, query_page
 from shared.db.table import Item
-from shared.errors import Conflict, NotFound, Unprocessable
+from shared.errors import Conflict, Unprocessable
 from shared.ids import new_id
 from shared.schemas import Out, Strict
 from shared.support import sla, sla_policies
@@ -143,21 +143,19 @@ def page(ctx: TenantContext, ticket_id: str, *, limit: int, cursor: str | None) 
     pk = Ticket.key(ctx.tenant_id, ticket_id)[0]
     first = cursor is None
     only_public = (Comment.public == True) | Comment.public.does_not_exist()  # noqa: E712 (the ticket has none)
-    with storage_errors():
-        found = query_page(
-            Item.query,
-            hash_key=pk,
-            range_key_condition=Item.SK.between("TICKET", PREFIX + "~"),
-            filter_condition=only_public if ctx.is_portal else None,
-            tenant_id=ctx.tenant_id,
-            query_name=f"comments:{ticket_id}:{ctx.client_id if ctx.is_portal else '*'}",
-            cursor=cursor,
-            limit=limit + 1 if first else limit,
-        )
+    found = query_page(
+        Item,
+        pk,
+        ctx.tenant_id,
+        f"comments:{ticket_id}:{ctx.client_id if ctx.is_portal else '*'}",
+        limit=limit + 1 if first else limit,
+        cursor=cursor,
+        range_key_condition=Item.SK.between("TICKET", PREFIX + "~"),
+        filter_condition=only_public if ctx.is_portal else None,
+    )
     items = found.items
     if first:
-        ticket = items[0] if items and isinstance(items[0], Ticket) else None
-        _visible(ctx, ticket)
+        Ticket.visible(ctx, items[0] if items else None)
         items = items[1:]
     return Page([c for c in items if isinstance(c, Comment)], found.next_cursor)
 
@@ -166,11 +164,5 @@ def _load(ctx: TenantContext, ticket_id: str) -> tuple[Ticket, sla_policies.Poli
     keys = [Ticket.key(ctx.tenant_id, ticket_id), sla_policies.PolicyBook.key(ctx.tenant_id)]
     with storage_errors():
         found = {item.PK: item for item in Item.batch_get(keys)}
-    ticket = _visible(ctx, found.get(keys[0][0]))
+    ticket = Ticket.visible(ctx, found.get(keys[0][0]))
     return ticket, found.get(keys[1][0]) or sla_policies.PolicyBook.empty(ctx.tenant_id)
-
-
-def _visible(ctx: TenantContext, ticket: Ticket | None) -> Ticket:
-    if ticket is None or not isinstance(ticket, Ticket) or (ctx.is_portal and ticket.client_id != ctx.client_id):
-        raise NotFound("No such ticket.")
-    return ticket

@@ -14,8 +14,7 @@ MAX_STEPS = 1000
 
 
 def load(ctx: TenantContext, name: str) -> Sequence:
-    with storage_errors():
-        found = get_or_none(Sequence, Sequence.key(ctx.tenant_id, name))
+    found = get_or_none(Sequence, Sequence.key(ctx.tenant_id, name))
     return found or Sequence.fresh(ctx.tenant_id, name, SequenceFormat())
 
 

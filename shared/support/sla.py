@@ -402,16 +402,15 @@ def save(ticket: Any, writes: Writes, *, also: Callable[[Any], None] | None = No
 
 
 def events(tenant_id: str, ticket_pk: str, *, limit: int, cursor: str | None) -> Page[SlaEvent]:
-    with storage_errors():
-        return query_page(
-            SlaEvent.query,
-            hash_key=ticket_pk,
-            range_key_condition=SlaEvent.SK.startswith(SlaEvent.PREFIX),
-            tenant_id=tenant_id,
-            query_name=f"sla-events:{ticket_pk}",
-            cursor=cursor,
-            limit=limit,
-        )
+    return query_page(
+        SlaEvent,
+        ticket_pk,
+        tenant_id,
+        f"sla-events:{ticket_pk}",
+        limit=limit,
+        cursor=cursor,
+        range_key_condition=SlaEvent.SK.startswith(SlaEvent.PREFIX),
+    )
 
 
 # ---- JSON helpers ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 from pynamodb.attributes import JSONAttribute, VersionAttribute
@@ -23,11 +23,12 @@ from pynamodb.attributes import JSONAttribute, VersionAttribute
 from shared.calendar import BusinessCalendar, Window
 from shared.caller import TenantContext
 from shared.clock import now
+from shared.db.entities import expect_version
 from shared.db.errors import storage_errors
 from shared.db.table import Item, get_or_none, tkey
-from shared.errors import Conflict, NotFound, Unprocessable
+from shared.errors import NotFound, Unprocessable
 from shared.ids import new_id
-from shared.schemas import MAX_VERSION, Name, Strict, Tag
+from shared.schemas import Name, Strict, Tag, Version
 
 MAX_POLICIES = 50
 METRICS = ("first_response", "next_response", "resolution")
@@ -116,14 +117,13 @@ class SlaPolicyIn(Strict):
 
 
 class SlaPolicyUpdate(SlaPolicyIn):
-    version: int | None = Field(
-        default=None, ge=1, le=MAX_VERSION, description="The version you read; or send If-Match."
-    )
+    version: Version = None
 
 
 class SlaPolicy(SlaPolicyIn):
     """A stored policy (also its response body)."""
 
+    noun: ClassVar[str] = "SLA policy"
     id: str
     version: int
     created_at: datetime
@@ -180,8 +180,7 @@ class PolicyBook(Item, discriminator="sla_policies"):
 
 
 def load(tenant_id: str) -> PolicyBook:
-    with storage_errors():
-        return get_or_none(PolicyBook, PolicyBook.key(tenant_id)) or PolicyBook.empty(tenant_id)
+    return get_or_none(PolicyBook, PolicyBook.key(tenant_id)) or PolicyBook.empty(tenant_id)
 
 
 def get(ctx: TenantContext, policy_id: str) -> SlaPolicy:
@@ -203,13 +202,7 @@ def create(ctx: TenantContext, body: SlaPolicyIn) -> SlaPolicy:
 def replace(ctx: TenantContext, policy_id: str, body: SlaPolicyUpdate, if_match: int | None) -> SlaPolicy:
     book = load(ctx.tenant_id)
     current = book.find(policy_id)
-    expected = body.version or if_match
-    if expected is None:
-        raise Unprocessable.field("version", "Send the version you read, in the body or as If-Match.")
-    if expected != current.version:
-        raise Conflict(
-            f"Stale version {expected}: the policy is at version {current.version}.", current_version=current.version
-        )
+    expect_version(current, body.version, if_match)
     changed = SlaPolicy(
         **body.model_dump(exclude={"version"}),
         id=policy_id,

@@ -14,25 +14,20 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
-from pynamodb.attributes import (
-    JSONAttribute,
-    ListAttribute,
-    UnicodeAttribute,
-    UTCDateTimeAttribute,
-    VersionAttribute,
-)
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.attributes import JSONAttribute, ListAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
 from shared.caller import TenantContext
-from shared.clock import iso, now
-from shared.crm.clients import Client, Contact, LocationAttribute
-from shared.db.errors import cancelled_by_condition, storage_errors
+from shared.clock import now
+from shared.crm.clients import Client
+from shared.crm.contacts import Contact
+from shared.db.entities import Entity, LocationAttribute, apply_patch, expect_version, require_state, save, touch
+from shared.db.errors import storage_errors
 from shared.db.pages import Page, instant_range, query_page
-from shared.db.table import Item, get_or_none, tkey, transaction
-from shared.directory import UserProfile
-from shared.errors import Conflict, NotFound, Unavailable, Unprocessable
+from shared.db.table import Item, get_or_none, tkey
+from shared.directory import UserProfile, active_staff
+from shared.errors import Conflict, Unavailable, Unprocessable
 from shared.ids import new_id
-from shared.schemas import MAX_VERSION, Audited, Id, Location, Strict, Tags
+from shared.schemas import Audited, Id, Location, Strict, Tags, Version
 from shared.settings import settings
 from shared.support import sla, sla_policies
 from shared.support.numbering import Sequence, SequenceFormat, allocate_and_write
@@ -53,8 +48,8 @@ ACTIVE = ("new", "open", "pending", "on_hold")
 EDITABLE_STATUSES = ("open", "pending", "on_hold")
 
 
-class Ticket(Item, discriminator="ticket"):
-    id = UnicodeAttribute()
+class Ticket(Entity, discriminator="ticket"):
+    noun, prefix = "ticket", "TICKET"
     number = UnicodeAttribute()
     subject = UnicodeAttribute()
     description = UnicodeAttribute(default="")
@@ -70,18 +65,11 @@ class Ticket(Item, discriminator="ticket"):
     location = LocationAttribute(null=True)
     sla = JSONAttribute(null=True)
     created_by = UnicodeAttribute()
-    created_at = UTCDateTimeAttribute()
-    updated_at = UTCDateTimeAttribute()
     resolved_at = UTCDateTimeAttribute(null=True)
     closed_at = UTCDateTimeAttribute(null=True)
-    version = VersionAttribute()
     DUEPK = UnicodeAttribute(null=True)
     DUESK = UnicodeAttribute(null=True)
     due = DueIndex()
-
-    @staticmethod
-    def key(tenant_id: str, ticket_id: str) -> tuple[str, str]:
-        return tkey(tenant_id, "TICKET", ticket_id), "TICKET"
 
     @staticmethod
     def number_key(tenant_id: str, number: str) -> str:
@@ -89,7 +77,7 @@ class Ticket(Item, discriminator="ticket"):
 
     def index(self) -> None:
         """Derive every index key from the fields; called before each write."""
-        t, order = self.tenant_id, f"{iso(self.created_at)}#{self.id}"
+        t, order = self.tenant_id, self.time_order
         self.GSI1PK, self.GSI1SK = tkey(t, "TICKETS"), order
         self.GSI2PK, self.GSI2SK = (
             (tkey(t, "CLIENT", self.client_id, "TICKETS"), order) if self.client_id else (None, None)
@@ -100,6 +88,10 @@ class Ticket(Item, discriminator="ticket"):
         self.GSI4PK, self.GSI4SK = tkey(t, "TICKETS", "STATUS", self.status), order
         self.GSI5PK, self.GSI5SK = self.number_key(t, self.number), "TICKET"
         self.DUEPK, self.DUESK = DueIndex.keys(self)
+
+    def visible_to(self, ctx: TenantContext) -> bool:
+        # another tenant's ticket never loads (its key holds its tenant); another client's is hidden
+        return not ctx.is_portal or self.client_id == ctx.client_id
 
 
 class NewTicket(Strict):
@@ -114,9 +106,7 @@ class NewTicket(Strict):
 
 
 class TicketPatch(Strict):
-    version: int | None = Field(
-        default=None, ge=1, le=MAX_VERSION, description="The version you read; or send If-Match."
-    )
+    version: Version = None
     subject: Subject | None = None
     description: Description | None = None
     priority: Priority | None = None
@@ -127,7 +117,7 @@ class TicketPatch(Strict):
 
 class Assignment(Strict):
     assignee_id: Id | None = Field(description="A staff user of the tenant; null unassigns.")
-    version: int | None = Field(default=None, ge=1, le=MAX_VERSION)
+    version: Version = None
 
 
 class Requester(Strict):
@@ -168,26 +158,13 @@ class TicketFilters(Strict):
 # ---- reads -------------------------------------------------------------------------------------
 
 
-def get(ctx: TenantContext, ticket_id: str) -> Ticket:
-    with storage_errors():
-        ticket = get_or_none(Ticket, Ticket.key(ctx.tenant_id, ticket_id))
-    return _visible(ctx, ticket)
-
-
 def by_number(ctx: TenantContext, number: str) -> Ticket:
     with storage_errors():
         found = list(Ticket.gsi5.query(Ticket.number_key(ctx.tenant_id, number), limit=1))
-    return _visible(ctx, found[0] if found else None)
+    return Ticket.visible(ctx, found[0] if found else None)
 
 
-def _visible(ctx: TenantContext, ticket: Ticket | None) -> Ticket:
-    # Another tenant's ticket never loads (its key holds its tenant); another client's is hidden.
-    if ticket is None or (ctx.is_portal and ticket.client_id != ctx.client_id):
-        raise NotFound("No such ticket.")
-    return ticket
-
-
-def search(ctx: TenantContext, filters: TicketFilters, *, limit: int, cursor: str | None) -> Page[Ticket]:
+def page(ctx: TenantContext, filters: TicketFilters, *, limit: int, cursor: str | None) -> Page[Ticket]:
     if ctx.is_portal:
         filters = filters.model_copy(update={"client_id": ctx.client_id})
     t = ctx.tenant_id
@@ -220,18 +197,17 @@ def search(ctx: TenantContext, filters: TicketFilters, *, limit: int, cursor: st
             clause = getattr(Ticket, field) == value
             filter_condition = clause if filter_condition is None else filter_condition & clause
 
-    with storage_errors():
-        return query_page(
-            index.query,
-            hash_key=hash_key,
-            range_key_condition=range_condition,
-            filter_condition=filter_condition,
-            scan_index_forward=False,
-            tenant_id=t,
-            query_name="tickets:" + filters.model_dump_json(exclude_none=True),
-            cursor=cursor,
-            limit=limit,
-        )
+    return query_page(
+        index,
+        hash_key,
+        t,
+        "tickets:" + filters.model_dump_json(exclude_none=True),
+        limit=limit,
+        cursor=cursor,
+        newest_first=True,
+        range_key_condition=range_condition,
+        filter_condition=filter_condition,
+    )
 
 
 # ---- create ------------------------------------------------------------------------------------
@@ -251,11 +227,9 @@ def create(ctx: TenantContext, body: NewTicket) -> Ticket:
     ticket_id = new_id()
     for attempt in range(MAX_NUMBER_ATTEMPTS):
         sequence, client, book = _load_for_create(ctx, client_id, contact_id)
-        moment = now()
-        ticket = Ticket(
-            *Ticket.key(ctx.tenant_id, ticket_id),
-            tenant_id=ctx.tenant_id,
-            id=ticket_id,
+        ticket = Ticket.new(
+            ctx,
+            ticket_id,
             subject=body.subject,
             description=body.description,
             priority=body.priority,
@@ -267,12 +241,9 @@ def create(ctx: TenantContext, body: NewTicket) -> Ticket:
             customer_type=client.customer_type if client else None,
             location=client.location if client else None,
             created_by=ctx.user_id,
-            created_at=moment,
-            updated_at=moment,
-            updated_by=ctx.user_id,
         )
-        writes = sla.track(ticket, book, moment)
-        if allocate_and_write(sequence, ticket, moment, writes.apply):
+        writes = sla.track(ticket, book, ticket.created_at)
+        if allocate_and_write(sequence, ticket, ticket.created_at, writes.apply):
             return ticket
         time.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # the format changed meanwhile: reload it
     raise Unavailable("Too many tickets are being created at once; retry shortly.", retry_after=1)
@@ -304,73 +275,46 @@ def _load_for_create(
 
 
 def update(ctx: TenantContext, ticket_id: str, patch: TicketPatch, if_match: int | None) -> Ticket:
-    expected = patch.version or if_match
-    if expected is None:
-        raise Unprocessable.field("version", "Send the version you read, in the body or as If-Match.")
-    ticket = get(ctx, ticket_id)
-    _check_version(ticket, expected)
-    changes = patch.model_dump(exclude_unset=True, exclude={"version"})
-    if "status" in changes and changes["status"] != ticket.status and ticket.status not in ACTIVE:
+    ticket = Ticket.load(ctx, ticket_id)
+    expect_version(ticket, patch.version, if_match)
+    if "status" in patch.model_fields_set and patch.status != ticket.status and ticket.status not in ACTIVE:
         raise Conflict(f"A {ticket.status} ticket must be reopened first.", current_status=ticket.status)
-    for field, value in changes.items():
-        if value is None and field in ("subject", "priority", "tags", "status", "description"):
-            raise Unprocessable.field(field, "May not be null.")
-        setattr(ticket, field, value)
+    apply_patch(ticket, patch, nullable={"category"})
     return _save(ctx, ticket)
 
 
 def assign(ctx: TenantContext, ticket_id: str, body: Assignment, if_match: int | None) -> Ticket:
-    ticket = get(ctx, ticket_id)
-    _check_version(ticket, body.version or if_match)
-    if ticket.status == "closed":
-        raise Conflict("A closed ticket cannot be assigned.", current_status=ticket.status)
+    ticket = Ticket.load(ctx, ticket_id)
+    expect_version(ticket, body.version, if_match, required=False)
+    require_state(ticket, (*ACTIVE, "resolved"), "assigned")
     ticket.assignee_id = body.assignee_id
     if body.assignee_id and ticket.status == "new":
         ticket.status = "open"
     if not body.assignee_id:
         return _save(ctx, ticket)
-    _touch(ctx, ticket)
-    profile_key = UserProfile.key(ctx.tenant_id, body.assignee_id)
-    try:
-        with storage_errors(), transaction() as tx:
-            tx.condition_check(
-                UserProfile,
-                *profile_key,
-                condition=(UserProfile.active == True) & UserProfile.role.is_in("staff", "managers"),  # noqa: E712
-            )
-            tx.save(ticket)
-    except TransactWriteError as error:
-        if cancelled_by_condition(error, 0):
-            raise Unprocessable.field("assignee_id", "Not an active staff user of this tenant.") from None
-        if cancelled_by_condition(error, 1):
-            raise Conflict("The ticket changed meanwhile; reload and retry.") from None
-        raise
-    return ticket
+    return save(ctx, ticket, requires=active_staff(ctx.tenant_id, body.assignee_id, "assignee_id"))
 
 
 def resolve(ctx: TenantContext, ticket_id: str, if_match: int | None) -> Ticket:
-    ticket = get(ctx, ticket_id)
-    _check_version(ticket, if_match)
-    if ticket.status not in ACTIVE:
-        raise Conflict(f"A {ticket.status} ticket cannot be resolved.", current_status=ticket.status)
+    ticket = Ticket.load(ctx, ticket_id)
+    expect_version(ticket, if_match, required=False)
+    require_state(ticket, ACTIVE, "resolved")
     ticket.status, ticket.resolved_at = "resolved", now()
     return _save(ctx, ticket)
 
 
 def close(ctx: TenantContext, ticket_id: str, if_match: int | None) -> Ticket:
-    ticket = get(ctx, ticket_id)
-    _check_version(ticket, if_match)
-    if ticket.status == "closed":
-        raise Conflict("The ticket is already closed.", current_status=ticket.status)
+    ticket = Ticket.load(ctx, ticket_id)
+    expect_version(ticket, if_match, required=False)
+    require_state(ticket, (*ACTIVE, "resolved"), "closed")
     ticket.status, ticket.closed_at = "closed", now()
     return _save(ctx, ticket)
 
 
 def reopen(ctx: TenantContext, ticket_id: str, if_match: int | None) -> Ticket:
-    ticket = get(ctx, ticket_id)
-    _check_version(ticket, if_match)
-    if ticket.status not in ("resolved", "closed"):
-        raise Conflict(f"A {ticket.status} ticket is not resolved or closed.", current_status=ticket.status)
+    ticket = Ticket.load(ctx, ticket_id)
+    expect_version(ticket, if_match, required=False)
+    require_state(ticket, ("resolved", "closed"), "reopened")
     if ctx.is_portal:
         ended = ticket.closed_at or ticket.resolved_at
         window = timedelta(days=settings().reopen_window_days)
@@ -380,22 +324,23 @@ def reopen(ctx: TenantContext, ticket_id: str, if_match: int | None) -> Ticket:
     return _save(ctx, ticket)
 
 
-def _check_version(ticket: Ticket, expected: int | None) -> None:
-    if expected is not None and expected != ticket.version:
-        raise Conflict(
-            f"Stale version {expected}: the ticket is at version {ticket.version}.", current_version=ticket.version
-        )
-
-
-def _touch(ctx: TenantContext, ticket: Ticket) -> None:
-    ticket.updated_at, ticket.updated_by = now(), ctx.user_id
-    ticket.index()
-
-
 def _save(ctx: TenantContext, ticket: Ticket) -> Ticket:
-    ticket.updated_at, ticket.updated_by = now(), ctx.user_id
+    touch(ctx, ticket)
     writes = sla.track(ticket, sla_policies.load(ctx.tenant_id), ticket.updated_at)
     ticket.index()  # after the clock moved: the DUE index follows its next deadline
     # conditioned on the version read (PynamoDB VersionAttribute), with the SLA clock's writes
     sla.save(ticket, writes)
     return ticket
+
+
+def requester_email(tenant_id: str, requester: dict[str, str] | None) -> str | None:
+    """Where to write to a ticket's requester: a contact's address, or an active user's."""
+    kind, requester_id = (requester or {}).get("kind"), (requester or {}).get("id", "")
+    with storage_errors():
+        if kind == "contact":
+            contact = Contact.find(tenant_id, requester_id)
+            return contact.email if contact else None
+        if kind in ("portal_user", "staff"):
+            profile = get_or_none(UserProfile, UserProfile.key(tenant_id, requester_id))
+            return profile.email if profile and profile.active else None
+    return None

@@ -11,7 +11,7 @@ import pytest
 
 from functions.api.catalog import routes
 from infra import resources
-from shared.attachments.model import PENDING_TTL
+from shared.attachments.service import PENDING_TTL
 from tests.infra.test_stack import _statements_by_role, _tenant_role_of
 
 pytestmark = pytest.mark.infra

@@ -6,28 +6,29 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from shared.cursors import b64url, unb64url
 from shared.errors import Unprocessable
-from shared.support import surveys
+from shared.support.surveys import links, summaries
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 
 def test_a_token_names_the_tenant_and_invitation_it_was_signed_for():
-    token = surveys.issue_token("acme", "01ABC-1", NOW + timedelta(days=1))
-    assert surveys.read_token(token, NOW) == surveys.Claim("acme", "01ABC-1")
+    token = links.issue_token("acme", "01ABC-1", NOW + timedelta(days=1))
+    assert links.read_token(token, NOW) == links.Claim("acme", "01ABC-1")
 
 
 def test_a_token_pointed_at_another_tenant_or_invitation_is_invalid():
-    body, signature = surveys.issue_token("acme", "01ABC-1", NOW + timedelta(days=1)).split(".")
-    forged = surveys._b64(surveys._unb64(body).replace(b"acme", b"evil")) + "." + signature
+    body, signature = links.issue_token("acme", "01ABC-1", NOW + timedelta(days=1)).split(".")
+    forged = b64url(unb64url(body).replace(b"acme", b"evil")) + "." + signature
     with pytest.raises(Unprocessable, match="invalid"):
-        surveys.read_token(forged, NOW)
+        links.read_token(forged, NOW)
 
 
 def test_a_token_past_its_expiry_is_refused():
-    token = surveys.issue_token("acme", "01ABC-1", NOW)
+    token = links.issue_token("acme", "01ABC-1", NOW)
     with pytest.raises(Unprocessable, match="expired"):
-        surveys.read_token(token, NOW + timedelta(seconds=1))
+        links.read_token(token, NOW + timedelta(seconds=1))
 
 
 @pytest.mark.parametrize(
@@ -42,14 +43,20 @@ def test_a_token_past_its_expiry_is_refused():
     ],
 )
 def test_nps_is_the_share_of_promoters_less_the_share_of_detractors(counts, expected):
-    assert surveys.nps(counts).nps == expected
+    assert summaries.nps(counts).nps == expected
 
 
 def test_nps_without_responses_is_null():
-    assert surveys.nps({}).model_dump() == {"responses": 0, "promoters": 0, "passives": 0, "detractors": 0, "nps": None}
+    assert summaries.nps({}).model_dump() == {
+        "responses": 0,
+        "promoters": 0,
+        "passives": 0,
+        "detractors": 0,
+        "nps": None,
+    }
 
 
 def test_a_scale_summary_averages_and_lists_every_score():
-    summary = surveys.scale({1: 0, 2: 1, 3: 0, 4: 0, 5: 3})
+    summary = summaries.scale({1: 0, 2: 1, 3: 0, 4: 0, 5: 3})
     assert (summary.responses, summary.average) == (4, 4.25)
     assert summary.distribution == {"1": 0, "2": 1, "3": 0, "4": 0, "5": 3}

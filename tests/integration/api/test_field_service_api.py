@@ -52,7 +52,7 @@ def test_a_technician_profile_is_replaced_with_its_version_and_a_stale_one_is_40
     stale = call(tenant.manager, "PUT", TECH, {"technician_id": tech.user_id}, body={**body, "version": 1})
 
     assert first.status == 200 and first.json["skills"] == ["hvac"] and first.json["version"] == 2
-    stale.problem(409)
+    assert stale.problem(409)["current_version"] == 2
 
 
 def test_a_work_order_gets_a_wo_number_and_walks_assign_schedule_start_complete(tenant: Tenant):

@@ -22,7 +22,7 @@ from functions.api import catalog
 from shared.attachments import pipeline, storage
 from shared.caller import Role
 from shared.settings import settings
-from shared.support import surveys
+from shared.support.surveys import invitations, links, responses
 from shared.support.tickets import Ticket
 from tests.integration.api import field_service_helpers
 from tests.integration.api.harness import Reply, Tenant, User, call
@@ -69,10 +69,10 @@ def make_survey(tenant: Tenant, made: dict[str, Made]) -> Made:
     ticket = tenant.ticket(client_id=client.value, requester_contact_id=contact["id"])
     resolved = call(tenant.agent, "POST", "/support/tickets/{ticket_id}/resolve", {"ticket_id": ticket["id"]})
     assert resolved.status == 200, resolved.text
-    invitation = surveys.invite(Ticket.get(*Ticket.key(tenant.id, ticket["id"])))
-    token = surveys.issue_token(tenant.id, invitation.id, invitation.expires_at)
+    invitation = invitations.invite(Ticket.get(*Ticket.key(tenant.id, ticket["id"])))
+    token = links.issue_token(tenant.id, invitation.id, invitation.expires_at)
     comment = secret("Comment")
-    surveys.respond_with_token(token, surveys.Answer(score=9, comment=comment))
+    responses.respond_with_token(token, responses.Answer(score=9, comment=comment))
     made_survey = survey.json
     return Made(made_survey["id"], (made_survey["id"], made_survey["name"], made_survey["question"], comment))
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared import credentials
-from shared.support import surveys
+from shared.support.surveys import links
 from tests.integration.api.harness import Tenant, call
 
 
@@ -38,7 +38,7 @@ def test_a_request_runs_as_its_callers_tenant_with_its_routes_profile(tenant: Te
 
 
 def test_the_public_survey_link_acts_for_the_tenant_it_names(tenant: Tenant, entered) -> None:
-    token = surveys.issue_token(tenant.id, "01NOSUCHINVITATION-1", datetime.now(UTC) + timedelta(days=1))
+    token = links.issue_token(tenant.id, "01NOSUCHINVITATION-1", datetime.now(UTC) + timedelta(days=1))
 
     reply = call(None, "POST", "/support/survey-responses", body={"token": token, "score": 9})
 

@@ -64,6 +64,7 @@ def clock(monkeypatch) -> Clock:
     """The product's clock (``shared.clock.now`` as each module imported it), moved by the test."""
     clock = Clock(FRIDAY_1650)
     for module in (
+        "shared.db.entities",
         "shared.support.tickets",
         "shared.support.comments",
         "shared.support.sla_policies",
@@ -131,7 +132,7 @@ def test_a_manager_creates_lists_reads_replaces_and_deletes_a_policy(tenant: Ten
     assert read.header("ETag") == '"1"'
     assert (replaced.status, replaced.json["name"], replaced.json["version"]) == (200, "Gold", 2)
     stale = call(tenant.manager, "PUT", POLICY, params, body={**policy_body(), "version": 1})
-    assert stale.problem(409)
+    assert stale.problem(409)["current_version"] == 2
     assert call(tenant.manager, "DELETE", POLICY, params).status == 204
     assert call(tenant.agent, "GET", POLICY, params).problem(404)
 

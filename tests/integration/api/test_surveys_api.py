@@ -18,7 +18,8 @@ from infra.local.lambda_context import LambdaContext
 from infra.local.pump import Pump, load_handler
 from infra.resources import STREAM_CONSUMERS
 from shared import mail
-from shared.support import surveys
+from shared.cursors import b64url, unb64url
+from shared.support.surveys import links
 from tests.integration.api.harness import Tenant, User, call
 
 SURVEYS = "/support/surveys"
@@ -166,7 +167,7 @@ def test_a_manager_deactivates_a_survey_with_its_version_and_a_stale_version_con
     assert (changed.json["active"], changed.json["version"]) == (False, 2)
 
     stale = call(tenant.manager, "PATCH", SURVEY, {"survey_id": made["id"]}, body={"version": 1, "active": True})
-    stale.problem(409)
+    assert stale.problem(409)["current_version"] == 2
 
 
 def test_a_manager_deletes_a_survey(tenant: Tenant):
@@ -229,7 +230,7 @@ def test_a_resolved_ticket_invites_its_requester_once_even_if_the_record_comes_t
     [message] = inbox(cloud, email)
     assert ticket["number"] in message["subject"]
     assert "How likely are you to recommend us?" in message["body"]
-    claim = surveys.read_token(token_in(message), datetime.now(UTC))
+    claim = links.read_token(token_in(message), datetime.now(UTC))
     assert claim.tenant_id == tenant.id and claim.invitation_id.startswith(ticket["id"])
 
 
@@ -319,8 +320,8 @@ def test_a_score_outside_the_surveys_scale_is_refused_and_the_link_still_works(t
 
 def tampered(token: str, **claims: Any) -> str:
     body, signature = token.split(".")
-    payload = {**json.loads(surveys._unb64(body)), **claims}
-    return f"{surveys._b64(json.dumps(payload).encode())}.{signature}"
+    payload = {**json.loads(unb64url(body)), **claims}
+    return f"{b64url(json.dumps(payload).encode())}.{signature}"
 
 
 def test_a_tampered_token_is_refused_and_names_nothing_of_its_tenant(new_tenant, stream, cloud):
@@ -346,7 +347,7 @@ def test_a_malformed_token_is_a_clean_4xx(cloud, token):
 
 
 def test_an_expired_link_is_refused(tenant: Tenant):
-    token = surveys.issue_token(tenant.id, "01ABC-1", datetime.now(UTC) - timedelta(seconds=1))
+    token = links.issue_token(tenant.id, "01ABC-1", datetime.now(UTC) - timedelta(seconds=1))
 
     reply = answer(token, 5)
 

@@ -12,7 +12,8 @@ import pytest
 from infra.local.pump import Pump
 from infra.resources import Queue, Schedule, StreamConsumer
 from shared.caller import Role, TenantContext
-from shared.crm.clients import NewClient, create_client
+from shared.crm import clients
+from shared.crm.clients import NewClient
 from shared.settings import settings
 
 
@@ -189,7 +190,7 @@ def test_schedules_fire_at_their_rate_and_on_demand(cloud):
 
 def test_the_audit_consumer_records_a_created_client(cloud):
     ctx = TenantContext("acme", "user-1", "maya", frozenset({Role.MANAGERS, Role.STAFF}))
-    client = create_client(ctx, NewClient(name="Globex"))
+    client = clients.create(ctx, NewClient(name="Globex"))
 
     drain(Pump(cloud.server.url, cloud.region, settings().table_name))
 

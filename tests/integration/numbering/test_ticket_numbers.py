@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from shared.caller import TenantContext
+from shared.db import entities
 from shared.support import numbering, sequences, tickets
 from shared.support.numbering import SequenceFormat
 from shared.support.tickets import NewTicket, Ticket
@@ -28,6 +29,7 @@ def numbers_of(tenant: str) -> list[str]:
 
 
 def at(monkeypatch: pytest.MonkeyPatch, moment: datetime) -> None:
+    monkeypatch.setattr(entities, "now", lambda: moment)
     monkeypatch.setattr(tickets, "now", lambda: moment)
     monkeypatch.setattr(sequences, "now", lambda: moment)
 

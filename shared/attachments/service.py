@@ -201,19 +201,18 @@ def create(ctx: TenantContext, owner: Owner, body: NewAttachment) -> UploadOut:
 # ---- reads -------------------------------------------------------------------------------------
 
 
-def list_for(ctx: TenantContext, owner: Owner, *, limit: int, cursor: str | None) -> Page[Attachment]:
+def page(ctx: TenantContext, owner: Owner, *, limit: int, cursor: str | None) -> Page[Attachment]:
     public_only = ctx.is_portal
     index = Attachment.gsi2 if public_only else Attachment.gsi1
-    with storage_errors():
-        return query_page(
-            index.query,
-            hash_key=Attachment.owner_key(ctx.tenant_id, owner.kind, owner.id, public=public_only),
-            scan_index_forward=False,
-            tenant_id=ctx.tenant_id,
-            query_name=f"attachments:{owner.kind}:{owner.id}:{'public' if public_only else 'all'}",
-            cursor=cursor,
-            limit=limit,
-        )
+    return query_page(
+        index,
+        Attachment.owner_key(ctx.tenant_id, owner.kind, owner.id, public=public_only),
+        ctx.tenant_id,
+        f"attachments:{owner.kind}:{owner.id}:{'public' if public_only else 'all'}",
+        limit=limit,
+        cursor=cursor,
+        newest_first=True,
+    )
 
 
 def get(ctx: TenantContext, attachment_id: str) -> Attachment:
