@@ -123,7 +123,7 @@ def logged() -> Iterator[Callable[[], list[dict[str, Any]]]]:
 
 def test_a_log_line_carries_the_request_id_the_tenant_and_the_lambda_context(tenant, logged, monkeypatch):
     # Given a request whose handling fails with a bug (which is logged)
-    monkeypatch.setattr(tickets, "get", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("bug")))
+    monkeypatch.setattr(tickets.Ticket, "load", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("bug")))
     event = api_event("GET", "/support/tickets/{ticket_id}", {"ticket_id": SOME_ID}, claims=tenant.agent.claims())
     event["requestContext"]["requestId"] = "req-observed-1"
     # When it is served
