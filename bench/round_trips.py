@@ -145,9 +145,8 @@ class World:
     fresh: dict[str, Callable[[str], str]] = field(default_factory=dict)  # path parameter -> maker of a fresh id
 
 
-def seed(claims: dict[str, Any]) -> World:
-    boto3.client("dynamodb").create_table(**table_definition(TABLE))
-    ensure_bucket(boto3.client("s3"), settings().bucket_name, settings().region)
+def seed_tenant(claims: dict[str, Any]) -> TenantContext:
+    """The claims' tenant, with the caller as its staff agent."""
     ctx = TenantContext.from_claims(claims)
     create_tenant(ctx.tenant_id, "Bench Ltd")
     save_profile(
@@ -160,6 +159,13 @@ def seed(claims: dict[str, Any]) -> World:
         client_id=None,
         actor="bench",
     )
+    return ctx
+
+
+def seed(claims: dict[str, Any]) -> World:
+    boto3.client("dynamodb").create_table(**table_definition(TABLE))
+    ensure_bucket(boto3.client("s3"), settings().bucket_name, settings().region)
+    ctx = seed_tenant(claims)
     client = clients.create(ctx, clients.NewClient(name="Acme"))
     contact = contacts.create(ctx, contacts.NewContact(client_id=client.id, name="Ada", email="ada@acme.example"))
 

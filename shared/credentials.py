@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from shared import aws
 from shared.caller import valid_tenant_id
 from shared.errors import Unavailable
-from shared.settings import settings, tenant_role_arn
+from shared.settings import tenant_role_arn
 
 TAG = "tenant_id"
 SESSION_SECONDS = 3600  # the most a role chained from a Lambda function's role may get
@@ -65,17 +66,13 @@ class Scope:
                 self._clients[name] = make()
             return self._clients[name]
 
-    def boto3_client(self, service: str, **options: Any) -> Any:
-        import boto3
+    @property
+    def keys(self) -> aws.Keys:
+        return aws.Keys(self.access_key_id, self.secret_access_key, self.session_token)
 
-        options.setdefault("region_name", settings().region)
-        return boto3.client(
-            service,
-            aws_access_key_id=self.access_key_id,
-            aws_secret_access_key=self.secret_access_key,
-            aws_session_token=self.session_token,
-            **options,
-        )
+    def boto3_client(self, service: str, **options: Any) -> Any:
+        """A client with this scope's credentials, from the container's botocore session."""
+        return aws.client(service, credentials=self.keys, **options)
 
 
 _current: ContextVar[Scope | None] = ContextVar("deskos_tenant_scope", default=None)
@@ -117,11 +114,13 @@ def client(service: str, unscoped: Callable[[], Any], **options: Any) -> Any:
 
 
 def forget() -> None:
-    """Drop every cached scope and the STS client (tests switch between local clouds)."""
+    """Drop every cached scope (tests switch between local clouds; a SnapStart restore); ``aws.forget()`` calls it."""
     with _scopes_lock:
         _scopes.clear()
-    _sts.cache_clear()
     _current.set(None)
+
+
+aws.on_forget(forget)
 
 
 def _scope(tenant_id: str, role_arn: str) -> Scope:
@@ -172,6 +171,7 @@ def _assume(tenant_id: str, role_arn: str) -> Scope:
 
 @cache
 def _sts() -> Any:
-    import boto3
+    return aws.client("sts")
 
-    return boto3.client("sts", region_name=settings().region)
+
+aws.on_forget(_sts.cache_clear)

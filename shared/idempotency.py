@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from botocore.exceptions import ClientError
 
-from shared import credentials
+from shared import aws, credentials
 from shared.caller import TenantContext
 from shared.db.errors import contended, throttled, unavailable
 from shared.db.table import tkey
@@ -43,22 +43,26 @@ def _config() -> IdempotencyConfig:
 
 @cache
 def _client() -> Any:
-    import boto3
-
-    return boto3.client("dynamodb", region_name=settings().region)
+    return aws.client("dynamodb")
 
 
-def register_invocation(context: Any) -> None:
-    """Lets an interrupted create's in-progress record expire with the invocation, not the TTL."""
-    if hasattr(context, "get_remaining_time_in_millis"):
-        _config().register_lambda_context(context)
+aws.on_forget(_client.cache_clear)
 
 
 def once(
-    ctx: TenantContext, operation: str, key: str, body: dict[str, Any], create: Callable[[], dict[str, Any]]
+    ctx: TenantContext,
+    operation: str,
+    key: str,
+    body: dict[str, Any],
+    create: Callable[[], dict[str, Any]],
+    invocation: Any = None,
 ) -> dict[str, Any]:
+    """``invocation``: the Lambda context, so that an interrupted create's in-progress record expires with the
+    invocation, not the TTL."""
     if not _KEY.match(key):
         raise BadRequest("Idempotency-Key must be 1-255 visible ASCII characters.")
+    if hasattr(invocation, "get_remaining_time_in_millis"):
+        _config().register_lambda_context(invocation)
     store = DynamoDBPersistenceLayer(
         table_name=settings().table_name,
         key_attr="PK",

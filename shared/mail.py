@@ -7,14 +7,16 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
+from shared import aws
 from shared.settings import settings
 
 
 @cache
 def _ses() -> Any:
-    import boto3
+    return aws.client("ses")
 
-    return boto3.client("ses", region_name=settings().region)
+
+aws.on_forget(_ses.cache_clear)
 
 
 def send(to: Sequence[str], subject: str, body: str, *, sender: str | None = None) -> str:

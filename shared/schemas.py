@@ -32,16 +32,19 @@ MAX_VERSION = 2**31 - 1  # the optimistic-lock version a client sends back
 Version = Annotated[int | None, Field(ge=1, le=MAX_VERSION, description="The version you read; or send If-Match.")]
 
 
+# defer_build: a model's validator is built when first used, not at import: a function builds only its route's.
+
+
 class Strict(BaseModel):
     """Request bodies: unknown fields are an error, not silently dropped."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Out(BaseModel):
     """Response bodies are read straight off entities."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, defer_build=True)
 
     @classmethod
     def of(cls, entity: Any) -> Self:

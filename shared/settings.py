@@ -121,7 +121,6 @@ def require_settings() -> None:
 @cache
 def _secret_at(arn: str) -> bytes:
     """One Secrets Manager round trip per process (the figure is in bench/README.md)."""
-    import boto3  # already loaded by every function that gets here: no cost to importing this module
+    from shared import aws  # imported here: shared.aws reads settings
 
-    client = boto3.client("secretsmanager", region_name=region())
-    return client.get_secret_value(SecretId=arn)["SecretString"].encode()
+    return aws.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"].encode()

@@ -85,6 +85,7 @@ def add_routes(
             direct_table_access=False,
             timeout=API_TIMEOUT,
             description=f"{route.method} {route.path}",
+            snap_start=True,
         )
         access_roles.may_assume(function, roles[profile(route.writes, route.s3)])
         method = apigateway.Method(
@@ -92,12 +93,12 @@ def add_routes(
             f"{route.operation_id}Method",
             resource=api.rest_api.root.resource_for_path(route.path),
             http_method=route.method,
-            integration=_lambda_proxy(function),
+            integration=_lambda_proxy(function.current_version),  # the published version: SnapStart's
             options=apigateway.MethodOptions(
                 operation_name=route.operation_id, **_authorization(route, api.authorizer)
             ),
         )
-        function.add_permission(
+        function.current_version.add_permission(
             "ApiInvoke",
             principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
             # The stage by name, not by reference: the stage's deployment waits for this stack, so this stack

@@ -74,8 +74,12 @@ class FunctionFactory:
         layers: Iterable[lambda_.ILayerVersion] = (),
         environment: Mapping[str, str] | None = None,
         system_indexes: bool = False,
+        snap_start: bool = False,
     ) -> lambda_.Function:
-        """``table_actions`` narrows the table access below what ``writes`` grants (e.g. the scan function);
+        """With ``snap_start`` every published version is initialised once and its new execution environments start
+        from that snapshot (``functions/api/core/snapstart.py`` primes it and undoes what must not be shared); only
+        a published version has one, so its callers invoke ``function.current_version``.
+        ``table_actions`` narrows the table access below what ``writes`` grants (e.g. the scan function);
         ``system_indexes`` also lets it read the cross-tenant indexes (scheduled jobs); without
         ``direct_table_access`` the role gets none (API routes reach the table through a tenant role)."""
         log_group = self._log_group(handler)
@@ -124,6 +128,7 @@ class FunctionFactory:
             log_group=log_group,
             role=role,
             description=description,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,
         )
         acknowledge(
             function,

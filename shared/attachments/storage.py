@@ -19,7 +19,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import quote
 
-from shared import credentials
+from shared import aws, credentials
 from shared.clock import now
 from shared.settings import settings
 
@@ -43,9 +43,10 @@ def s3() -> Any:
 
 @cache
 def _default_s3() -> Any:
-    import boto3
+    return aws.client("s3", config=_config())
 
-    return boto3.client("s3", config=_config())
+
+aws.on_forget(_default_s3.cache_clear)
 
 
 def _config() -> Any:

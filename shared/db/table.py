@@ -18,12 +18,13 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
-from pynamodb.connection import TableConnection
+from pynamodb.connection import Connection, TableConnection
+from pynamodb.connection.base import MetaTable
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from shared import credentials
+from shared import aws, credentials
 from shared.db.errors import storage_errors
 from shared.errors import NotFound, Unavailable
 from shared.settings import region, settings
@@ -108,18 +109,43 @@ class Item(Model):
 
     @classmethod
     def _get_connection(cls) -> TableConnection:
-        """PynamoDB's own connection (default credentials), or inside a request the tenant scope's. Indexes,
-        batches and ``transaction()`` all come here; every entity shares the table, so one per scope."""
+        """Outside a request the process's connection (PynamoDB keeps one per class; each holds the table's
+        schema), inside one the tenant scope's. Indexes, batches and ``transaction()`` all come here; every
+        entity shares the table, so one per scope. Either way its client comes from ``shared.aws``."""
         unscoped = super()._get_connection()
+        if not isinstance(unscoped.connection, _Connection):
+            cls._connection = unscoped = _connect(cls.Meta, unscoped.get_meta_table(), None)
         scope = credentials.current()
         if scope is None:
             return unscoped
-        return scope.cached("pynamodb", lambda: _scoped_connection(cls.Meta, unscoped, scope))
+        return scope.cached("pynamodb", lambda: _connect(cls.Meta, unscoped.get_meta_table(), scope.keys))
 
 
-def _scoped_connection(meta: type, unscoped: TableConnection, scope: credentials.Scope) -> TableConnection:
-    return TableConnection(
-        meta.table_name,
+class _Connection(Connection):
+    """PynamoDB's connection, its client made from the container's botocore session: PynamoDB would start a
+    session of its own per connection and thread, each reading the service and endpoint models again."""
+
+    @property
+    def session(self) -> _SessionOfKeys:
+        keys = self._aws_access_key_id and aws.Keys(
+            self._aws_access_key_id, self._aws_secret_access_key, self._aws_session_token
+        )
+        return _SessionOfKeys(keys or None)
+
+
+class _SessionOfKeys:
+    """What ``Connection.client`` asks of a session: a client, here with the connection's credentials."""
+
+    def __init__(self, keys: aws.Keys | None) -> None:
+        self.keys = keys
+
+    def create_client(self, service: str, region: str, **options: object) -> object:
+        return aws.client(service, credentials=self.keys, region_name=region, **options)
+
+
+def _connect(meta: type, meta_table: MetaTable, keys: aws.Keys | None) -> TableConnection:
+    table = TableConnection(meta.table_name, meta_table=meta_table)
+    table.connection = _Connection(
         region=meta.region,
         host=meta.host,
         connect_timeout_seconds=meta.connect_timeout_seconds,
@@ -127,11 +153,31 @@ def _scoped_connection(meta: type, unscoped: TableConnection, scope: credentials
         max_retry_attempts=meta.max_retry_attempts,
         max_pool_connections=meta.max_pool_connections,
         extra_headers=meta.extra_headers,
-        aws_access_key_id=scope.access_key_id,
-        aws_secret_access_key=scope.secret_access_key,
-        aws_session_token=scope.session_token,
-        meta_table=unscoped.connection.get_meta_table(meta.table_name),
+        **({} if keys is None else keys_options(keys)),
     )
+    table.connection.add_meta_table(meta_table)
+    return table
+
+
+def keys_options(keys: aws.Keys) -> dict[str, str | None]:
+    return {
+        "aws_access_key_id": keys.access_key_id,
+        "aws_secret_access_key": keys.secret_access_key,
+        "aws_session_token": keys.session_token,
+    }
+
+
+def forget_connections() -> None:
+    """Drop every entity class's connection (``aws.forget()`` calls it)."""
+    pending: list[type[Model]] = [Item]
+    while pending:
+        model = pending.pop()
+        if "_connection" in vars(model):
+            model._connection = None
+        pending.extend(model.__subclasses__())
+
+
+aws.on_forget(forget_connections)
 
 
 M = TypeVar("M", bound=Item)

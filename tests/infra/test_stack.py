@@ -64,8 +64,11 @@ def _methods(synthesized) -> dict[tuple[str, str], dict]:
     return found
 
 
-def _function_of(method: dict, functions: dict[str, dict]) -> str:
-    [target] = [ref for ref in _refs(method["Integration"]["Uri"]) if ref in functions]
+def _function_of(method: dict, functions: dict[str, dict], versions: dict[str, dict]) -> str:
+    """The function a method invokes, through its published version (the one SnapStart snapshots)."""
+    [version] = [ref for ref in _refs(method["Integration"]["Uri"]) if ref in versions]
+    target = versions[version]["Properties"]["FunctionName"]["Ref"]
+    assert target in functions
     return target
 
 
@@ -106,7 +109,10 @@ def _tenant_role_of(statements_by_role: dict[str, list[dict]], function: dict) -
 def _route_functions(synthesized) -> dict[Route, dict]:
     functions = synthesized.of_type("AWS::Lambda::Function")
     methods = _methods(synthesized)
-    return {route: functions[_function_of(methods[(route.method, route.path)], functions)] for route in routes()}
+    versions = synthesized.of_type("AWS::Lambda::Version")
+    return {
+        route: functions[_function_of(methods[(route.method, route.path)], functions, versions)] for route in routes()
+    }
 
 
 # --- API: one function and one method per route -------------------------------------------------------------
@@ -116,7 +122,8 @@ def test_every_route_is_served_by_its_own_function_running_its_handler(synthesiz
     functions = synthesized.of_type("AWS::Lambda::Function")
     methods = _methods(synthesized)
     assert set(methods) == {(r.method, r.path) for r in routes()}
-    served_by = {route: _function_of(methods[(route.method, route.path)], functions) for route in routes()}
+    versions = synthesized.of_type("AWS::Lambda::Version")
+    served_by = {route: _function_of(methods[(route.method, route.path)], functions, versions) for route in routes()}
     assert len(set(served_by.values())) == len(routes()), "two routes share a function"
     for route, logical_id in served_by.items():
         props = functions[logical_id]["Properties"]
@@ -124,6 +131,13 @@ def test_every_route_is_served_by_its_own_function_running_its_handler(synthesiz
         assert props["Runtime"] == "python3.12"
         assert props["TracingConfig"] == {"Mode": "Active"}
         assert {"DESKOS_TABLE", "DESKOS_BUCKET", "DESKOS_CURSOR_SECRET_ARN"} <= set(props["Environment"]["Variables"])
+
+
+def test_every_route_function_starts_from_a_snapstart_snapshot(synthesized) -> None:
+    # the API invokes each function's published version (_function_of), and only those have a snapshot
+    for props in (f["Properties"] for f in _route_functions(synthesized).values()):
+        assert props["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+        assert props["Runtime"] in ("python3.12", "python3.13")  # SnapStart for Python needs 3.12 or later
 
 
 def test_routes_with_roles_need_a_cognito_token_and_public_routes_none(synthesized) -> None:

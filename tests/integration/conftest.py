@@ -11,11 +11,10 @@ from typing import Any
 import boto3
 import pytest
 
+import shared.db.table  # noqa: F401 (registers the PynamoDB connections with aws.forget())
 from infra.local.moto_server import MotoServer, start_moto
 from infra.local.provision import Provisioned, ensure_table, provision
-from shared import credentials, idempotency, mail
-from shared.attachments import storage
-from shared.db.table import Item
+from shared import aws
 from shared.settings import settings
 from tests.integration.faults import faults  # noqa: F401 (a fixture: DynamoDB faults injected at botocore)
 
@@ -35,19 +34,9 @@ class Cloud:
 
 
 def forget_pynamodb_connections() -> None:
-    """Clients are cached per process (PynamoDB: a connection per model class; the idempotency store's
-    boto3 client; tenant-scoped credentials and their clients); another module's moto listens on another
-    port, so forget them all."""
-    pending = [Item]
-    while pending:
-        model = pending.pop()
-        if "_connection" in vars(model):
-            model._connection = None
-        pending.extend(model.__subclasses__())
-    idempotency._client.cache_clear()
-    mail._ses.cache_clear()
-    storage._default_s3.cache_clear()
-    credentials.forget()
+    """Clients are cached per process (PynamoDB's connections, the process's own clients, tenant-scoped
+    credentials and their clients); another module's moto listens on another port, so forget them all."""
+    aws.forget()
 
 
 @pytest.fixture

@@ -20,10 +20,11 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from pydantic import BaseModel
 
+from functions.api.core import snapstart
 from functions.api.core.limits import NOT_UTF8, body_refusal
 from functions.api.core.observability import annotate_tenant, logger, observed
 from functions.api.core.problems import PROBLEM, PROBLEM_SCHEMAS, document_problems, internal_error, problem
-from shared import credentials, idempotency
+from shared import credentials
 from shared.caller import Role, TenantContext
 from shared.errors import BadRequest, DomainError, NotFound, Unprocessable, UnsupportedMediaType
 from shared.settings import require_settings
@@ -48,6 +49,7 @@ class Api:
         self.handler = observed(self._serve)  # the function's entry point
         self._roles: dict[tuple[str, str], frozenset[Role]] = {}
         self._profiles: dict[tuple[str, str], str] = {}  # the tenant-access profile of each route
+        snapstart.enable(self)
 
     # ---- routes ----------------------------------------------------------------------------
 
@@ -83,6 +85,10 @@ class Api:
             )
 
         return register
+
+    def authenticated_routes(self) -> list[tuple[str, str]]:
+        """(method, path) of every route that needs a token."""
+        return [route for route, roles in self._roles.items() if roles is not None]
 
     def get(self, path: str, **kw: Any) -> Callable:
         return self.route("GET", path, **kw)
@@ -151,13 +157,16 @@ class Api:
         result = lambda: make().model_dump(mode="json")  # noqa: E731
         if key is None:
             return result()
-        return idempotency.once(ctx, operation, key, body.model_dump(mode="json"), result)
+        # imported here: Powertools idempotency brings boto3, which no other part of a request needs
+        from shared import idempotency
+
+        payload = body.model_dump(mode="json")
+        return idempotency.once(ctx, operation, key, payload, result, invocation=self.app.lambda_context)
 
     # ---- entry point -----------------------------------------------------------------------
 
     def _serve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         require_settings()  # outside the resolver: a misconfigured function fails, it does not answer a 500
-        idempotency.register_invocation(context)
         refused = body_refusal(event)
         if refused is not None:
             return {
