@@ -1,6 +1,6 @@
 """Cold start: the median import time of each API function module against the stack's floor.
 
-Target (DESIGN.md, "Performance targets"): importing an API function module costs at most 1.2x
+Target (docs/architecture.md, "Performance targets"): importing an API function module costs at most 1.2x
 importing ``bench.floor`` (a bare Powertools resolver with ``enable_validation=True``, one pydantic
 model and route, a boto3 DynamoDB client), median of >= 10 fresh interpreters, same environment.
 Runs are interleaved so that machine load affects every module alike; the CPU time of the import

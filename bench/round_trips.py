@@ -4,7 +4,7 @@ Starts moto in-process on loopback, creates the table from ``infra.resources``, 
 through ``shared`` (a staff profile, a client, a contact, tickets), then invokes each route's
 handler with the canonical API Gateway event and counts the DynamoDB calls the request makes
 (every botocore client, PynamoDB's included). Powertools idempotency records (``#IDEMPOTENCY``
-keys) are counted apart. Targets (DESIGN.md): a read 1, a list page 1, creating a ticket <= 2;
+keys) are counted apart. Targets (docs/architecture.md): a read 1, a list page 1, creating a ticket <= 2;
 other writes are reported. Prints figures; exits 0.
 
     .venv/bin/python -m bench.round_trips

@@ -1,5 +1,6 @@
-"""Field service: /field-service/technicians…, /field-service/work-orders…,
-/field-service/work-order-rules…, and /support/tickets/{id}/work-orders."""
+"""Field service: /field-service/technicians…, /field-service/work-orders…, /field-service/work-order-rules….
+
+A ticket's work orders (/support/tickets/{id}/work-orders) live with the tickets, in ``tickets``."""
 
 from __future__ import annotations
 
@@ -131,13 +132,6 @@ def complete_work_order(work_order_id: EntityId) -> Response[WorkOrderOut]:
 @api.post("/field-service/work-orders/<work_order_id>/cancel", roles=STAFF, summary="Cancel a work order")
 def cancel_work_order(work_order_id: EntityId) -> Response[WorkOrderOut]:
     return tagged(WorkOrderOut.of(work_orders.cancel(api.caller(), work_order_id, api.if_match())))
-
-
-@api.get("/support/tickets/<ticket_id>/work-orders", roles=STAFF, summary="A ticket's work orders")
-def list_ticket_work_orders(
-    ticket_id: EntityId, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
-) -> PageOut[WorkOrderOut]:
-    return page_out(work_orders.of_ticket(api.caller(), ticket_id, limit=limit, cursor=cursor), WorkOrderOut)
 
 
 # ---- rules -------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Tickets and the ticket-number sequence: /support/tickets…, /support/ticket-number-sequence."""
+"""Tickets, a ticket's work orders and the ticket-number sequence: /support/tickets…,
+/support/ticket-number-sequence."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from functions.api.core.responses import page_out, tagged
 from shared.caller import MANAGERS, STAFF, STAFF_PORTAL
 from shared.clock import now
 from shared.db.pages import DEFAULT_LIMIT
+from shared.field import work_orders
+from shared.field.work_orders import WorkOrderOut
 from shared.schemas import Moment, PageOut
 from shared.support import sequences, tickets
 from shared.support.numbering import SequenceFormat, SequenceOut
@@ -84,6 +87,13 @@ def close_ticket(ticket_id: EntityId) -> Response[TicketOut]:
 @api.post("/support/tickets/<ticket_id>/reopen", roles=STAFF_PORTAL, summary="Reopen")
 def reopen_ticket(ticket_id: EntityId) -> Response[TicketOut]:
     return tagged(TicketOut.of(tickets.reopen(api.caller(), ticket_id, api.if_match())))
+
+
+@api.get("/support/tickets/<ticket_id>/work-orders", roles=STAFF, summary="A ticket's work orders")
+def list_ticket_work_orders(
+    ticket_id: EntityId, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> PageOut[WorkOrderOut]:
+    return page_out(work_orders.of_ticket(api.caller(), ticket_id, limit=limit, cursor=cursor), WorkOrderOut)
 
 
 @api.get("/support/ticket-number-sequence", roles=STAFF, summary="The ticket number format")

@@ -10,11 +10,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
+from functions.events import batches
+from functions.observability import tracer
 from shared import audit
-from shared.settings import require_settings
 
 logger = Logger(service="deskos-audit")
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -33,6 +34,6 @@ def record_handler(record: DynamoDBRecord) -> None:
         audit.record(entry)
 
 
+@tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    require_settings()  # before any record: a misconfigured consumer must not fail records into the DLQ
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    return batches.deliver(event, context, processor, record_handler)  # settings required there, first

@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from functions.events import batches
+from functions.observability import tracer
 from shared.attachments import pipeline, scanner
 
 logger = Logger(service="deskos-scan")
@@ -69,5 +70,6 @@ def _give_up(key: str, etag: str, error: Exception) -> None:
         logger.exception("could not mark %s scan_failed", key)
 
 
+@tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return batches.deliver(event, context, processor, record_handler, metrics)

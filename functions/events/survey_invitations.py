@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from functions.events import batches
+from functions.observability import tracer
 from shared.support.surveys import invitations
 from shared.support.tickets import Ticket
 
@@ -41,5 +42,6 @@ def record_handler(record: DynamoDBRecord) -> None:
         metrics.add_metric("SurveyInvitationsSent", MetricUnit.Count, 1)
 
 
+@tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return batches.deliver(event, context, processor, record_handler, metrics)

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.events import batches
+from functions.observability import tracer
 from shared.clock import now
 from shared.field import automation
 
@@ -56,6 +57,7 @@ def record_handler(record: DynamoDBRecord, batch: automation.Batch, metrics: Eph
         logger.exception("could not email about work order %s", outcome.order.number)
 
 
+@tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     metrics = EphemeralMetrics(namespace="DeskOS", service="deskos")  # one set per invocation, thread-safe
     record = partial(record_handler, batch=automation.Batch(), metrics=metrics)

@@ -1,0 +1,1 @@
+"""EventBridge-scheduled jobs (the SLA sweep)."""

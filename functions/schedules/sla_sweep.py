@@ -9,6 +9,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
+from functions.observability import tracer
 from shared.clock import now
 from shared.settings import require_settings
 from shared.support import sla_sweep
@@ -17,6 +18,9 @@ logger = Logger(service="deskos-sla-sweep")
 metrics = Metrics(namespace="DeskOS", service="deskos")
 
 
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     require_settings()
     result = sla_sweep.sweep(now())
@@ -29,8 +33,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
         metrics.add_metric("SlaWarning", MetricUnit.Count, result.warnings)
     if result.breaches:
         metrics.add_metric("SlaBreached", MetricUnit.Count, result.breaches)
-    if metrics.metric_set:
-        metrics.flush_metrics()
     summary = {"buckets": result.buckets, "due": result.due, "warnings": result.warnings}
     summary["breaches"] = result.breaches
     logger.info("SLA sweep done", extra=summary)

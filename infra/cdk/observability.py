@@ -100,7 +100,7 @@ def dashboard_and_alarms(
         _alarm(scope, topic, construct_id, metric, threshold, description, periods)
 
     rest_api = api.rest_api
-    # A 5xx is always a bug (DESIGN decision 6): one is enough to page.
+    # A 5xx is always a bug (docs/architecture.md, "Errors"): one is enough to page.
     alarm("ApiServerErrorsAlarm", rest_api.metric_server_error(period=PERIOD), 1, "The API answered a 5xx")
     latency = rest_api.metric_latency(period=PERIOD, statistic="p99")
     alarm("ApiLatencyAlarm", latency, LATENCY_P99_ALARM_MS, "API p99 latency above 3 s for 15 min", periods=3)

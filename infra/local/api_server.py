@@ -9,6 +9,7 @@ problem+json on gateway errors), this module closes the gap.
 from __future__ import annotations
 
 import base64
+import copy
 import importlib
 import importlib.util
 import json
@@ -16,15 +17,17 @@ import os
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from chalice import AuthResponse, Response
 from chalice.app import AuthRequest
 from chalice.config import Config
@@ -43,6 +46,7 @@ from functions.api.catalog import Route
 from functions.api.core.limits import MAX_BODY_BYTES
 from functions.api.core.problems import PROBLEM
 from infra.local.authorizer import InvalidToken, KeysUnavailable, TokenVerifier
+from infra.local.lambda_context import LambdaContext
 from shared.errors import (
     BadRequest,
     DomainError,
@@ -169,13 +173,42 @@ class _PerThread:
         self._values.value = value
 
 
+class _PerThreadCopy:
+    """An instance attribute each thread keeps a copy of, starting from the value the instance was given
+    outside any request (at its creation, plus what was added to it in place there)."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self._values = name, threading.local()
+
+    def _mine(self) -> weakref.WeakKeyDictionary:
+        if not hasattr(self._values, "by_instance"):
+            self._values.by_instance = weakref.WeakKeyDictionary()
+        return self._values.by_instance
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        mine = self._mine()
+        if instance not in mine:
+            mine[instance] = copy.copy(instance.__dict__[self.name])
+        return mine[instance]
+
+    def __set__(self, instance: object, value: Any) -> None:
+        instance.__dict__.setdefault(self.name, value)
+        self._mine()[instance] = value
+
+
 def keep_requests_per_thread() -> None:
-    """Powertools' resolvers keep the request they serve in attributes of their common base class
-    (``BaseRouter.current_event = ...``, ``BaseRouter.lambda_context = ...``): one per process, which
-    is one per request in a Lambda container. This server answers requests concurrently in threads of
-    one process, so those two attributes are made per thread, for class and instance reads and writes
-    alike; without it a handler may serve another request's event (found by bench/load.py: creates
-    answered with another user's ticket, 409 "still in progress", 404 on one's own ticket)."""
+    """Powertools keeps the request it serves in process-wide state, which is one per request in a Lambda
+    container. This server answers requests concurrently in threads of one process, so that state is made
+    per thread:
+
+    - the resolvers' ``current_event`` and ``lambda_context``, attributes of their common base class
+      (``BaseRouter.current_event = ...``), for class and instance reads and writes alike; without it a
+      handler may serve another request's event (found by bench/load.py: creates answered with another
+      user's ticket, 409 "still in progress", 404 on one's own ticket);
+    - the Logger's keys (the Lambda context, the correlation id, the tenant), which its formatter keeps in
+      ``log_format``: each request's log lines carry its own."""
     if isinstance(type(BaseRouter).__dict__.get("current_event"), _PerThread):
         return
     attributes = {name: _PerThread(name) for name in ("current_event", "lambda_context")}
@@ -183,6 +216,7 @@ def keep_requests_per_thread() -> None:
         setattr(BaseRouter, name, attribute)  # read through instances (``self.current_event``)
     # ... and through the class, where a data descriptor of the metaclass takes the class's reads and writes
     BaseRouter.__class__ = type("PerThreadRouterMeta", (type(BaseRouter),), attributes)
+    LambdaPowertoolsFormatter.log_format = _PerThreadCopy("log_format")
 
 
 class Containers:
@@ -231,26 +265,10 @@ class Containers:
         return module
 
 
-@dataclass
-class LambdaContext:
-    """The parts of Lambda's context object that Powertools and handlers read."""
-
-    function_name: str
-    memory_limit_in_mb: int
-    timeout_ms: int
-    invoked_function_arn: str
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    _started: float = field(default_factory=time.monotonic)
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, self.timeout_ms - int((time.monotonic() - self._started) * 1000))
-
-
 def _forwarder(
     app: LocalChalice, route: Route, containers: Containers, config: Config, region: str
 ) -> Callable[..., Response]:
     function_name = f"{config.app_name}-{config.chalice_stage}-{route.operation_id}"
-    function_arn = f"arn:aws:lambda:{region}:{LOCAL_ACCOUNT_ID}:function:{function_name}"
     handler_name = route.handler.rpartition(".")[2]
 
     def forward(**_path_parameters: str) -> Response:
@@ -262,7 +280,8 @@ def _forwarder(
             function_name=function_name,
             memory_limit_in_mb=config.lambda_memory_size,
             timeout_ms=config.lambda_timeout * 1000,
-            invoked_function_arn=function_arn,
+            region=region,
+            account_id=LOCAL_ACCOUNT_ID,
         )
         with containers.take() as container:
             proxy = getattr(container, handler_name)(event, context)

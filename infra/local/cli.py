@@ -247,7 +247,8 @@ def outbox(args: argparse.Namespace) -> int:
 
 
 def schedule_run(args: argparse.Namespace) -> int:
-    from infra.local.pump import LambdaContext, load_handler, scheduled_event
+    from infra.local.lambda_context import LambdaContext
+    from infra.local.pump import load_handler, scheduled_event
     from infra.resources import SCHEDULES
 
     details = _connect(args)

@@ -16,7 +16,8 @@ from typing import Any
 
 import boto3
 
-from infra.local.pump import Handler, LambdaContext, load_handler, sqs_record
+from infra.local.lambda_context import LambdaContext
+from infra.local.pump import Handler, load_handler, sqs_record
 from infra.resources import QUEUES, UPLOAD_CONSUMERS, QueueConsumer
 
 logger = logging.getLogger(__name__)

@@ -27,7 +27,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -36,6 +35,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from infra.local.lambda_context import MOTO_ACCOUNT_ID, LambdaContext
 from infra.local.provision import schedule_rule_name
 from infra.resources import (
     QUEUES,
@@ -51,25 +51,7 @@ from infra.resources import (
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.25
-ACCOUNT_ID = "123456789012"  # moto's default account
 Handler = Callable[[dict[str, Any], Any], Any]
-
-
-@dataclass(frozen=True)
-class LambdaContext:
-    """The parts of Lambda's context object that handlers and Powertools read."""
-
-    function_name: str
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    memory_limit_in_mb: int = 512
-    function_version: str = "$LATEST"
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:local:{ACCOUNT_ID}:function:{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 900_000
 
 
 def load_handler(dotted: str) -> Handler:
@@ -146,10 +128,10 @@ def scheduled_event(schedule: Schedule, region: str) -> dict[str, Any]:
         "id": str(uuid.uuid4()),
         "detail-type": "Scheduled Event",
         "source": "aws.events",
-        "account": ACCOUNT_ID,
+        "account": MOTO_ACCOUNT_ID,
         "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": region,
-        "resources": [f"arn:aws:events:{region}:{ACCOUNT_ID}:rule/{schedule_rule_name(schedule)}"],
+        "resources": [f"arn:aws:events:{region}:{MOTO_ACCOUNT_ID}:rule/{schedule_rule_name(schedule)}"],
         "detail": {},
     }
 

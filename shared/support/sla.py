@@ -1,6 +1,6 @@
 """The SLA clock of a ticket: first response, next response and resolution, on business time.
 
-Rules (spec/support.md, as Zendesk, Freshdesk and Jira Service Management measure them):
+Rules (docs/modules/support.md, as Zendesk, Freshdesk and Jira Service Management measure them):
 
 - first_response runs from creation to the first public staff comment.
 - next_response runs from the oldest unanswered requester comment (once the first response is

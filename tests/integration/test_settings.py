@@ -11,6 +11,7 @@ from functions.api.me import handler as api_handler
 from functions.events.audit_trail import handler as stream_handler
 from functions.events.survey_invitations import handler as batch_handler
 from functions.schedules.sla_sweep import handler as schedule_handler
+from infra.local.lambda_context import LambdaContext
 from shared import cursors
 from shared import settings as settings_module
 from shared.settings import BUCKET, CURSOR_SECRET, CURSOR_SECRET_ARN, TABLE, MissingSettings, settings
@@ -35,7 +36,7 @@ def test_a_function_without_its_settings_fails_at_its_first_invocation_naming_th
 
     # Then it fails before doing anything, and says which settings it lacks
     with pytest.raises(MissingSettings) as failure:
-        handler({"Records": []}, None)
+        handler({"Records": []}, LambdaContext("misconfigured"))
     message = str(failure.value)
     assert all(variable in message for variable in (TABLE, BUCKET, CURSOR_SECRET_ARN)), message
 

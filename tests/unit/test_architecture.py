@@ -1,4 +1,4 @@
-"""Rules of the layout that DESIGN.md fixes, checked on the source itself."""
+"""Rules of the layout that docs/architecture.md fixes, checked on the source itself."""
 
 import ast
 import subprocess

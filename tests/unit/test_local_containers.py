@@ -6,6 +6,7 @@ import json
 import threading
 from pathlib import Path
 
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from infra.local.api_server import Containers, keep_requests_per_thread
@@ -72,3 +73,29 @@ def test_concurrent_requests_each_keep_their_own_event():
 
     # Then each handler saw its own request
     assert answers == {"a": "/items/a", "b": "/items/b"}
+
+
+def test_concurrent_requests_each_log_with_their_own_keys():
+    # Given the local API's per-thread request state, and a Logger whose module set a key at import
+    keep_requests_per_thread()
+    logger = Logger(service="deskos-concurrency-probe")
+    logger.append_keys(region="local")
+    both_set, seen = threading.Barrier(2, timeout=10), {}
+
+    def serve(request_id: str) -> None:
+        logger.structure_logs(correlation_id=request_id)  # what inject_lambda_context(clear_state=True) does
+        logger.append_keys(tenant_id=f"tenant-of-{request_id}")
+        both_set.wait()
+        seen[request_id] = dict(logger.get_current_keys())
+
+    # When two requests set their keys at once
+    threads = [threading.Thread(target=serve, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+
+    # Then each logs with its own, and the module's key stays where no request set it
+    assert {k: seen[k]["correlation_id"] for k in seen} == {"a": "a", "b": "b"}
+    assert {k: seen[k]["tenant_id"] for k in seen} == {"a": "tenant-of-a", "b": "tenant-of-b"}
+    assert logger.get_current_keys()["region"] == "local" and "tenant_id" not in logger.get_current_keys()

@@ -90,11 +90,14 @@ def test_without_the_restore_hook_copies_would_repeat_random_numbers(snapshot) -
 
 
 def test_priming_answers_every_authenticated_route_without_calling_aws(monkeypatch) -> None:
-    from functions.api.core.snapstart import _tokenless_event
+    from functions.api.core.snapstart import _BeforeSnapshot, _tokenless_event
     from functions.api.tickets import api
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
     routes = api.authenticated_routes()
-    answers = {api.handler(_tokenless_event(m, p.replace("<ticket_id>", "0")), None)["statusCode"] for m, p in routes}
+    answers = {
+        api.handler(_tokenless_event(m, p.replace("<ticket_id>", "0")), _BeforeSnapshot())["statusCode"]
+        for m, p in routes
+    }
 
     assert len(routes) > 5 and answers == {401}

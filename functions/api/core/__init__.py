@@ -2,7 +2,7 @@
 
 ``resolver`` (the ``Api`` a domain declares its routes on, their role guard and the entry point),
 ``problems`` (RFC 9457 answers and how the contract documents them), ``limits`` (bodies no route accepts),
-``observability`` (the Logger and Metrics).
+``observability`` (the Logger, Metrics and the entry point's decorator stack).
 """
 
 from functions.api.core.observability import logger, metrics

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from functions.api.core import snapstart
 from functions.api.core.limits import NOT_UTF8, body_refusal
-from functions.api.core.observability import logger, metrics
+from functions.api.core.observability import annotate_tenant, logger, observed
 from functions.api.core.problems import PROBLEM, PROBLEM_SCHEMAS, document_problems, internal_error, problem
 from shared import credentials, sessions
 from shared.caller import Role, TenantContext
@@ -51,6 +51,7 @@ class Api:
         validate = self.app._request_validation_middleware
         self.app._request_validation_middleware = lambda app, next_: self._admit(app, lambda a: validate(a, next_))
         self.title = title
+        self.handler = observed(self._serve)  # the function's entry point
         self._roles: dict[tuple[str, str], frozenset[Role]] = {}
         self._profiles: dict[tuple[str, str], str] = {}  # the tenant-access profile of each route
         snapstart.enable(self)
@@ -145,6 +146,7 @@ class Api:
         verified what names the tenant."""
         route = self.app.context["_route"]
         credentials.enter(tenant_id, self._profiles[(route.method, route.path)])
+        annotate_tenant(tenant_id)
 
     def header(self, name: str) -> str | None:
         return self.app.current_event.get_header_value(name, case_sensitive=False)
@@ -176,9 +178,8 @@ class Api:
 
     # ---- entry point -----------------------------------------------------------------------
 
-    def handler(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def _serve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         require_settings()  # outside the resolver: a misconfigured function fails, it does not answer a 500
-        logger.set_correlation_id(event.get("requestContext", {}).get("requestId"))
         refused = body_refusal(event)
         if refused is not None:
             return {
@@ -191,9 +192,6 @@ class Api:
             return self.app.resolve(event, context)
         finally:
             credentials.leave()
-            if metrics.metric_set:
-                metrics.flush_metrics()
-            logger.remove_keys(["tenant_id", "user"])
 
     # ---- guards and errors -----------------------------------------------------------------
 
@@ -205,7 +203,8 @@ class Api:
         if allowed is not None:
             ctx = TenantContext.from_claims((app.current_event.request_context.authorizer or {}).get("claims"))
             ctx.require(allowed)
-            logger.append_keys(tenant_id=ctx.tenant_id, user=ctx.user_id)
+            annotate_tenant(ctx.tenant_id)
+            logger.append_keys(user=ctx.user_id)
             app.append_context(tenant=ctx)
             self.act_for(ctx.tenant_id)
             sessions.refuse_revoked(ctx)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from snapshot_restore_py import register_after_restore, register_before_snapshot
 
+from functions.observability import prime_tracing
 from shared import aws
 from shared.settings import settings
 
@@ -39,9 +40,19 @@ def enable(api: Api) -> None:
     register_before_snapshot(prime, api)
 
 
+class _BeforeSnapshot:
+    """The Lambda context Powertools reads at the entry point: there is none before the snapshot."""
+
+    function_name = "snapstart-prime"
+    memory_limit_in_mb = 0
+    invoked_function_arn = ""
+    aws_request_id = "snapstart-prime"
+
+
 def prime(api: Api) -> None:
+    prime_tracing()  # X-Ray in the snapshot, not loaded by the first request after a restore
     for method, path in api.authenticated_routes():
-        api.handler(_tokenless_event(method, _PARAMETER.sub("0", path)), None)
+        api.handler(_tokenless_event(method, _PARAMETER.sub("0", path)), _BeforeSnapshot())
     for service in PRIMED_SERVICES:
         aws.client(service)
     aws.forget()

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from functions.events import audit_trail
-from infra.local.pump import LambdaContext, Pump, lambda_record
+from infra.local.lambda_context import LambdaContext
+from infra.local.pump import Pump, lambda_record
 from tests.integration.api.harness import Tenant
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from functions.api import catalog
-from infra.local.pump import LambdaContext
+from infra.local.lambda_context import LambdaContext
 from shared.caller import Role
 from shared.directory import save_profile
 

@@ -61,7 +61,8 @@ def redeliver(cloud, key: str, etag: str | None = None) -> list[dict[str, str]]:
     """S3's ObjectCreated event for the object now under ``key`` (or of ``etag``), handed to the scan (again);
     the batch item failures it reports."""
     from functions.events.scan_upload import handler
-    from infra.local.pump import LambdaContext, sqs_record
+    from infra.local.lambda_context import LambdaContext
+    from infra.local.pump import sqs_record
 
     etag = etag or cloud.client("s3").head_object(Bucket=settings().bucket_name, Key=key)["ETag"].strip('"')
     change = {"eventName": "ObjectCreated:Post", "s3": {"object": {"key": quote_plus(key), "eTag": etag}}}

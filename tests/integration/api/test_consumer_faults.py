@@ -12,7 +12,7 @@ import pytest
 
 from functions.events import survey_invitations, work_order_automation
 from infra.local import outbox
-from infra.local.pump import LambdaContext
+from infra.local.lambda_context import LambdaContext
 from shared import mail
 from shared.field import automation
 from tests.integration.api.field_service_helpers import rule, technician

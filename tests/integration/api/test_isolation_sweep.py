@@ -228,7 +228,7 @@ BODIES: dict[str, Callable[[Tenant, dict[str, Made]], dict[str, Any]]] = {
     },
 }
 
-# managers ⊃ staff (DESIGN.md, "Roles"): the groups a token may carry and the roles each grants
+# managers ⊃ staff (docs/architecture.md, "Roles"): the groups a token may carry and the roles each grants
 GRANTS = {"managers": {"managers", "staff"}, "staff": {"staff"}, "portal": {"portal"}}
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from functions.schedules import sla_sweep as sweep_job
 from infra.local import outbox
+from infra.local.lambda_context import LambdaContext
 from shared import mail
 from shared.settings import settings
 from tests.integration.api.harness import Tenant, call
@@ -109,7 +110,7 @@ def due(ticket_json: dict, metric: str) -> datetime | None:
 
 
 def sweep() -> dict:
-    return sweep_job.handler({"detail-type": "Scheduled Event"}, None)
+    return sweep_job.handler({"detail-type": "Scheduled Event"}, LambdaContext("SlaSweep"))
 
 
 # ---- policies ----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from functions.api import catalog
-from infra.local.pump import LambdaContext
+from infra.local.lambda_context import LambdaContext
 from shared.db.table import BATCH_GET_ATTEMPTS
 from tests.integration.api.field_service_helpers import act, technician, work_order
 from tests.integration.api.harness import Tenant, call

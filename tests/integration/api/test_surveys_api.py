@@ -14,7 +14,8 @@ import pytest
 
 from functions.events import survey_invitations
 from infra.local import outbox
-from infra.local.pump import LambdaContext, Pump, load_handler
+from infra.local.lambda_context import LambdaContext
+from infra.local.pump import Pump, load_handler
 from infra.resources import STREAM_CONSUMERS
 from shared import mail
 from shared.cursors import b64url, unb64url

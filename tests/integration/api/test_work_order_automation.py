@@ -12,7 +12,8 @@ import pytest
 
 from functions.events import work_order_automation
 from infra.local import dlq, outbox
-from infra.local.pump import LambdaContext, lambda_record
+from infra.local.lambda_context import LambdaContext
+from infra.local.pump import lambda_record
 from shared.field import automation
 from tests.integration.api.field_service_helpers import rule, technician
 from tests.integration.api.harness import Tenant, call

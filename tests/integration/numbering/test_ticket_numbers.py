@@ -1,4 +1,4 @@
-"""Ticket numbers as spec/support.md demands: unique forever, gapless, periods that reset, formats
+"""Ticket numbers as docs/modules/support.md demands: unique forever, gapless, periods that reset, formats
 that change without breaking old numbers. Driven through shared/ against the local moto server."""
 
 from __future__ import annotations
