@@ -70,7 +70,7 @@ class Scope:
     def keys(self) -> aws.Keys:
         return aws.Keys(self.access_key_id, self.secret_access_key, self.session_token)
 
-    def boto3_client(self, service: str, **options: Any) -> Any:
+    def new_client(self, service: str, **options: Any) -> Any:
         """A client with this scope's credentials, from the container's botocore session."""
         return aws.client(service, credentials=self.keys, **options)
 
@@ -110,7 +110,7 @@ def client(service: str, unscoped: Callable[[], Any], **options: Any) -> Any:
     scope = _current.get()
     if scope is None:
         return unscoped()
-    return scope.cached(f"boto3:{service}", lambda: scope.boto3_client(service, **options))
+    return scope.cached(f"client:{service}", lambda: scope.new_client(service, **options))
 
 
 def forget() -> None:

@@ -44,7 +44,7 @@ class Note(Item, discriminator="test-note"):
 def scoped_client(cloud, tenant: str, profile: str, service: str):
     """A client with the credentials a request of ``tenant`` on a route of ``profile`` gets."""
     with credentials.scoped(tenant, profile) as scope:
-        return scope.boto3_client(service, **({"config": storage._config()} if service == "s3" else {}))
+        return scope.new_client(service, **({"config": storage._config()} if service == "s3" else {}))
 
 
 def denied(error: pytest.ExceptionInfo[ClientError]) -> str:
