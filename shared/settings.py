@@ -16,7 +16,7 @@ TABLE = "DESKOS_TABLE"
 BUCKET = "DESKOS_BUCKET"
 CURSOR_SECRET = "DESKOS_CURSOR_SECRET"  # the key itself: the local cloud and the tests
 CURSOR_SECRET_ARN = "DESKOS_CURSOR_SECRET_ARN"  # where to read it (Secrets Manager): deployed functions
-SURVEY_SECRET = "DESKOS_SURVEY_SECRET"
+LINK_SECRET = "DESKOS_LINK_SECRET"
 
 
 class MissingSettings(RuntimeError):
@@ -34,7 +34,7 @@ class Settings:
     survey_link_days: int
     session_check_seconds: int  # how stale a container's view of revoked sessions may be (shared.sessions)
     cursor_secret_source: tuple[str, str]  # (CURSOR_SECRET or CURSOR_SECRET_ARN, its value)
-    survey_secret_value: str | None
+    link_secret_value: str | None
 
     @property
     def cursor_secret(self) -> bytes:
@@ -43,9 +43,10 @@ class Settings:
         return _secret_at(value) if variable == CURSOR_SECRET_ARN else value.encode()
 
     @property
-    def survey_secret(self) -> bytes:
-        """Signs survey links; the cursor secret unless a key of its own is set (uses are domain-separated)."""
-        return self.survey_secret_value.encode() if self.survey_secret_value else self.cursor_secret
+    def link_secret(self) -> bytes:
+        """Signs emailed links (``shared.links``); the cursor secret unless a key of its own is set (uses are
+        domain-separated)."""
+        return self.link_secret_value.encode() if self.link_secret_value else self.cursor_secret
 
 
 def region() -> str:
@@ -116,7 +117,7 @@ def settings() -> Settings:
         survey_link_days=number("DESKOS_SURVEY_LINK_DAYS", 30),
         session_check_seconds=number("DESKOS_SESSION_CHECK_SECONDS", 60),
         cursor_secret_source=secret or ("", ""),
-        survey_secret_value=env.get(SURVEY_SECRET) or None,
+        link_secret_value=env.get(LINK_SECRET) or None,
     )
     if problems:
         raise MissingSettings("DeskOS cannot start: " + "; ".join(problems) + ".")

@@ -16,6 +16,7 @@ from shared.caller import MANAGERS, STAFF, Role
 from shared.clock import now
 from shared.db.pages import DEFAULT_LIMIT
 from shared.errors import Unprocessable
+from shared.links import MAX_TOKEN
 from shared.schemas import Date, Moment, PageOut
 from shared.support.surveys import definitions, links, responses, summaries
 from shared.support.surveys.definitions import NewSurvey, SurveyOut, SurveyPatch
@@ -77,7 +78,7 @@ def delete_survey(survey_id: EntityId) -> Response[None]:
 )
 def answer_survey(
     body: Annotated[TokenAnswer, Body()],
-    token: Annotated[str | None, Query(max_length=links.MAX_TOKEN)] = None,
+    token: Annotated[str | None, Query(max_length=MAX_TOKEN)] = None,
 ) -> Response[SurveyResponseOut]:
     signed = body.token or token
     if not signed:

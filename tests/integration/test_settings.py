@@ -70,4 +70,4 @@ def test_the_cursor_secret_is_read_by_arn_from_secrets_manager_once_per_process(
     secrets.put_secret_value(SecretId=arn, SecretString="changed")
     settings.cache_clear()
     assert settings().cursor_secret == b"k" * 64
-    assert settings().survey_secret == b"k" * 64  # survey links fall back to the same key (domain-separated)
+    assert settings().link_secret == b"k" * 64  # emailed links fall back to the same key (domain-separated)

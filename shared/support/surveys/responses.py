@@ -15,8 +15,9 @@ from shared.db.errors import cancelled_by_condition, storage_errors
 from shared.db.pages import Page, instant_range, query_page
 from shared.db.table import Item, get_or_404, transaction
 from shared.errors import Conflict, Unprocessable
+from shared.links import MAX_TOKEN
 from shared.schemas import Out, Strict
-from shared.support.surveys.links import MAX_TOKEN, Claim, read_token
+from shared.support.surveys.links import Claim, read_token
 from shared.support.surveys.model import (
     SCALES,
     Invitation,
