@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
-from shared.calendar import BusinessCalendar, Window
+from shared.business_time import BusinessCalendar, Window
 from shared.schemas import Date, Strict
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -20,7 +20,7 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 
 from shared import audit, mail
-from shared.calendar import next_open
+from shared.business_time import next_open
 from shared.caller import TenantContext
 from shared.directory import manager_emails
 from shared.field import rules, technicians, work_orders

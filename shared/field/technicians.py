@@ -15,7 +15,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 
-from shared.calendar import BusinessCalendar
+from shared.business_time import BusinessCalendar
 from shared.caller import TenantContext
 from shared.db.entities import Entity, LocationAttribute, expect_version, insert, remove, save
 from shared.db.errors import storage_errors

@@ -31,7 +31,7 @@ from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 
-from shared.calendar import add_business_minutes, business_minutes_between
+from shared.business_time import add_business_minutes, business_minutes_between
 from shared.clock import iso
 from shared.db.errors import cancelled_by_condition, storage_errors
 from shared.db.pages import Page, query_page

@@ -21,7 +21,7 @@ from pydantic import Field, StringConstraints
 from pynamodb.attributes import JSONAttribute, VersionAttribute
 
 from shared import tenants
-from shared.calendar import BusinessCalendar
+from shared.business_time import BusinessCalendar
 from shared.caller import TenantContext
 from shared.clock import now
 from shared.db.entities import expect_version

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.calendar import (
+from shared.business_time import (
     BusinessCalendar,
     Window,
     add_business_minutes,
