@@ -49,9 +49,9 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "Reply to this email to answer, or follow the request here: {{ ticket.url }}" + _SIGN_OFF,
     },
     "requester_reply": {
-        "subject": "[{{ ticket.number }}] {{ requester.name | default('The client', true) }} replied: "
+        "subject": "[{{ ticket.number }}] {{ comment.author | default('The client', true) }} replied: "
         "{{ ticket.subject }}",
-        "text": "{{ requester.name | default(requester.email, true) }} wrote on {{ ticket.number }} "
+        "text": "{{ comment.author | default(requester.email, true) }} wrote on {{ ticket.number }} "
         "({{ ticket.priority }}):\n\n{{ comment.body }}\n\n{{ ticket.url }}\n",
     },
     "ticket_assigned": {

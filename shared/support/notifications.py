@@ -27,6 +27,7 @@ from pynamodb.attributes import ListAttribute, UnicodeAttribute, UTCDateTimeAttr
 
 from shared import mail, templating
 from shared.clock import now
+from shared.crm.contacts import Contact
 from shared.db.errors import storage_errors
 from shared.db.table import Item, get_or_none, tkey
 from shared.directory import UserProfile, assignee_or_managers
@@ -181,15 +182,23 @@ def ticket_url(ticket_id: str) -> str:
     return f"{public_url()}/app/tickets/{ticket_id}"
 
 
+def _author_name(tenant_id: str, comment: Comment) -> str | None:
+    """Who wrote a comment: a user's name, a contact's, or the address of a sender known by address only."""
+    if comment.author_kind == "email":
+        return comment.author_id
+    with storage_errors():
+        if comment.author_kind == "contact":
+            contact = Contact.find(tenant_id, comment.author_id)
+            return contact.name if contact else None
+        profile = get_or_none(UserProfile, UserProfile.key(tenant_id, comment.author_id))
+    return profile.name if profile else None
+
+
 def _variables(
     ticket: Ticket, comment: Comment | None, tenant: Any, requester_name: str | None, requester_email: str | None
 ) -> dict[str, Any]:
     due = next((m.get("due_at") for m in ((ticket.sla or {}).get("metrics") or {}).values() if m.get("due_at")), None)
-    author = None
-    if comment is not None and comment.author_kind == "staff":
-        with storage_errors():
-            profile = get_or_none(UserProfile, UserProfile.key(ticket.tenant_id, comment.author_id))
-        author = profile.name if profile else None
+    author = _author_name(ticket.tenant_id, comment) if comment is not None else None
     return {
         "firm": {"name": tenant.name if isinstance(tenant, Tenant) else ticket.tenant_id},
         "ticket": {
