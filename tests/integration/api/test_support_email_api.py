@@ -67,7 +67,12 @@ def test_an_unknown_kind_is_refused(tenant: Tenant):
 
 @pytest.mark.parametrize(
     ("method", "path", "body"),
-    [("PUT", ONE, OVERRIDE), ("DELETE", ONE, None), ("POST", PREVIEW, {}), ("PUT", MAILBOX, {"unknown_senders": "refuse"})],
+    [
+        ("PUT", ONE, OVERRIDE),
+        ("DELETE", ONE, None),
+        ("POST", PREVIEW, {}),
+        ("PUT", MAILBOX, {"unknown_senders": "refuse"}),
+    ],
 )
 def test_staff_may_not_change_or_preview(tenant: Tenant, method, path, body):
     call(tenant.agent, method, path, ACK, body=body).problem(403)

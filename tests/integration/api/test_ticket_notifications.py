@@ -93,10 +93,9 @@ def test_a_new_ticket_acknowledges_its_requester_with_number_link_and_reply_addr
 
 def test_a_public_staff_reply_reaches_the_requester_and_an_internal_note_does_not(scene, stream, cloud):
     tenant, ticket, email = scene["tenant"], scene["ticket"], scene["contact"]["email"]
-    call(
-        tenant.agent, "POST", COMMENTS, {"ticket_id": ticket["id"]}, body={"body": "Use the new cover sheet.", "public": True}
-    )
-    call(tenant.agent, "POST", COMMENTS, {"ticket_id": ticket["id"]}, body={"body": "SECRET: he is slow", "public": False})
+    on = {"ticket_id": ticket["id"]}
+    call(tenant.agent, "POST", COMMENTS, on, body={"body": "Use the new cover sheet.", "public": True})
+    call(tenant.agent, "POST", COMMENTS, on, body={"body": "SECRET: he is slow", "public": False})
     stream.drain()
     mails = inbox(cloud, email)
     assert [m["subject"] for m in mails] == [f"[{ticket['number']}] We received your request: TPS reports",
