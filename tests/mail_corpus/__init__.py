@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import os
-import textwrap
 from pathlib import Path
 from string import Template
 
@@ -23,7 +22,8 @@ def load(name: str, *, sender: str, support: str, reply_to: str = "", references
 
 def oversize(*, sender: str, support: str, megabytes: int = 15) -> bytes:
     """A plausible message of ``megabytes`` MB: a text body and a large (random, so incompressible) attachment."""
-    blob = "\r\n".join(textwrap.wrap(base64.b64encode(os.urandom(megabytes * 1024 * 768)).decode(), 76))
+    encoded = base64.b64encode(os.urandom(megabytes * 1024 * 768)).decode()
+    blob = "\r\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
     return (
         f"MIME-Version: 1.0\r\nFrom: Casey Contact <{sender}>\r\nTo: {support}\r\n"
         f"Message-ID: <oversize-{os.urandom(6).hex()}@acme.example>\r\nSubject: The whole archive\r\n"
