@@ -29,7 +29,7 @@ from shared.db.entities import expect_version
 from shared.db.errors import storage_errors
 from shared.db.table import Item, get_or_none, tkey
 from shared.ids import new_id
-from shared.schemas import Strict, Versioned
+from shared.schemas import Strict, Version
 
 REPLY_PURPOSE = "ticket-reply"
 SUPPORT_LOCAL_PART = "support"
@@ -99,7 +99,8 @@ class Mailbox(Item, discriminator="mailbox"):
         return tkey(tenant_id, "MAILBOX"), "MAILBOX"
 
 
-class MailboxIn(Versioned):
+class MailboxIn(Strict):
+    version: Version = Field(default=None, description="The version you read; required once the settings are saved.")
     unknown_senders: UnknownSenders = Field(
         description="Mail from an address that is no contact or portal user: a ticket without client, or refused."
     )

@@ -4,7 +4,7 @@ An override (``T#<t>#NOTIFYTEMPLATE#<kind>`` / ``NOTIFYTEMPLATE``, versioned) ho
 optionally an HTML body, and whether the kind is sent at all. Managers write them in the sandbox of
 ``shared.templating``: a template that does not compile, or that breaks a bound with the sample data, is
 refused when saved (422 naming the line). Every kind is one GetItem; the list reads all five in one
-BatchGetItem. Deleting an override brings the default back.
+BatchGetItem. The kind is named in the body, not the path: every tenant has every kind.
 
 Variables (plain data, the same for every kind; what a kind does not concern is empty):
 ``firm.name``, ``ticket.number|subject|description|status|priority|url|sla_due``, ``requester.name|email``,
@@ -20,10 +20,10 @@ from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
 
 from shared import templating
 from shared.caller import TenantContext
-from shared.db.entities import Entity, expect_version, insert, remove, save
+from shared.db.entities import Entity, expect_version, insert, save
 from shared.db.errors import storage_errors
 from shared.db.table import Item
-from shared.errors import Conflict, NotFound, Unprocessable
+from shared.errors import Conflict, Unprocessable
 from shared.schemas import Strict, Version
 
 Kind = Literal["ticket_created", "staff_reply", "requester_reply", "ticket_assigned", "ticket_resolved"]
@@ -100,10 +100,12 @@ class TemplateIn(Strict):
 
 
 class TemplateUpdate(TemplateIn):
+    kind: Kind
     version: Version = Field(default=None, description="The version you read; required once an override exists.")
 
 
 class PreviewIn(Strict):
+    kind: Kind
     subject: SubjectSource | None = None
     text: BodySource | None = None
     html: BodySource | None = None
@@ -143,12 +145,6 @@ def current(kind: str, found: NotificationTemplate | None) -> TemplateOut:
     )
 
 
-def _kind(kind: str) -> str:
-    if kind not in KINDS:
-        raise NotFound("No such notification template.")
-    return kind
-
-
 # ---- reads -------------------------------------------------------------------------------------
 
 
@@ -161,7 +157,7 @@ def all_of(ctx: TenantContext) -> list[TemplateOut]:
 
 def get(ctx: TenantContext, kind: str) -> TemplateOut:
     with storage_errors():
-        return current(_kind(kind), NotificationTemplate.find(ctx.tenant_id, kind))
+        return current(kind, NotificationTemplate.find(ctx.tenant_id, kind))
 
 
 # ---- writes ------------------------------------------------------------------------------------
@@ -180,10 +176,11 @@ def check(body: TemplateIn | PreviewIn) -> None:
             raise Unprocessable.field(field, f"The template cannot be rendered: {refused}.") from None
 
 
-def replace(ctx: TenantContext, kind: str, body: TemplateUpdate, if_match: int | None) -> TemplateOut:
-    _kind(kind)
+def replace(ctx: TenantContext, body: TemplateUpdate, if_match: int | None) -> TemplateOut:
+    """Override one kind (``body.kind``): the first override names no version, later ones the one read."""
     check(body)
-    fields = body.model_dump(exclude={"version"})
+    kind = body.kind
+    fields = body.model_dump(exclude={"version", "kind"})
     with storage_errors():
         found = NotificationTemplate.find(ctx.tenant_id, kind)
     if found is None:
@@ -198,18 +195,10 @@ def replace(ctx: TenantContext, kind: str, body: TemplateUpdate, if_match: int |
     return current(kind, save(ctx, found))
 
 
-def reset(ctx: TenantContext, kind: str, if_match: int | None) -> None:
-    """Drop the override: the default applies again. 404 when there is none."""
-    with storage_errors():
-        found = NotificationTemplate.load(ctx, _kind(kind))
-    expect_version(found, if_match, required=False)
-    remove(found)
-
-
-def preview(ctx: TenantContext, kind: str, body: PreviewIn) -> RenderedOut:
+def preview(ctx: TenantContext, body: PreviewIn) -> RenderedOut:
     """The kind rendered with sample data: the sources sent, else the tenant's current ones."""
     check(body)
-    stored = get(ctx, kind)
+    stored = get(ctx, body.kind)
     subject, text = body.subject or stored.subject, body.text or stored.text
     html = body.html if "html" in body.model_fields_set else stored.html
     return render(stored.model_copy(update={"subject": subject, "text": text, "html": html}), SAMPLE)

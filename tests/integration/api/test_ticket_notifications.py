@@ -160,9 +160,9 @@ def test_an_override_changes_the_text_and_a_switched_off_kind_is_not_sent(cloud,
     client = tenant.client()
     contact = tenant.contact(client["id"], email=f"milton@{tenant.id}.example")
     override = {"subject": "Ticket {{ ticket.number }} is ours", "text": "Stapler noted, {{ requester.name }}.\n"}
-    call(tenant.manager, "PUT", "/support/notification-templates/{kind}", {"kind": "ticket_created"}, body=override)
+    call(tenant.manager, "PUT", "/support/notification-templates", body={**override, "kind": "ticket_created"})
     off = {**override, "enabled": False}
-    call(tenant.manager, "PUT", "/support/notification-templates/{kind}", {"kind": "ticket_resolved"}, body=off)
+    call(tenant.manager, "PUT", "/support/notification-templates", body={**off, "kind": "ticket_resolved"})
     ticket = tenant.ticket(client_id=client["id"], requester_contact_id=contact["id"])
     call(tenant.agent, "POST", "/support/tickets/{ticket_id}/resolve", {"ticket_id": ticket["id"]})
     stream.drain()

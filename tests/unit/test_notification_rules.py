@@ -106,7 +106,7 @@ def test_a_syntax_error_is_refused_naming_field_and_line():
 def test_a_template_that_breaks_a_bound_with_sample_data_is_refused():
     with pytest.raises(Unprocessable, match="cannot be rendered"):
         loops = "{% for i in range(10000) %}{% for j in range(10000) %}x{% endfor %}{% endfor %}"
-        templates.check(PreviewIn(text=loops))
+        templates.check(PreviewIn(kind="staff_reply", text=loops))
 
 
 def test_reply_addresses_name_the_ticket_in_their_tenant_only(monkeypatch):
