@@ -20,7 +20,11 @@ import pytest
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
 # Skip the layer's pip bundling (offline, fast, deterministic) and construct stack traces (halves construction time).
-TEST_CONTEXT = {"aws:cdk:bundling-stacks": [], "aws:cdk:disable-stack-trace": True}
+TEST_CONTEXT = {
+    "aws:cdk:bundling-stacks": [],
+    "aws:cdk:disable-stack-trace": True,
+    "inbound_domain": "mail.example.com",
+}
 
 
 @dataclass(frozen=True)
