@@ -146,3 +146,25 @@ def test_a_managers_template_changes_the_acknowledgement_and_a_broken_one_is_a_4
     finally:  # the default's text again, for whatever runs next
         restore = {k: default[k] for k in ("kind", "subject", "text", "html", "enabled")}
         assert api.put(templates, as_=demo.manager, json={**restore, "version": changed.json()["version"]}).ok
+
+
+NEW_MAIL = {  # corpus message -> the subject of the ticket it makes
+    "forwarded.eml": "Fwd: Invoice 4411 looks wrong",
+    "calendar_invite.eml": "Invitation: Printer review @ Tue 1 Dec 2026 10:00 - 10:30 (GMT)",
+    "pdf_and_image.eml": "Error report with screenshot",
+    "latin1.eml": "Drucker im Büro 3 stört",
+    "shift_jis.eml": "プリンター故障",
+    "html_only.eml": "Badge reader offline",
+}
+REFUSED = {"malformed.eml": "Broken multipart", "bounce.eml": "Undelivered Mail Returned to Sender"}
+
+
+def test_every_shape_of_real_mail_over_smtp_makes_a_ticket_or_nothing(api, demo, smtp_send):
+    for name in (*NEW_MAIL, *REFUSED):
+        smtp_send(mail_corpus.load(name, sender=CONTACT, support=SUPPORT), SUPPORT)
+    smtp_send(mail_corpus.oversize(sender=CONTACT, support=SUPPORT, megabytes=15), SUPPORT)
+    for subject in NEW_MAIL.values():
+        [ticket] = eventually(lambda s=subject: ticket_with_subject(api, demo, s), f"ticket {subject!r}")
+        assert ticket["channel"] == "email" and ticket["description"]
+    for subject in (*REFUSED.values(), "The whole archive"):
+        assert ticket_with_subject(api, demo, subject) == []
