@@ -33,6 +33,7 @@ from moto.server import ThreadedMotoServer
 
 from functions.api import catalog
 from functions.api.catalog import Route
+from infra.local.lambda_context import LambdaContext
 from infra.local.provision import ensure_bucket, ensure_sender, ensure_user_pool
 from infra.resources import table_definition
 from shared import sessions
@@ -283,6 +284,9 @@ def body_for(operation_id: str, values: dict[str, str]) -> dict[str, Any] | None
         "InviteUser": {"email": f"{uuid.uuid4().hex}@bench.example", "name": "Nia", "role": "staff"},
         "ChangeUserRole": {"role": "managers"},
         "ReplaceSettings": {"name": "Bench Ltd", "time_zone": "Europe/Berlin", "version": 1},
+        "ReplaceNotificationTemplate": {"kind": "ticket_created", "subject": "Got it", "text": "Thanks!"},
+        "PreviewNotificationTemplate": {"kind": "staff_reply"},
+        "ReplaceMailbox": {"unknown_senders": "refuse"},
     }.get(operation_id)
 
 
@@ -353,7 +357,7 @@ def invoke(route: Route, world: World, fixture: dict[str, Any], idempotency_key:
     event = build_event(fixture, route, params, body_for(route.operation_id, values), headers)
     handler = importlib.import_module(route.module).handler
     with recording() as rec:
-        response = handler(event, None)
+        response = handler(event, LambdaContext(route.operation_id))
     status = response["statusCode"]
     payload = json.loads(response.get("body") or "null") if "json" in _content_type(response) else None
     if route.operation_id == "CreateTicket":
@@ -367,6 +371,44 @@ def invoke(route: Route, world: World, fixture: dict[str, Any], idempotency_key:
     label = f"{route.method} {route.path}" + (" +Idempotency-Key" if idempotency_key else "")
     detail = "" if 200 <= status < 300 else str(payload)
     return Result(label, status, rec, kind, limit, detail)
+
+
+def email_rows(world: World, tenant_id: str) -> list[Result]:
+    """Email in and out (no request path, so reported, not targeted): one inbound message of each kind through
+    the receiver's code path (``shared.inbound.intake``) and one notification (``shared.support.notifications``)."""
+    from email.message import EmailMessage
+
+    from shared.inbound import intake, mailbox
+    from shared.support import notifications
+
+    ticket = world.fresh_ticket(False)
+    support, reply = mailbox.support_address(tenant_id), mailbox.reply_address(tenant_id, ticket.id)
+
+    def message(to: str, subject: str) -> bytes:
+        mail = EmailMessage()
+        mail["From"], mail["To"], mail["Subject"] = "Ada <ada@acme.example>", to, subject
+        mail["Message-ID"] = f"<{uuid.uuid4().hex}@acme.example>"
+        mail.set_content("The printer is on fire.")
+        return bytes(mail)
+
+    first = message(support, "Printer on fire")
+    cases: list[tuple[str, Callable[[], Any]]] = [
+        ("email in: new ticket from a contact", lambda: intake.receive(first, [support])),
+        ("email in: the same Message-ID again", lambda: intake.receive(first, [support])),
+        ("email in: a reply becomes a comment", lambda: intake.receive(message(reply, "Re: fire"), [reply])),
+        (
+            "notification: an acknowledgement",
+            lambda: notifications.deliver(
+                notifications.Event("ticket_created", f"{ticket.id}.bench", tenant_id, ticket.id, ticket)
+            ),
+        ),
+    ]
+    rows = []
+    for label, run in cases:
+        with recording() as rec:
+            run()
+        rows.append(Result(label, 200, rec, "email", None, ""))
+    return rows
 
 
 def path_params(path: str) -> list[str]:
@@ -420,6 +462,7 @@ def main() -> None:
             results.append(invoke(route, world, fixture))
             if route.operation_id == "CreateTicket":
                 results.append(invoke(route, world, fixture, idempotency_key=str(uuid.uuid4())))
+        results += email_rows(world, TenantContext.from_claims(claims).tenant_id)
     finally:
         server.stop()
 
