@@ -146,7 +146,10 @@ def dashboard_and_alarms(
         alarm(f"{scan_outcome}Alarm", counted, 1, description)
 
     # Email in and out (functions/events/inbound_email.py, ticket_notifications.py)
-    mail = {name: _mail_metric(name) for name in ("EmailsReceived", "EmailsRejected", "NotificationsSent")}
+    mail = {
+        name: _business_metric(name, "deskos-mail")
+        for name in ("EmailsReceived", "EmailsRejected", "NotificationsSent")
+    }
     alarm(
         "EmailsRejectedAlarm",
         mail["EmailsRejected"],
@@ -204,21 +207,11 @@ def dashboard_and_alarms(
     return dashboard
 
 
-def _mail_metric(name: str) -> cloudwatch.Metric:
+def _business_metric(name: str, service: str = "deskos") -> cloudwatch.Metric:
     return cloudwatch.Metric(
         namespace=METRICS_NAMESPACE,
         metric_name=name,
-        dimensions_map={"service": "deskos-mail"},
-        statistic="Sum",
-        period=PERIOD,
-    )
-
-
-def _business_metric(name: str) -> cloudwatch.Metric:
-    return cloudwatch.Metric(
-        namespace=METRICS_NAMESPACE,
-        metric_name=name,
-        dimensions_map={"service": "deskos"},
+        dimensions_map={"service": service},
         statistic="Sum",
         period=PERIOD,
     )

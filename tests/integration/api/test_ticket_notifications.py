@@ -6,64 +6,25 @@ from typing import Any
 
 import pytest
 
-from functions.events import ticket_notifications
 from infra.local import outbox
-from infra.local.lambda_context import LambdaContext
-from infra.local.pump import Pump, load_handler
 from infra.resources import STREAM_CONSUMERS
 from shared.inbound import mailbox
+from tests.integration.api.conftest import ConsumerStream
 from tests.integration.api.harness import Tenant, call
 
 CONSUMER = next(c for c in STREAM_CONSUMERS if c.name == "TicketNotifications")
 COMMENTS = "/support/tickets/{ticket_id}/comments"
 
 
-class Stream:
-    """The notifications consumer fed from the table's stream; remembers its events to deliver them again."""
-
-    def __init__(self, pump: Pump, delivered: list[dict[str, Any]]):
-        self.pump, self.delivered = pump, delivered
-
-    def drain(self) -> None:
-        while self.pump.poll():
-            pass
-
-    def redeliver(self) -> None:
-        for event in list(self.delivered):
-            assert ticket_notifications.handler(event, LambdaContext(CONSUMER.name)) == {"batchItemFailures": []}
-
-
 @pytest.fixture(scope="module")
-def _pump(module_cloud) -> tuple[Pump, list[dict[str, Any]]]:
-    delivered: list[dict[str, Any]] = []
-
-    def load(dotted: str):
-        handler = load_handler(dotted)
-
-        def recording(event, context):
-            delivered.append(event)
-            return handler(event, context)
-
-        return recording
-
-    cloud = module_cloud
-    pump = Pump(
-        cloud.server.url,
-        cloud.region,
-        cloud.resources.table_name,
-        consumers=(CONSUMER,),
-        schedules=(),
-        queue_consumers=(),
-        load=load,
-    )
-    return pump, delivered
+def _stream(module_cloud) -> ConsumerStream:
+    return ConsumerStream(module_cloud, CONSUMER)
 
 
 @pytest.fixture
-def stream(cloud, _pump) -> Stream:
-    pump, delivered = _pump
-    delivered.clear()
-    return Stream(pump, delivered)
+def stream(cloud, _stream) -> ConsumerStream:
+    _stream.delivered.clear()
+    return _stream
 
 
 def inbox(cloud, address: str) -> list[dict[str, Any]]:
