@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import shutil
-import sys
 import socket
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
