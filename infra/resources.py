@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from shared.attachments.scanner import ATTEMPTS as SCAN_ATTEMPTS
+from shared.onboarding.reminders import RATE_MINUTES as ONBOARDING_REMINDER_MINUTES
 
 # S3 key layout, defined with the code that builds the keys: every object of a tenant sits under t/<tenant>/…
 # (uploads t/<tenant>/<owner-kind>/<owner-id>/<id>, t/<tenant>/quarantine/…, t/<tenant>/thumbnails/…);
@@ -91,11 +92,20 @@ STREAM_CONSUMERS: tuple[StreamConsumer, ...] = (
         batch_size=25,
         writes=("ses", "cloudwatch"),
     ),
+    StreamConsumer(
+        name="Onboarding", handler="functions.events.onboarding.handler", batch_size=25, writes=("ses", "cloudwatch")
+    ),
 )
 
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule(
         name="SlaSweep", handler="functions.schedules.sla_sweep.handler", rate_minutes=1, writes=("ses", "cloudwatch")
+    ),
+    Schedule(
+        name="OnboardingReminders",
+        handler="functions.schedules.onboarding_reminders.handler",
+        rate_minutes=ONBOARDING_REMINDER_MINUTES,
+        writes=("ses", "cloudwatch"),
     ),
 )
 
