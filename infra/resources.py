@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from shared.attachments.scanner import ATTEMPTS as SCAN_ATTEMPTS
-from shared.onboarding.reminders import RATE_MINUTES as ONBOARDING_REMINDER_MINUTES
 
 # S3 key layout, defined with the code that builds the keys: every object of a tenant sits under t/<tenant>/…
 # (uploads t/<tenant>/<owner-kind>/<owner-id>/<id>, t/<tenant>/quarantine/…, t/<tenant>/thumbnails/…);
@@ -20,6 +19,7 @@ from shared.attachments.storage import (  # noqa: F401
     UPLOAD_EVENT,
     UPLOADS_PREFIX,
 )
+from shared.onboarding.reminders import RATE_MINUTES as ONBOARDING_REMINDER_MINUTES
 
 TABLE_PARTITION_KEY = "PK"
 TABLE_SORT_KEY = "SK"

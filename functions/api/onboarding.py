@@ -49,7 +49,9 @@ def get_onboarding_template(template_id: EntityId) -> Response[TemplateOut]:
 @api.put(
     "/onboarding/templates/<template_id>", roles=MANAGERS, summary="Replace an onboarding template (optimistic locking)"
 )
-def replace_onboarding_template(template_id: EntityId, body: Annotated[TemplateUpdate, Body()]) -> Response[TemplateOut]:
+def replace_onboarding_template(
+    template_id: EntityId, body: Annotated[TemplateUpdate, Body()]
+) -> Response[TemplateOut]:
     return tagged(TemplateOut.of(templates.replace(api.caller(), template_id, body, api.if_match())))
 
 

@@ -42,9 +42,9 @@ def record_handler(record: DynamoDBRecord, metrics: EphemeralMetrics) -> None:
         if _value(new, "published") is False:
             published = processes.publish(process.tenant_id, process.id)
             logger.info("onboarding items published", extra={"process": process.id, "items": published})
-        if _value(new, "status") == "in_progress" and _value(old, "status") != "in_progress":
-            if welcome.welcome(Process.find(process.tenant_id, process.id) or process):
-                metrics.add_metric("OnboardingWelcomesSent", MetricUnit.Count, 1)
+        started = _value(new, "status") == "in_progress" and _value(old, "status") != "in_progress"
+        if started and welcome.welcome(Process.find(process.tenant_id, process.id) or process):
+            metrics.add_metric("OnboardingWelcomesSent", MetricUnit.Count, 1)
     elif entity == "attachment" and _value(new, "owner_kind") == documents.OWNER_KIND:
         if _value(new, "status") in UNJUDGED or _value(old, "status") not in UNJUDGED:
             return  # not a verdict: the scan moves an attachment out of pending_scan once

@@ -84,7 +84,12 @@ def page(ctx: TenantContext, filters: DocumentFilters, *, limit: int, cursor: st
         source, partition = Document, Process.partition(t, process.id)
         range_condition, condition = Document.SK.startswith(Document.sort_prefix), status
     elif client_id:
-        source, partition, range_condition, condition = Document.gsi2, Document.partition_of_client(t, client_id), None, status
+        source, partition, range_condition, condition = (
+            Document.gsi2,
+            Document.partition_of_client(t, client_id),
+            None,
+            status,
+        )
     elif filters.status:
         source, partition = Document.gsi1, tkey(t, "ONBDOCS", "STATUS", filters.status)
         range_condition = condition = None
@@ -93,7 +98,14 @@ def page(ctx: TenantContext, filters: DocumentFilters, *, limit: int, cursor: st
     scope = filters.model_copy(update={"client_id": client_id})
     name = "onboarding-documents:" + scope.model_dump_json(exclude_none=True)
     return query_page(
-        source, partition, t, name, limit=limit, cursor=cursor, range_key_condition=range_condition, filter_condition=condition
+        source,
+        partition,
+        t,
+        name,
+        limit=limit,
+        cursor=cursor,
+        range_key_condition=range_condition,
+        filter_condition=condition,
     )
 
 
@@ -130,9 +142,7 @@ def reject(ctx: TenantContext, document_id: str, body: Rejection, if_match: int 
     return _review(ctx, document_id, "rejected", body.note, body.version, if_match)
 
 
-def _review(
-    ctx: TenantContext, document_id: str, status: str, note: str | None, *sent: int | None
-) -> Document:
+def _review(ctx: TenantContext, document_id: str, status: str, note: str | None, *sent: int | None) -> Document:
     document = Document.load(ctx, document_id)
     expect_version(document, *sent, required=False)
     require_state(document, ("uploaded",), status)
@@ -193,7 +203,7 @@ def _tell_owner(document: Document, attachment: Attachment) -> None:
     mail.send(
         [owner.email],
         f"[DeskOS] Onboarding file refused: {document.name}",
-        f"A file uploaded for the document request \"{document.name}\" of the onboarding process \"{process.name}\""
+        f'A file uploaded for the document request "{document.name}" of the onboarding process "{process.name}"'
         f" was refused and the document is still {document.status}.\n\n"
         f"File: {attachment.original_filename}\nReason: {attachment.status_reason}\n"
         f"Document: {document.id}\nProcess: {process.id}\n",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import Field
 from pynamodb.constants import ITEM
@@ -175,7 +175,15 @@ def materialise(process: Process, template: Template, start: date) -> list[Proce
     for position, spec in enumerate(template.documents):
         items.append(
             _item(
-                Document, process, position, start, spec, name=spec["name"], required=spec["required"], status="requested", **common
+                Document,
+                process,
+                position,
+                start,
+                spec,
+                name=spec["name"],
+                required=spec["required"],
+                status="requested",
+                **common,
             )
         )
     for item in items:
@@ -213,7 +221,9 @@ def _stage(process: Process, chunk: list[ProcessItem]) -> Process | None:
     """Write a chunk of staged items unless the process exists already (then it is returned: a retry)."""
     try:
         with storage_errors(), transaction() as tx:
-            tx.condition_check(Process, *process.key(process.tenant_id, process.id), condition=Process.PK.does_not_exist())
+            tx.condition_check(
+                Process, *process.key(process.tenant_id, process.id), condition=Process.PK.does_not_exist()
+            )
             for item in chunk:
                 _put(tx, item)
     except TransactWriteError as error:
@@ -250,10 +260,9 @@ def _write_final(ctx: TenantContext, process: Process, items: list[ProcessItem])
 
 def _unstage(items: list[ProcessItem]) -> None:
     """Remove what a failed create staged (best effort: what stays is unreachable, and a retry overwrites it)."""
-    with storage_errors():
-        with Task.batch_write() as batch:
-            for item in items:
-                batch.delete(item)
+    with storage_errors(), Task.batch_write() as batch:
+        for item in items:
+            batch.delete(item)
 
 
 def publish(tenant_id: str, process_id: str) -> int:
@@ -317,7 +326,9 @@ def page(ctx: TenantContext, filters: ProcessFilters, *, limit: int, cursor: str
     condition = None
     for part in (c for c in conditions if c is not None):
         condition = part if condition is None else condition & part
-    name = "onboarding-processes:" + ProcessFilters(status=filters.status, client_id=client_id, owner_id=filters.owner_id).model_dump_json(exclude_none=True)
+    name = "onboarding-processes:" + ProcessFilters(
+        status=filters.status, client_id=client_id, owner_id=filters.owner_id
+    ).model_dump_json(exclude_none=True)
     return query_page(
         index, partition, t, name, limit=limit, cursor=cursor, newest_first=True, filter_condition=condition
     )

@@ -23,7 +23,6 @@ that old found with nothing left in it stays empty; the cursor moves past such b
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -85,7 +84,9 @@ def run(at: datetime) -> RunResult:
     result = RunResult()
     cursor = get_or_none(ReminderCursor, ReminderCursor.KEY)
     today = at.astimezone(UTC).date()
-    first = date.fromisoformat(cursor.swept_through) + timedelta(days=1) if cursor else today - timedelta(FIRST_RUN_DAYS)
+    first = (
+        date.fromisoformat(cursor.swept_through) + timedelta(days=1) if cursor else today - timedelta(FIRST_RUN_DAYS)
+    )
     last = min(today + timedelta(days=1), first + timedelta(days=MAX_BUCKETS_PER_RUN - 1))
     tenants: dict[str, _Tenant] = {}
     settled, contiguous, day = None, True, first
@@ -107,7 +108,9 @@ def _handle(keys, day: date, at: datetime, tenants: dict[str, _Tenant], result: 
     """Remind what is due among ``keys`` (of bucket ``day``); how many must wait for a later run."""
     result.due += len(keys)
     with storage_errors():
-        items = [i for i in ProcessItem.batch_get(keys, consistent_read=True) if i.DUEPK == DUE_PREFIX + day.isoformat()]
+        items = [
+            i for i in ProcessItem.batch_get(keys, consistent_read=True) if DUE_PREFIX + day.isoformat() == i.DUEPK
+        ]
         process_keys = {Process.key(i.tenant_id, i.process_id) for i in items}
         processes = {(p.tenant_id, p.id): p for p in Process.batch_get(list(process_keys), consistent_read=True)}
     notices: dict[tuple[str, str], Notice] = {}

@@ -70,10 +70,16 @@ def page(ctx: TenantContext, filters: TaskFilters, *, limit: int, cursor: str | 
         range_condition = Task.SK.startswith(Task.sort_prefix)
         conditions.append(Task.due_date.between(low, high) if dated else None)
         conditions.append(Task.assignee_kind == "client" if ctx.is_portal else None)
-        conditions.append(Task.assignee_id == filters.assignee_id if filters.assignee_id and not ctx.is_portal else None)
+        conditions.append(
+            Task.assignee_id == filters.assignee_id if filters.assignee_id and not ctx.is_portal else None
+        )
     else:
         if ctx.is_portal:  # their client's tasks; an assignee filter names staff, whom they do not see
-            source, partition, sort_key = Task.gsi1, Task.partition_of_assignee(t, "client", ctx.client_id or "-"), Task.GSI1SK
+            source, partition, sort_key = (
+                Task.gsi1,
+                Task.partition_of_assignee(t, "client", ctx.client_id or "-"),
+                Task.GSI1SK,
+            )
         elif filters.assignee_id:
             source, partition = Task.gsi1, Task.partition_of_assignee(t, "staff", filters.assignee_id)
             sort_key = Task.GSI1SK

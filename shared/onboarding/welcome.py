@@ -58,7 +58,7 @@ def _body(process: Process) -> str:
     wanted = [
         f"- {i.name}{'' if i.required else ' (optional)'} (due {i.due_date})" for i in items if isinstance(i, Document)
     ]
-    lines = [f"Welcome! Your onboarding \"{process.name}\" has started.", ""]
+    lines = [f'Welcome! Your onboarding "{process.name}" has started.', ""]
     if todo:
         lines += ["What we need you to do:", *todo, ""]
     if wanted:

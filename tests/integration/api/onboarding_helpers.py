@@ -19,8 +19,6 @@ CREATE_PROCESS = "/onboarding/templates/{template_id}/create-process"
 PROCESS = "/onboarding/processes/{process_id}"
 TASK = "/onboarding/tasks/{task_id}"
 DOCUMENT = "/onboarding/documents/{document_id}"
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 
 STANDARD = {
     "name": "Standard onboarding",
@@ -102,3 +100,84 @@ def upload(user: User, document_id: str, name: str, content: bytes, content_type
 
 def days_ago(days: int) -> date:
     return date.today() - timedelta(days=days)
+
+
+# ---- the isolation sweep's factories (tests/integration/api/test_isolation_sweep.py) -------------
+
+
+def _secret(label: str) -> str:
+    return f"{label} {uuid.uuid4().hex}"
+
+
+def make_template(tenant: Tenant, made: dict) -> Any:
+    from tests.integration.api.test_isolation_sweep import Made
+
+    name, task = _secret("Template"), _secret("Task")
+    made_template = template(tenant, name=name, tasks=[{"title": task, "assignee_kind": "client"}])
+    return Made(made_template["id"], (made_template["id"], name, task))
+
+
+def make_process(tenant: Tenant, made: dict) -> Any:
+    """A started process of the scene's client (a new one if none), owned by the scene's technician if any (so
+    that filters by owner and assignee find it), with a staff task, a client task and a document."""
+    from tests.integration.api.test_isolation_sweep import Made, make_client
+
+    client = made.get("client_id") or make_client(tenant, made)
+    owner = made["technician_id"].value if "technician_id" in made else staff_user(tenant).user_id
+    name, task, document = _secret("Template"), _secret("Task"), _secret("Document")
+    source = template(
+        tenant,
+        name=name,
+        tasks=[{"title": _secret("Staff task")}, {"title": task, "assignee_kind": "client", "order": 1}],
+        documents=[{"name": document}],
+    )
+    made_process = process(tenant, client.value, owner=owner, template_id=source["id"], started=True)
+    return Made(made_process["id"], (made_process["id"], name, task, document, *client.secrets), client.value)
+
+
+def _item_of(tenant: Tenant, made: dict, kind: str) -> Any:
+    from tests.integration.api.test_isolation_sweep import Made
+
+    parent = made.get("process_id") or make_process(tenant, made)
+    found = items(tenant.agent, kind, process_id=parent.value)
+    item = next(i for i in found if kind == "documents" or i["assignee_kind"] == "client")  # what the portal sees
+    return Made(item["id"], (item["id"], *parent.secrets), parent.client_id)
+
+
+def make_task(tenant: Tenant, made: dict) -> Any:
+    return _item_of(tenant, made, "tasks")
+
+
+def make_document(tenant: Tenant, made: dict) -> Any:
+    return _item_of(tenant, made, "documents")
+
+
+FACTORIES = {
+    "template_id": make_template,
+    "process_id": make_process,
+    "task_id": make_task,
+    "document_id": make_document,
+}
+
+
+def process_body(tenant: Tenant, made: dict) -> dict[str, Any]:
+    from tests.integration.api.test_isolation_sweep import make_client
+
+    owner = staff_user(tenant).user_id
+    return {"client_id": make_client(tenant, made).value, "owner_id": owner, "start_date": "2030-01-07"}
+
+
+BODIES = {
+    "CreateOnboardingTemplate": lambda tenant, made: {"name": "Intruder", "tasks": [{"title": "Intrude"}]},
+    "ReplaceOnboardingTemplate": lambda tenant, made: {"name": "Intruder", "version": 1},
+    "CreateOnboardingProcess": process_body,
+    "CompleteOnboardingProcess": lambda tenant, made: {"force": False},
+    "AssignOnboardingTask": lambda tenant, made: {"assignee_id": staff_user(tenant).user_id},
+    "UploadOnboardingDocument": lambda tenant, made: {
+        "original_filename": "intruder.pdf",
+        "content_type": "application/pdf",
+        "size": 10,
+    },
+    "ApproveOnboardingDocument": lambda tenant, made: {"note": "Intruder"},
+    "RejectOnboardingDocument": lambda tenant, made: {"note": "Intruder"},
+}

@@ -20,8 +20,6 @@ from tests.integration.api.harness import Tenant, call
 from tests.integration.api.onboarding_helpers import (
     CREATE_PROCESS,
     DOCUMENT,
-    EICAR,
-    PDF,
     PROCESS,
     STANDARD,
     TASK,
@@ -34,6 +32,7 @@ from tests.integration.api.onboarding_helpers import (
     template,
     upload,
 )
+from tests.samples import EICAR, PDF
 
 
 @pytest.fixture
@@ -69,20 +68,33 @@ def ctx_of(tenant: Tenant) -> TenantContext:
 
 def test_a_manager_builds_a_template_and_replaces_it_with_the_version_read(tenant):
     made = template(tenant)
-    assert [t["title"] for t in made["tasks"]][0] == "Kick-off call" and made["version"] == 1
+    assert made["tasks"][0]["title"] == "Kick-off call" and made["version"] == 1
 
-    stale = call(tenant.manager, "PUT", TEMPLATES + "/{template_id}", {"template_id": made["id"]},
-                 body={**STANDARD, "name": "Renamed", "version": 7})
-    replaced = call(tenant.manager, "PUT", TEMPLATES + "/{template_id}", {"template_id": made["id"]},
-                    body={**STANDARD, "name": "Renamed", "version": 1})
+    stale = call(
+        tenant.manager,
+        "PUT",
+        TEMPLATES + "/{template_id}",
+        {"template_id": made["id"]},
+        body={**STANDARD, "name": "Renamed", "version": 7},
+    )
+    replaced = call(
+        tenant.manager,
+        "PUT",
+        TEMPLATES + "/{template_id}",
+        {"template_id": made["id"]},
+        body={**STANDARD, "name": "Renamed", "version": 1},
+    )
 
     assert stale.problem(409)["current_version"] == 1
     assert replaced.status == 200 and replaced.json["name"] == "Renamed" and replaced.json["version"] == 2
 
 
 def test_a_template_of_more_than_200_items_or_a_bad_task_is_refused_with_field_errors(tenant):
-    too_many = {"name": "Huge", "tasks": [{"title": f"T{i}"} for i in range(150)],
-                "documents": [{"name": f"D{i}"} for i in range(51)]}
+    too_many = {
+        "name": "Huge",
+        "tasks": [{"title": f"T{i}"} for i in range(150)],
+        "documents": [{"name": f"D{i}"} for i in range(51)],
+    }
     bad_kind = {"name": "Bad", "tasks": [{"title": "Who?", "assignee_kind": "robot", "due_offset_days": -1}]}
 
     assert "200" in str(call(tenant.manager, "POST", TEMPLATES, body=too_many).field_errors())
@@ -109,7 +121,9 @@ def test_a_process_materialises_the_template_with_due_dates_from_its_start(tenan
         ("Sign the engagement letter", "2030-03-04", None),
     ]
     assert [(d["name"], d["required"], d["status"]) for d in documents] == [
-        ("Passport", True, "requested"), ("Last year's accounts", False, "requested")]
+        ("Passport", True, "requested"),
+        ("Last year's accounts", False, "requested"),
+    ]
 
 
 def test_another_tenants_client_or_a_non_staff_owner_is_refused_and_nothing_is_written(tenant, new_tenant):
@@ -139,8 +153,10 @@ def big_template(tenant: Tenant) -> dict:
     return template(
         tenant,
         name="Everything",
-        tasks=[{"title": f"Task {i}", "assignee_kind": "client" if i % 2 else "staff", "due_offset_days": i % 30}
-               for i in range(150)],
+        tasks=[
+            {"title": f"Task {i}", "assignee_kind": "client" if i % 2 else "staff", "due_offset_days": i % 30}
+            for i in range(150)
+        ],
         documents=[{"name": f"Document {i}", "required": i % 3 == 0} for i in range(50)],
     )
 
@@ -148,7 +164,12 @@ def big_template(tenant: Tenant) -> dict:
 def all_pages(user, kind: str, **query: str) -> list[dict]:
     found, cursor = [], None
     while True:
-        reply = call(user, "GET", f"/onboarding/{kind}", query={"limit": "100", **query, **({"cursor": cursor} if cursor else {})})
+        reply = call(
+            user,
+            "GET",
+            f"/onboarding/{kind}",
+            query={"limit": "100", **query, **({"cursor": cursor} if cursor else {})},
+        )
         assert reply.status == 200, reply.text
         found += reply.json["items"]
         cursor = reply.json["next_cursor"]
@@ -227,14 +248,19 @@ def test_complete_names_what_is_missing_until_it_is_done_and_a_manager_may_force
 
     problem = refused.problem(409)
     assert [(m["kind"], m["name"]) for m in problem["missing"]] == [
-        ("task", "Sign the engagement letter"), ("document", "Passport")]
+        ("task", "Sign the engagement letter"),
+        ("document", "Passport"),
+    ]
     assert not_allowed.status == 403
     assert forced.status == 200 and forced.json["forced"] is True and forced.json["progress"]["done"] == 2
 
 
 def test_progress_stays_exact_under_concurrent_completions(tenant):
-    made = process(tenant, started=True, template_id=template(
-        tenant, tasks=[{"title": f"Step {i}"} for i in range(12)], documents=[])["id"])
+    made = process(
+        tenant,
+        started=True,
+        template_id=template(tenant, tasks=[{"title": f"Step {i}"} for i in range(12)], documents=[])["id"],
+    )
     task_ids = [t["id"] for t in items(tenant.agent, "tasks", process_id=made["id"])]
     replies = []
 
@@ -350,7 +376,9 @@ def test_an_overdue_task_is_reminded_once_a_day_however_often_the_job_runs(tenan
     told = mailbox(owner.email)
     assert len(told) == 1 and "Kick-off call" in told[0]["body"] and "ledger" in told[0]["body"]
     task_list = items(tenant.agent, "tasks", process_id=made["id"])
-    assert {t["reminded_on"] for t in task_list} == {at.astimezone(reminders.ZoneInfo(zone_at(10, at))).date().isoformat()}
+    assert {t["reminded_on"] for t in task_list} == {
+        at.astimezone(reminders.ZoneInfo(zone_at(10, at))).date().isoformat()
+    }
 
 
 def test_reminders_wait_for_09_00_local_follow_the_cadence_and_stop_when_done(tenant, mailbox, fresh_cursor):
@@ -364,9 +392,13 @@ def test_reminders_wait_for_09_00_local_follow_the_cadence_and_stop_when_done(te
     stored.update(actions=[TenantItem.onboarding_reminder_every_days.set(2)])
     owner = staff_user(tenant)
     local_today = at.astimezone(reminders.ZoneInfo(zone)).date()
-    made = process(tenant, owner=owner.user_id, start=local_today, started=True,
-                   template_id=template(tenant, tasks=[{"title": "Due tomorrow", "due_offset_days": 1}],
-                                        documents=[])["id"])
+    made = process(
+        tenant,
+        owner=owner.user_id,
+        start=local_today,
+        started=True,
+        template_id=template(tenant, tasks=[{"title": "Due tomorrow", "due_offset_days": 1}], documents=[])["id"],
+    )
 
     early = reminders.run(at)  # 05:00: not yet
     later = reminders.run(at + timedelta(hours=5))  # 10:00
@@ -387,8 +419,9 @@ def test_another_module_adds_a_task_to_the_clients_open_process(tenant):
     client_id = tenant.client()["id"]
     made = process(tenant, client_id, started=True)
 
-    added = tasks.add_task(ctx_of(tenant), client_id, tasks.NewTask(title="Prepare for the meeting",
-                                                                   assignee_kind="client"))
+    added = tasks.add_task(
+        ctx_of(tenant), client_id, tasks.NewTask(title="Prepare for the meeting", assignee_kind="client")
+    )
 
     assert added.process_id == made["id"] and added.assignee_kind == "client"
     after = call(tenant.agent, "GET", PROCESS, {"process_id": made["id"]}).json
