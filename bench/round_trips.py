@@ -46,7 +46,7 @@ from shared.field import rules, technicians, work_orders
 from shared.onboarding import processes as onboarding_processes
 from shared.onboarding import tasks as onboarding_tasks
 from shared.onboarding import templates as onboarding_templates
-from shared.onboarding.model import Document
+from shared.onboarding.model import Document, Task
 from shared.settings import settings
 from shared.support import sla_policies, tickets
 from shared.support.surveys import definitions as surveys
@@ -238,9 +238,8 @@ def seed(claims: dict[str, Any]) -> World:
         return made.id
 
     def onboarding_task(operation: str) -> str:
-        task_id = onboarding_processes.items_of(onboarding_processes.Process.find(ctx.tenant_id, onboarding_process()))[
-            0
-        ].id
+        process = onboarding_processes.Process.find(ctx.tenant_id, onboarding_process())
+        task_id = next(i.id for i in onboarding_processes.items_of(process) if isinstance(i, Task))
         if operation == "ReopenOnboardingTask":
             onboarding_tasks.complete(ctx, task_id, None)
         return task_id

@@ -15,7 +15,7 @@ import time
 from pynamodb.exceptions import TransactWriteError
 
 from shared.caller import TenantContext
-from shared.db.entities import changed_meanwhile, touch
+from shared.db.entities import Requires, changed_meanwhile, touch
 from shared.db.errors import cancelled_by_condition, contended, throttled, unavailable
 from shared.db.table import transaction
 from shared.errors import Conflict
@@ -30,30 +30,38 @@ def counted(item: ProcessItem) -> tuple[int, int]:
 
 
 def change(
-    ctx: TenantContext, item: ProcessItem, before: tuple[int, int], *, open_process: bool = True, added: bool = False
+    ctx: TenantContext,
+    item: ProcessItem,
+    before: tuple[int, int],
+    *,
+    added: bool = False,
+    requires: Requires | None = None,
 ) -> ProcessItem:
     """Write ``item`` (changed since it was read, when it counted ``before``; or ``added`` to the process) with its
-    process's progress. ``open_process``: the process must be not started or in progress (else 409)."""
+    process's progress, if the process is open (not started or in progress; else 409) and ``requires`` holds."""
     item.staged = False  # its process exists: an item written by a user is published
     touch(ctx, item)
     done, required = (now - then for now, then in zip(counted(item), before, strict=True))
     process = Process(*Process.key(item.tenant_id, item.process_id), version=0)  # ADD 1: no version condition
-    condition = Process.PK.exists()
-    if open_process:
-        condition &= Process.status.is_in(*OPEN_PROCESS)
+    condition = Process.PK.exists() & Process.status.is_in(*OPEN_PROCESS)
+    first = 1 if requires else 0  # the transaction's items: the check, the item, the process
     actions = [Process.done.add(done), Process.required_open.add(required), Process.updated_at.set(item.updated_at)]
     if added:
         actions.append(Process.total.add(1))
     for attempt in range(ATTEMPTS):
         try:
             with transaction() as tx:
+                if requires:
+                    tx.condition_check(requires.model, *requires.key, condition=requires.condition)
                 tx.save(item)
                 tx.update(process, actions=list(actions), condition=condition, add_version_condition=False)
             return item
         except TransactWriteError as error:
-            if cancelled_by_condition(error, 0):
+            if requires and cancelled_by_condition(error, 0):
+                raise requires.error from None
+            if cancelled_by_condition(error, first):
                 raise Conflict(changed_meanwhile(item)) from None
-            if cancelled_by_condition(error, 1):
+            if cancelled_by_condition(error, first + 1):
                 raise Conflict("The onboarding process is closed: its items cannot change.") from None
             if contended(error) and attempt < ATTEMPTS - 1:
                 time.sleep(random.uniform(0, 0.02 * 2**attempt))

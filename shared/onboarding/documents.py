@@ -24,7 +24,7 @@ from shared.db.errors import storage_errors
 from shared.db.pages import Page, query_page
 from shared.db.table import get_or_none, tkey
 from shared.directory import UserProfile
-from shared.errors import Conflict
+from shared.errors import Conflict, NotFound
 from shared.onboarding import changes
 from shared.onboarding.model import OPEN_PROCESS, Document, DocumentStatus, Process
 from shared.schemas import Audited, Id, Strict, Version
@@ -116,8 +116,15 @@ def owner_of(ctx: TenantContext, document_id: str) -> tuple[Document, Owner]:
 
 
 def files(ctx: TenantContext, document_id: str, *, limit: int, cursor: str | None) -> Page[Attachment]:
-    _, owner = owner_of(ctx, document_id)
-    return attachments.page(ctx, owner, limit=limit, cursor=cursor)
+    """One Query when the document has files: they carry its client, which tells whether a portal caller may see
+    them; the document is read only to tell no files from no document (or one the caller may not see)."""
+    owner = Owner(kind=OWNER_KIND, id=document_id)
+    found = attachments.page(ctx, owner, limit=limit, cursor=cursor)
+    if any(ctx.is_portal and a.client_id != ctx.client_id for a in found.items):
+        raise NotFound(f"No such {Document.noun}.")
+    if not found.items and cursor is None:
+        owner_of(ctx, document_id)  # no files: 404 unless the caller may see the document
+    return found
 
 
 # ---- changing ----------------------------------------------------------------------------------

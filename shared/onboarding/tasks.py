@@ -13,8 +13,8 @@ from shared.caller import TenantContext
 from shared.clock import now
 from shared.db.entities import expect_version, require_state
 from shared.db.pages import Page, query_page
-from shared.db.table import get_or_none, tkey
-from shared.directory import UserProfile, active_staff
+from shared.db.table import tkey
+from shared.directory import active_staff
 from shared.errors import Conflict, NotFound, Unprocessable
 from shared.ids import new_id
 from shared.onboarding import changes
@@ -147,16 +147,8 @@ def assign(ctx: TenantContext, task_id: str, body: AssignTask, if_match: int | N
     if task.status != "open":
         raise Conflict(f"A {task.status} onboarding task cannot be assigned.", current_status=task.status)
     before = changes.counted(task)
-    require_staff(ctx, body.assignee_id, "assignee_id")
     task.assignee_kind, task.assignee_id = "staff", body.assignee_id
-    return changes.change(ctx, task, before)
-
-
-def require_staff(ctx: TenantContext, user_id: str, field: str) -> None:
-    """``user_id`` must be an active staff user of the tenant: else a 422 on ``field``."""
-    profile = get_or_none(UserProfile, UserProfile.key(ctx.tenant_id, user_id))
-    if profile is None or not profile.is_staff:
-        raise active_staff(ctx.tenant_id, user_id, field).error
+    return changes.change(ctx, task, before, requires=active_staff(ctx.tenant_id, body.assignee_id, "assignee_id"))
 
 
 # ---- for other modules -------------------------------------------------------------------------
@@ -178,8 +170,7 @@ def add_task(ctx: TenantContext, client_id: str, body: NewTask, *, process_id: s
         raise NotFound("The client has no open onboarding process.")
     staff = body.assignee_kind == "staff"
     assignee = (body.assignee_id or process.owner_id) if staff else None
-    if assignee is not None and assignee != process.owner_id:
-        require_staff(ctx, assignee, "assignee_id")
+    requires = active_staff(ctx.tenant_id, assignee, "assignee_id") if assignee else None
     moment = now()
     task = Task.new(
         ctx,
@@ -196,7 +187,7 @@ def add_task(ctx: TenantContext, client_id: str, body: NewTask, *, process_id: s
         position=int(process.total),
     )
     task.schedule_reminders(moment.date() - timedelta(days=1))
-    return changes.change(ctx, task, (0, 0), added=True)
+    return changes.change(ctx, task, (0, 0), added=True, requires=requires)
 
 
 def _newest_open(ctx: TenantContext, client_id: str) -> Process | None:
