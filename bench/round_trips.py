@@ -247,6 +247,13 @@ def seed(claims: dict[str, Any]) -> World:
     def onboarding_document(operation: str) -> str:
         process = onboarding_processes.Process.find(ctx.tenant_id, onboarding_process())
         document = next(i for i in onboarding_processes.items_of(process) if isinstance(i, Document))
+        if operation == "GetOnboardingDocument":  # the one the reads use: with a file, as its file list is read
+            owner = attachments.Owner(kind="onboarding_document", id=document.id, client_id=client.id)
+            attachments.create(
+                ctx,
+                owner,
+                attachments.NewAttachment(original_filename="id.pdf", content_type="application/pdf", size=10),
+            )
         if operation in ("ApproveOnboardingDocument", "RejectOnboardingDocument"):
             document.status = "uploaded"  # as a clean scan leaves it
             document.save()
