@@ -27,6 +27,7 @@ from shared.directory import UserProfile
 from shared.errors import Conflict, NotFound
 from shared.onboarding import changes
 from shared.onboarding.model import OPEN_PROCESS, Document, DocumentStatus, Process
+from shared.onboarding.tasks import of_process
 from shared.schemas import Audited, Id, Strict, Version
 
 logger = logging.getLogger(__name__)
@@ -80,8 +81,7 @@ def page(ctx: TenantContext, filters: DocumentFilters, *, limit: int, cursor: st
     client_id = ctx.client_id if ctx.is_portal else filters.client_id
     status = Document.status == filters.status if filters.status else None
     if filters.process_id:
-        process = Process.load(ctx, filters.process_id)  # 404 for a process the caller may not see
-        source, partition = Document, Process.partition(t, process.id)
+        source, partition = Document, Process.partition(t, filters.process_id)
         range_condition, condition = Document.SK.startswith(Document.sort_prefix), status
     elif client_id:
         source, partition, range_condition, condition = (
@@ -97,7 +97,7 @@ def page(ctx: TenantContext, filters: DocumentFilters, *, limit: int, cursor: st
         source, partition, range_condition, condition = Document.gsi3, tkey(t, "ONBDOCS"), None, None
     scope = filters.model_copy(update={"client_id": client_id})
     name = "onboarding-documents:" + scope.model_dump_json(exclude_none=True)
-    return query_page(
+    found = query_page(
         source,
         partition,
         t,
@@ -107,6 +107,7 @@ def page(ctx: TenantContext, filters: DocumentFilters, *, limit: int, cursor: st
         range_key_condition=range_condition,
         filter_condition=condition,
     )
+    return of_process(ctx, filters.process_id, found, cursor)
 
 
 def owner_of(ctx: TenantContext, document_id: str) -> tuple[Document, Owner]:
@@ -196,7 +197,7 @@ def scanned(attachment: Attachment) -> str | None:
         document.refused_attachment_id, document.staged = attachment.id, False
         touch(ctx, document)
         with storage_errors(changed_meanwhile(document)):
-            document.save()  # a Conflict: changed meanwhile; the record is retried and finds the owner told
+            document.save()  # a Conflict (changed meanwhile): the record is retried, the owner perhaps told twice
         return "refused"
     return None
 

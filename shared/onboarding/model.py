@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from typing import Literal
 
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 
 from shared.caller import TenantContext
@@ -247,6 +248,14 @@ def split_id(item_id: str) -> tuple[str, str, str]:
     if not is_ulid(process_id) or not number:
         return "-", "-", item_id or "-"
     return process_id, kind, number
+
+
+def all_of(*conditions: Condition | None) -> Condition | None:
+    """The filter of every condition given (None: no filter)."""
+    combined = None
+    for condition in (c for c in conditions if c is not None):
+        combined = condition if combined is None else combined & condition
+    return combined
 
 
 def outstanding(item: Task | Document) -> bool:

@@ -38,6 +38,7 @@ from shared.onboarding.model import (
     ProcessItem,
     ProcessStatus,
     Task,
+    all_of,
     outstanding,
 )
 from shared.onboarding.templates import Template
@@ -46,6 +47,7 @@ from shared.schemas import Audited, Date, Id, Strict, Version
 ONE_TRANSACTION = 97  # items beside the process put and the client and owner checks
 CHUNK = 99  # staged items per transaction, beside the check that the process does not exist
 NO_CLIENT = "No such client."
+_INDEX_KEYS = ("GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "DUEPK", "DUESK")  # what publish sets
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
@@ -292,9 +294,6 @@ def publish(tenant_id: str, process_id: str) -> int:
     return published
 
 
-_INDEX_KEYS = ("GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "DUEPK", "DUESK")
-
-
 # ---- reading -----------------------------------------------------------------------------------
 
 
@@ -323,9 +322,7 @@ def page(ctx: TenantContext, filters: ProcessFilters, *, limit: int, cursor: str
         index, partition = Process.gsi4, tkey(t, "ONBPROCS", "STATUS", filters.status)
     else:
         index, partition = Process.gsi1, tkey(t, "ONBPROCS")
-    condition = None
-    for part in (c for c in conditions if c is not None):
-        condition = part if condition is None else condition & part
+    condition = all_of(*conditions)
     name = "onboarding-processes:" + ProcessFilters(
         status=filters.status, client_id=client_id, owner_id=filters.owner_id
     ).model_dump_json(exclude_none=True)

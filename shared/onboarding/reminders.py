@@ -140,7 +140,7 @@ def _handle(keys, day: date, at: datetime, tenants: dict[str, _Tenant], result: 
 def _settings(tenant_id: str) -> _Tenant:
     tenant = get_or_none(Tenant, Tenant.key(tenant_id))
     zone = ZoneInfo(tenant.time_zone if tenant else "UTC")
-    return _Tenant(zone, int(getattr(tenant, "onboarding_reminder_every_days", None) or 1))
+    return _Tenant(zone, int(tenant.onboarding_reminder_every_days or 1) if tenant else 1)
 
 
 def _claim(item: ProcessItem, today: str, next_on: str) -> bool:

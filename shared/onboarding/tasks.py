@@ -18,7 +18,7 @@ from shared.directory import active_staff
 from shared.errors import Conflict, NotFound, Unprocessable
 from shared.ids import new_id
 from shared.onboarding import changes
-from shared.onboarding.model import OPEN_PROCESS, AssigneeKind, Process, Task, TaskStatus
+from shared.onboarding.model import OPEN_PROCESS, AssigneeKind, Process, Task, TaskStatus, all_of
 from shared.onboarding.templates import Description
 from shared.schemas import Audited, Date, Id, Name, Strict, Version
 
@@ -65,7 +65,6 @@ def page(ctx: TenantContext, filters: TaskFilters, *, limit: int, cursor: str | 
     dated = filters.due_from is not None or filters.due_to is not None
     conditions = [Task.status == filters.status if filters.status else None]
     if filters.process_id:
-        Process.load(ctx, filters.process_id)  # 404 for a process the caller may not see
         source, partition = Task, Process.partition(t, filters.process_id)
         range_condition = Task.SK.startswith(Task.sort_prefix)
         conditions.append(Task.due_date.between(low, high) if dated else None)
@@ -89,12 +88,9 @@ def page(ctx: TenantContext, filters: TaskFilters, *, limit: int, cursor: str | 
         else:
             source, partition, sort_key = Task.gsi3, tkey(t, "ONBTASKS"), Task.GSI3SK
         range_condition = sort_key.between(low, high + "~") if dated else None
-    condition = None
-    for part in (c for c in conditions if c is not None):
-        condition = part if condition is None else condition & part
     scope = filters.model_copy(update={"assignee_id": None} if ctx.is_portal else {})
     name = f"onboarding-tasks:{ctx.client_id if ctx.is_portal else ''}:" + scope.model_dump_json(exclude_none=True)
-    return query_page(
+    found = query_page(
         source,
         partition,
         t,
@@ -102,8 +98,22 @@ def page(ctx: TenantContext, filters: TaskFilters, *, limit: int, cursor: str | 
         limit=limit,
         cursor=cursor,
         range_key_condition=range_condition,
-        filter_condition=condition,
+        filter_condition=all_of(*conditions),
     )
+    return of_process(ctx, filters.process_id, found, cursor)
+
+
+def of_process(ctx: TenantContext, process_id: str | None, found: Page, cursor: str | None) -> Page:
+    """A page of a process's items, read before the process (one round trip when it has some): its items carry
+    its client, so a portal caller of another client gets the same 404 as for a missing process; an empty first
+    page reads the process, to tell an empty list from no process."""
+    if process_id is None:
+        return found
+    if any(ctx.is_portal and item.client_id != ctx.client_id for item in found.items):
+        raise NotFound(f"No such {Process.noun}.")
+    if not found.items and cursor is None:
+        Process.load(ctx, process_id)
+    return found
 
 
 # ---- changing ----------------------------------------------------------------------------------
@@ -116,17 +126,17 @@ def _for_change(ctx: TenantContext, task_id: str, if_match: int | None) -> tuple
 
 
 def complete(ctx: TenantContext, task_id: str, if_match: int | None) -> Task:
-    task, before = _for_change(ctx, task_id, if_match)
-    require_state(task, ("open",), "completed")
-    task.status, task.completed_by, task.completed_at = "done", ctx.user_id, now()
-    task.next_reminder_on = None
-    return changes.change(ctx, task, before)
+    return _close(ctx, task_id, if_match, "done", "completed")
 
 
 def skip(ctx: TenantContext, task_id: str, if_match: int | None) -> Task:
+    return _close(ctx, task_id, if_match, "skipped", "skipped")
+
+
+def _close(ctx: TenantContext, task_id: str, if_match: int | None, status: str, done: str) -> Task:
     task, before = _for_change(ctx, task_id, if_match)
-    require_state(task, ("open",), "skipped")
-    task.status, task.completed_by, task.completed_at = "skipped", ctx.user_id, now()
+    require_state(task, ("open",), done)
+    task.status, task.completed_by, task.completed_at = status, ctx.user_id, now()
     task.next_reminder_on = None
     return changes.change(ctx, task, before)
 

@@ -232,6 +232,11 @@ def test_the_portal_user_sees_only_the_clients_processes_and_client_tasks(tenant
     assert [p["id"] for p in listed] == [own["id"]]
     assert [t["title"] for t in to_dos] == ["Sign the engagement letter"]
     assert call(portal, "GET", TASK, {"task_id": staff_task["id"]}).status == 404
+    for kind in ("tasks", "documents"):  # another client's process, by its id
+        assert (
+            call(tenant.portal_user(theirs), "GET", f"/onboarding/{kind}", query={"process_id": own["id"]}).status
+            == 404
+        )
     assert act(portal, "tasks", staff_task["id"], "complete").status == 404
     done = act(portal, "tasks", to_dos[0]["id"], "complete")
     assert done.status == 200 and done.json["status"] == "done"
