@@ -433,3 +433,19 @@ def test_another_module_adds_a_task_to_the_clients_open_process(tenant):
     assert after["progress"] == {"done": 0, "total": 6}
     with pytest.raises(NotFound):
         tasks.add_task(ctx_of(tenant), tenant.client()["id"], tasks.NewTask(title="Nowhere"))
+
+
+def test_the_audit_trail_has_each_item_change_and_no_bookkeeping(tenant, stream_to_audit):
+    made = process(tenant, started=True)
+    task = items(tenant.agent, "tasks", process_id=made["id"])[0]
+    act(tenant.agent, "tasks", task["id"], "complete")
+    stream_to_audit(tenant)
+
+    def trail(entity: str) -> list[tuple[str, list[str]]]:
+        reply = call(tenant.manager, "GET", "/audit", query={"entity": entity})
+        return [(e["action"], e["changed"]) for e in reply.json["items"]]
+
+    assert ("update", ["completed_at", "completed_by", "status"]) in trail("onboarding_task")
+    assert ("update", ["started_at", "status"]) in trail("onboarding_process")
+    assert all(changed != [] for action, changed in trail("onboarding_process") if action == "update")
+    assert len(trail("onboarding_document")) == 2 and trail("onboarding_template")
