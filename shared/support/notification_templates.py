@@ -18,7 +18,6 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import Field, StringConstraints
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
 
-from shared import templating
 from shared.caller import TenantContext
 from shared.db.entities import Entity, expect_version, insert, save
 from shared.db.errors import storage_errors
@@ -32,7 +31,8 @@ KINDS: tuple[str, ...] = get_args(Kind)
 TO_REQUESTER = frozenset({"ticket_created", "staff_reply", "ticket_resolved"})
 MAX_SUBJECT_SOURCE = 500
 SubjectSource = Annotated[str, StringConstraints(min_length=1, max_length=MAX_SUBJECT_SOURCE)]
-BodySource = Annotated[str, StringConstraints(min_length=1, max_length=templating.MAX_SOURCE)]
+MAX_BODY_SOURCE = 100_000  # shared.templating.MAX_SOURCE (importing it would import Jinja2 into every route)
+BodySource = Annotated[str, StringConstraints(min_length=1, max_length=MAX_BODY_SOURCE)]
 
 _SIGN_OFF = "\n-- \n{{ firm.name }}\n"
 DEFAULTS: dict[str, dict[str, str]] = {
@@ -165,6 +165,8 @@ def get(ctx: TenantContext, kind: str) -> TemplateOut:
 
 def check(body: TemplateIn | PreviewIn) -> None:
     """422 naming the field and line of a template that does not compile or breaks a bound with sample data."""
+    from shared import templating  # Jinja2: only the routes and consumer that render import it
+
     for field, html in (("subject", False), ("text", False), ("html", True)):
         source = getattr(body, field)
         if source is None:
@@ -206,6 +208,8 @@ def preview(ctx: TenantContext, body: PreviewIn) -> RenderedOut:
 
 def render(template: TemplateOut, variables: dict[str, Any]) -> RenderedOut:
     """Subject (one line, with the ticket number), text and HTML; ``RenderRefused`` past a bound."""
+    from shared import templating
+
     subject = " ".join(templating.render(template.subject, variables).split())
     number = (variables.get("ticket") or {}).get("number") or ""
     if number and number not in subject:

@@ -25,7 +25,7 @@ from typing import Any
 
 from pynamodb.attributes import ListAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
-from shared import mail, templating
+from shared import mail
 from shared.clock import now
 from shared.crm.contacts import Contact
 from shared.db.errors import storage_errors
@@ -128,9 +128,11 @@ def deliver(event: Event) -> Notification | None:
     if not recipients:
         return None
     variables = _variables(ticket, event.comment, tenant, requester_name, requester_email)
+    from shared.templating import RenderRefused  # Jinja2, imported by this consumer only
+
     try:
         rendered = templates.render(template, variables)
-    except templating.RenderRefused as refused:
+    except RenderRefused as refused:
         logger.warning("notification %s of tenant %s not sent: %s", event.id, t, refused)
         return None
     notification = Notification(

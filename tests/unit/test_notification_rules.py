@@ -121,3 +121,9 @@ def test_reply_addresses_name_the_ticket_in_their_tenant_only(monkeypatch):
     assert mailbox.tenant_of("support@acme.mail.example.com") == "acme"
     assert mailbox.tenant_of("support@mail.example.com") is None and mailbox.tenant_of("a@b.acme.example.com") is None
     assert mailbox.is_ours("reply+x@acme.mail.example.com") and not mailbox.is_ours("casey@acme.example")
+
+
+def test_template_bodies_are_bounded_as_the_sandbox_bounds_them():
+    from shared import templating
+
+    assert templates.MAX_BODY_SOURCE == templating.MAX_SOURCE
