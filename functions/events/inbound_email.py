@@ -28,7 +28,7 @@ def receive(ses: dict[str, Any]) -> intake.Outcome:
     """One SES notification (``Records[].ses``): read the stored message and take it."""
     mail, receipt = ses.get("mail", {}), ses.get("receipt", {})
     recipients = list(receipt.get("recipients") or mail.get("destination") or [])
-    for verdict in ("virusVerdict", "spamVerdict"):
+    for verdict in ("virusVerdict", "spamVerdict", "dmarcVerdict"):  # DMARC FAIL: a forged From (a fake requester)
         if (receipt.get(verdict) or {}).get("status") == FAILED_VERDICT:
             return intake.refuse(None, f"SES {verdict}: {FAILED_VERDICT}")
     key = f"{INBOUND_PREFIX}{mail.get('messageId', '')}"

@@ -229,3 +229,14 @@ def test_every_shape_of_new_mail_becomes_a_readable_ticket(firm, deliver, name):
         "forwarded.eml": ("Fwd: Invoice 4411 looks wrong", "VAT twice on line 3"),
     }[name]
     assert ticket["subject"].startswith(expected[0]) and expected[1] in ticket["description"]
+
+
+@pytest.mark.parametrize("verdict", ["spamVerdict", "virusVerdict", "dmarcVerdict"])
+def test_a_message_ses_judged_spam_infected_or_forged_is_refused_unread(firm, verdict):
+    from infra.local.smtp import ses_event
+
+    event = ses_event("never-stored", [firm["support"]], firm["contact"]["email"], "eu-west-1")
+    event["Records"][0]["ses"]["receipt"][verdict] = {"status": "FAIL"}
+    (outcome,) = inbound_email.handler(event, None)["outcomes"]
+    assert outcome["action"] == "refused" and verdict in outcome["reason"]
+    assert tickets_of(firm["tenant"]) == []
