@@ -136,3 +136,12 @@ def test_a_staff_ticket_without_requester_contact_tells_nobody(cloud, stream):
     tenant.ticket()
     stream.drain()
     assert inbox(cloud, tenant.agent.email) == [] and inbox(cloud, tenant.manager.email) == []
+
+
+def test_a_portal_users_ticket_is_acknowledged_to_the_portal_user(cloud, stream):
+    tenant = Tenant()
+    portal = tenant.portal_user(tenant.client()["id"])
+    ticket = tenant.ticket(by=portal, subject="Portal printer")
+    stream.drain()
+    (ack,) = inbox(cloud, portal.email)
+    assert ack["subject"] == f"[{ticket['number']}] We received your request: Portal printer"
