@@ -48,11 +48,17 @@ LIST_TENANT, CREATE_TENANT = "bench-list", "bench-create"
 # The DeskOS side's process: the function module, one handler call; then a warm call whose DynamoDB time is
 # subtracted (botocore is loaded by then, so wrapping its client costs the first call nothing).
 PEER_CHILD = "import request\nrequest.main()"  # bench/peer/request.py, run from its folder
+CONTEXT = """\
+class Context:  # what Lambda's runtime hands the handler (Powertools' Logger reads it)
+    function_name, memory_limit_in_mb, aws_request_id = "bench", 512, "bench"
+    invoked_function_arn = "arn:aws:lambda:local:123456789012:function:bench"
+context = Context()"""
 DESKOS_CHILD = """\
 import json, sys, time
 from functions.api.tickets import handler
+{context}
 event = json.loads(sys.argv[1])
-status = handler(event, None)["statusCode"]
+status = handler(event, context)["statusCode"]
 print(time.clock_gettime(time.CLOCK_MONOTONIC), time.process_time() * 1000, status)
 from botocore.client import BaseClient
 spent = [0.0]
@@ -66,9 +72,9 @@ def timed(client, operation, params):
             spent[0] += time.perf_counter() - start
 BaseClient._make_api_call = timed
 start = time.perf_counter()
-status = handler(event, None)["statusCode"]
+status = handler(event, context)["statusCode"]
 print((time.perf_counter() - start - spent[0]) * 1000, status)
-"""
+""".replace("{context}", CONTEXT)
 
 
 @dataclass
@@ -182,6 +188,7 @@ def request_event(fixture: dict[str, Any], claims: dict[str, Any], action: str, 
 
 PROFILE_CHILD = """\
 import cProfile, json, pstats, sys, time
+{context}
 event, top = json.loads(sys.argv[1]), int(sys.argv[2])
 profilers = []
 for phase in ("import", "first call"):
@@ -191,13 +198,13 @@ for phase in ("import", "first call"):
     if phase == "import":
         from functions.api.tickets import handler
     else:
-        handler(event, None)
+        handler(event, context)
     profilers[-1].disable()
     print(f"==== {phase}: {(time.process_time() - start) * 1000:.0f} ms CPU (under cProfile), by cumulative time")
     pstats.Stats(profilers[-1]).sort_stats("cumulative").print_stats(top)
 print("==== import and first call, by own time")
 pstats.Stats(*profilers).sort_stats("tottime").print_stats(top)
-"""
+""".replace("{context}", CONTEXT)
 
 
 def profile(action: str, events: dict[str, dict[str, Any]], top: int) -> None:
