@@ -36,9 +36,10 @@ def test_pip_targets_the_function_runtime_and_architecture(monkeypatch, tmp_path
     assert "--only-binary=:all:" in command
 
 
-def test_the_app_ships_bytecode_for_the_runtime_that_no_source_time_invalidates(tmp_path) -> None:
+def test_the_code_asset_holds_the_product_packages_with_bytecode_no_source_time_invalidates(tmp_path) -> None:
     # Lambda's /var/task is read-only: without bytecode every cold start compiles every module from source
     assert packaging.CompiledApp().try_bundle(str(tmp_path), None) is True
+    assert {p.name for p in tmp_path.iterdir()} == {"shared", "functions"}
 
     python = packaging.runtime_python()
     magic = subprocess.run(
