@@ -6,7 +6,8 @@ function uses one REST resolver and one event class: about 25 ms of a cold start
 of any of their submodules. ``install`` registers such a package without running its ``__init__``; a name the
 ``__init__`` would have bound is imported from the module that ``__init__`` names, on first use, so
 ``from aws_lambda_powertools.event_handler import Response`` and every other name still works, and the package's
-submodules import as usual.
+submodules import as usual. A package whose ``__init__`` does anything else (or ships without its source) is left
+to import as it always did: a library upgrade can cost the gain, never a behaviour.
 """
 
 from __future__ import annotations
@@ -20,20 +21,21 @@ from typing import Any
 POWERTOOLS = ("aws_lambda_powertools.event_handler", "aws_lambda_powertools.utilities.data_classes")
 
 
-def install(names: tuple[str, ...] = POWERTOOLS) -> None:
-    """Register each package lazily, unless it was imported already."""
-    for name in names:
-        if name not in sys.modules:
-            _register(name)
+def install(names: tuple[str, ...] = POWERTOOLS) -> list[str]:
+    """Register each package lazily, unless it was imported already or cannot be; the names of those registered."""
+    return [name for name in names if name not in sys.modules and _register(name)]
 
 
-def _register(name: str) -> None:
+def _register(name: str) -> bool:
     spec = importlib.util.find_spec(name)
-    if spec is None or spec.origin is None or spec.loader is None:
-        raise ImportError(f"no package {name}")
-    module = importlib.util.module_from_spec(spec)
-    source = ast.parse(spec.loader.get_source(name) or "")  # type: ignore[attr-defined]
+    text = spec.loader.get_source(name) if spec and spec.loader and hasattr(spec.loader, "get_source") else None
+    if spec is None or text is None:
+        return False
+    source = ast.parse(text)
     sources = _bound_names(source, name)
+    if sources is None:
+        return False
+    module = importlib.util.module_from_spec(spec)
     module.__all__ = [*sources] if (listed := _listed(source)) is None else listed
 
     def lazy(attribute: str) -> Any:
@@ -51,15 +53,16 @@ def _register(name: str) -> None:
     parent, _, child = name.rpartition(".")
     if parent:
         setattr(importlib.import_module(parent), child, module)
+    return True
 
 
-def _bound_names(tree: ast.Module, package: str) -> dict[str, str]:
-    """Each name the package's ``__init__`` binds with ``from X import name``, and the module X it comes from."""
+def _bound_names(tree: ast.Module, package: str) -> dict[str, str] | None:
+    """Each name the package's ``__init__`` binds with ``from X import name``, and the module X it comes from;
+    None if the ``__init__`` does anything else (a function, a statement with effects), which laziness would skip."""
     for node in tree.body:
         docstring = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
         if not (isinstance(node, ast.ImportFrom) or docstring or _listed(ast.Module([node], [])) is not None):
-            # anything else (a function, a statement with effects) would be skipped: refuse rather than change it
-            raise ImportError(f"{package}/__init__.py does more than import names; it cannot be made lazy")
+            return None
     return {
         alias.asname or alias.name: importlib.util.resolve_name("." * node.level + (node.module or ""), package)
         for node in tree.body

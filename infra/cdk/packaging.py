@@ -114,7 +114,7 @@ def deps_layer(scope: Construct) -> lambda_.LayerVersion:
         code=lambda_.Code.from_asset(
             str(DEPS),
             bundling=bundling,
-            # The layer changes when the requirements or the way pip installs them change, and only then.
+            # The layer changes when the requirements or the way pip installs and compiles them change, and only then.
             asset_hash_type=AssetHashType.CUSTOM,
             asset_hash=_fingerprint(DEPS / "requirements.txt"),
         ),
@@ -125,4 +125,4 @@ def deps_layer(scope: Construct) -> lambda_.LayerVersion:
 
 
 def _fingerprint(requirements: Path) -> str:
-    return hashlib.sha256("\n".join((requirements.read_text(), *PIP_OPTIONS)).encode()).hexdigest()
+    return hashlib.sha256("\n".join((requirements.read_text(), *PIP_OPTIONS, *COMPILE_OPTIONS)).encode()).hexdigest()
