@@ -116,6 +116,17 @@ def dashboard_and_alarms(
     # The work-order automation publishes these (functions/events/work_order_automation.py).
     work = {name: _business_metric(name) for name in ("WorkOrdersCreated", "WorkOrdersUnassigned")}
     alarm("WorkOrdersUnassignedAlarm", work["WorkOrdersUnassigned"], 1, "An automatic work order found no technician")
+    # The calendar sweep publishes these (functions/schedules/calendar_sweep.py): an execution that failed every
+    # retry is an email, survey or task a client or colleague never got.
+    executions = ("MeetingWorkflowExecutions", "MeetingWorkflowRetries", "MeetingWorkflowFailed")
+    meetings = {name: _business_metric(name) for name in executions}
+    alarm(
+        "MeetingWorkflowFailedAlarm",
+        meetings["MeetingWorkflowFailed"],
+        1,
+        "A meeting workflow execution failed after its retries (see its error in /calendar/meeting-workflow-executions)",
+    )
+    polls = {name: _business_metric(name) for name in ("MeetingPollReminders", "MeetingPollsClosed")}
     assignment_latency = cloudwatch.Metric(
         namespace=METRICS_NAMESPACE,
         metric_name="WorkOrderAssignmentLatency",
@@ -154,6 +165,8 @@ def dashboard_and_alarms(
         _graph("SLA warnings and breaches", list(sla.values())),
         _graph("Work orders created and unassigned", list(work.values())),
         _graph("Work order assignment latency p99 (ms)", [assignment_latency]),
+        _graph("Meeting workflow executions: done, retried, failed", list(meetings.values())),
+        _graph("Meeting poll reminders and closes", list(polls.values())),
     )  # fmt: skip
     dashboard.add_widgets(
         *_graphs("5xx per endpoint", [_endpoint_metric(rest_api, r, "5XXError", "Sum") for r in api.routes]),
