@@ -93,7 +93,10 @@ STREAM_CONSUMERS: tuple[StreamConsumer, ...] = (
     ),
     # appointment invitations (.ics), voting links, reminders and notes to organizers (shared/calendar/mailing.py)
     StreamConsumer(
-        name="CalendarMail", handler="functions.events.calendar_mail.handler", batch_size=25, writes=("ses", "cloudwatch")
+        name="CalendarMail",
+        handler="functions.events.calendar_mail.handler",
+        batch_size=25,
+        writes=("ses", "cloudwatch"),
     ),
     # meeting-workflow executions planned, moved and skipped from appointment changes (shared/calendar/executions.py)
     StreamConsumer(

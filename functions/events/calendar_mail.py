@@ -62,18 +62,25 @@ def _appointment(new: Appointment, old: Appointment | None) -> int:
         if old is None or old.status == "cancelled":
             return 0
         people = mailing.everyone(old)
-        return _each(new.tenant_id, change, people, lambda p: mailing.invite(new, "CANCEL", p, stamp))
+        return _each(new.tenant_id, change, people, lambda p: mailing.invite(new, "CANCEL", p, stamp, old.people()))
     if new.status != "scheduled" or (old is not None and int(old.sequence) == int(new.sequence)):
         return 0
     count = 0
     if old is not None:
         kept = {p.email.lower() for p in mailing.everyone(new)}
         dropped = [p for p in mailing.everyone(old) if p.email.lower() not in kept]
-        count += _each(new.tenant_id, change + "#CANCEL", dropped, lambda p: mailing.invite(old, "CANCEL", p, stamp))
+        cancel = partial(_cancel_for, old, new, stamp, dropped)
+        count += _each(new.tenant_id, change + "#CANCEL", dropped, cancel)
     people = mailing.everyone(new)
-    count += _each(new.tenant_id, change, people, lambda p: mailing.invite(new, "REQUEST", p, stamp))
+    count += _each(new.tenant_id, change, people, lambda p: mailing.invite(new, "REQUEST", p, stamp, new.people()))
     logger.info("appointment invitations", extra={"tenant_id": new.tenant_id, "appointment": new.id, "sent": count})
     return count
+
+
+def _cancel_for(old: Appointment, new: Appointment, stamp: Any, dropped: list[Person], people: list[Person]) -> None:
+    """METHOD:CANCEL, at the new SEQUENCE, to people an update dropped: their calendars remove the event."""
+    old.sequence = new.sequence
+    mailing.invite(old, "CANCEL", people, stamp, dropped)
 
 
 def _poll(new: Poll, old: Poll | None) -> int:

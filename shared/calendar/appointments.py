@@ -216,10 +216,9 @@ def update(ctx: TenantContext, appointment_id: str, patch: AppointmentPatch, if_
         start = patch.start if patch.start is not None else times.local(appointment.start, zone).replace(tzinfo=None)
         end = patch.end if patch.end is not None else times.local(appointment.end, zone).replace(tzinfo=None)
         patch.start, patch.end = times.span(start, end, zone)
-    if "attendees" in sent and patch.attendees is not None:
-        resolved = people.resolve(ctx.tenant_id, patch.attendees, "attendees")
-        patch = patch.model_copy(update={"attendees": [p.stored() for p in resolved]})
     changes = apply_patch(appointment, patch, nullable=NULLABLE)
+    if patch.attendees is not None:
+        appointment.attendees = [p.stored() for p in people.resolve(ctx.tenant_id, patch.attendees, "attendees")]
     if changes.keys() & (INVITATION_FIELDS | {"attendees"}):
         appointment.sequence = int(appointment.sequence) + 1
     return save(ctx, appointment)

@@ -19,11 +19,14 @@ LINK_GRACE = timedelta(days=30)  # a link outlives the deadline: a late vote hea
 # ---- appointments ---------------------------------------------------------------------------------
 
 
-def invite(appointment: Appointment, method: ics.Method, people: list[Person], stamp: datetime) -> list[str]:
-    """Email each of ``people`` the appointment's .ics (REQUEST or CANCEL); the addresses mailed."""
+def invite(
+    appointment: Appointment, method: ics.Method, people: list[Person], stamp: datetime, listed: list[Person]
+) -> list[str]:
+    """Email each of ``people`` the appointment's .ics (REQUEST or CANCEL) naming ``listed`` as its attendees
+    (all of them; in the CANCEL of people dropped, those); the addresses mailed."""
     if not people:
         return []
-    data = ics.invitation(appointment, method, people, stamp)
+    data = ics.invitation(appointment, method, listed, stamp)
     content_type = f"text/calendar; method={method}"
     verb = "Cancelled" if method == "CANCEL" else ("Updated" if int(appointment.sequence) else "Invitation")
     sent = []
