@@ -91,7 +91,7 @@ def test_invitees_vote_by_their_links_a_revote_replaces_and_results_rank_the_slo
 
 
 def test_a_link_votes_only_on_its_own_poll_and_tenant(tenant: Tenant, new_tenant, scene):
-    made, ann, _ = scene
+    made, _, _ = scene
     other = poll(tenant, [{"email": "x@example.test"}])
     elsewhere = new_tenant()
     foreign = poll(elsewhere, [{"email": "y@example.test"}])
@@ -165,7 +165,7 @@ def test_booking_twice_at_once_makes_one_appointment_with_every_invitee(tenant: 
 
 
 def test_a_reminder_reaches_only_non_voters_once_and_the_deadline_closes_the_poll(tenant, scene, tap, sent_mail):
-    made, ann, bob = scene
+    made, _, bob = scene
     deadline = datetime.fromisoformat(made["deadline"])
     assert vote(made["id"], token_for(made, tenant, "001"), S1="yes", S2="if_need_be").status == 200
     tap(tenant)
