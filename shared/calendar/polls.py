@@ -181,7 +181,7 @@ class TokenVote(Vote):
 
 
 class Booking(Strict):
-    slot_id: SlotId
+    slot: SlotId = Field(description="The id of the slot to book (S1, S2…).")
     title: Name | None = Field(default=None, description="Default: the poll's title.")
     location: Place | None = None
     meeting_url: Url | None = None
@@ -330,9 +330,9 @@ def book(ctx: TenantContext, poll_id: str, booking: Booking) -> tuple[Poll, Appo
     poll = Poll.load(ctx, poll_id)
     if poll.status == "booked":
         raise Conflict("This meeting poll is already booked.", appointment_id=poll.appointment_id)
-    slot = poll.slot(booking.slot_id)
+    slot = poll.slot(booking.slot)
     if slot is None:
-        raise Unprocessable.field("slot_id", "No such slot in this poll.")
+        raise Unprocessable.field("slot", "No such slot in this poll.")
     appointment = appointments.build(
         ctx,
         title=booking.title or poll.title,

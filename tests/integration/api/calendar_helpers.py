@@ -90,7 +90,7 @@ def sweep(at: datetime) -> dict[str, int]:
     return calendar_sweep.handler(event, LambdaContext("CalendarSweep"))
 
 
-# ---- what the isolation sweep makes --------------------------------------------------------------
+# ---- what the isolation sweep makes: (the id, what no one else may read, its client account) ----------
 
 
 def _secret(label: str) -> str:
@@ -101,7 +101,10 @@ def contact_in(tenant: Tenant, client_id: str) -> dict[str, Any]:
     return tenant.contact(client_id, _secret("Invitee"), email=f"{uuid.uuid4().hex}@example.test")
 
 
-def made_appointment(tenant: Tenant, client_id: str) -> tuple[str, tuple[str, ...]]:
+Made = tuple[str, tuple[str, ...], "str | None"]
+
+
+def made_appointment(tenant: Tenant, client_id: str) -> Made:
     contact = contact_in(tenant, client_id)
     made = appointment(
         tenant,
@@ -110,29 +113,36 @@ def made_appointment(tenant: Tenant, client_id: str) -> tuple[str, tuple[str, ..
         attendees=[{"contact_id": contact["id"]}],
         location=_secret("Room"),
     )
-    return made["id"], (made["id"], made["title"], made["location"], contact["email"])
+    return made["id"], (made["id"], made["title"], made["location"], contact["email"]), client_id
 
 
-def made_poll(tenant: Tenant, client_id: str) -> tuple[str, tuple[str, ...]]:
+def made_poll(tenant: Tenant, client_id: str) -> Made:
+    """A poll of the client inviting one of its contacts and the tenant's staff agent (who may vote signed in)."""
     contact = contact_in(tenant, client_id)
-    made = poll(tenant, [{"contact_id": contact["id"]}], title=_secret("Poll"), client_id=client_id)
-    return made["id"], (made["id"], made["title"], contact["email"])
+    agent = tenant.user(f"agent{uuid.uuid4().hex[:8]}", "staff", profile=True)
+    invitees = [{"contact_id": contact["id"]}, {"user_id": agent.user_id}]
+    made = poll(tenant, invitees, title=_secret("Poll"), client_id=client_id)
+    return made["id"], (made["id"], made["title"], contact["email"]), client_id
 
 
-def made_workflow(tenant: Tenant) -> tuple[str, tuple[str, ...]]:
+def made_workflow(tenant: Tenant) -> Made:
     made = workflow(tenant, name=_secret("Workflow"))
-    return made["id"], (made["id"], made["name"])
+    return made["id"], (made["id"], made["name"]), None
 
 
-def made_execution(tenant: Tenant, client_id: str) -> tuple[str, tuple[str, ...]]:
-    """An appointment of the client with a workflow's execution, planned as the consumer plans it."""
+def made_execution(tenant: Tenant, appointment: Made, flow: Made) -> Made:
+    """The execution of ``flow`` (a before-start workflow) for ``appointment``, planned as the consumer plans it."""
     from shared.calendar import executions
     from shared.calendar.appointments import Appointment
 
-    flow_id, flow_secrets = made_workflow(tenant)
-    appointment_id, secrets = made_appointment(tenant, client_id)
-    executions.plan(Appointment.find(tenant.id, appointment_id), ("before_start",), datetime.now(UTC))
-    return appointment_id + flow_id, (appointment_id + flow_id, *flow_secrets, *secrets)
+    executions.plan(Appointment.find(tenant.id, appointment[0]), ("before_start",), datetime.now(UTC))
+    execution_id = appointment[0] + flow[0]
+    return execution_id, (execution_id, *appointment[1], *flow[1]), appointment[2]
+
+
+def vote_link(tenant_id: str, poll_id: str) -> str:
+    """The first invitee's voting link of a poll, as its invitation carries it."""
+    return mailing.vote_token(Poll.find(tenant_id, poll_id), "001")
 
 
 def later(**delta: float) -> datetime:

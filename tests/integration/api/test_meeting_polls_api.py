@@ -148,7 +148,7 @@ def test_booking_twice_at_once_makes_one_appointment_with_every_invitee(tenant: 
     tap(tenant)
 
     def book():
-        return call(tenant.agent, "POST", f"{POLL}/book", {"poll_id": made["id"]}, body={"slot_id": "S2"})
+        return call(tenant.agent, "POST", f"{POLL}/book", {"poll_id": made["id"]}, body={"slot": "S2"})
 
     with ThreadPoolExecutor(4) as pool:
         replies = list(pool.map(lambda _: book(), range(4)))
