@@ -8,6 +8,7 @@ saved (422 naming the line); a survey action names an existing survey of the ten
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
@@ -27,6 +28,7 @@ Trigger = Literal["booked", "before_start", "after_end", "cancelled"]
 TIMED = ("before_start", "after_end")
 MAX_OFFSET = 60 * 24 * 60  # minutes: 60 days
 MAX_ACTIONS = 10
+MAX_ACTIONS_BYTES = 300_000
 Subject = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 Body = Annotated[str, StringConstraints(min_length=1, max_length=100_000)]
 TaskTitle = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -78,6 +80,14 @@ class WorkflowIn(Strict):
     trigger: TriggerIn
     filter: FilterIn = FilterIn()
     actions: Annotated[list[Action], Field(min_length=1, max_length=MAX_ACTIONS)]
+
+    @model_validator(mode="after")
+    def _fits_an_item(self) -> WorkflowIn:
+        # a DynamoDB item holds 400 KB: the templates of all actions together get most of it
+        size = sum(len(json.dumps(a.model_dump(), ensure_ascii=False).encode()) for a in self.actions)
+        if size > MAX_ACTIONS_BYTES:
+            raise ValueError(f"the actions' templates come to {size} bytes; at most {MAX_ACTIONS_BYTES} together")
+        return self
 
 
 class WorkflowUpdate(WorkflowIn, Versioned):
