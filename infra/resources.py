@@ -26,7 +26,8 @@ TABLE_TTL_ATTRIBUTE = "expiration"
 # name -> (partition key, sort key); every index partition key starts with T#<tenant>#; projection ALL
 TABLE_INDEXES: dict[str, tuple[str, str]] = {f"GSI{i}": (f"GSI{i}PK", f"GSI{i}SK") for i in range(1, 6)}
 # sparse indexes read only by system functions across tenants (the SLA sweep: tickets by the minute of their
-# next SLA deadline; the calendar sweep: polls and workflow executions by when they are due); their partition keys carry no tenant prefix, so they project only the keys and the
+# next SLA deadline; the calendar sweep: polls and workflow executions by when they are due); their partition
+# keys carry no tenant prefix, so they project only the keys and the
 # entity type (PynamoDB filters a model's queries on it)
 SYSTEM_INDEXES: dict[str, tuple[str, str]] = {"DUE": ("DUEPK", "DUESK")}
 SYSTEM_INDEX_ATTRIBUTES = ("entity",)

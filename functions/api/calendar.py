@@ -12,7 +12,6 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import BaseModel
 
 from functions.api.core import Api, metrics
 from functions.api.core.params import Cursor, EntityId, IdFilter, Limit
@@ -27,35 +26,25 @@ from shared.calendar.appointments import (
     NewAppointment,
 )
 from shared.calendar.executions import Execution, ExecutionFilters, ExecutionOut
-from shared.calendar.polls import Ballot, Booking, NewPoll, Poll, PollOut, PollPatch, Results, TokenVote, Vote
+from shared.calendar.polls import Booking, NewPoll, Poll, PollOut, PollPatch, Results, TokenVote, Vote
 from shared.calendar.workflows import Workflow, WorkflowIn, WorkflowOut, WorkflowUpdate
 from shared.caller import MANAGERS, STAFF, STAFF_PORTAL
 from shared.clock import now
 from shared.db.pages import DEFAULT_LIMIT
 from shared.errors import Unprocessable
 from shared.links import MAX_TOKEN
-from shared.schemas import Moment, PageOut
+from shared.schemas import Moment, Out, PageOut
 
 api = Api("calendar")
 VOTE_PURPOSE = "poll-vote"  # the purpose the voting links are signed for (shared/calendar/mailing.py)
 
 
-class BallotOut(BaseModel):
+class BallotOut(Out):
     poll_id: str
     invitee: str
     choices: dict[str, str]
     voted_at: datetime
     via: str
-
-    @classmethod
-    def of(cls, ballot: Ballot) -> BallotOut:
-        return cls(
-            poll_id=ballot.poll_id,
-            invitee=ballot.invitee,
-            choices=ballot.choices,
-            voted_at=ballot.voted_at,
-            via=ballot.via,
-        )
 
 
 # ---- appointments ------------------------------------------------------------------------------

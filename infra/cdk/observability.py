@@ -124,7 +124,7 @@ def dashboard_and_alarms(
         "MeetingWorkflowFailedAlarm",
         meetings["MeetingWorkflowFailed"],
         1,
-        "A meeting workflow execution failed after its retries (see its error in /calendar/meeting-workflow-executions)",
+        "A meeting workflow execution failed after its retries (its error: /calendar/meeting-workflow-executions)",
     )
     polls = {name: _business_metric(name) for name in ("MeetingPollReminders", "MeetingPollsClosed")}
     assignment_latency = cloudwatch.Metric(

@@ -50,7 +50,9 @@ def test_an_instant_is_kept_and_a_span_must_run_forward_within_a_month():
 def test_emails_say_when_in_the_readers_zone():
     start = datetime(2030, 4, 2, 8, 0, tzinfo=UTC)
     assert times.spoken(start, BERLIN) == "Tuesday 02 April 2030, 10:00 CEST (Europe/Berlin)"
-    assert times.spoken_span(start, start + timedelta(hours=1), NEW_YORK).endswith("04:00 EDT (America/New_York) - 05:00")
+    assert times.spoken_span(start, start + timedelta(hours=1), NEW_YORK).endswith(
+        "04:00 EDT (America/New_York) - 05:00"
+    )
 
 
 def test_due_keys_spread_over_shards_and_sort_by_instant():

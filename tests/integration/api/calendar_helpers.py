@@ -7,13 +7,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from functions.events import calendar_mail, meeting_workflows
 from functions.schedules import calendar_sweep
 from infra.local.lambda_context import LambdaContext
-from infra.local.pump import lambda_record
 from shared.calendar import mailing
 from shared.calendar.polls import Poll
-from tests.integration.api.conftest import AuditTap
 from tests.integration.api.harness import Tenant, User, call
 
 LATER = datetime(2030, 4, 2, 8, 0, tzinfo=UTC)  # a Tuesday, after Europe's spring change
@@ -64,24 +61,6 @@ def workflow(tenant: Tenant, **fields: Any) -> dict[str, Any]:
 def token_for(poll_json: dict[str, Any], tenant: Tenant, invitee: str = "001") -> str:
     """The token of an invitee's voting link, as the invitation email carries it."""
     return mailing.vote_token(Poll.find(tenant.id, poll_json["id"]), invitee)
-
-
-class CalendarTap(AuditTap):
-    """The table's stream, from where it last stopped, handed to the calendar consumers (the tenants' records)."""
-
-    def __call__(self, *tenants: Tenant) -> int:
-        prefixes = tuple(f"T#{t.id}#" for t in tenants)
-        batch = [
-            lambda_record(record, arn, self.cloud.region)
-            for arn, shard in self._shards()
-            for record in self._read(arn, shard)
-            if record["dynamodb"]["Keys"]["PK"]["S"].startswith(prefixes)
-        ]
-        if batch:
-            for consumer in (meeting_workflows, calendar_mail):
-                response = consumer.handler({"Records": batch}, LambdaContext(consumer.__name__))
-                assert not response["batchItemFailures"], response
-        return len(batch)
 
 
 def sweep(at: datetime) -> dict[str, int]:

@@ -9,30 +9,10 @@ from datetime import UTC, datetime
 import icalendar
 import pytest
 
-from infra.local import outbox
-from shared import mail
-from shared.settings import settings
-from tests.integration.api.calendar_helpers import CalendarTap, appointment
+from tests.integration.api.calendar_helpers import appointment
 from tests.integration.api.harness import Tenant, call
 
 APPOINTMENT = "/calendar/appointments/{appointment_id}"
-
-
-@pytest.fixture(scope="module")
-def tap(module_cloud) -> CalendarTap:
-    return CalendarTap(module_cloud)
-
-
-@pytest.fixture
-def sent_mail(module_cloud, monkeypatch):
-    """The messages sent since the test began (moto's SES outbox)."""
-    monkeypatch.setenv("DESKOS_MAIL_SENDER", module_cloud.resources.sender)
-    settings.cache_clear()
-    mail._ses.cache_clear()
-    before = len(outbox.messages(module_cloud.server.url))
-    yield lambda: outbox.messages(module_cloud.server.url)[before:]
-    settings.cache_clear()
-    mail._ses.cache_clear()
 
 
 def invitations_to(messages: list[dict], address: str) -> list[icalendar.Calendar]:
@@ -128,7 +108,7 @@ def test_lists_by_range_organizer_and_client_and_the_portal_sees_its_clients_onl
 # ---- invitations --------------------------------------------------------------------------------
 
 
-def test_attendees_get_one_event_requested_updated_and_cancelled(tenant: Tenant, tap: CalendarTap, sent_mail):
+def test_attendees_get_one_event_requested_updated_and_cancelled(tenant: Tenant, calendar_tap, sent_mail):
     # Given an appointment for a contact, a staff user and a plain address
     client = tenant.client("Initech")["id"]
     contact = tenant.contact(client, "Peter Gibbons", email="peter@initech.test")
@@ -143,8 +123,8 @@ def test_attendees_get_one_event_requested_updated_and_cancelled(tenant: Tenant,
             {"email": "bob@example.test", "name": "Bob"},
         ],
     )
-    tap(tenant)
-    tap(tenant)  # a redelivered batch sends nothing again
+    calendar_tap(tenant)
+    calendar_tap(tenant)  # a redelivered batch sends nothing again
 
     # Then each attendee (and the organizer) got one REQUEST with the same UID, SEQUENCE 0 and the times
     first = invitations_to(sent_mail(), "peter@initech.test")
@@ -174,10 +154,10 @@ def test_attendees_get_one_event_requested_updated_and_cancelled(tenant: Tenant,
         },
     )
     assert reply.status == 200 and reply.json["sequence"] == 1, reply.text
-    tap(tenant)
+    calendar_tap(tenant)
     cancelled = call(tenant.agent, "POST", f"{APPOINTMENT}/cancel", {"appointment_id": made["id"]})
     assert cancelled.status == 200 and cancelled.json["status"] == "cancelled", cancelled.text
-    tap(tenant)
+    calendar_tap(tenant)
 
     # Then Peter's calendar got the update (SEQUENCE 1, new time) and the cancel (SEQUENCE 2) for the same UID
     methods = [
@@ -193,14 +173,14 @@ def test_attendees_get_one_event_requested_updated_and_cancelled(tenant: Tenant,
     call(tenant.agent, "POST", f"{APPOINTMENT}/cancel", {"appointment_id": made["id"]}).problem(409)
 
 
-def test_a_stale_version_is_refused_and_a_title_only_change_is_not_resent(tenant: Tenant, tap: CalendarTap, sent_mail):
+def test_a_stale_version_is_refused_and_a_title_only_change_is_not_resent(tenant: Tenant, calendar_tap, sent_mail):
     made = appointment(tenant, attendees=[{"email": "eve@example.test"}])
     path = {"appointment_id": made["id"]}
     call(tenant.agent, "PATCH", APPOINTMENT, path, body={"version": 9, "title": "Late"}).problem(409)
     call(tenant.agent, "PATCH", APPOINTMENT, path, body={"title": "Late"}).problem(422)
     reply = call(tenant.agent, "PATCH", APPOINTMENT, path, body={"type": "demo"}, headers={"If-Match": '"1"'})
     assert reply.status == 200 and reply.json["sequence"] == 0 and reply.json["type"] == "demo", reply.text
-    tap(tenant)
+    calendar_tap(tenant)
     assert len(invitations_to(sent_mail(), "eve@example.test")) == 1
 
 

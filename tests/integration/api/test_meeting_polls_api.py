@@ -11,32 +11,14 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from infra.local import outbox
-from shared import links, mail
+from shared import links
 from shared.calendar.polls import Poll
-from shared.settings import settings
 from shared.support.surveys import links as survey_links
-from tests.integration.api.calendar_helpers import CalendarTap, poll, sweep, token_for
+from tests.integration.api.calendar_helpers import poll, sweep, token_for
 from tests.integration.api.harness import Tenant, call
 
 POLL = "/calendar/meeting-polls/{poll_id}"
 VOTE = f"{POLL}/vote"
-
-
-@pytest.fixture(scope="module")
-def tap(module_cloud) -> CalendarTap:
-    return CalendarTap(module_cloud)
-
-
-@pytest.fixture
-def sent_mail(module_cloud, monkeypatch):
-    monkeypatch.setenv("DESKOS_MAIL_SENDER", module_cloud.resources.sender)
-    settings.cache_clear()
-    mail._ses.cache_clear()
-    before = len(outbox.messages(module_cloud.server.url))
-    yield lambda: outbox.messages(module_cloud.server.url)[before:]
-    settings.cache_clear()
-    mail._ses.cache_clear()
 
 
 def to(messages: list[dict], address: str) -> list[dict]:
@@ -63,11 +45,11 @@ def scene(tenant: Tenant):
 
 
 def test_invitees_vote_by_their_links_a_revote_replaces_and_results_rank_the_slots(
-    tenant: Tenant, scene, tap: CalendarTap, sent_mail
+    tenant: Tenant, scene, calendar_tap, sent_mail
 ):
     made, ann, bob = scene
-    tap(tenant)
-    tap(tenant)  # redelivered: no second invitation
+    calendar_tap(tenant)
+    calendar_tap(tenant)  # redelivered: no second invitation
     [to_ann], [to_bob] = to(sent_mail(), ann["email"]), to(sent_mail(), bob["email"])
     assert "S1: Tuesday 02 April 2030, 10:00 CEST" in to_ann["body"]
 
@@ -85,7 +67,7 @@ def test_invitees_vote_by_their_links_a_revote_replaces_and_results_rank_the_slo
     assert ranked == [("S1", 2, 0, 0), ("S2", 1, 1, 0), ("S3", 0, 0, 2)]
     assert results.json["slots"][0]["yes_by"] == ["Ann", "Bob"] and results.json["voters"] == 2
     # and the organizer was told once that everyone has voted
-    tap(tenant)
+    calendar_tap(tenant)
     told = [m for m in to(sent_mail(), tenant.agent.email) if m["subject"].startswith("Everyone has voted")]
     assert len(told) == 1 and "Best slot: S1" in told[0]["body"]
 
@@ -143,9 +125,9 @@ def test_a_vote_after_close_or_deadline_is_409(tenant: Tenant, scene, monkeypatc
     vote(made["id"], token, S1="yes").problem(409)
 
 
-def test_booking_twice_at_once_makes_one_appointment_with_every_invitee(tenant: Tenant, scene, tap, sent_mail):
+def test_booking_twice_at_once_makes_one_appointment_with_every_invitee(tenant: Tenant, scene, calendar_tap, sent_mail):
     made, ann, bob = scene
-    tap(tenant)
+    calendar_tap(tenant)
 
     def book():
         return call(tenant.agent, "POST", f"{POLL}/book", {"poll_id": made["id"]}, body={"slot": "S2"})
@@ -159,22 +141,24 @@ def test_booking_twice_at_once_makes_one_appointment_with_every_invitee(tenant: 
     listed = call(tenant.agent, "GET", "/calendar/appointments").json["items"]
     assert [a["id"] for a in listed] == [booked["id"]]
     assert call(tenant.agent, "GET", POLL, {"poll_id": made["id"]}).json["appointment_id"] == booked["id"]
-    tap(tenant)
+    calendar_tap(tenant)
     assert all(m["attachments"] for m in to(sent_mail(), ann["email"]) if m["subject"].startswith("Invitation"))
     assert len([m for m in to(sent_mail(), bob["email"]) if m["subject"].startswith("Invitation")]) == 1
 
 
-def test_a_reminder_reaches_only_non_voters_once_and_the_deadline_closes_the_poll(tenant, scene, tap, sent_mail):
+def test_a_reminder_reaches_only_non_voters_once_and_the_deadline_closes_the_poll(
+    tenant, scene, calendar_tap, sent_mail
+):
     made, _, bob = scene
     deadline = datetime.fromisoformat(made["deadline"])
     assert vote(made["id"], token_for(made, tenant, "001"), S1="yes", S2="if_need_be").status == 200
-    tap(tenant)
+    calendar_tap(tenant)
 
     # When the sweep runs (twice) a day before the deadline
     assert sweep(deadline - timedelta(hours=23))["polls_reminded"] >= 1
     sweep(deadline - timedelta(hours=23))
-    tap(tenant)
-    tap(tenant)
+    calendar_tap(tenant)
+    calendar_tap(tenant)
 
     # Then only Bob, who has not voted, is reminded, once
     reminders = [m for m in sent_mail() if m["subject"].startswith("Reminder")]
@@ -184,7 +168,7 @@ def test_a_reminder_reaches_only_non_voters_once_and_the_deadline_closes_the_pol
     # When the deadline passes
     assert sweep(deadline + timedelta(minutes=1))["polls_closed"] >= 1
     sweep(deadline + timedelta(minutes=2))
-    tap(tenant)
+    calendar_tap(tenant)
 
     # Then the poll closed itself with the best slot, and the organizer was told which, once
     closed = call(tenant.agent, "GET", POLL, {"poll_id": made["id"]}).json

@@ -8,32 +8,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from infra.local import outbox
-from shared import mail
 from shared.calendar import executions
-from shared.settings import settings
-from tests.integration.api.calendar_helpers import CalendarTap, appointment, sweep, workflow
+from tests.integration.api.calendar_helpers import appointment, sweep, workflow
 from tests.integration.api.harness import Tenant, call
 
 WORKFLOWS = "/calendar/meeting-workflows"
 EXECUTIONS = "/calendar/meeting-workflow-executions"
 DAY = 24 * 60
-
-
-@pytest.fixture(scope="module")
-def tap(module_cloud) -> CalendarTap:
-    return CalendarTap(module_cloud)
-
-
-@pytest.fixture
-def sent_mail(module_cloud, monkeypatch):
-    monkeypatch.setenv("DESKOS_MAIL_SENDER", module_cloud.resources.sender)
-    settings.cache_clear()
-    mail._ses.cache_clear()
-    before = len(outbox.messages(module_cloud.server.url))
-    yield lambda: outbox.messages(module_cloud.server.url)[before:]
-    settings.cache_clear()
-    mail._ses.cache_clear()
 
 
 def subjects_to(messages: list[dict], address: str) -> list[str]:
@@ -60,7 +41,7 @@ def csat(tenant: Tenant) -> dict:
 
 
 @pytest.fixture
-def scene(tenant: Tenant, tap: CalendarTap):
+def scene(tenant: Tenant, calendar_tap):
     """'24 hours before: email the attendees' and 'after the end: send the CSAT survey', and an appointment
     with a contact of a client, planned."""
     reminder = workflow(tenant)
@@ -74,11 +55,11 @@ def scene(tenant: Tenant, tap: CalendarTap):
     client = tenant.client("Initech")["id"]
     contact = tenant.contact(client, "Peter", email=f"peter@{tenant.id}.test")
     made = appointment(tenant, client_id=client, attendees=[{"contact_id": contact["id"]}])
-    tap(tenant)
+    calendar_tap(tenant)
     return reminder, after, made, contact
 
 
-def test_each_due_execution_runs_exactly_once_however_often_the_job_runs(tenant, scene, tap, sent_mail):
+def test_each_due_execution_runs_exactly_once_however_often_the_job_runs(tenant, scene, calendar_tap, sent_mail):
     reminder, after, made, contact = scene
     start, end = datetime.fromisoformat(made["start"]), datetime.fromisoformat(made["end"])
 
@@ -87,7 +68,7 @@ def test_each_due_execution_runs_exactly_once_however_often_the_job_runs(tenant,
     assert planned[reminder["id"]]["status"] == "pending"
     assert datetime.fromisoformat(planned[reminder["id"]]["due_at"]) == start - timedelta(days=1)
     assert datetime.fromisoformat(planned[after["id"]]["due_at"]) == end
-    tap(tenant)  # (a redelivery plans nothing more)
+    calendar_tap(tenant)  # (a redelivery plans nothing more)
     assert len(executions_of(tenant, appointment_id=made["id"])) == 2
 
     # When the job runs before anything is due, then twice when the reminder is, then twice after the end
@@ -108,7 +89,7 @@ def test_each_due_execution_runs_exactly_once_however_often_the_job_runs(tenant,
     assert [e["status"] for e in executions_of(tenant, status="done")] == ["done", "done"]
 
 
-def test_a_reschedule_moves_the_pending_executions(tenant, scene, tap):
+def test_a_reschedule_moves_the_pending_executions(tenant, scene, calendar_tap):
     reminder, _, made, _ = scene
     reply = call(
         tenant.agent,
@@ -118,14 +99,14 @@ def test_a_reschedule_moves_the_pending_executions(tenant, scene, tap):
         body={"version": 1, "start": "2030-04-09T10:00", "end": "2030-04-09T11:00"},
     )
     assert reply.status == 200, reply.text
-    tap(tenant)
+    calendar_tap(tenant)
     moved = one_execution(tenant, made["id"], reminder["id"])
     assert moved["status"] == "pending" and moved["due_at"].startswith("2030-04-08T08:00:00")
     # the old time passes with nothing sent
     assert sweep(datetime.fromisoformat(made["start"]) - timedelta(hours=23))["executions_done"] == 0
 
 
-def test_a_cancel_skips_the_timed_executions_and_fires_the_cancelled_ones(tenant, scene, tap, sent_mail):
+def test_a_cancel_skips_the_timed_executions_and_fires_the_cancelled_ones(tenant, scene, calendar_tap, sent_mail):
     reminder, after, made, _ = scene
     cancelled_flow = workflow(
         tenant,
@@ -135,7 +116,7 @@ def test_a_cancel_skips_the_timed_executions_and_fires_the_cancelled_ones(tenant
     )
     reply = call(tenant.agent, "POST", "/calendar/appointments/{appointment_id}/cancel", {"appointment_id": made["id"]})
     assert reply.status == 200, reply.text
-    tap(tenant)
+    calendar_tap(tenant)
     for flow in (reminder, after):
         skipped = one_execution(tenant, made["id"], flow["id"])
         assert (skipped["status"], skipped["error"]) == ("skipped", "The appointment was cancelled.")
@@ -153,7 +134,7 @@ def test_nothing_timed_fires_after_a_cancel_even_before_the_planner_hears_of_it(
     assert one_execution(tenant, made["id"], reminder["id"])["status"] == "skipped"
 
 
-def test_a_failing_action_is_retried_with_backoff_then_failed_with_its_error(tenant: Tenant, tap: CalendarTap):
+def test_a_failing_action_is_retried_with_backoff_then_failed_with_its_error(tenant: Tenant, calendar_tap):
     # Given a booked-trigger workflow whose template only fails when rendered (it loops too much)
     loops = "{% for i in range(9000) %}{% for j in range(9000) %}x{% endfor %}{% endfor %}"
     flow = workflow(
@@ -163,7 +144,7 @@ def test_a_failing_action_is_retried_with_backoff_then_failed_with_its_error(ten
         actions=[{"kind": "email", "subject": "Hi", "text": loops}],
     )
     made = appointment(tenant, attendees=[{"email": "x@example.test"}])
-    tap(tenant)
+    calendar_tap(tenant)
     at = datetime.fromisoformat(one_execution(tenant, made["id"], flow["id"])["due_at"])
 
     # When the job runs at each retry's time
@@ -214,12 +195,12 @@ def test_managers_keep_workflows_and_bad_ones_are_refused(tenant: Tenant):
     call(tenant.manager, "GET", f"{WORKFLOWS}/{{workflow_id}}", path).problem(404)
 
 
-def test_a_filter_keeps_workflows_to_their_appointments(tenant: Tenant, tap: CalendarTap):
+def test_a_filter_keeps_workflows_to_their_appointments(tenant: Tenant, calendar_tap):
     client = tenant.client("Initech")["id"]
     by_type = workflow(tenant, trigger={"kind": "booked"}, filter={"appointment_types": ["demo"]})
     by_client = workflow(tenant, trigger={"kind": "booked"}, filter={"client_ids": [client]})
     demo, other = appointment(tenant, type="demo"), appointment(tenant, client_id=client)
-    tap(tenant)
+    calendar_tap(tenant)
     assert [e["workflow_id"] for e in executions_of(tenant, appointment_id=demo["id"])] == [by_type["id"]]
     assert [e["workflow_id"] for e in executions_of(tenant, appointment_id=other["id"])] == [by_client["id"]]
     assert [e["appointment_id"] for e in executions_of(tenant, workflow_id=by_type["id"])] == [demo["id"]]
