@@ -29,17 +29,15 @@ def record_handler(record: DynamoDBRecord, metrics: EphemeralMetrics) -> None:
     appointment, before = Appointment.from_raw_data(new), Appointment.from_raw_data(old) if old else None
     at = now()
     if before is None:
-        planned = (
-            executions.plan(appointment, ("booked", "before_start", "after_end"), at)
-            if (appointment.status == "scheduled")
-            else 0
-        )
+        if appointment.status != "scheduled":
+            return
+        planned = executions.plan(appointment, ("booked", "before_start", "after_end"), at)
     elif appointment.status == "cancelled" and before.status != "cancelled":
         planned = executions.cancelled(appointment, at)
     elif appointment.status == "scheduled" and (appointment.start, appointment.end) != (before.start, before.end):
-        planned = 0
         moved = executions.moved(appointment, at)
         logger.info("executions moved", extra={"tenant_id": appointment.tenant_id, "moved": moved})
+        return
     else:
         return
     if planned:

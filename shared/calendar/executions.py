@@ -29,7 +29,7 @@ from typing import Literal
 
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
-from shared.calendar import due
+from shared.calendar import due as schedule
 from shared.calendar.appointments import Appointment
 from shared.calendar.workflows import TIMED, Workflow, active
 from shared.caller import TenantContext
@@ -64,7 +64,7 @@ class Execution(Entity, discriminator="meeting_workflow_execution"):
     finished_at = UTCDateTimeAttribute(null=True)
     DUEPK = UnicodeAttribute(null=True)
     DUESK = UnicodeAttribute(null=True)
-    due = due.DueIndex()
+    due = schedule.DueIndex()
 
     @staticmethod
     def partition_of_all(tenant_id: str) -> str:
@@ -89,7 +89,7 @@ class Execution(Entity, discriminator="meeting_workflow_execution"):
         self.GSI3PK, self.GSI3SK = self.partition_of_workflow(self.tenant_id, self.workflow_id), order
         self.GSI4PK, self.GSI4SK = self.partition_of_status(self.tenant_id, self.status), order
         waiting = self.status in ("pending", "running")
-        self.DUEPK, self.DUESK = due.keys("MWDUE", self, self.due_at if waiting else None)
+        self.DUEPK, self.DUESK = schedule.keys("MWDUE", self, self.due_at if waiting else None)
 
 
 class ExecutionOut(Audited):
@@ -245,7 +245,7 @@ Runner = Callable[[int, dict, Appointment, Workflow], dict]
 def run_due(at: datetime, run_action: Runner) -> RunResult:
     """Every execution due by ``at``, each claimed before it runs."""
     result = RunResult()
-    for key in due.due(Execution, "MWDUE", at):
+    for key in schedule.due(Execution, "MWDUE", at):
         run_one(key, at, run_action, result)
     return result
 
@@ -307,7 +307,7 @@ def _claim(execution: Execution, at: datetime) -> bool:
 def _settle(execution: Execution, change: Callable[[Execution], None], at: datetime) -> bool:
     """Write the execution as changed, conditioned on its version: False if another run got there first."""
     change(execution)
-    execution.updated_at, execution.updated_by = at, due.ACTOR
+    execution.updated_at, execution.updated_by = at, schedule.ACTOR
     execution.index()
     try:
         with storage_errors():

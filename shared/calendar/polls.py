@@ -30,7 +30,8 @@ from pynamodb.attributes import (
 )
 from pynamodb.exceptions import TransactWriteError
 
-from shared.calendar import appointments, due, people, times
+from shared.calendar import appointments, people, times
+from shared.calendar import due as schedule
 from shared.calendar.appointments import Appointment, Place, Text, Type, Url
 from shared.calendar.people import PersonIn, PersonOut
 from shared.caller import TenantContext
@@ -72,7 +73,7 @@ class Poll(Entity, discriminator="meeting_poll"):
     appointment_id = UnicodeAttribute(null=True)
     DUEPK = UnicodeAttribute(null=True)
     DUESK = UnicodeAttribute(null=True)
-    due = due.DueIndex()
+    due = schedule.DueIndex()
 
     @staticmethod
     def partition_of_all(tenant_id: str) -> str:
@@ -87,7 +88,7 @@ class Poll(Entity, discriminator="meeting_poll"):
         self.GSI1PK, self.GSI1SK = self.partition_of_all(self.tenant_id), order
         client = self.partition_of_client(self.tenant_id, self.client_id) if self.client_id else None
         self.GSI2PK, self.GSI2SK = (client, order) if client else (None, None)
-        self.DUEPK, self.DUESK = due.keys("POLLDUE", self, self.next_due())
+        self.DUEPK, self.DUESK = schedule.keys("POLLDUE", self, self.next_due())
 
     def visible_to(self, ctx: TenantContext) -> bool:
         return not ctx.is_portal or (self.client_id is not None and self.client_id == ctx.client_id)
@@ -371,6 +372,8 @@ def vote(tenant_id: str, poll: Poll, invitee_key: str, body: Vote, via: str) -> 
     moment = now()
     if poll.status != "open" or moment >= poll.deadline:
         raise Conflict("Voting on this meeting poll has closed.", current_status=poll.status)
+    if poll.invitee(invitee_key) is None:
+        raise NotFound(f"No such {Poll.noun}.")
     unknown = [s for s in body.choices if poll.slot(s) is None]
     if unknown:
         raise Unprocessable.field(f"choices.{unknown[0]}", "No such slot in this poll.")
@@ -486,7 +489,8 @@ class PollSweep:
 def handle_due(poll_key: tuple[str, str], at: datetime, result: PollSweep) -> None:
     """Remind or close one due poll, once: the write is conditioned on the version read; the mail
     consumer tells people from the change."""
-    poll, ballots = with_ballots(poll_key[0].split("#")[1], poll_key[0].rpartition("#")[2])
+    _, tenant_id, _, poll_id = poll_key[0].split("#")  # T#<tenant>#MPOLL#<id>
+    poll, ballots = with_ballots(tenant_id, poll_id)
     if poll is None or poll.status != "open":
         return
     if at >= poll.deadline:
@@ -498,7 +502,7 @@ def handle_due(poll_key: tuple[str, str], at: datetime, result: PollSweep) -> No
         poll.reminded_at, kind = at, "reminded"
     else:
         kind = None  # nothing due any more (everyone voted): the entry moves on to the deadline
-    poll.updated_at, poll.updated_by = at, due.ACTOR
+    poll.updated_at, poll.updated_by = at, schedule.ACTOR
     poll.index()
     try:
         with storage_errors():
