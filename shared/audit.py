@@ -21,7 +21,7 @@ ACTIONS: dict[str, Action] = {"INSERT": "create", "MODIFY": "update", "REMOVE": 
 # Bookkeeping items whose every change would only be noise in the trail.
 # SLA events are a history of their own; the sweep cursor is the sweep's plumbing;
 # survey counters and cooldown records are the surveys' own; work-order links and round-robin pointers
-# are the automation's.
+# are the automation's; the calendar's sent-mail markers are its consumer's.
 UNAUDITED_ENTITIES = frozenset(
     {
         "audit",
@@ -32,6 +32,7 @@ UNAUDITED_ENTITIES = frozenset(
         "sla_sweep",
         "ticket_work_order",
         "round_robin",
+        "calendar_mail_sent",
     }
 )
 PLUMBING = frozenset(
