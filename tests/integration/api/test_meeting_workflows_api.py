@@ -4,7 +4,9 @@ cancel (which fires the ``cancelled`` ones), retried with backoff and then faile
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
+from urllib.parse import unquote
 
 import pytest
 
@@ -87,6 +89,12 @@ def test_each_due_execution_runs_exactly_once_however_often_the_job_runs(tenant,
     assert (done["status"], done["attempts"], done["result"][0]["invited"]) == ("done", 1, [contact["email"]])
     assert one_execution(tenant, made["id"], reminder["id"])["result"][0]["sent_to"] == [contact["email"]]
     assert [e["status"] for e in executions_of(tenant, status="done")] == ["done", "done"]
+    # and the contact's answer by the survey link is recorded against the meeting
+    [invitation] = [m for m in sent_mail() if m["subject"] == "How did we do? (Kick-off)"]
+    token = re.search(r"token=(\S+)", invitation["body"]).group(1)
+    answer = call(None, "POST", "/support/survey-responses", body={"score": 5}, query={"token": unquote(token)})
+    assert answer.status == 201, answer.text
+    assert (answer.json["appointment_id"], answer.json["ticket_id"]) == (made["id"], None)
 
 
 def test_a_reschedule_moves_the_pending_executions(tenant, scene, calendar_tap):
