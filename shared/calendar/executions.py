@@ -21,7 +21,6 @@ and an execution whose appointment moved (before the planner caught up) moves in
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,8 +38,6 @@ from shared.db.pages import Page, query_page
 from shared.db.table import get_or_none, tkey
 from shared.errors import Conflict
 from shared.schemas import Audited, Strict
-
-logger = logging.getLogger(__name__)
 
 Status = Literal["pending", "running", "done", "failed", "skipped"]
 MAX_ATTEMPTS = 5
