@@ -19,6 +19,7 @@ from shared.attachments.storage import (  # noqa: F401
     UPLOAD_EVENT,
     UPLOADS_PREFIX,
 )
+from shared.onboarding.reminders import RATE_MINUTES as ONBOARDING_REMINDER_MINUTES
 
 TABLE_PARTITION_KEY = "PK"
 TABLE_SORT_KEY = "SK"
@@ -92,6 +93,9 @@ STREAM_CONSUMERS: tuple[StreamConsumer, ...] = (
         batch_size=25,
         writes=("ses", "cloudwatch"),
     ),
+    StreamConsumer(
+        name="Onboarding", handler="functions.events.onboarding.handler", batch_size=25, writes=("ses", "cloudwatch")
+    ),
     # appointment invitations (.ics), voting links, reminders and notes to organizers (shared/calendar/mailing.py)
     StreamConsumer(
         name="CalendarMail",
@@ -111,6 +115,12 @@ STREAM_CONSUMERS: tuple[StreamConsumer, ...] = (
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule(
         name="SlaSweep", handler="functions.schedules.sla_sweep.handler", rate_minutes=1, writes=("ses", "cloudwatch")
+    ),
+    Schedule(
+        name="OnboardingReminders",
+        handler="functions.schedules.onboarding_reminders.handler",
+        rate_minutes=ONBOARDING_REMINDER_MINUTES,
+        writes=("ses", "cloudwatch"),
     ),
     # polls reminded and closed, meeting-workflow executions run (the DUE index: shared/calendar/due.py)
     Schedule(

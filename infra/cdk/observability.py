@@ -127,6 +127,8 @@ def dashboard_and_alarms(
         "A meeting workflow execution failed after its retries (its error: /calendar/meeting-workflow-executions)",
     )
     polls = {name: _business_metric(name) for name in ("MeetingPollReminders", "MeetingPollsClosed")}
+    # Onboarding: the API publishes starts and completions, the reminder job the items it reminded.
+    onboarding = [_business_metric(name) for name in ("OnboardingStarted", "OnboardingCompleted", "RemindersSent")]
     assignment_latency = cloudwatch.Metric(
         namespace=METRICS_NAMESPACE,
         metric_name="WorkOrderAssignmentLatency",
@@ -167,6 +169,7 @@ def dashboard_and_alarms(
         _graph("Work order assignment latency p99 (ms)", [assignment_latency]),
         _graph("Meeting workflow executions: done, retried, failed", list(meetings.values())),
         _graph("Meeting poll reminders and closes", list(polls.values())),
+        _graph("Onboarding started, completed and reminders sent", onboarding),
     )  # fmt: skip
     dashboard.add_widgets(
         *_graphs("5xx per endpoint", [_endpoint_metric(rest_api, r, "5XXError", "Sum") for r in api.routes]),

@@ -24,7 +24,7 @@ from shared.caller import Role
 from shared.settings import settings
 from shared.support.surveys import invitations, links, responses
 from shared.support.tickets import Ticket
-from tests.integration.api import calendar_helpers, field_service_helpers
+from tests.integration.api import calendar_helpers, field_service_helpers, onboarding_helpers
 from tests.integration.api.harness import Reply, Tenant, User, call
 
 # ---- what the catalog does not say -------------------------------------------------------------
@@ -176,6 +176,7 @@ FACTORIES: dict[str, Callable[[Tenant, dict[str, Made]], Made]] = {
     "poll_id": make_poll,
     "workflow_id": make_meeting_workflow,
     "execution_id": make_execution,
+    **onboarding_helpers.FACTORIES,
 }
 
 
@@ -203,6 +204,8 @@ REFERENCES: dict[str, Callable[[Tenant, dict[str, Made]], Made]] = {
     "organizer_id": make_staff_user,
     "appointment_id": make_appointment,
     "workflow_id": make_meeting_workflow,
+    "owner_id": make_staff_user,
+    "process_id": onboarding_helpers.make_process,
 }
 
 INTRUDER_POLICY = {"name": "Intruder", "targets": {"normal": {"first_response": 5}}, "calendar": {"always_open": True}}
@@ -281,6 +284,7 @@ BODIES: dict[str, Callable[[Tenant, dict[str, Made]], dict[str, Any]]] = {
         "content_type": "text/plain",
         "size": 10,
     },
+    **onboarding_helpers.BODIES,
 }
 
 # managers ⊃ staff (docs/architecture.md, "Roles"): the groups a token may carry and the roles each grants
@@ -596,7 +600,7 @@ def two_tenants(module_cloud, audit_tap) -> tuple[Tenant, Tenant, dict[str, Made
         made[param] = factory(owner, made)
     other.ticket(client_id=other.client()["id"])
     # what the filters name: A's ticket assigned, and A's work order given, to A's technician
-    made["assignee_id"] = made["technician_id"]
+    made["assignee_id"] = made["owner_id"] = made["technician_id"]  # (the onboarding process's owner too)
     made["organizer_id"] = Made(owner.agent.user_id, (owner.agent.user_id,))  # who made A's appointments
     for path, params, body in (
         ("/support/tickets/{ticket_id}/assign", {"ticket_id": made["ticket_id"].value}, "assignee_id"),
