@@ -5,11 +5,10 @@ record of what it did (kept in the execution's result) or raises ``ActionFailed`
   the times written in the recipient's zone; to the attendees, the organizer or everyone.
 - ``survey``: the named survey to each contact who attends (the client's people), once per appointment and
   contact, within the survey's cooldown.
-- ``onboarding_task`` / ``follow_up_task``: handed to the task sink (shared/calendar/tasks.py)."""
+- ``onboarding_task`` / ``follow_up_task``: a task in the client's onboarding process (shared/calendar/tasks.py)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -99,15 +98,7 @@ def _survey(action: dict[str, Any], appointment: Appointment) -> dict[str, Any]:
 
 
 def _task(action: dict[str, Any], appointment: Appointment, workflow: Workflow) -> dict[str, Any]:
-    if not tasks.available(action["kind"]):
-        raise ActionFailed(tasks.UNAVAILABLE)
-    due_at = appointment.end + timedelta(days=int(action.get("due_in_days", 1)))
-    source = f"meeting workflow {workflow.name} ({appointment.id})"
+    source = f"From the meeting workflow {workflow.name}: {appointment.title} ({appointment.id})."
     return tasks.add(
-        action["kind"],
-        appointment.tenant_id,
-        client_id=appointment.client_id,
-        title=action["title"],
-        due_at=due_at,
-        source=source,
+        action["kind"], appointment, title=action["title"], due_in_days=int(action["due_in_days"]), source=source
     )

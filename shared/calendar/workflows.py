@@ -15,7 +15,6 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, UnicodeAttribute
 
-from shared.calendar import tasks
 from shared.caller import TenantContext
 from shared.db.entities import Entity, Requires, expect_version, insert, remove, save
 from shared.db.pages import Page, query_page
@@ -160,8 +159,6 @@ def _checked(ctx: TenantContext, body: WorkflowIn) -> tuple[dict, Requires | Non
                 Survey.PK.exists(),
                 Unprocessable.field(f"actions[{i}].survey_id", "No such survey."),
             )
-        elif not tasks.available(action.kind):
-            raise Unprocessable.field(f"actions[{i}].kind", tasks.UNAVAILABLE)
     if body.trigger.kind not in TIMED and body.trigger.minutes:
         raise Unprocessable.field("trigger.minutes", f"A {body.trigger.kind} trigger fires at once: send 0.")
     return body.model_dump(exclude={"version"}), survey

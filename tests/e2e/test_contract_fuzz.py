@@ -97,9 +97,8 @@ def fuzz_tenant(deskos: Callable[..., str], token: Callable[..., str], api: Api)
     )
     upload = {"original_filename": "a.txt", "content_type": "text/plain", "size": 3}
     attachment = _created(api.post(f"/support/tickets/{ticket['id']}/attachments", as_=tokens["portal"], json=upload))
-    calendar = _calendar(api, manager, tokens["agent"], client["id"])
     ids = {
-        **calendar,
+        **_calendar(api, manager, tokens["agent"], client["id"]),
         **_onboarding(api, manager, tokens["agent"], client["id"], technician_id),
         "client_id": client["id"],
         "contact_id": contact["id"],

@@ -11,6 +11,7 @@ from urllib.parse import unquote
 import pytest
 
 from shared.calendar import executions
+from tests.integration.api import onboarding_helpers
 from tests.integration.api.calendar_helpers import appointment, sweep, workflow
 from tests.integration.api.harness import Tenant, call
 
@@ -192,7 +193,7 @@ def test_managers_keep_workflows_and_bad_ones_are_refused(tenant: Tenant):
         ({"actions": [{"kind": "email", "subject": "{{ oops", "text": "x"}]}, "actions[0].subject"),
         ({"actions": [{"kind": "email", "subject": "x"}]}, "actions.0"),
         ({"actions": [{"kind": "survey", "survey_id": "01NOSUCHSURVEY000000000000"}]}, "actions[0].survey_id"),
-        ({"actions": [{"kind": "onboarding_task", "title": "Call them"}]}, "actions[0].kind"),
+        ({"actions": [{"kind": "follow_up_task", "title": "Call them", "due_in_days": 400}]}, "actions.0"),
         ({"trigger": {"kind": "booked", "minutes": 5}}, "trigger.minutes"),
         ({"actions": []}, "actions"),
     ]
@@ -212,3 +213,39 @@ def test_a_filter_keeps_workflows_to_their_appointments(tenant: Tenant, calendar
     assert [e["workflow_id"] for e in executions_of(tenant, appointment_id=demo["id"])] == [by_type["id"]]
     assert [e["workflow_id"] for e in executions_of(tenant, appointment_id=other["id"])] == [by_client["id"]]
     assert [e["appointment_id"] for e in executions_of(tenant, workflow_id=by_type["id"])] == [demo["id"]]
+
+
+def test_task_actions_add_tasks_to_the_clients_onboarding_process(tenant: Tenant, calendar_tap):
+    # Given a client in onboarding, an organizer with a profile, and a workflow adding two tasks after meetings
+    client = tenant.client("Initech")["id"]
+    process = onboarding_helpers.process(tenant, client, started=True)
+    organizer = tenant.user("olga", "staff")
+    flow = workflow(
+        tenant,
+        name="After the kick-off",
+        trigger={"kind": "after_end", "minutes": 0},
+        actions=[
+            {"kind": "onboarding_task", "title": "Send the engagement letter", "due_in_days": 2},
+            {"kind": "follow_up_task", "title": "Call back about the letter", "due_in_days": 5},
+        ],
+    )
+    made = appointment(tenant, client_id=client, organizer_id=organizer.user_id)
+    elsewhere = appointment(tenant)  # no client: no task
+    calendar_tap(tenant)
+
+    # When the job runs after the meetings end (twice)
+    end = datetime.fromisoformat(made["end"])
+    runs = [sweep(end + timedelta(minutes=1))["executions_done"] for _ in range(2)]
+    assert runs[0] >= 2 and runs[1] == 0  # (the module's other tests may have executions due by then too)
+
+    # Then the process has both tasks, once: the onboarding one its owner's, the follow-up the organizer's
+    tasks = onboarding_helpers.items(tenant.agent, "tasks", process_id=process["id"])
+    added = {t["title"]: t for t in tasks}
+    assert len(tasks) == len({t["id"] for t in tasks}) and len(added) == len(tasks)
+    letter, call_back = added["Send the engagement letter"], added["Call back about the letter"]
+    assert letter["assignee_id"] == process["owner_id"] and letter["due_date"] == "2030-04-04"
+    assert call_back["assignee_id"] == organizer.user_id and call_back["due_date"] == "2030-04-07"
+    result = one_execution(tenant, made["id"], flow["id"])["result"]
+    assert [r["task_id"] for r in result] == [letter["id"], call_back["id"]]
+    skipped = one_execution(tenant, elsewhere["id"], flow["id"])
+    assert skipped["status"] == "done" and skipped["result"][0]["skipped"] == "The appointment has no client."
