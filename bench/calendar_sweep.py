@@ -17,25 +17,15 @@ import os
 import time
 from datetime import UTC, datetime, timedelta
 
-from bench.sla_sweep import Reads
+from bench.sla_sweep import Reads, fresh_moto
 
 SIZES = tuple(int(s) for s in os.environ.get("BENCH_SIZES", "1000,100000").split(","))
 DUE = 10
 TENANTS = 20
 NOW = datetime(2030, 3, 2, 10, 0, tzinfo=UTC)
 
-os.environ.update(
-    AWS_ACCESS_KEY_ID="bench",
-    AWS_SECRET_ACCESS_KEY="bench",
-    AWS_REGION="eu-west-1",
-    AWS_DEFAULT_REGION="eu-west-1",
-    DESKOS_TABLE="deskos-calendar-bench",
-    DESKOS_BUCKET="deskos-calendar-bench-uploads",
-    DESKOS_CURSOR_SECRET="bench-only-cursor-secret",
-    POWERTOOLS_METRICS_DISABLED="true",
-    POWERTOOLS_LOG_LEVEL="ERROR",
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
+# the SLA bench's environment (set when it was imported), with a table of its own
+os.environ.update(DESKOS_TABLE="deskos-calendar-bench", DESKOS_BUCKET="deskos-calendar-bench-uploads")
 
 
 def seed(total: int) -> None:
@@ -87,25 +77,10 @@ def seed(total: int) -> None:
 
 
 def measure(total: int) -> tuple[Reads, dict[str, int], float, float]:
-    from moto import mock_aws
-
     from functions.schedules import calendar_sweep as job
-    from infra.local import moto_transactions
     from infra.local.lambda_context import LambdaContext
-    from shared import mail
-    from shared.db.table import Item
-    from shared.settings import settings
 
-    moto_transactions.install()
-    with mock_aws():
-        settings.cache_clear()
-        mail._ses.cache_clear()
-        Item._connection = None
-        for model in Item.__subclasses__():
-            model._connection = None
-        import boto3
-
-        boto3.client("ses").verify_email_identity(EmailAddress=settings().mail_sender)
+    with fresh_moto():
         started = time.perf_counter()
         seed(total)
         seeded = time.perf_counter() - started
