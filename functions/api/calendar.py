@@ -26,7 +26,7 @@ from shared.calendar.appointments import (
     NewAppointment,
 )
 from shared.calendar.executions import Execution, ExecutionFilters, ExecutionOut
-from shared.calendar.polls import Booking, NewPoll, Poll, PollOut, PollPatch, Results, TokenVote, Vote
+from shared.calendar.polls import BallotView, Booking, NewPoll, Poll, PollOut, PollPatch, Results, TokenVote, Vote
 from shared.calendar.workflows import Workflow, WorkflowIn, WorkflowOut, WorkflowUpdate
 from shared.caller import MANAGERS, STAFF, STAFF_PORTAL
 from shared.clock import now
@@ -154,6 +154,25 @@ def get_meeting_poll_results(poll_id: EntityId) -> Results:
     return polls.results(api.caller(), poll_id)
 
 
+def _link(token: str | None) -> links.Grant:
+    """The verified voting link; from here on the request acts only as its tenant."""
+    if not token:
+        raise Unprocessable.field("token", "Send the token of the voting link, in the body or as ?token=.")
+    grant = links.read(VOTE_PURPOSE, token, now(), what="voting link")
+    api.act_for(grant.tenant_id)
+    return grant
+
+
+@api.get(
+    "/calendar/meeting-polls/<poll_id>/ballot",
+    roles=None,
+    summary="The poll and your votes, through the emailed link (no login: the signed token names you)",
+)
+def get_ballot_by_link(poll_id: EntityId, token: Annotated[str, Query(max_length=MAX_TOKEN)]) -> BallotView:
+    grant = _link(token)
+    return polls.ballot_view(grant.tenant_id, poll_id, grant.subject, str(grant.extra.get("invitee", "")))
+
+
 @api.post(
     "/calendar/meeting-polls/<poll_id>/vote",
     roles=None,
@@ -164,11 +183,7 @@ def vote_by_link(
     body: Annotated[TokenVote, Body()],
     token: Annotated[str | None, Query(max_length=MAX_TOKEN)] = None,
 ) -> BallotOut:
-    signed = body.token or token
-    if not signed:
-        raise Unprocessable.field("token", "Send the token of the voting link, in the body or as ?token=.")
-    grant = links.read(VOTE_PURPOSE, signed, now(), what="voting link")
-    api.act_for(grant.tenant_id)  # the verified link names the tenant: only its data from here on
+    grant = _link(body.token or token)
     poll = polls.poll_for_link(grant.tenant_id, poll_id, grant.subject)
     ballot = polls.vote(grant.tenant_id, poll, str(grant.extra.get("invitee", "")), Vote(choices=body.choices), "link")
     metrics.add_metric("MeetingPollVotes", MetricUnit.Count, 1)

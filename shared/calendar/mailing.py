@@ -66,6 +66,12 @@ def vote_token(poll: Poll, invitee_key: str) -> str:
     return links.sign(VOTE_PURPOSE, poll.tenant_id, poll.id, poll.deadline + LINK_GRACE, invitee=invitee_key)
 
 
+def vote_link(poll: Poll, invitee_key: str) -> str:
+    """The voting page (the web app's), with the poll's id beside the token: the page reads the poll with
+    ``GET …/{poll_id}/ballot?token=`` and votes with ``POST …/{poll_id}/vote``."""
+    return f"{links.page_url('vote', vote_token(poll, invitee_key))}&poll={poll.id}"
+
+
 def _slot_lines(poll: Poll, zone: str) -> list[str]:
     return [
         f"  {s['id']}: {times.spoken_span(datetime.fromisoformat(s['start']), datetime.fromisoformat(s['end']), zone)}"
@@ -91,7 +97,7 @@ def send_to_invitee(poll: Poll, invitee: dict, kind: str) -> str:
         *_slot_lines(poll, zone),
         "",
         f"Vote by {times.spoken(poll.deadline, zone)}:",
-        links.page_url("vote", vote_token(poll, invitee["key"])),
+        vote_link(poll, invitee["key"]),
     ]
     mail.send([person.email], subject, "\n".join(lines) + "\n")
     return person.email

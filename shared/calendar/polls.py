@@ -231,6 +231,22 @@ class PollOut(Audited):
         return cls.model_validate(fields)
 
 
+class BallotView(BaseModel):
+    """What the voting page shows an invitee with a link: the poll, its slots in its zone, and their own votes."""
+
+    poll_id: str
+    title: str
+    description: str | None
+    organizer_name: str
+    duration_minutes: int
+    time_zone: str
+    slots: list[SlotOut]
+    deadline: datetime
+    status: Status
+    invitee_name: str
+    choices: dict[str, Choice] | None = Field(description="The invitee's votes so far; null before the first.")
+
+
 class SlotResult(BaseModel):
     slot_id: str
     start: datetime
@@ -419,6 +435,29 @@ def poll_for_link(grant_tenant: str, poll_id: str, subject: str) -> Poll:
     if found is None:
         raise NotFound(f"No such {Poll.noun}.")
     return found
+
+
+def ballot_view(tenant_id: str, poll_id: str, subject: str, invitee_key: str) -> BallotView:
+    """The poll as a voting link's invitee sees it, with their ballot: one Query (the poll's partition)."""
+    poll, ballots = with_ballots(tenant_id, poll_id)
+    invitee = poll.invitee(invitee_key) if poll is not None and subject == poll_id else None
+    if invitee is None:
+        raise NotFound(f"No such {Poll.noun}.")
+    own = next((b for b in ballots if b.invitee == invitee_key), None)
+    shown = PollOut.of(poll)
+    return BallotView(
+        poll_id=poll.id,
+        title=poll.title,
+        description=poll.description,
+        organizer_name=poll.organizer["name"],
+        duration_minutes=int(poll.duration_minutes),
+        time_zone=poll.time_zone,
+        slots=shown.slots,
+        deadline=poll.deadline,
+        status=poll.status,
+        invitee_name=invitee["name"],
+        choices=own.choices if own else None,
+    )
 
 
 # ---- reading --------------------------------------------------------------------------------------

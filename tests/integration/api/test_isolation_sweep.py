@@ -674,13 +674,14 @@ def test_a_read_without_an_id_shows_a_portal_user_nothing_of_another_client(two_
 # ---- signed links: a link for one object or tenant reaches no other ---------------------------------
 
 # operationId of a public route with an id in its path -> (that parameter, a link's token for an object made
-# by its factory, a valid body)
-SIGNED_LINKS: dict[str, tuple[str, Callable[[Tenant, Made], str], dict[str, Any]]] = {
+# by its factory, a valid body or None); the token goes as ?token=
+SIGNED_LINKS: dict[str, tuple[str, Callable[[Tenant, Made], str], dict[str, Any] | None]] = {
     "VoteByLink": (
         "poll_id",
         lambda tenant, made: calendar_helpers.vote_link(tenant.id, made.value),
         {"choices": {"S1": "yes"}},
     ),
+    "GetBallotByLink": ("poll_id", lambda tenant, made: calendar_helpers.vote_link(tenant.id, made.value), None),
 }
 # every public route but the documentation's answers to a signed link
 PUBLIC_WITH_IDS = [r for r in ROUTES if r.roles is None and params_of(r) and r.module != "functions.api.docs"]
@@ -702,12 +703,12 @@ def test_a_link_reaches_only_its_own_object_and_tenant(module_cloud, route):
 
     # When the link is used on A's object, and on B's other object
     for target in (theirs, sibling):
-        reply = call(None, route.method, route.path, {param: target.value}, body={**body, "token": token})
+        reply = call(None, route.method, route.path, {param: target.value}, body=body, query={"token": token})
 
         # Then it is not found, tells nothing, and nothing changed
         reply.problem(404)
         assert_leaks_nothing(reply, [*theirs.secrets, *sibling.secrets])
     assert items_of(module_cloud, owner, holder) == before
     # while on its own object the link works: the 404 is not vacuous
-    own = call(None, route.method, route.path, {param: mine.value}, body={**body, "token": token})
+    own = call(None, route.method, route.path, {param: mine.value}, body=body, query={"token": token})
     assert 200 <= own.status < 300, own.text

@@ -66,6 +66,15 @@ def test_invitees_vote_by_their_links_a_revote_replaces_and_results_rank_the_slo
     ranked = [(s["slot_id"], s["yes"], s["if_need_be"], s["no"]) for s in results.json["slots"]]
     assert ranked == [("S1", 2, 0, 0), ("S2", 1, 1, 0), ("S3", 0, 0, 2)]
     assert results.json["slots"][0]["yes_by"] == ["Ann", "Bob"] and results.json["voters"] == 2
+    # and Bob's link shows him the poll in its zone with his last votes
+    ballot = call(None, "GET", f"{POLL}/ballot", {"poll_id": made["id"]}, query={"token": link_token(to_bob)})
+    assert ballot.status == 200, ballot.text
+    assert (ballot.json["invitee_name"], ballot.json["choices"]) == (
+        "Bob",
+        {"S1": "yes", "S2": "if_need_be", "S3": "no"},
+    )
+    assert ballot.json["slots"][0]["start_local"] == "2030-04-02T10:00:00+02:00"
+    assert parse_qs(urlparse(re.search(r"\S+/app/vote\?\S+", to_bob["body"]).group(0)).query)["poll"] == [made["id"]]
     # and the organizer was told once that everyone has voted
     calendar_tap(tenant)
     told = [m for m in to(sent_mail(), tenant.agent.email) if m["subject"].startswith("Everyone has voted")]
@@ -81,6 +90,9 @@ def test_a_link_votes_only_on_its_own_poll_and_tenant(tenant: Tenant, new_tenant
 
     # A link for one poll on another poll of the tenant, or of another tenant: not found, nothing written
     vote(other["id"], token, S1="yes").problem(404)
+    call(None, "GET", f"{POLL}/ballot", {"poll_id": other["id"]}, query={"token": token}).problem(404)
+    fresh = call(None, "GET", f"{POLL}/ballot", {"poll_id": made["id"]}, query={"token": token})
+    assert fresh.status == 200 and fresh.json["choices"] is None, fresh.text
     vote(foreign["id"], token, S1="yes").problem(404)
     vote(made["id"], token_for(foreign, elsewhere), S1="yes").problem(404)
     # a link altered, made for another purpose, or absent: refused
