@@ -172,7 +172,9 @@ def test_a_poll_voted_by_link_is_booked_once_with_invitations_and_workflows_run_
     again = api.post(vote_path, params={"token": token_in(to_bob)}, json={"choices": {"S1": "yes", "S2": "if_need_be"}})
     assert (first.status_code, again.status_code) == (200, 200), (first.text, again.text)
 
-    # Then the results rank the slots by Bob's last vote
+    # Then Bob's link shows him his last votes, and the results rank the slots by them
+    ballot = api.get(f"/calendar/meeting-polls/{poll['id']}/ballot", params={"token": token_in(to_bob)})
+    assert ballot.status_code == 200 and ballot.json()["choices"] == {"S1": "yes", "S2": "if_need_be", "S3": "no"}
     results = api.get(f"/calendar/meeting-polls/{poll['id']}/results", as_=demo.agent).json()
     assert [(s["slot_id"], s["yes"], s["if_need_be"]) for s in results["slots"]] == [
         ("S1", 2, 0),
