@@ -39,7 +39,12 @@ from infra.resources import table_definition
 from shared import sessions
 from shared.admin import users
 from shared.attachments import service as attachments
+from shared.calendar import appointments as meetings
+from shared.calendar import executions as meeting_executions
+from shared.calendar import polls as meeting_polls
+from shared.calendar import workflows as meeting_workflows
 from shared.caller import Role, TenantContext
+from shared.clock import now
 from shared.crm import clients, contacts
 from shared.directory import save_profile
 from shared.field import rules, technicians, work_orders
@@ -52,6 +57,23 @@ from shared.support import sla_policies, tickets
 from shared.support.surveys import definitions as surveys
 from shared.tenants import create_tenant
 
+APPOINTMENT = {
+    "title": "Kick-off",
+    "start": "2030-04-02T10:00",
+    "end": "2030-04-02T11:00",
+    "time_zone": "Europe/Berlin",
+}
+POLL = {
+    "title": "Review",
+    "time_zone": "Europe/Berlin",
+    "slots": [{"start": "2030-04-02T10:00"}, {"start": "2030-04-03T10:00"}],
+    "deadline": "2030-03-30T12:00",
+}
+WORKFLOW = {
+    "name": "Agenda",
+    "trigger": {"kind": "before_start", "minutes": 1440},
+    "actions": [{"kind": "email", "subject": "Tomorrow: {{ appointment.title }}", "text": "{{ appointment.when }}"}],
+}
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "events" / "api_gateway_rest.json"
 TABLE = "deskos-bench"
@@ -267,6 +289,22 @@ def seed(claims: dict[str, Any]) -> World:
         return surveys.create(ctx, surveys.NewSurvey(name="After resolve", kind="nps", question="Recommend us?"))
 
     survey = fresh_survey()
+
+    def fresh_appointment(_operation: str) -> str:
+        people = [{"contact_id": contact.id}, {"user_id": ctx.user_id}]
+        body = meetings.NewAppointment.model_validate({**APPOINTMENT, "client_id": client.id, "attendees": people})
+        return meetings.create(ctx, body).id
+
+    def fresh_poll(_operation: str) -> str:
+        people = [{"contact_id": contact.id}, {"user_id": ctx.user_id}]
+        body = meeting_polls.NewPoll.model_validate({**POLL, "client_id": client.id, "invitees": people})
+        return meeting_polls.create(ctx, body).id
+
+    def fresh_workflow(_operation: str) -> str:
+        return meeting_workflows.create(ctx, meeting_workflows.WorkflowIn.model_validate(WORKFLOW)).id
+
+    appointment_id, workflow_id = fresh_appointment("GetAppointment"), fresh_workflow("GetMeetingWorkflow")
+    meeting_executions.plan(meetings.Appointment.find(ctx.tenant_id, appointment_id), ("before_start",), now())
     owner = attachments.Owner(kind="ticket", id=ticket.id, client_id=client.id)
     upload = attachments.NewAttachment(original_filename="notes.txt", content_type="text/plain", size=10)
     values = {
@@ -283,6 +321,10 @@ def seed(claims: dict[str, Any]) -> World:
         "work_order_id": fresh_work_order("GetWorkOrder"),
         "rule_id": fresh_rule("GetWorkOrderRule"),
         "user_id": fresh_user("GetUser"),
+        "appointment_id": appointment_id,
+        "poll_id": fresh_poll("GetMeetingPoll"),
+        "workflow_id": workflow_id,
+        "execution_id": appointment_id + workflow_id,
         "template_id": onboarding_template(),
         "process_id": onboarding_process(),
         "task_id": onboarding_task("GetOnboardingTask"),
@@ -290,6 +332,9 @@ def seed(claims: dict[str, Any]) -> World:
         "big_template_id": onboarding_template(200),
     }
     fresh = {
+        "appointment_id": fresh_appointment,
+        "poll_id": fresh_poll,
+        "workflow_id": fresh_workflow,
         "technician_id": fresh_technician,
         "work_order_id": fresh_work_order,
         "rule_id": fresh_rule,
@@ -337,6 +382,18 @@ def body_for(operation_id: str, values: dict[str, str]) -> dict[str, Any] | None
         "ReplaceNotificationTemplate": {"kind": "ticket_created", "subject": "Got it", "text": "Thanks!"},
         "PreviewNotificationTemplate": {"kind": "staff_reply"},
         "ReplaceMailbox": {"unknown_senders": "refuse"},
+        "CreateAppointment": {
+            **APPOINTMENT,
+            "client_id": values["client_id"],
+            "attendees": [{"contact_id": values["contact_id"]}, {"email": "bo@bench.example"}],
+        },
+        "UpdateAppointment": {"start": "2030-04-03T10:00", "end": "2030-04-03T11:00"},
+        "CreateMeetingPoll": {**POLL, "invitees": [{"contact_id": values["contact_id"]}]},
+        "UpdateMeetingPoll": {"title": "Renamed"},
+        "VoteSignedIn": {"choices": {"S1": "yes", "S2": "if_need_be"}},
+        "BookMeetingPoll": {"slot": "S1"},
+        "CreateMeetingWorkflow": WORKFLOW,
+        "ReplaceMeetingWorkflow": {**WORKFLOW, "active": False},
         "CreateOnboardingTemplate": {
             "name": "New client",
             "tasks": [{"title": "Kick-off"}],

@@ -30,7 +30,8 @@ TABLE_TTL_ATTRIBUTE = "expiration"
 # name -> (partition key, sort key); every index partition key starts with T#<tenant>#; projection ALL
 TABLE_INDEXES: dict[str, tuple[str, str]] = {f"GSI{i}": (f"GSI{i}PK", f"GSI{i}SK") for i in range(1, 6)}
 # sparse indexes read only by system functions across tenants (the SLA sweep: tickets by the minute of their
-# next SLA deadline); their partition keys carry no tenant prefix, so they project only the keys and the
+# next SLA deadline; the calendar sweep: polls and workflow executions by when they are due); their partition
+# keys carry no tenant prefix, so they project only the keys and the
 # entity type (PynamoDB filters a model's queries on it)
 SYSTEM_INDEXES: dict[str, tuple[str, str]] = {"DUE": ("DUEPK", "DUESK")}
 SYSTEM_INDEX_ATTRIBUTES = ("entity",)
@@ -119,6 +120,20 @@ STREAM_CONSUMERS: tuple[StreamConsumer, ...] = (
     StreamConsumer(
         name="Onboarding", handler="functions.events.onboarding.handler", batch_size=25, writes=("ses", "cloudwatch")
     ),
+    # appointment invitations (.ics), voting links, reminders and notes to organizers (shared/calendar/mailing.py)
+    StreamConsumer(
+        name="CalendarMail",
+        handler="functions.events.calendar_mail.handler",
+        batch_size=25,
+        writes=("ses", "cloudwatch"),
+    ),
+    # meeting-workflow executions planned, moved and skipped from appointment changes (shared/calendar/executions.py)
+    StreamConsumer(
+        name="MeetingWorkflows",
+        handler="functions.events.meeting_workflows.handler",
+        batch_size=25,
+        writes=("cloudwatch",),
+    ),
 )
 
 SCHEDULES: tuple[Schedule, ...] = (
@@ -129,6 +144,13 @@ SCHEDULES: tuple[Schedule, ...] = (
         name="OnboardingReminders",
         handler="functions.schedules.onboarding_reminders.handler",
         rate_minutes=ONBOARDING_REMINDER_MINUTES,
+        writes=("ses", "cloudwatch"),
+    ),
+    # polls reminded and closed, meeting-workflow executions run (the DUE index: shared/calendar/due.py)
+    Schedule(
+        name="CalendarSweep",
+        handler="functions.schedules.calendar_sweep.handler",
+        rate_minutes=1,
         writes=("ses", "cloudwatch"),
     ),
 )

@@ -22,7 +22,8 @@ ACTIONS: dict[str, Action] = {"INSERT": "create", "MODIFY": "update", "REMOVE": 
 # SLA events are a history of their own; the sweep cursor is the sweep's plumbing;
 # survey counters and cooldown records are the surveys' own; work-order links and round-robin pointers
 # are the automation's; the onboarding reminder cursor is the reminder job's; sent notifications, inbound
-# message markers and flood counters are email's de-duplication.
+# message markers and flood counters are email's de-duplication; the calendar's sent-mail markers are its
+# consumer's.
 UNAUDITED_ENTITIES = frozenset(
     {
         "notification",
@@ -36,6 +37,7 @@ UNAUDITED_ENTITIES = frozenset(
         "sla_sweep",
         "ticket_work_order",
         "round_robin",
+        "calendar_mail_sent",
         "onboarding_reminder_cursor",
     }
 )

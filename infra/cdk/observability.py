@@ -118,6 +118,17 @@ def dashboard_and_alarms(
     # The work-order automation publishes these (functions/events/work_order_automation.py).
     work = {name: _business_metric(name) for name in ("WorkOrdersCreated", "WorkOrdersUnassigned")}
     alarm("WorkOrdersUnassignedAlarm", work["WorkOrdersUnassigned"], 1, "An automatic work order found no technician")
+    # The calendar sweep publishes these (functions/schedules/calendar_sweep.py): an execution that failed every
+    # retry is an email, survey or task a client or colleague never got.
+    executions = ("MeetingWorkflowExecutions", "MeetingWorkflowRetries", "MeetingWorkflowFailed")
+    meetings = {name: _business_metric(name) for name in executions}
+    alarm(
+        "MeetingWorkflowFailedAlarm",
+        meetings["MeetingWorkflowFailed"],
+        1,
+        "A meeting workflow execution failed after its retries (its error: /calendar/meeting-workflow-executions)",
+    )
+    polls = {name: _business_metric(name) for name in ("MeetingPollReminders", "MeetingPollsClosed")}
     # Onboarding: the API publishes starts and completions, the reminder job the items it reminded.
     onboarding = [_business_metric(name) for name in ("OnboardingStarted", "OnboardingCompleted", "RemindersSent")]
     assignment_latency = cloudwatch.Metric(
@@ -178,6 +189,8 @@ def dashboard_and_alarms(
         _graph("Work orders created and unassigned", list(work.values())),
         _graph("Work order assignment latency p99 (ms)", [assignment_latency]),
         _graph("Email: received, rejected, notifications sent", list(mail.values())),
+        _graph("Meeting workflow executions: done, retried, failed", list(meetings.values())),
+        _graph("Meeting poll reminders and closes", list(polls.values())),
         _graph("Onboarding started, completed and reminders sent", onboarding),
     )  # fmt: skip
     dashboard.add_widgets(

@@ -98,6 +98,7 @@ def fuzz_tenant(deskos: Callable[..., str], token: Callable[..., str], api: Api)
     upload = {"original_filename": "a.txt", "content_type": "text/plain", "size": 3}
     attachment = _created(api.post(f"/support/tickets/{ticket['id']}/attachments", as_=tokens["portal"], json=upload))
     ids = {
+        **_calendar(api, manager, tokens["agent"], client["id"]),
         **_onboarding(api, manager, tokens["agent"], client["id"], technician_id),
         "client_id": client["id"],
         "contact_id": contact["id"],
@@ -110,6 +111,31 @@ def fuzz_tenant(deskos: Callable[..., str], token: Callable[..., str], api: Api)
         "name": "swagger-ui.css",
     }
     return FuzzTenant(tokens, ids)
+
+
+def _calendar(api: Api, manager: str, agent: str, client_id: str) -> dict[str, str]:
+    """A meeting workflow, then an appointment (whose execution of it the event pump plans) and a poll."""
+    people = [{"email": "cy@fuzz.example", "name": "Cy"}, {"user_id": api.user_id(agent)}]
+    agenda = {"kind": "email", "subject": "{{ appointment.title }}", "text": "{{ appointment.when }}"}
+    flow = {"name": "Fuzz agenda", "trigger": {"kind": "before_start", "minutes": 60}, "actions": [agenda]}
+    workflow = _created(api.post("/calendar/meeting-workflows", as_=manager, json=flow))
+    meeting = {"title": "Fuzz meeting", "start": "2030-04-02T10:00", "end": "2030-04-02T11:00"}
+    appointment = _created(
+        api.post(
+            "/calendar/appointments",
+            as_=agent,
+            json={**meeting, "time_zone": "Europe/Berlin", "client_id": client_id, "attendees": people},
+        )
+    )
+    poll = _created(api.post("/calendar/meeting-polls", as_=agent, json={
+        "title": "Fuzz poll", "time_zone": "Europe/Berlin", "slots": [{"start": "2030-04-02T10:00"}],
+        "invitees": people, "deadline": "2030-03-30T12:00", "client_id": client_id}))  # fmt: skip
+    return {
+        "appointment_id": appointment["id"],
+        "poll_id": poll["id"],
+        "workflow_id": workflow["id"],
+        "execution_id": appointment["id"] + workflow["id"],
+    }
 
 
 def _onboarding(api: Api, manager: str, agent: str, client_id: str, owner_id: str) -> dict[str, str]:

@@ -41,6 +41,10 @@ def test_every_authenticated_route_gets_a_concrete_event():
         "process_id",
         "task_id",
         "document_id",
+        "appointment_id",
+        "poll_id",
+        "workflow_id",
+        "execution_id",
     )
     values = dict.fromkeys(params, "01ABC")
     for route in catalog.routes():

@@ -3,6 +3,7 @@ resolution and not within the survey's cooldown, by an email with a signed link.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,22 +39,36 @@ def invite(ticket: Any) -> Invitation | None:
     email = tickets.requester_email(tenant_id, recipient)
     if not email:
         return None
-    moment = now()
+    about = {"ticket_id": ticket.id, "ticket_number": ticket.number}
+    return _invite(survey, invitation_id(ticket.id, ticket.resolved_at), recipient, email, about)
+
+
+def invite_to_meeting(survey: Survey, appointment: Any, contact: Mapping[str, str]) -> Invitation | None:
+    """Invite a contact who attended ``appointment`` to ``survey`` (a meeting workflow's action), once per
+    appointment and contact (a retried action finds the invitation), not within the survey's cooldown."""
+    about = {"appointment_id": appointment.id, "appointment_title": appointment.title}
+    recipient = {"kind": "contact", "id": contact["id"]}
+    return _invite(survey, f"{appointment.id}-{contact['id']}", recipient, contact["email"], about)
+
+
+def _invite(
+    survey: Survey, invitation_id: str, recipient: Mapping[str, str], email: str, about: Mapping[str, str]
+) -> Invitation | None:
+    tenant_id, moment = survey.tenant_id, now()
     invitation = Invitation(
-        *Invitation.key(tenant_id, invitation_id(ticket.id, ticket.resolved_at)),
+        *Invitation.key(tenant_id, invitation_id),
         tenant_id=tenant_id,
-        id=invitation_id(ticket.id, ticket.resolved_at),
+        id=invitation_id,
         survey_id=survey.id,
         kind=survey.kind,
-        ticket_id=ticket.id,
-        ticket_number=ticket.number,
         recipient={"kind": recipient["kind"], "id": recipient["id"]},
         email=email,
         created_at=moment,
         expires_at=moment + timedelta(days=settings().survey_link_days),
-        GSI3PK=Invitation.of_ticket(tenant_id, ticket.id),
-        GSI3SK=iso(moment),
+        **about,
     )
+    if invitation.ticket_id:
+        invitation.GSI3PK, invitation.GSI3SK = Invitation.of_ticket(tenant_id, invitation.ticket_id), iso(moment)
     marker = Recipient(
         *Recipient.key(tenant_id, invitation.recipient),
         tenant_id=tenant_id,
@@ -83,8 +98,12 @@ def _active_survey(tenant_id: str, event: str) -> Survey | None:
 
 def _send(invitation: Invitation, survey: Survey) -> Invitation:
     token = issue_token(invitation.tenant_id, invitation.id, invitation.expires_at)
+    if invitation.ticket_number:
+        intro, about = f"Your request {invitation.ticket_number} has been resolved.", invitation.ticket_number
+    else:
+        intro, about = f"Thank you for meeting us: {invitation.appointment_title}.", invitation.appointment_title
     lines = [
-        f"Your request {invitation.ticket_number} has been resolved.",
+        intro,
         "",
         survey.question,
         _scale_hint(survey.kind),
@@ -92,7 +111,7 @@ def _send(invitation: Invitation, survey: Survey) -> Invitation:
         f"Answer here (the link works once, until {invitation.expires_at:%Y-%m-%d}):",
         link(token),
     ]
-    mail.send([invitation.email], f"How did we do? ({invitation.ticket_number})", "\n".join(lines))
+    mail.send([invitation.email], f"How did we do? ({about})", "\n".join(lines))
     invitation.sent_at = now()
     with storage_errors():
         invitation.update(actions=[Invitation.sent_at.set(invitation.sent_at)])

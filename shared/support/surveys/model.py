@@ -51,8 +51,10 @@ class Invitation(Item, discriminator="survey_invitation"):
     id = UnicodeAttribute()
     survey_id = UnicodeAttribute()
     kind = UnicodeAttribute()
-    ticket_id = UnicodeAttribute()
-    ticket_number = UnicodeAttribute()
+    ticket_id = UnicodeAttribute(null=True)  # what it asks about: a resolved ticket…
+    ticket_number = UnicodeAttribute(null=True)
+    appointment_id = UnicodeAttribute(null=True)  # …or a meeting (a meeting workflow's survey action)
+    appointment_title = UnicodeAttribute(null=True)
     recipient = JSONAttribute()  # {"kind": "contact"|"portal_user", "id": ...}
     email = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
@@ -85,7 +87,8 @@ class SurveyResponse(Item, discriminator="survey_response"):
     kind = UnicodeAttribute()
     score = NumberAttribute()
     comment = UnicodeAttribute(null=True)
-    ticket_id = UnicodeAttribute()
+    ticket_id = UnicodeAttribute(null=True)
+    appointment_id = UnicodeAttribute(null=True)
     respondent = JSONAttribute()
     channel = UnicodeAttribute()  # "link" (signed token) or "portal"
     responded_at = UTCDateTimeAttribute()

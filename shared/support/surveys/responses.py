@@ -51,7 +51,8 @@ class SurveyResponseOut(Out):
     kind: Kind
     score: int
     comment: str | None
-    ticket_id: str
+    ticket_id: str | None
+    appointment_id: str | None = None
     respondent: Respondent
     channel: Literal["link", "portal"]
     responded_at: datetime
@@ -96,6 +97,7 @@ def _record(invitation: Invitation, answer: Answer, channel: str) -> SurveyRespo
         score=answer.score,
         comment=answer.comment or None,
         ticket_id=invitation.ticket_id,
+        appointment_id=invitation.appointment_id,
         respondent=invitation.recipient,
         channel=channel,
         responded_at=moment,

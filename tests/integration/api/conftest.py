@@ -8,10 +8,13 @@ from typing import Any
 
 import pytest
 
-from functions.events import audit_trail
+from functions.events import audit_trail, calendar_mail, meeting_workflows
+from infra.local import outbox
 from infra.local.lambda_context import LambdaContext
 from infra.local.pump import Pump, lambda_record, load_handler
 from infra.resources import StreamConsumer
+from shared import mail
+from shared.settings import settings
 from tests.integration.api.harness import Tenant
 
 
@@ -28,13 +31,15 @@ def tenant(new_tenant) -> Tenant:
 
 class AuditTap:
     """Reads the table's stream through the ``dynamodbstreams`` API, from where it last stopped, and
-    hands the records of the given tenants to the audit trail consumer in a Lambda-shaped event.
+    hands the records of the given tenants to the audit trail consumer (or other stream consumers) in a
+    Lambda-shaped event.
 
     Only those tenants' records are delivered: the module's stream holds every test's changes, and
     a test waits only for its own (each test has its own tenants, so none is skipped that matters)."""
 
-    def __init__(self, cloud):
+    def __init__(self, cloud, consumers: tuple[Any, ...] = (audit_trail,)):
         self.cloud = cloud
+        self.consumers = consumers
         self.streams = cloud.client("dynamodbstreams")
         self.after: dict[tuple[str, str], str] = {}  # (stream, shard) -> last sequence number read
 
@@ -46,8 +51,8 @@ class AuditTap:
             for record in self._read(arn, shard)
             if record["dynamodb"]["Keys"]["PK"]["S"].startswith(prefixes)
         ]
-        if batch:
-            response = audit_trail.handler({"Records": batch}, LambdaContext("AuditTrail"))
+        for consumer in self.consumers if batch else ():
+            response = consumer.handler({"Records": batch}, LambdaContext(consumer.__name__))
             assert not response["batchItemFailures"], response
         return len(batch)
 
@@ -83,6 +88,25 @@ class AuditTap:
 @pytest.fixture(scope="module")
 def audit_tap(module_cloud) -> AuditTap:
     return AuditTap(module_cloud)
+
+
+@pytest.fixture(scope="module")
+def calendar_tap(module_cloud) -> AuditTap:
+    """``calendar_tap(tenant, ...)``: the calendar's consumers (workflow planning, then its emails) get those
+    tenants' changes so far."""
+    return AuditTap(module_cloud, (meeting_workflows, calendar_mail))
+
+
+@pytest.fixture
+def sent_mail(module_cloud, monkeypatch):
+    """The outbox of the module's moto, as a function returning the messages sent since the test began."""
+    monkeypatch.setenv("DESKOS_MAIL_SENDER", module_cloud.resources.sender)
+    settings.cache_clear()
+    mail._ses.cache_clear()
+    before = len(outbox.messages(module_cloud.server.url))
+    yield lambda: outbox.messages(module_cloud.server.url)[before:]
+    settings.cache_clear()
+    mail._ses.cache_clear()
 
 
 @pytest.fixture

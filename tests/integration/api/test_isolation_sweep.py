@@ -24,7 +24,7 @@ from shared.caller import Role
 from shared.settings import settings
 from shared.support.surveys import invitations, links, responses
 from shared.support.tickets import Ticket
-from tests.integration.api import field_service_helpers, onboarding_helpers
+from tests.integration.api import calendar_helpers, field_service_helpers, onboarding_helpers
 from tests.integration.api.harness import Reply, Tenant, User, call
 
 # ---- what the catalog does not say -------------------------------------------------------------
@@ -138,6 +138,27 @@ def make_rule(tenant: Tenant, made: dict[str, Made]) -> Made:
     return Made(rule["id"], (rule["id"], rule["name"]))
 
 
+def make_appointment(tenant: Tenant, made: dict[str, Made]) -> Made:
+    client = made.get("client_id") or make_client(tenant, made)
+    return Made(*calendar_helpers.made_appointment(tenant, client.value))
+
+
+def make_poll(tenant: Tenant, made: dict[str, Made]) -> Made:
+    client = made.get("client_id") or make_client(tenant, made)
+    return Made(*calendar_helpers.made_poll(tenant, client.value))
+
+
+def make_meeting_workflow(tenant: Tenant, made: dict[str, Made]) -> Made:
+    return Made(*calendar_helpers.made_workflow(tenant))
+
+
+def make_execution(tenant: Tenant, made: dict[str, Made]) -> Made:
+    appointment = made.get("appointment_id") or make_appointment(tenant, made)
+    flow = made.get("workflow_id") or make_meeting_workflow(tenant, made)
+    as_tuple = lambda m: (m.value, m.secrets, m.client_id)  # noqa: E731
+    return Made(*calendar_helpers.made_execution(tenant, as_tuple(appointment), as_tuple(flow)))
+
+
 # path parameter -> a factory of an object of that kind, given what the route's earlier parameters made
 FACTORIES: dict[str, Callable[[Tenant, dict[str, Made]], Made]] = {
     "client_id": make_client,
@@ -151,6 +172,10 @@ FACTORIES: dict[str, Callable[[Tenant, dict[str, Made]], Made]] = {
     "work_order_id": make_work_order,
     "rule_id": make_rule,
     "user_id": lambda tenant, made: make_staff_user(tenant, made),
+    "appointment_id": make_appointment,
+    "poll_id": make_poll,
+    "workflow_id": make_meeting_workflow,
+    "execution_id": make_execution,
     **onboarding_helpers.FACTORIES,
 }
 
@@ -176,6 +201,9 @@ REFERENCES: dict[str, Callable[[Tenant, dict[str, Made]], Made]] = {
     "user_id": make_staff_user,
     "portal_user_id": make_portal_user,
     "survey_id": make_survey,
+    "organizer_id": make_staff_user,
+    "appointment_id": make_appointment,
+    "workflow_id": make_meeting_workflow,
     "owner_id": make_staff_user,
     "process_id": onboarding_helpers.make_process,
 }
@@ -183,6 +211,25 @@ REFERENCES: dict[str, Callable[[Tenant, dict[str, Made]], Made]] = {
 INTRUDER_POLICY = {"name": "Intruder", "targets": {"normal": {"first_response": 5}}, "calendar": {"always_open": True}}
 
 INTRUDER_TECHNICIAN = {"working_hours": {"always_open": True}}
+
+INTRUDER_APPOINTMENT = {
+    "title": "Intruder",
+    "start": "2030-04-02T10:00",
+    "end": "2030-04-02T11:00",
+    "time_zone": "Europe/Berlin",
+}
+INTRUDER_POLL = {
+    "title": "Intruder",
+    "time_zone": "Europe/Berlin",
+    "slots": [{"start": "2030-04-02T10:00"}],
+    "invitees": [{"email": "intruder@example.test"}],
+    "deadline": "2030-03-30T12:00",
+}
+INTRUDER_WORKFLOW = {
+    "name": "Intruder",
+    "trigger": {"kind": "booked"},
+    "actions": [{"kind": "email", "subject": "Intruder", "text": "was here"}],
+}
 
 # operationId -> a valid body, built in the caller's tenant: what is refused must be the caller, not the body
 BODIES: dict[str, Callable[[Tenant, dict[str, Made]], dict[str, Any]]] = {
@@ -227,6 +274,14 @@ BODIES: dict[str, Callable[[Tenant, dict[str, Made]], dict[str, Any]]] = {
     "ReplaceNotificationTemplate": lambda tenant, made: {"kind": "ticket_created", "subject": "x", "text": "Intruder"},
     "PreviewNotificationTemplate": lambda tenant, made: {"kind": "ticket_created", "text": "Intruder"},
     "ReplaceMailbox": lambda tenant, made: {"unknown_senders": "refuse"},
+    "CreateAppointment": lambda tenant, made: INTRUDER_APPOINTMENT,
+    "UpdateAppointment": lambda tenant, made: {"version": 1, "title": "Intruder"},
+    "CreateMeetingPoll": lambda tenant, made: INTRUDER_POLL,
+    "UpdateMeetingPoll": lambda tenant, made: {"version": 1, "title": "Intruder"},
+    "VoteSignedIn": lambda tenant, made: {"choices": {"S1": "yes"}},
+    "BookMeetingPoll": lambda tenant, made: {"slot": "S1"},
+    "CreateMeetingWorkflow": lambda tenant, made: INTRUDER_WORKFLOW,
+    "ReplaceMeetingWorkflow": lambda tenant, made: {"version": 1, **INTRUDER_WORKFLOW},
     "CreateTicketAttachment": lambda tenant, made: {
         "original_filename": "intruder.txt",
         "content_type": "text/plain",
@@ -549,6 +604,7 @@ def two_tenants(module_cloud, audit_tap) -> tuple[Tenant, Tenant, dict[str, Made
     other.ticket(client_id=other.client()["id"])
     # what the filters name: A's ticket assigned, and A's work order given, to A's technician
     made["assignee_id"] = made["owner_id"] = made["technician_id"]  # (the onboarding process's owner too)
+    made["organizer_id"] = Made(owner.agent.user_id, (owner.agent.user_id,))  # who made A's appointments
     for path, params, body in (
         ("/support/tickets/{ticket_id}/assign", {"ticket_id": made["ticket_id"].value}, "assignee_id"),
         (
@@ -616,3 +672,46 @@ def test_a_read_without_an_id_shows_a_portal_user_nothing_of_another_client(two_
     # Then nothing of the other client's shows
     assert reply.status == 200, reply.text
     assert_leaks_nothing(reply, secrets_of(made))
+
+
+# ---- signed links: a link for one object or tenant reaches no other ---------------------------------
+
+# operationId of a public route with an id in its path -> (that parameter, a link's token for an object made
+# by its factory, a valid body or None); the token goes as ?token=
+SIGNED_LINKS: dict[str, tuple[str, Callable[[Tenant, Made], str], dict[str, Any] | None]] = {
+    "VoteByLink": (
+        "poll_id",
+        lambda tenant, made: calendar_helpers.vote_link(tenant.id, made.value),
+        {"choices": {"S1": "yes"}},
+    ),
+    "GetBallotByLink": ("poll_id", lambda tenant, made: calendar_helpers.vote_link(tenant.id, made.value), None),
+}
+# every public route but the documentation's answers to a signed link
+PUBLIC_WITH_IDS = [r for r in ROUTES if r.roles is None and params_of(r) and r.module != "functions.api.docs"]
+
+
+@pytest.mark.parametrize("route", PUBLIC_WITH_IDS, ids=rid)
+def test_every_signed_link_route_has_a_link_factory(route):
+    assert route.operation_id in SIGNED_LINKS, f"{rid(route)}: add its link to SIGNED_LINKS"
+
+
+@pytest.mark.parametrize("route", PUBLIC_WITH_IDS, ids=rid)
+def test_a_link_reaches_only_its_own_object_and_tenant(module_cloud, route):
+    # Given an object of tenant B with its link, another object of B, and an object of tenant A
+    param, link, body = SIGNED_LINKS[route.operation_id]
+    owner, holder = Tenant(profiles=False), Tenant(profiles=False)
+    theirs, mine, sibling = FACTORIES[param](owner, {}), FACTORIES[param](holder, {}), FACTORIES[param](holder, {})
+    token = link(holder, mine)
+    before = items_of(module_cloud, owner, holder)
+
+    # When the link is used on A's object, and on B's other object
+    for target in (theirs, sibling):
+        reply = call(None, route.method, route.path, {param: target.value}, body=body, query={"token": token})
+
+        # Then it is not found, tells nothing, and nothing changed
+        reply.problem(404)
+        assert_leaks_nothing(reply, [*theirs.secrets, *sibling.secrets])
+    assert items_of(module_cloud, owner, holder) == before
+    # while on its own object the link works: the 404 is not vacuous
+    own = call(None, route.method, route.path, {param: mine.value}, body=body, query={"token": token})
+    assert 200 <= own.status < 300, own.text

@@ -11,10 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from functions.schedules import sla_sweep as sweep_job
-from infra.local import outbox
 from infra.local.lambda_context import LambdaContext
-from shared import mail
-from shared.settings import settings
 from tests.integration.api.harness import Tenant, call
 
 POLICIES = "/support/sla-policies"
@@ -72,18 +69,6 @@ def clock(monkeypatch) -> Clock:
     ):
         monkeypatch.setattr(f"{module}.now", lambda: clock.now)
     return clock
-
-
-@pytest.fixture
-def sent_mail(module_cloud, monkeypatch):
-    """The outbox of the module's moto, as a function returning the messages sent since the test began."""
-    monkeypatch.setenv("DESKOS_MAIL_SENDER", module_cloud.resources.sender)
-    settings.cache_clear()
-    mail._ses.cache_clear()
-    before = len(outbox.messages(module_cloud.server.url))
-    yield lambda: outbox.messages(module_cloud.server.url)[before:]
-    settings.cache_clear()
-    mail._ses.cache_clear()
 
 
 def make_policy(tenant: Tenant, **overrides) -> dict:
