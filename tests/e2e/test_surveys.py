@@ -13,7 +13,7 @@ from infra.local import outbox
 
 MAIL_WAIT_SECONDS = 20.0
 PORTAL = "portal@acme.example"
-LINK = re.compile(r"(\S+)/support/survey-responses\?token=(\S+)")
+LINK = re.compile(r"(\S+)/app/survey\?token=(\S+)")
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def test_a_portal_users_resolved_ticket_brings_a_survey_link_that_answers_once(a
     resolved = api.post(f"/support/tickets/{ticket['id']}/resolve", as_=demo.agent)
     assert resolved.status_code == 200, resolved.text
 
-    # Then one invitation reaches the portal user's inbox, with a link to this API
+    # Then one invitation reaches the portal user's inbox, with a link to the web app's survey page
     [message] = wait_for_invitation(cloud.details["aws_endpoint_url"], ticket["number"])
     assert message["destinations"]["ToAddresses"] == [PORTAL]
     base, token = LINK.search(message["body"]).groups()

@@ -82,7 +82,7 @@ def _active_survey(tenant_id: str, event: str) -> Survey | None:
 
 
 def _send(invitation: Invitation, survey: Survey) -> Invitation:
-    token = issue_token(invitation.tenant_id, invitation.id, invitation.expires_at)
+    token = issue_token(invitation.tenant_id, invitation.id, invitation.expires_at, survey.kind)
     lines = [
         f"Your request {invitation.ticket_number} has been resolved.",
         "",

@@ -16,8 +16,10 @@ class Claim:
     invitation_id: str
 
 
-def issue_token(tenant_id: str, invitation_id: str, expires_at: datetime) -> str:
-    return links.sign(PURPOSE, tenant_id, invitation_id, expires_at)
+def issue_token(tenant_id: str, invitation_id: str, expires_at: datetime, kind: str | None = None) -> str:
+    """``kind`` (nps, csat, ces) rides in the token, signed and readable, so the answer page shows the survey's
+    scale before anything is sent."""
+    return links.sign(PURPOSE, tenant_id, invitation_id, expires_at, **({"kind": kind} if kind else {}))
 
 
 def read_token(token: str, at: datetime) -> Claim:
@@ -27,4 +29,5 @@ def read_token(token: str, at: datetime) -> Claim:
 
 
 def link(token: str) -> str:
-    return links.api_url("/support/survey-responses", token)
+    """The web app's survey page; it answers through ``POST /support/survey-responses?token=``."""
+    return links.page_url("survey", token)

@@ -1,0 +1,66 @@
+// The app's entry: loads config.json, then the page for the address. Each page is its own chunk, loaded when
+// opened; the pages behind emailed links need no sign-in.
+import { html } from "htm/preact";
+import { render } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { currentUser, onSessionChange } from "./auth.js";
+import { loadConfig } from "./config.js";
+import { BASE, home, navigate, useLocation } from "./router.js";
+import { Loading } from "./ui.js";
+
+const PUBLIC = {
+  "/app/survey": () => import("./links/survey.js"),
+  "/app/vote": () => import("./links/vote.js"),
+  "/app/unsubscribe": () => import("./links/unsubscribe.js"),
+  "/app/upload": () => import("./links/upload.js"),
+  "/app/sign-in": () => import("./signin.js"),
+};
+const AREAS = [
+  { prefix: "/app/portal", role: "portal", load: () => import("./portal/portal.js") },
+  { prefix: "/app/console", role: "staff", load: () => import("./console/console.js") },
+];
+
+function Lazy({ load, ...props }) {
+  const [module, setModule] = useState(null);
+  const [failed, setFailed] = useState(null);
+  useEffect(() => {
+    setModule(null);
+    load().then(setModule, setFailed);
+  }, [load]);
+  if (failed) return html`<main id="main"><p role="alert">This page could not be loaded: ${failed.message}</p></main>`;
+  return module ? html`<${module.default} ...${props} />` : html`<main id="main"><${Loading} /></main>`;
+}
+
+function App() {
+  const where = useLocation();
+  const [user, setUser] = useState(currentUser);
+  useEffect(() => onSessionChange(() => setUser(currentUser())), []);
+  const page = PUBLIC[where.path];
+  if (page) return html`<${Lazy} load=${page} where=${where} user=${user} />`;
+  const area = AREAS.find((a) => where.path === a.prefix || where.path.startsWith(`${a.prefix}/`));
+  const allowed = area && user?.roles.has(area.role);
+  useEffect(() => {
+    if (!allowed) {
+      const next = user ? home(user) : `${BASE}/sign-in?next=${encodeURIComponent(where.path + location.search)}`;
+      if (next !== where.path) navigate(next, { replace: true });
+    }
+  }, [allowed, user, where.path]);
+  if (!allowed) {
+    if (user && !user.roles.has("staff") && !user.roles.has("portal")) {
+      return html`<main id="main"><h1>No access</h1><p>Your account has no role in DeskOS yet.</p></main>`;
+    }
+    return null;
+  }
+  return html`<${Lazy} load=${area.load} where=${where} user=${user} />`;
+}
+
+loadConfig().then(
+  () => {
+    const root = document.getElementById("root");
+    root.textContent = ""; // the "Loading…" line of index.html
+    render(html`<${App} />`, root);
+  },
+  (error) => {
+    document.getElementById("root").textContent = `DeskOS could not start: ${error.message}`;
+  },
+);
