@@ -113,7 +113,7 @@ export default function Dashboard({ doc }) {
         <${Problem} error=${surveysError} />
         ${!surveys && !surveysError && html`<${Loading} />`}
         ${surveys?.nps &&
-        html`<p class="figure">NPS this week: <strong data-testid="nps-now">${surveys.nps[WEEKS - 1].nps ?? "no answers"}</strong>
+        html`<p class="figure">NPS this week: <strong data-testid="nps-now">${surveys.nps[WEEKS - 1].nps === null ? "no answers" : Math.round(surveys.nps[WEEKS - 1].nps)}</strong>
             (${surveys.nps[WEEKS - 1].responses} responses)</p>
           <${Bars} label="NPS per week (−100 to 100)" labels=${surveys.weeks} min=${-10}
             series=${[{ name: "NPS", values: surveys.nps.map((s) => s.nps), className: "series-a" }]} />`}

@@ -76,6 +76,12 @@ export function initialState(doc, schema, value = {}) {
   return state;
 }
 
+function isBlank(state) {
+  return Object.values(state || {}).every((v) =>
+    v && typeof v === "object" && !Array.isArray(v) ? isBlank(v) : v === "" || v === null || v === undefined || v === false || (Array.isArray(v) && !v.length),
+  );
+}
+
 /** The request body from form state; errors of unparsable fields (JSON) in `problems`. */
 export function bodyOf(doc, schema, state, problems = {}, prefix = "") {
   const s = resolve(doc, schema);
@@ -88,10 +94,15 @@ export function bodyOf(doc, schema, state, problems = {}, prefix = "") {
       continue;
     }
     try {
-      const value =
-        kind === "object"
-          ? bodyOf(doc, prop, state[name] || {}, problems, `${prefix}${name}.`)
-          : fromInput(doc, kind, prop, state[name], (s.required || []).includes(name));
+      const required = (s.required || []).includes(name);
+      let value;
+      if (kind === "object") {
+        // an optional object left blank is left out (null when it may be null), not sent half-empty
+        const blank = isBlank(state[name]);
+        value = blank && !required ? (resolve(doc, prop).nullable ? null : undefined) : bodyOf(doc, prop, state[name] || {}, problems, `${prefix}${name}.`);
+      } else {
+        value = fromInput(doc, kind, prop, state[name], required);
+      }
       if (value !== undefined) body[name] = value;
     } catch (error) {
       problems[`${prefix}${name}`] = error.message;
