@@ -130,7 +130,8 @@ def test_an_invited_user_chooses_a_password_then_refreshes_and_signs_out(cloud, 
         check(page, "sign-in")
 
 
-def test_wrong_password_says_so_and_the_portal_fits_a_phone(cloud, browser):
+def test_wrong_password_says_so_and_the_portal_fits_a_phone_with_the_firms_branding(cloud, api, demo, browser):
+    firm = api.get("/admin/branding", as_=demo.portal).json()
     with session(browser, cloud.api_url, phone=True) as user:
         page = user.open("/app/sign-in")
         page.get_by_label("Email").fill(PORTAL)
@@ -140,6 +141,7 @@ def test_wrong_password_says_so_and_the_portal_fits_a_phone(cloud, browser):
 
         page = user.sign_in(PORTAL, password_of(cloud, PORTAL), lands="/app/portal/tickets")
         expect(page.get_by_role("heading", name="My tickets")).to_be_visible()
+        expect(page.locator("header .brand")).to_have_text(firm["name"])
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"the page is {width}px wide on a 390px screen"
         check(page, "portal-tickets-phone")
