@@ -29,7 +29,7 @@ def content_security_policy(*, cognito_origin: str, uploads_origin: str) -> str:
             "script-src 'self'",
             "style-src 'self'",
             f"img-src 'self' data: blob: {uploads_origin}",
-            f"connect-src 'self' {cognito_origin} {uploads_origin}",
+            f"connect-src 'self' {' '.join(dict.fromkeys((cognito_origin, uploads_origin)))}",  # locally both moto
             "font-src 'self'",
             "manifest-src 'self'",
             "base-uri 'none'",
