@@ -8,13 +8,13 @@ its Content-Security-Policy fails its test."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.e2e.test_docs_browser import CHROMIUM, FLAGS
 
@@ -25,8 +25,6 @@ TIMEOUT_MS = 30_000
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 BLOCKING = {"serious", "critical"}
-
-assert Path(CHROMIUM).exists() or shutil.which("chromium"), "Chromium is missing: run scripts/bootstrap.sh"
 
 
 class Session:
@@ -56,9 +54,18 @@ class Session:
         return page
 
 
-def launch(playwright: Any) -> Browser:
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-    return browser
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One Chromium for a test module; each test opens contexts of its own (``session``)."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield launched
+        launched.close()
+
+
+def password_of(cloud: Any, username: str) -> str:
+    """A demo user's password, as local.json lists it."""
+    return next(u["password"] for u in cloud.details["users"] if u["username"] == username)
 
 
 @contextmanager

@@ -5,33 +5,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
-
-import pytest
 
 from infra.local import outbox
 
 MAIL_WAIT_SECONDS = 20.0
 PORTAL = "portal@acme.example"
 LINK = re.compile(r"(\S+)/app/survey\?token=(\S+)")
-
-
-@pytest.fixture
-def nps_survey(api, demo) -> Iterator[dict]:
-    """An active NPS survey of the demo tenant without cooldown; deactivated afterwards, so other tests'
-    resolved tickets stop sending invitations."""
-    created = api.post(
-        "/support/surveys",
-        as_=demo.manager,
-        json={"name": "After resolve", "kind": "nps", "question": "Would you recommend us?", "cooldown_days": 0},
-    )
-    assert created.status_code == 201, created.text
-    survey = created.json()
-    yield survey
-    current = api.get(f"/support/surveys/{survey['id']}", as_=demo.manager).json()
-    api.patch(
-        f"/support/surveys/{survey['id']}", as_=demo.manager, json={"version": current["version"], "active": False}
-    )
 
 
 def wait_for_invitation(aws_endpoint_url: str, ticket_number: str) -> list[dict]:

@@ -11,41 +11,16 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from infra.local import outbox
-from tests.e2e.browser import check, launch, session
+from tests.e2e.browser import check, password_of, session
 
 AGENT = "agent@demo.deskos.local"
 MANAGER = "manager@demo.deskos.local"
 PORTAL = "portal@acme.example"
 MAIL_WAIT_SECONDS = 20.0
 SURVEY_LINK = re.compile(r"(\S+/app/survey\?token=\S+)")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        launched = launch(playwright)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def nps_survey(api, demo):
-    """An active NPS survey without cooldown, deactivated afterwards (other tests resolve tickets too)."""
-    created = api.post(
-        "/support/surveys",
-        as_=demo.manager,
-        json={"name": "Web survey", "kind": "nps", "question": "Would you recommend us?", "cooldown_days": 0},
-    )
-    assert created.status_code == 201, created.text
-    survey = created.json()
-    yield survey
-    current = api.get(f"/support/surveys/{survey['id']}", as_=demo.manager).json()
-    api.patch(
-        f"/support/surveys/{survey['id']}", as_=demo.manager, json={"version": current["version"], "active": False}
-    )
 
 
 @pytest.fixture
@@ -60,10 +35,6 @@ def urgent_sla(api, demo):
     policy = created.json()
     yield policy
     api.request("DELETE", f"/support/sla-policies/{policy['id']}", as_=demo.manager, headers={"If-Match": '"1"'})
-
-
-def password_of(cloud, username: str) -> str:
-    return next(u["password"] for u in cloud.details["users"] if u["username"] == username)
 
 
 def this_weeks_nps(api, demo) -> dict:

@@ -8,28 +8,15 @@ import io
 import re
 import time
 
-import pytest
 from PIL import Image
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from infra.local import outbox
-from tests.e2e.browser import check, launch, session
+from tests.e2e.browser import check, password_of, session
 
 PORTAL = "portal@acme.example"
 SCAN_TIMEOUT_MS = 90_000
 MAIL_WAIT_SECONDS = 20.0
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        launched = launch(playwright)
-        yield launched
-        launched.close()
-
-
-def password_of(cloud, username: str) -> str:
-    return next(u["password"] for u in cloud.details["users"] if u["username"] == username)
 
 
 def png(tmp_path) -> str:

@@ -6,7 +6,7 @@ import { useEffect, useState } from "preact/hooks";
 import { currentUser, onSessionChange } from "./auth.js";
 import { loadConfig } from "./config.js";
 import { BASE, home, navigate, useLocation } from "./router.js";
-import { Loading } from "./ui.js";
+import { Lazy, Loading } from "./ui.js";
 
 const PUBLIC = {
   "/app/survey": () => import("./links/survey.js"),
@@ -20,38 +20,29 @@ const AREAS = [
   { prefix: "/app/console", role: "staff", load: () => import("./console/console.js") },
 ];
 
-function Lazy({ load, ...props }) {
-  const [module, setModule] = useState(null);
-  const [failed, setFailed] = useState(null);
-  useEffect(() => {
-    setModule(null);
-    load().then(setModule, setFailed);
-  }, [load]);
-  if (failed) return html`<main id="main"><p role="alert">This page could not be loaded: ${failed.message}</p></main>`;
-  return module ? html`<${module.default} ...${props} />` : html`<main id="main"><${Loading} /></main>`;
-}
+const MAIN_LOADING = html`<main id="main"><${Loading} /></main>`;
 
 function App() {
   const where = useLocation();
   const [user, setUser] = useState(currentUser);
   useEffect(() => onSessionChange(() => setUser(currentUser())), []);
   const page = PUBLIC[where.path];
-  if (page) return html`<${Lazy} load=${page} where=${where} user=${user} />`;
   const area = AREAS.find((a) => where.path === a.prefix || where.path.startsWith(`${a.prefix}/`));
   const allowed = area && user?.roles.has(area.role);
   useEffect(() => {
-    if (!allowed) {
+    if (!page && !allowed) {
       const next = user ? home(user) : `${BASE}/sign-in?next=${encodeURIComponent(where.path + location.search)}`;
       if (next !== where.path) navigate(next, { replace: true });
     }
-  }, [allowed, user, where.path]);
+  }, [page, allowed, user, where.path]);
+  if (page) return html`<${Lazy} load=${page} where=${where} user=${user} fallback=${MAIN_LOADING} />`;
   if (!allowed) {
     if (user && !user.roles.has("staff") && !user.roles.has("portal")) {
-      return html`<main id="main"><h1>No access</h1><p>Your account has no role in DeskOS yet.</p></main>`;
+      return html`<main id="main"><h1 tabindex="-1">No access</h1><p>Your account has no role in DeskOS yet.</p></main>`;
     }
     return null;
   }
-  return html`<${Lazy} load=${area.load} where=${where} user=${user} />`;
+  return html`<${Lazy} load=${area.load} where=${where} user=${user} fallback=${MAIN_LOADING} />`;
 }
 
 loadConfig().then(

@@ -67,3 +67,15 @@ export function usePageTitle(text) {
     document.querySelector("main h1")?.focus();
   }, [text]);
 }
+
+/** The default export of a module loaded on demand (`load`: () => import(...)), given `props`. */
+export function Lazy({ load, fallback, ...props }) {
+  const [module, setModule] = useState(null);
+  const [failed, setFailed] = useState(null);
+  useEffect(() => {
+    setModule(null);
+    load().then(setModule, setFailed);
+  }, [load]);
+  if (failed) return html`<p role="alert">This page could not be loaded: ${failed.message}</p>`;
+  return module ? html`<${module.default} ...${props} />` : fallback || html`<${Loading} />`;
+}

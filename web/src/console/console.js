@@ -7,7 +7,7 @@ import { find, loadContract } from "../contract.js";
 import { Link, match } from "../router.js";
 import { applyBranding, Shell } from "../shell.js";
 import { TicketDetail } from "../tickets/detail.js";
-import { Loading, Problem, title } from "../ui.js";
+import { Lazy, Loading, Problem, title } from "../ui.js";
 import { Generic, href } from "./generic.js";
 import { resources } from "./resources.js";
 
@@ -17,14 +17,6 @@ const SCREENS = [
   { label: "Inbox", href: "/app/console/inbox", needs: /^\/support\/tickets$/, load: () => import("./inbox.js") },
   { label: "Work orders", href: "/app/console/board", needs: /^\/field-service\/work-orders$/, load: () => import("./board.js") },
 ];
-
-function Screen({ screen, ...props }) {
-  const [module, setModule] = useState(null);
-  useEffect(() => {
-    screen.load().then(setModule);
-  }, [screen]);
-  return module ? html`<${module.default} ...${props} />` : html`<${Loading} />`;
-}
 
 function ResourceNav({ list, where }) {
   const groups = {};
@@ -63,7 +55,7 @@ export default function Console({ where, user }) {
   const screen = screens.find((s) => (s.exact ? path === s.href : path === s.href || path.startsWith(`${s.href}/`)));
   if ((params = match("/app/console/tickets/:id", path))) page = html`<${TicketDetail} id=${params.id} user=${user} staff=${true} />`;
   else if (path === "/app/console/resource") page = html`<${Generic} doc=${doc} resources=${list} where=${where} />`;
-  else if (screen) page = html`<${Screen} screen=${screen} doc=${doc} where=${where} user=${user} resources=${list} />`;
+  else if (screen) page = html`<${Lazy} load=${screen.load} doc=${doc} where=${where} user=${user} resources=${list} />`;
   else page = html`<h1 tabindex="-1">Not found</h1><p>There is no such page.</p>`;
   return html`<${Shell} user=${user} name=${settings?.branding?.display_name || settings?.name} links=${links} where=${where}>
     <div class="console">

@@ -5,7 +5,7 @@ import { api } from "../api.js";
 import { find, loadContract } from "../contract.js";
 import { match } from "../router.js";
 import { applyBranding, Shell } from "../shell.js";
-import { Loading } from "../ui.js";
+import { Lazy, Loading } from "../ui.js";
 import { TicketDetail } from "../tickets/detail.js";
 import { NewTicket, TicketList } from "./tickets.js";
 
@@ -15,14 +15,6 @@ const FEATURES = [
   { label: "Knowledge", href: "/app/portal/knowledge", needs: /^\/knowledge\/items$/, load: () => import("./knowledge.js") },
   { label: "Meeting polls", href: "/app/portal/polls", needs: /^\/calendar\/meeting-polls$/, load: () => import("./polls.js") },
 ];
-
-function Feature({ feature, ...props }) {
-  const [module, setModule] = useState(null);
-  useEffect(() => {
-    feature.load().then(setModule);
-  }, [feature]);
-  return module ? html`<${module.default} ...${props} />` : html`<${Loading} />`;
-}
 
 export default function Portal({ where, user }) {
   const [doc, setDoc] = useState(null);
@@ -52,7 +44,7 @@ export default function Portal({ where, user }) {
   else {
     const feature = features.find((f) => path === f.href || path.startsWith(`${f.href}/`));
     page = feature
-      ? html`<${Feature} feature=${feature} where=${where} user=${user} doc=${doc} />`
+      ? html`<${Lazy} load=${feature.load} where=${where} user=${user} doc=${doc} />`
       : doc
         ? html`<h1 tabindex="-1">Not found</h1><p>There is no such page.</p>`
         : html`<${Loading} />`;
