@@ -10,6 +10,12 @@ export default function Unsubscribe({ where }) {
   const token = tokenOf(where);
   const [doc] = useLoad(loadContract, []);
   const op = doc && publicOperation(doc, "post", /unsubscribe/);
+  const about = doc && publicOperation(doc, "get", /unsubscribe/);
+  // what the link is about (the firm, the masked address); reading it changes nothing
+  const [info, infoError] = useLoad(
+    () => (about ? api(about.path, { auth: false, ...withToken(about, token) }) : Promise.resolve(null)),
+    [about?.path],
+  );
   const [state, setState] = useState("asking");
   const [error, setError] = useState(null);
   usePageTitle("Unsubscribe");
@@ -26,14 +32,17 @@ export default function Unsubscribe({ where }) {
       else setState(why === "already" ? "done" : why);
     }
   };
-  if (state === "done") {
+  if (infoError && explain(infoError) !== "failed") {
+    return html`<${LinkPage} heading="Unsubscribe"><p role="alert">${TEXTS[explain(infoError)]}</p><//>`;
+  }
+  if (state === "done" || info?.unsubscribed) {
     return html`<${LinkPage} heading="You are unsubscribed"><p>You will receive no more marketing email from us.
       Emails about your own requests still reach you.</p><//>`;
   }
   if (state !== "asking") return html`<${LinkPage} heading="Unsubscribe"><p role="alert">${TEXTS[state]}</p><//>`;
   return html`<${LinkPage} heading="Unsubscribe">
     <${Problem} error=${error} />
-    <p>Stop receiving marketing email from us?</p>
+    <p>Stop receiving marketing email${info ? ` from ${info.firm} at ${info.email}` : " from us"}?</p>
     <button type="button" class="primary" onClick=${confirm}>Unsubscribe</button>
   <//>`;
 }

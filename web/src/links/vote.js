@@ -5,7 +5,9 @@ import { useState } from "preact/hooks";
 import { api } from "../api.js";
 import { loadContract } from "../contract.js";
 import { Loading, Problem, useLoad, usePageTitle } from "../ui.js";
-import { explain, LinkPage, publicOperation, TEXTS, tokenOf, withToken } from "./token.js";
+import { claims, explain, LinkPage, publicOperation, TEXTS, tokenOf, withToken } from "./token.js";
+
+const fill = (path, id) => path.replace(/\{[^}]+\}/, encodeURIComponent(id));
 
 export const ANSWERS = [
   ["yes", "Yes"],
@@ -50,19 +52,19 @@ export function Ballot({ poll, choices: initial, onVote, busy }) {
   </form>`;
 }
 
+/** The vote the API takes: per slot id, yes / if_need_be / no (a slot left out is no). */
 export function votesBody(poll, choices) {
-  return {
-    votes: (poll.slots || []).map((slot, i) => ({ slot_id: slotKey(slot, i), answer: choices[slotKey(slot, i)] || "no" })),
-  };
+  return { choices: Object.fromEntries((poll.slots || []).map((slot, i) => [slotKey(slot, i), choices[slotKey(slot, i)] || "no"])) };
 }
 
 export default function Vote({ where }) {
   const token = tokenOf(where);
   const [doc] = useLoad(loadContract, []);
+  const pollId = claims(token)?.s || ""; // the link's token names the poll
   const read = doc && publicOperation(doc, "get", /meeting-polls/);
-  const vote = doc && publicOperation(doc, "post", /meeting-polls.*vote/);
+  const vote = doc && publicOperation(doc, "post", /meeting-polls\/\{[^}]+\}\/vote$/);
   const [poll, loadError] = useLoad(
-    () => (read ? api(read.path, { auth: false, ...withToken(read, token) }) : Promise.resolve(null)),
+    () => (read ? api(fill(read.path, pollId), { auth: false, ...withToken(read, token) }) : Promise.resolve(null)),
     [read?.path],
   );
   const [state, setState] = useState("asking");
@@ -78,7 +80,7 @@ export default function Vote({ where }) {
     setBusy(true);
     setError(null);
     try {
-      await api(vote.path.replace(/\{[^}]+\}/, poll.id || poll.poll_id), {
+      await api(fill(vote.path, pollId), {
         method: "POST",
         auth: false,
         ...withToken(vote, token, votesBody(poll, choices)),
@@ -95,7 +97,7 @@ export default function Vote({ where }) {
       <p>Your vote for “${poll.title}” was recorded. You can change it with the same link until the poll closes.</p>
       <button type="button" onClick=${() => setState("asking")}>Change my vote</button><//>`;
   }
-  const mine = Object.fromEntries((poll.my_votes || poll.votes || []).map((v) => [v.slot_id, v.answer]));
+  const mine = poll.choices || poll.my_choices || {};
   return html`<${LinkPage} heading=${poll.title || "Meeting poll"}>
     ${poll.description && html`<p>${poll.description}</p>`}
     <${Problem} error=${error} />

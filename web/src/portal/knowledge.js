@@ -19,7 +19,10 @@ export default function Knowledge({ where }) {
   const params = match("/app/portal/knowledge/:id", where.path);
   const [text, setText] = useState(where.query.get("q") || "");
   const [query, setQuery] = useState(text);
-  const [page, error] = useLoad(() => api("/knowledge/items", { query: { q: query || undefined, limit: 25 } }), [query]);
+  const [page, error] = useLoad(
+    () => (query ? api("/knowledge/search", { query: { q: query, limit: 25 } }) : api("/knowledge/items", { query: { limit: 25 } })),
+    [query],
+  );
   usePageTitle("Knowledge");
   if (params) return html`<${Article} id=${params.id} />`;
   return html`<h1 tabindex="-1">Knowledge</h1>

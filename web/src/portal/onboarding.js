@@ -7,6 +7,7 @@ import { postToStorage } from "../tickets/attachments.js";
 import { Badge, Loading, Problem, useLoad, usePageTitle, when } from "../ui.js";
 
 const POLL_MS = 1500;
+const POLL_LIMIT = 60;
 
 function Progress({ process }) {
   const p = process.progress || {};
@@ -45,10 +46,10 @@ function Documents({ process }) {
   const [page, error, reload] = useLoad(() => api("/onboarding/documents", { query: { process_id: process.id, limit: 100 } }), [process.id]);
   const [failure, setFailure] = useState(null);
   const [progress, setProgress] = useState({});
-  const [watching, setWatching] = useState(false);
+  const [watching, setWatching] = useState(0); // polls left while a file is being scanned
   useEffect(() => {
     if (!watching) return undefined;
-    const timer = setTimeout(reload, POLL_MS);
+    const timer = setTimeout(() => (setWatching(watching - 1), reload()), POLL_MS);
     return () => clearTimeout(timer);
   }, [watching, page]);
   const send = async (doc, file) => {
@@ -58,7 +59,7 @@ function Documents({ process }) {
       const started = await api(`/onboarding/documents/${doc.id}/upload`, { method: "POST", body, create: true });
       await postToStorage(started.upload, file, (done) => setProgress({ ...progress, [doc.id]: done }));
       setProgress({});
-      setWatching(true);
+      setWatching(POLL_LIMIT);
       reload();
     } catch (e) {
       setFailure(e);

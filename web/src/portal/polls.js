@@ -13,7 +13,7 @@ function Poll({ poll }) {
     setBusy(true);
     setError(null);
     try {
-      await api(`/calendar/meeting-polls/${poll.id}/vote`, { method: "POST", body: votesBody(poll, choices) });
+      await api(`/calendar/meeting-polls/${poll.id}/my-vote`, { method: "POST", body: votesBody(poll, choices) });
       setSent(true);
     } catch (e) {
       setError(e);

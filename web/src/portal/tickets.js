@@ -55,13 +55,15 @@ export function TicketList({ where }) {
 
 /** Published articles matching the subject, from the knowledge search the API offers (if any). */
 function Suggestions({ doc, text }) {
-  const search = doc && find(doc, "get", /^\/knowledge\/(items|search)$/);
+  const search = doc && (find(doc, "get", "/knowledge/suggest") || find(doc, "get", "/knowledge/search"));
   const param = search?.op.parameters?.find((p) => p.in === "query" && ["q", "search", "query", "text"].includes(p.name));
+  const limited = search?.op.parameters?.some((p) => p.in === "query" && p.name === "limit");
   const [items, setItems] = useState([]);
   useEffect(() => {
     if (!param || text.trim().length < 3) return setItems([]);
     const timer = setTimeout(() => {
-      api(search.path, { query: { [param.name]: text.trim(), limit: 5 } }).then((page) => setItems(page.items || []), () => setItems([]));
+      const query = { [param.name]: text.trim(), ...(limited ? { limit: 5 } : {}) };
+      api(search.path, { query }).then((found) => setItems((found.items || []).slice(0, 5)), () => setItems([]));
     }, SUGGEST_DELAY_MS);
     return () => clearTimeout(timer);
   }, [text, param]);
