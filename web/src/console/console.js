@@ -16,6 +16,9 @@ const SCREENS = [
   { label: "Dashboard", href: "/app/console", exact: true, needs: /^\/support\/tickets$/, load: () => import("./dashboard.js") },
   { label: "Inbox", href: "/app/console/inbox", needs: /^\/support\/tickets$/, load: () => import("./inbox.js") },
   { label: "Work orders", href: "/app/console/board", needs: /^\/field-service\/work-orders$/, load: () => import("./board.js") },
+  { label: "Knowledge", href: "/app/console/knowledge", needs: /^\/knowledge\/items\/\{[^}]+\}\/versions$/, load: () => import("./knowledge.js") },
+  { label: "Segments", href: "/app/console/segments", needs: /^\/marketing\/segments\/fields$/, load: () => import("./segments.js") },
+  { label: "Email templates", href: "/app/console/templates", needs: /^\/marketing\/email-templates\/\{[^}]+\}\/preview$/, load: () => import("./templates.js") },
 ];
 
 function ResourceNav({ list, where }) {

@@ -122,7 +122,7 @@ function withVersion(schema, body, item) {
   return schema.properties?.version && item?.version !== undefined ? { ...body, version: item.version } : body;
 }
 
-function Action({ doc, action, item, onDone }) {
+export function Action({ doc, action, item, onDone }) {
   const [open, setOpen] = useState(false);
   const [error, setError] = useState(null);
   const schema = bodySchema(doc, action);

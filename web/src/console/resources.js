@@ -30,7 +30,8 @@ export function resources(doc, user) {
   for (const path of new Set(ops.map((o) => o.path))) {
     if (path.includes("{") || HIDDEN.has(path)) continue;
     const list = at("get", path);
-    const create = at("post", path);
+    const posted = at("post", path);
+    const create = posted && posted.op["x-deskos-writes"] ? posted : null; // a POST that writes nothing is a query
     if (!list && !create) continue;
     const kind = list && !isPage(doc, list.op) ? "view" : "collection";
     const itemPath = ops.map((o) => o.path).find((p) => p.startsWith(`${path}/{`) && p.split("/").length === path.split("/").length + 1);
