@@ -123,7 +123,7 @@ export default function Segments() {
       <p class="live" role="status" aria-live="polite">${preview
         ? html`<strong data-testid="segment-count">${preview.count}${preview.count_is_lower_bound ? "+" : ""}</strong> contacts match
             ${preview.sample?.length ? html` (e.g. ${preview.sample.map((m) => m.name || m.email || m.contact_id).join(", ")})` : ""}`
-        : "Counting…"}</p>
+        : error ? "Complete the conditions to count the contacts they select." : "Counting…"}</p>
       ${error && !Object.keys(error.fields || {}).length && html`<${Problem} error=${error} />`}
       <button type="submit" class="primary">Save segment</button>
     </form>`;
