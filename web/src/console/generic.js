@@ -126,7 +126,8 @@ export function Action({ doc, action, item, onDone }) {
   const [open, setOpen] = useState(false);
   const [error, setError] = useState(null);
   const schema = bodySchema(doc, action);
-  const needsInput = Object.keys(schema.properties || {}).some((p) => p !== "version");
+  // a form when the action needs something besides the version; optional extras alone (a note) do not stop it
+  const needsInput = (schema.required || []).some((p) => p !== "version");
   const label = title(action.path.split("/").pop());
   const run = async (body) => {
     const sent = body === undefined ? (schema.properties?.version ? { version: item.version } : undefined) : withVersion(schema, body, item);

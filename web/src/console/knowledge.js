@@ -18,7 +18,7 @@ function Diff({ id, number }) {
   const lines = (version.diff?.unified || "").split("\n");
   return html`<figure class="diff">
     <figcaption>Changes from version ${number - 1} to ${number}${version.diff?.title_changed ? " (the title changed too)" : ""}</figcaption>
-    <pre>${lines.map((l) => html`<span class=${l.startsWith("+") ? "added" : l.startsWith("-") ? "removed" : ""}>${l}\n</span>`)}</pre>
+    <pre>${lines.map((l) => html`<span class=${/^(\+\+\+|---|@@)/.test(l) ? "hunk" : l.startsWith("+") ? "added" : l.startsWith("-") ? "removed" : ""}>${l}\n</span>`)}</pre>
   </figure>`;
 }
 

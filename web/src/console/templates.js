@@ -40,7 +40,8 @@ function Editor({ id }) {
     event.preventDefault();
     setFailure(null);
     try {
-      setTemplate(await api(`${TEMPLATES}/${id}`, { method: "PATCH", body: { ...text, version: template.version } }));
+      const body = { ...text, text: text.text || null, version: template.version }; // no text: derived from the HTML
+      setTemplate(await api(`${TEMPLATES}/${id}`, { method: "PATCH", body }));
       setDraft(null);
     } catch (e) {
       setFailure(e);

@@ -36,7 +36,7 @@ function Tasks({ process }) {
           <span>${t.title}</span> <${Badge} value=${t.status} />
           ${t.due_date && html` <small>due ${t.due_date}</small>`}
           ${t.status === "open" && (t.assignee_kind === "client" || t.assignee === "client" || t.assignee?.kind === "client") &&
-          html` <button type="button" onClick=${() => complete(t)}>Mark done<span class="visually-hidden">: ${t.title}</span></button>`}
+          html` <button type="button" aria-label=${`Mark done: ${t.title}`} onClick=${() => complete(t)}>Mark done</button>`}
         </li>`,
       )}
     </ul>`;
