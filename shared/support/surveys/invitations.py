@@ -82,7 +82,14 @@ def _active_survey(tenant_id: str, event: str) -> Survey | None:
 
 
 def _send(invitation: Invitation, survey: Survey) -> Invitation:
-    token = issue_token(invitation.tenant_id, invitation.id, invitation.expires_at, survey.kind)
+    token = issue_token(
+        invitation.tenant_id,
+        invitation.id,
+        invitation.expires_at,
+        survey.kind,
+        survey.question,
+        survey.follow_up_question,
+    )
     lines = [
         f"Your request {invitation.ticket_number} has been resolved.",
         "",

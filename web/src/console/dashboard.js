@@ -99,8 +99,8 @@ export default function Dashboard({ doc }) {
         <${Problem} error=${ticketsError} />
         ${!tickets && !ticketsError && html`<${Loading} />`}
         ${tickets &&
-        html`<p class="figure"><strong>${tickets.opened.reduce((a, b) => a + b, 0)}${tickets.more ? "+" : ""}</strong> opened ·
-            <strong>${tickets.resolved.reduce((a, b) => a + b, 0)}</strong> resolved ·
+        html`<p class="figure"><strong>${tickets.opened.reduce((a, b) => a + b, 0)}${tickets.more ? "+" : ""}</strong> opened${" · "}
+            <strong>${tickets.resolved.reduce((a, b) => a + b, 0)}</strong> resolved${" · "}
             <strong class=${tickets.breached.length ? "bad" : ""}>${tickets.breached.length}</strong> with an SLA breach</p>
           <${Bars} label="Tickets opened and resolved per day" labels=${tickets.days}
             series=${[
@@ -114,7 +114,7 @@ export default function Dashboard({ doc }) {
         ${!surveys && !surveysError && html`<${Loading} />`}
         ${surveys?.nps &&
         html`<p class="figure">NPS this week: <strong data-testid="nps-now">${surveys.nps[WEEKS - 1].nps === null ? "no answers" : Math.round(surveys.nps[WEEKS - 1].nps)}</strong>
-            (${surveys.nps[WEEKS - 1].responses} responses)</p>
+            ${" "}(${surveys.nps[WEEKS - 1].responses} ${surveys.nps[WEEKS - 1].responses === 1 ? "response" : "responses"})</p>
           <${Bars} label="NPS per week (−100 to 100)" labels=${surveys.weeks} min=${-10}
             series=${[{ name: "NPS", values: surveys.nps.map((s) => s.nps), className: "series-a" }]} />`}
         ${surveys?.csat &&
