@@ -19,6 +19,7 @@ from shared.attachments.storage import (  # noqa: F401
     UPLOAD_EVENT,
     UPLOADS_PREFIX,
 )
+from shared.onboarding.reminders import RATE_MINUTES as ONBOARDING_REMINDER_MINUTES
 
 TABLE_PARTITION_KEY = "PK"
 TABLE_SORT_KEY = "SK"
@@ -91,11 +92,20 @@ STREAM_CONSUMERS: tuple[StreamConsumer, ...] = (
         batch_size=25,
         writes=("ses", "cloudwatch"),
     ),
+    StreamConsumer(
+        name="Onboarding", handler="functions.events.onboarding.handler", batch_size=25, writes=("ses", "cloudwatch")
+    ),
 )
 
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule(
         name="SlaSweep", handler="functions.schedules.sla_sweep.handler", rate_minutes=1, writes=("ses", "cloudwatch")
+    ),
+    Schedule(
+        name="OnboardingReminders",
+        handler="functions.schedules.onboarding_reminders.handler",
+        rate_minutes=ONBOARDING_REMINDER_MINUTES,
+        writes=("ses", "cloudwatch"),
     ),
 )
 
