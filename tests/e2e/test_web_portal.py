@@ -142,3 +142,28 @@ def wait_for_temporary_password(cloud, email: str) -> str:
                 return re.search(r"temporary password:\s*(\S+)", message["body"]).group(1)
         time.sleep(0.25)
     raise AssertionError(f"no invitation reached {email}")
+
+
+def test_sign_in_and_reach_the_content_by_keyboard_alone(cloud, browser):
+    with session(browser, cloud.api_url) as user:
+        page = user.open("/app/sign-in")
+        expect(page.get_by_role("heading", name="Sign in to DeskOS")).to_be_focused()
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.name") == "email"
+        page.keyboard.type(PORTAL)
+        page.keyboard.press("Tab")
+        page.keyboard.type(password_of(cloud, PORTAL))
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/app/portal/tickets")
+        expect(page.get_by_role("heading", name="My tickets")).to_be_focused()  # a new page announces itself
+
+        page.keyboard.press("Tab")  # focus order follows the page: the heading, then its first control
+        assert page.evaluate("document.activeElement.textContent") == "New ticket"
+        page.keyboard.press("Shift+Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Sign out"
+
+        page.get_by_role("link", name="Skip to content").focus()
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "main"
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "New ticket"

@@ -37,5 +37,5 @@ export function Shell({ user, name, links, where, children }) {
       <span class="who">${user.email}</span>
       <button type="button" class="quiet" onClick=${leave}>Sign out</button>
     </header>
-    <main id="main">${children}</main>`;
+    <main id="main" tabindex="-1">${children}</main>`;
 }
