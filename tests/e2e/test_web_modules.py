@@ -148,3 +148,35 @@ def test_the_knowledge_editor_saves_a_version_and_shows_what_changed(cloud, api,
         page.get_by_role("button", name="Changes in version 2").click()
         expect(page.locator(".diff .added").filter(has_text="Forgot password")).to_have_count(1)
         check(page, "console-knowledge-editor")
+
+
+def test_published_articles_are_suggested_while_a_portal_user_types_a_subject(cloud, api, demo, browser, paths):
+    needs(paths, "/knowledge/suggest")
+    word = "".join(chr(ord("a") + int(d)) for d in str(time.time_ns())[-8:])  # one word no other item has
+    made = api.post(
+        "/knowledge/items",
+        as_=demo.manager,
+        json={
+            "title": f"Toner {word} replacement",
+            "kind": "faq",
+            "body": f"Replace the {word} cartridge.",
+            "visibility": "public",
+        },
+    )
+    assert made.status_code == 201, made.text
+    item = made.json()
+    published = api.post(f"/knowledge/items/{item['id']}/publish", as_=demo.manager, json={"version": item["version"]})
+    assert published.status_code == 200, published.text
+    deadline = time.monotonic() + 20
+    while not api.get("/knowledge/suggest", as_=demo.portal, params={"q": word}).json()["items"]:
+        assert time.monotonic() < deadline, "the search index never listed the published item"
+        time.sleep(0.25)
+
+    with session(browser, cloud.api_url) as client:
+        page = client.sign_in(PORTAL, password_of(cloud, PORTAL), lands="/app/portal/tickets")
+        page.get_by_role("link", name="New ticket").click()
+        page.get_by_label("Subject").press_sequentially(f"My {word} is empty", delay=20)
+        suggestions = page.get_by_role("complementary", name="Articles that may help")
+        suggestions.get_by_role("link", name=f"Toner {word} replacement").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(f"Toner {word} replacement")
+        check(page, "portal-knowledge-article")
