@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 import time
+from pathlib import Path
 
 from PIL import Image
 from playwright.sync_api import expect
@@ -47,7 +48,11 @@ def test_a_portal_user_opens_a_ticket_with_a_png_and_sees_its_thumbnail(cloud, b
         thumbnail = page.get_by_role("img", name="Preview of screenshot.png")
         expect(thumbnail).to_be_visible(timeout=SCAN_TIMEOUT_MS)
         assert page.evaluate("img => img.naturalWidth", thumbnail.element_handle()) > 0
-        expect(page.get_by_role("button", name="Download screenshot.png")).to_be_visible()
+        with page.expect_download() as downloading:
+            page.get_by_role("button", name="Download screenshot.png").click()
+        download = downloading.value
+        assert download.suggested_filename == "screenshot.png"
+        assert Path(download.path()).read_bytes() == Path(png(tmp_path)).read_bytes()
 
         page.get_by_label("Your reply").fill("It happens with Firefox too.")
         page.get_by_role("button", name="Send reply").click()
