@@ -271,12 +271,6 @@ def test_the_user_pool_carries_tenancy_attributes_and_role_groups(synthesized) -
     assert {"ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"} <= set(client["Properties"]["ExplicitAuthFlows"])
 
 
-def test_the_code_asset_holds_only_the_product_packages(synthesized) -> None:
-    [function] = [f for f in synthesized.of_type("AWS::Lambda::Function").values()][:1]
-    asset_hash = function["Properties"]["Code"]["S3Key"].removesuffix(".zip")
-    assert {p.name for p in (synthesized.outdir / f"asset.{asset_hash}").iterdir()} == {"shared", "functions"}
-
-
 # --- Events -----------------------------------------------------------------------------------------------------
 
 
