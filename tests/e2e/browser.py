@@ -8,6 +8,7 @@ its Content-Security-Policy fails its test."""
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,8 +17,17 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from tests.e2e.test_docs_browser import CHROMIUM, FLAGS
-
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# headless in a container: no sandbox, no GPU, and nothing the browser would fetch for itself
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / ".deskos" / "screenshots"
