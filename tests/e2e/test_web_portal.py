@@ -59,6 +59,10 @@ def test_a_portal_user_opens_a_ticket_with_a_png_and_sees_its_thumbnail(cloud, b
         expect(page.locator(".comments")).to_contain_text("It happens with Firefox too.")
         check(page, "portal-ticket")
 
+        # the address the ticket's notification emails use leads each role to its own page of the ticket
+        ticket_url = page.url
+        user.open(f"/app/tickets/{ticket_url.rsplit('/', 1)[1]}").wait_for_url(ticket_url)
+
         page.get_by_role("button", name="Close this request").click()
         expect(page.locator("article.ticket > p.meta")).to_contain_text("closed")
         page.get_by_role("button", name="Reopen").click()

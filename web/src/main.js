@@ -5,7 +5,7 @@ import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { currentUser, onSessionChange } from "./auth.js";
 import { loadConfig } from "./config.js";
-import { BASE, home, navigate, useLocation } from "./router.js";
+import { BASE, home, match, navigate, useLocation } from "./router.js";
 import { Lazy, Loading } from "./ui.js";
 
 const PUBLIC = {
@@ -20,6 +20,14 @@ const AREAS = [
   { prefix: "/app/console", role: "staff", load: () => import("./console/console.js") },
 ];
 
+/** Addresses emails use for everyone (a ticket's page): each role's own page of the same thing. */
+function sharedPage(path, user) {
+  const ticket = match(`${BASE}/tickets/:id`, path);
+  if (!ticket) return null;
+  const area = user.roles.has("staff") ? "console" : "portal";
+  return `${BASE}/${area}/tickets/${encodeURIComponent(ticket.id)}`;
+}
+
 const MAIN_LOADING = html`<main id="main"><${Loading} /></main>`;
 
 function App() {
@@ -31,7 +39,9 @@ function App() {
   const allowed = area && user?.roles.has(area.role);
   useEffect(() => {
     if (!page && !allowed) {
-      const next = user ? home(user) : `${BASE}/sign-in?next=${encodeURIComponent(where.path + location.search)}`;
+      const next = user
+        ? sharedPage(where.path, user) || home(user)
+        : `${BASE}/sign-in?next=${encodeURIComponent(where.path + location.search)}`;
       if (next !== where.path) navigate(next, { replace: true });
     }
   }, [page, allowed, user, where.path]);
