@@ -47,8 +47,9 @@ def survey_link(cloud, ticket_number: str) -> str:
     deadline = time.monotonic() + MAIL_WAIT_SECONDS
     while time.monotonic() < deadline:
         for message in outbox.messages(cloud.details["aws_endpoint_url"]):
-            if ticket_number in (message.get("subject") or ""):
-                return SURVEY_LINK.search(message["body"]).group(1)
+            found = SURVEY_LINK.search(message.get("body") or "")
+            if ticket_number in (message.get("subject") or "") and found:  # the invitation, not a notification
+                return found.group(1)
         time.sleep(0.25)
     raise AssertionError(f"no survey invitation for {ticket_number}")
 
