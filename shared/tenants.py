@@ -142,6 +142,18 @@ def settings_of(ctx: TenantContext) -> SettingsOut:
     return SettingsOut.of(_stored_or_default(ctx.tenant_id))
 
 
+class BrandingOut(Strict):
+    """What every user of the tenant may read of its settings: the name and colours the web app shows."""
+
+    name: str = Field(description="The portal's display name, or else the firm's name.")
+    branding: Branding
+
+
+def branding_of(ctx: TenantContext) -> BrandingOut:
+    found = SettingsOut.of(_stored_or_default(ctx.tenant_id))
+    return BrandingOut(name=found.branding.display_name or found.name, branding=found.branding)
+
+
 def default_calendar(tenant_id: str) -> BusinessCalendarIn:
     return SettingsOut.of(_stored_or_default(tenant_id)).default_calendar()
 

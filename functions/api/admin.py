@@ -1,4 +1,5 @@
-"""Tenant administration: /admin/users… (managers) and /admin/settings (read: staff; write: managers)."""
+"""Tenant administration: /admin/users… (managers), /admin/settings (read: staff; write: managers) and
+/admin/branding (what the portal shows of them: every user)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from functions.api.core.responses import page_out, tagged
 from shared import directory, tenants
 from shared.admin import users
 from shared.admin.users import NewUser, RoleChange, UserOut
-from shared.caller import MANAGERS, STAFF, Role
+from shared.caller import MANAGERS, STAFF, STAFF_PORTAL, Role
 from shared.db.pages import DEFAULT_LIMIT
 from shared.schemas import PageOut
-from shared.tenants import SettingsOut, SettingsUpdate
+from shared.tenants import BrandingOut, SettingsOut, SettingsUpdate
 
 api = Api("admin")
 
@@ -80,6 +81,11 @@ def reactivate_user(user_id: UserId) -> Response[UserOut]:
 @api.get("/admin/settings", roles=STAFF, summary="The tenant's settings")
 def get_settings() -> Response[SettingsOut]:
     return tagged(tenants.settings_of(api.caller()))
+
+
+@api.get("/admin/branding", roles=STAFF_PORTAL, summary="The firm's name and colour, as the web app shows them")
+def get_branding() -> BrandingOut:
+    return tenants.branding_of(api.caller())
 
 
 @api.put("/admin/settings", roles=MANAGERS, summary="Replace the tenant's settings (optimistic locking)")

@@ -11,7 +11,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from functions.api.catalog import Route, routes
-from infra.cdk import access_roles, api, auth, clamav_layer, domains, events, observability, packaging, storage
+from infra.cdk import access_roles, api, auth, clamav_layer, domains, events, observability, packaging, storage, web
 from infra.cdk.functions import METRICS_NAMESPACE, FunctionFactory
 from infra.cdk.nag import acknowledge, skip_checkov
 
@@ -74,11 +74,20 @@ class DeskOsStack(Stack):
         self.domains = domains.domain_stacks(
             self, route_table, rest_api=self.api, factory=factory, roles=roles, alarm_topic=topic
         )
+        self.web = web.web_app(
+            self,
+            rest_api=self.api.rest_api,
+            uploads=self.bucket,
+            user_pool_id=self.auth.pool.user_pool_id,
+            client_id=self.auth.client.user_pool_client_id,
+        )
         queues = events.queues(self)
         self.consumers = events.stream_consumers(self, self.table, factory, queues)
         self.mail_receiver = events.mail_receiver(self, self.bucket, factory, queues, options.inbound_domain)
-        for consumer in self.consumers:  # links in the emails they send point at the API; replies at the mailbox
-            consumer.function.add_environment("DESKOS_PUBLIC_URL", self.api.rest_api.url)
+        # links in the emails they send: the web app's pages and the API, on the distribution's one origin;
+        # replies go to the mailbox
+        for consumer in self.consumers:
+            consumer.function.add_environment("DESKOS_PUBLIC_URL", self.web.url)
             if options.inbound_domain:
                 consumer.function.add_environment("DESKOS_INBOUND_DOMAIN", options.inbound_domain)
         self.upload_consumers = events.upload_consumers(self, self.bucket, factory, queues, clamav_layer.layer(self))
@@ -115,6 +124,7 @@ class DeskOsStack(Stack):
     def _outputs(self, alarm_topic_arn: str) -> None:
         values = {
             "ApiUrl": self.api.rest_api.url,
+            "WebAppUrl": f"{self.web.url}/app/",
             "UserPoolId": self.auth.pool.user_pool_id,
             "UserPoolClientId": self.auth.client.user_pool_client_id,
             "TableName": self.table.table_name,

@@ -47,6 +47,7 @@ from functions.api.core.limits import MAX_BODY_BYTES
 from functions.api.core.problems import PROBLEM
 from infra.local.authorizer import InvalidToken, KeysUnavailable, TokenVerifier
 from infra.local.lambda_context import LambdaContext
+from infra.local.web_app import WebApp
 from shared.errors import (
     BadRequest,
     DomainError,
@@ -87,9 +88,11 @@ def start_api(
     user_pool_id: str,
     client_id: str,
     health: Callable[[], dict[str, Any]] | None = None,
+    web_app: WebApp | None = None,
 ) -> LocalApi:
     """Serve the API on ``host:port`` (0 picks a free port) in a daemon thread; the socket is bound on return.
-    ``health``: what ``GET /health`` answers (the local cloud's own state; not an API operation)."""
+    ``health``: what ``GET /health`` answers (the local cloud's own state; not an API operation); ``web_app``:
+    what ``/app/`` serves (the web app, as CloudFront serves it in the cloud)."""
     config = load_config()
     overrides = {"AWS_REGION": region, "AWS_DEFAULT_REGION": region, "AWS_ENDPOINT_URL": endpoint_url}
     apply_environment(config, {**overrides, "DESKOS_USER_POOL_ID": user_pool_id})
@@ -102,6 +105,7 @@ def start_api(
             lambda: Response(json.dumps(health()), headers={"Content-Type": "application/json"}, status_code=200)
         )
     server = LocalDevServer(app, config, host, port, handler_cls=GatewayRequestHandler, server_cls=ApiHttpServer)
+    server.server.web_app = web_app
     thread = threading.Thread(target=server.server.serve_forever, name="deskos-local-api", daemon=True)
     thread.start()
     bound_host, bound_port = server.server.server_address[:2]
@@ -114,6 +118,7 @@ class ApiHttpServer(ThreadedHTTPServer):
     a connection the kernel could not queue is reset at the client's first request."""
 
     request_queue_size = 128
+    web_app: WebApp | None = None
 
 
 def load_config(path: Path = CHALICE_JSON) -> Config:
@@ -412,6 +417,10 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         super().__init__(request, client_address, server, app_object=app_object, config=config)
 
     def _generic_handle(self) -> None:
+        web_app = self.server.web_app
+        if web_app is not None and self.command in ("GET", "HEAD") and web_app.serves(self.path):
+            self._serve(web_app.answer(self.path))
+            return
         refusal = self._refusal()
         if refusal is None:
             super()._generic_handle()
@@ -449,6 +458,15 @@ class GatewayRequestHandler(ChaliceRequestHandler):
             refusal = MethodNotAllowed(f"{self.command} is not a method of this path; it takes {allowed}.")
             return gateway_error(MethodRefused, refusal, {"Allow": allowed})
         return None
+
+    def _serve(self, answer: Any) -> None:
+        self.send_response(answer.status)
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(answer.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(answer.body)
 
     def _discard_body(self, length: int) -> None:
         if length > DRAIN_LIMIT_BYTES:

@@ -80,6 +80,8 @@ def up(args: argparse.Namespace) -> int:
         running.append(Pump(moto.url, region, table_name).start())
 
         from infra.local.api_server import start_api
+        from infra.local.web_app import WebApp
+        from infra.web import app_config
 
         def warnings() -> list[str]:
             return [c.warning() for c in missing]
@@ -89,6 +91,13 @@ def up(args: argparse.Namespace) -> int:
             replace(details, signatures=found.as_json(), warnings=warnings()).save(state_dir)
 
         refresher = signatures.Refresher(scanned_with, database, on_official=official)
+        web_config = app_config(
+            api_url="",  # the app is served by the API itself: same origin
+            region=region,
+            user_pool_id=resources.user_pool_id,
+            client_id=resources.user_pool_client_id,
+            cognito_endpoint=moto.url,
+        )
         api = start_api(
             host=args.host,
             port=args.api_port,
@@ -97,6 +106,7 @@ def up(args: argparse.Namespace) -> int:
             user_pool_id=resources.user_pool_id,
             client_id=resources.user_pool_client_id,
             health=lambda: {"signatures": refresher.current.as_json(), "warnings": warnings()},
+            web_app=WebApp(web_config, aws_origin=moto.url),
         )
         running.append(api)
         os.environ.setdefault("DESKOS_PUBLIC_URL", api.url.rstrip("/"))  # where emailed links point
@@ -167,6 +177,7 @@ def banner(details: LocalDetails, state_dir: Path) -> str:
     listed = "".join(f"\n  ! {w}" for w in details.warnings)
     warned = f"\nWarnings (`deskos doctor` explains):{listed}\n" if details.warnings else ""
     return f"""DeskOS local cloud is up.
+  Web app      {details.api_url}/app/   (sign in as a demo user below)
   API          {details.api_url}   (health: {details.api_url}/health)
   Swagger UI   {details.docs_url}
   AWS (moto)   {details.aws_endpoint_url}  region {details.region}

@@ -177,7 +177,7 @@ def _send_invitation(ctx: TenantContext, profile: UserProfile, temporary: str) -
     body = (
         f"Hello {profile.name},\n\n"
         f"You have been invited to {firm} on DeskOS ({profile.role}).\n\n"
-        f"Sign in at {public_url()} with\n"
+        f"Sign in at {public_url()}/app/sign-in with\n"
         f"  email:              {profile.email}\n"
         f"  temporary password: {temporary}\n\n"
         f"You will be asked to choose your own password. The temporary one expires in "

@@ -15,6 +15,7 @@ from shared.directory import UserProfile
 from shared.errors import Conflict
 from shared.onboarding.model import Document, Process, Task
 from shared.onboarding.processes import items_of
+from shared.settings import public_url
 
 logger = logging.getLogger(__name__)
 
@@ -64,4 +65,5 @@ def _body(process: Process) -> str:
     if wanted:
         lines += ["Documents we need from you (upload them in the client portal):", *wanted, ""]
     lines.append(f"Process: {process.id}")
+    lines.append(f"Your tasks and documents, in the client portal: {public_url()}/app/portal/onboarding")
     return "\n".join(lines) + "\n"

@@ -23,6 +23,7 @@ import requests
 
 from infra.local.running import LocalCloud, deskos_command, local_cloud, log_in
 from tests.conftest import USER_ENVIRONMENT
+from tests.e2e.browser import browser  # noqa: F401 (the browser tests' Chromium, one per test module)
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")  # requests must never send loopback calls to a proxy
 
@@ -267,3 +268,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if here in Path(item.path).parents:
             item.add_marker(pytest.mark.e2e)
     items.sort(key=lambda item: Path(item.path) == here / RUNS_LAST)  # stable: the rest keep their order
+
+
+# ---- shared scenes ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def nps_survey(api: Api, demo: DemoUsers) -> Iterator[dict]:
+    """An active NPS survey of the demo tenant without cooldown; deactivated afterwards, so other tests'
+    resolved tickets stop sending invitations."""
+    created = api.post(
+        "/support/surveys",
+        as_=demo.manager,
+        json={"name": "After resolve", "kind": "nps", "question": "Would you recommend us?", "cooldown_days": 0},
+    )
+    assert created.status_code == 201, created.text
+    survey = created.json()
+    yield survey
+    current = api.get(f"/support/surveys/{survey['id']}", as_=demo.manager).json()
+    api.patch(
+        f"/support/surveys/{survey['id']}", as_=demo.manager, json={"version": current["version"], "active": False}
+    )

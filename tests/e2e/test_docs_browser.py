@@ -4,24 +4,14 @@ loads nothing from outside the local API, and "Authorize" with a bearer token ma
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# headless in a container: no sandbox, no GPU, and nothing the browser would fetch for itself
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.e2e.browser import CHROMIUM, FLAGS
+
 RENDER_TIMEOUT_MS = 30_000
 
 

@@ -5,33 +5,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
-
-import pytest
 
 from infra.local import outbox
 
 MAIL_WAIT_SECONDS = 20.0
 PORTAL = "portal@acme.example"
-LINK = re.compile(r"(\S+)/support/survey-responses\?token=(\S+)")
-
-
-@pytest.fixture
-def nps_survey(api, demo) -> Iterator[dict]:
-    """An active NPS survey of the demo tenant without cooldown; deactivated afterwards, so other tests'
-    resolved tickets stop sending invitations."""
-    created = api.post(
-        "/support/surveys",
-        as_=demo.manager,
-        json={"name": "After resolve", "kind": "nps", "question": "Would you recommend us?", "cooldown_days": 0},
-    )
-    assert created.status_code == 201, created.text
-    survey = created.json()
-    yield survey
-    current = api.get(f"/support/surveys/{survey['id']}", as_=demo.manager).json()
-    api.patch(
-        f"/support/surveys/{survey['id']}", as_=demo.manager, json={"version": current["version"], "active": False}
-    )
+LINK = re.compile(r"(\S+)/app/survey\?token=(\S+)")
 
 
 def wait_for_invitation(aws_endpoint_url: str, ticket_number: str) -> list[dict]:
@@ -53,7 +32,7 @@ def test_a_portal_users_resolved_ticket_brings_a_survey_link_that_answers_once(a
     resolved = api.post(f"/support/tickets/{ticket['id']}/resolve", as_=demo.agent)
     assert resolved.status_code == 200, resolved.text
 
-    # Then one invitation reaches the portal user's inbox, with a link to this API
+    # Then one invitation reaches the portal user's inbox, with a link to the web app's survey page
     [message] = wait_for_invitation(cloud.details["aws_endpoint_url"], ticket["number"])
     assert message["destinations"]["ToAddresses"] == [PORTAL]
     base, token = LINK.search(message["body"]).groups()

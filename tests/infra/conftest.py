@@ -59,9 +59,11 @@ class Synthesized:
         return {k: r for k, r in self.resources.items() if r["Type"] == resource_type}
 
     def our_functions(self) -> dict[str, dict]:
-        """The product's functions: without CDK's own singleton that applies the bucket's notifications."""
+        """The product's functions: without CDK's own singletons that apply the bucket's notifications and copy
+        the web app's files at deploy time."""
         functions = self.of_type("AWS::Lambda::Function")
-        return {k: f for k, f in functions.items() if not k.startswith("BucketNotificationsHandler")}
+        cdks = ("BucketNotificationsHandler", "CustomCDKBucketDeployment")
+        return {k: f for k, f in functions.items() if not k.startswith(cdks)}
 
 
 def _substituted(value: Any, replace: Callable[[Any], Any]) -> Any:

@@ -97,7 +97,14 @@ def _active_survey(tenant_id: str, event: str) -> Survey | None:
 
 
 def _send(invitation: Invitation, survey: Survey) -> Invitation:
-    token = issue_token(invitation.tenant_id, invitation.id, invitation.expires_at)
+    token = issue_token(
+        invitation.tenant_id,
+        invitation.id,
+        invitation.expires_at,
+        survey.kind,
+        survey.question,
+        survey.follow_up_question,
+    )
     if invitation.ticket_number:
         intro, about = f"Your request {invitation.ticket_number} has been resolved.", invitation.ticket_number
     else:

@@ -16,8 +16,21 @@ class Claim:
     invitation_id: str
 
 
-def issue_token(tenant_id: str, invitation_id: str, expires_at: datetime) -> str:
-    return links.sign(PURPOSE, tenant_id, invitation_id, expires_at)
+def issue_token(
+    tenant_id: str,
+    invitation_id: str,
+    expires_at: datetime,
+    kind: str | None = None,
+    question: str | None = None,
+    follow_up: str | None = None,
+) -> str:
+    """The survey's kind (nps, csat, ces) and, when the link stays within its length limit, its questions ride in
+    the token, signed and readable, so the answer page shows them before anything is sent."""
+    shown = {k: v for k, v in {"kind": kind, "question": question, "follow_up": follow_up}.items() if v}
+    try:
+        return links.sign(PURPOSE, tenant_id, invitation_id, expires_at, **shown)
+    except ValueError:  # long questions: the page asks with the scale's own words
+        return links.sign(PURPOSE, tenant_id, invitation_id, expires_at, **({"kind": kind} if kind else {}))
 
 
 def read_token(token: str, at: datetime) -> Claim:
@@ -27,4 +40,5 @@ def read_token(token: str, at: datetime) -> Claim:
 
 
 def link(token: str) -> str:
-    return links.api_url("/support/survey-responses", token)
+    """The web app's survey page; it answers through ``POST /support/survey-responses?token=``."""
+    return links.page_url("survey", token)

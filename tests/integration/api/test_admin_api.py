@@ -390,6 +390,19 @@ def test_settings_are_read_by_staff_and_replaced_by_managers_with_their_version(
     assert by_header.status == 200 and by_header.json["version"] == 3
 
 
+def test_every_user_reads_the_branding_the_web_app_shows_and_no_other_setting(module_cloud, firm):
+    portal = firm.portal_user(firm.client()["id"])
+    assert call(portal, "GET", "/admin/settings").status == 403  # the rest of the settings stay with staff
+    before = call(portal, "GET", "/admin/branding")
+    assert before.status == 200 and before.json == {"name": firm.id, "branding": {"display_name": None, "colour": None}}
+
+    assert call(firm.manager, "PUT", "/admin/settings", body={**SETTINGS, "version": 1}).status == 200
+
+    expected = {"name": "Globex Help", "branding": {"display_name": "Globex Help", "colour": "#0a7cff"}}
+    assert call(portal, "GET", "/admin/branding").json == expected
+    assert call(firm.agent, "GET", "/admin/branding").json == expected
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [

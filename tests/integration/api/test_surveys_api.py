@@ -25,7 +25,7 @@ SURVEY = "/support/surveys/{survey_id}"
 RESPONSES = "/support/survey-responses"
 TICKET_ANSWER = "/support/tickets/{ticket_id}/survey-response"
 CONSUMER = next(c for c in STREAM_CONSUMERS if c.name == "SurveyInvitations")
-TOKEN = re.compile(r"/support/survey-responses\?token=(\S+)")
+TOKEN = re.compile(r"/app/survey\?token=(\S+)")  # the web app's survey page, which answers through the API
 
 
 def summary(kind: str) -> str:

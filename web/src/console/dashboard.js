@@ -1,0 +1,134 @@
+// The dashboard: tickets opened and resolved per day, SLA breaches, NPS and CSAT by week, work orders by status,
+// drawn from the API's lists and survey summaries (each chart also as a table for screen readers).
+import { html } from "htm/preact";
+import { api, collect } from "../api.js";
+import { find } from "../contract.js";
+import { Loading, Problem, useLoad, usePageTitle } from "../ui.js";
+
+const DAYS = 14;
+const WEEKS = 6;
+const DAY_MS = 86400000;
+const WORK_ORDER_STATUSES = ["new", "assigned", "scheduled", "in_progress", "completed", "cancelled"];
+
+const dayOf = (iso) => iso.slice(0, 10);
+
+function lastDays() {
+  const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
+  return Array.from({ length: DAYS }, (_, i) => new Date(today - (DAYS - 1 - i) * DAY_MS).toISOString().slice(0, 10));
+}
+
+/** Bars for one or more series over the same labels; `series`: [{name, values, className}]. */
+function Bars({ label, labels, series, min = 0 }) {
+  const all = series.flatMap((s) => s.values.filter((v) => v !== null));
+  const max = Math.max(1, ...all);
+  const low = Math.min(min, ...all);
+  const width = 600;
+  const height = 160;
+  const slot = width / labels.length;
+  const bar = (slot * 0.8) / series.length;
+  const y = (v) => height - ((v - low) / (max - low || 1)) * height;
+  return html`<figure class="chart">
+    <svg viewBox=${`0 -10 ${width} ${height + 30}`} role="img" aria-label=${label}>
+      <line x1="0" x2=${width} y1=${y(Math.max(0, low))} y2=${y(Math.max(0, low))} class="axis" />
+      ${labels.map((l, i) =>
+        series.map((s, k) =>
+          s.values[i] === null
+            ? null
+            : html`<rect class=${s.className} x=${i * slot + slot * 0.1 + k * bar} width=${bar - 1}
+                y=${Math.min(y(s.values[i]), y(Math.max(0, low)))} height=${Math.abs(y(s.values[i]) - y(Math.max(0, low))) || 1} />`,
+        ),
+      )}
+      ${labels.map((l, i) => (i % Math.ceil(labels.length / 7) === 0 ? html`<text x=${i * slot + 2} y=${height + 16}>${l.slice(5)}</text>` : null))}
+    </svg>
+    <figcaption>${label}
+      <span class="legend">${series.map((s) => html`<span class=${`key ${s.className}`}>${s.name}</span>`)}</span></figcaption>
+    <table class="visually-hidden"><caption>${label}</caption>
+      <thead><tr><th scope="col">Period</th>${series.map((s) => html`<th scope="col">${s.name}</th>`)}</tr></thead>
+      <tbody>${labels.map((l, i) => html`<tr><th scope="row">${l}</th>${series.map((s) => html`<td>${s.values[i] ?? "–"}</td>`)}</tr>`)}</tbody>
+    </table>
+  </figure>`;
+}
+
+async function ticketFigures() {
+  const days = lastDays();
+  const since = `${days[0]}T00:00:00Z`;
+  const [opened, resolved, closed] = await Promise.all([
+    collect("/support/tickets", { created_from: since }, 1000),
+    collect("/support/tickets", { status: "resolved" }, 500),
+    collect("/support/tickets", { status: "closed" }, 500),
+  ]);
+  const count = (items, field) => days.map((d) => items.filter((t) => t[field] && dayOf(t[field]) === d).length);
+  const done = [...resolved.items, ...closed.items];
+  const breached = opened.items.filter((t) => Object.values(t.sla?.metrics || {}).some((m) => m.breached));
+  return { days, opened: count(opened.items, "created_at"), resolved: count(done, "resolved_at"), breached, more: opened.more };
+}
+
+async function surveyFigures(doc) {
+  const weeks = Array.from({ length: WEEKS }, (_, i) => {
+    const end = new Date(Date.now() - (WEEKS - 1 - i) * 7 * DAY_MS);
+    const start = new Date(end.getTime() - 6 * DAY_MS);
+    return { from: start.toISOString().slice(0, 10), to: end.toISOString().slice(0, 10) };
+  });
+  const summary = (kind) =>
+    find(doc, "get", `/support/survey-responses/${kind}-summary`)
+      ? Promise.all(weeks.map((w) => api(`/support/survey-responses/${kind}-summary`, { query: { date_from: w.from, date_to: w.to } })))
+      : Promise.resolve(null);
+  const [nps, csat] = await Promise.all([summary("nps"), summary("csat")]);
+  return { weeks: weeks.map((w) => w.to), nps, csat };
+}
+
+async function workOrderFigures() {
+  const pages = await Promise.all(
+    WORK_ORDER_STATUSES.map((status) => api("/field-service/work-orders", { query: { status, limit: 100 } })),
+  );
+  return pages.map((p) => p.items.length);
+}
+
+export default function Dashboard({ doc }) {
+  usePageTitle("Dashboard");
+  const [tickets, ticketsError] = useLoad(ticketFigures, []);
+  const [surveys, surveysError] = useLoad(() => surveyFigures(doc), []);
+  const [orders, ordersError] = useLoad(
+    () => (find(doc, "get", "/field-service/work-orders") ? workOrderFigures() : Promise.resolve(null)),
+    [],
+  );
+  return html`<h1 tabindex="-1">Dashboard</h1>
+    <div class="tiles">
+      <section class="card tile" aria-labelledby="tile-tickets">
+        <h2 id="tile-tickets">Tickets, last ${DAYS} days</h2>
+        <${Problem} error=${ticketsError} />
+        ${!tickets && !ticketsError && html`<${Loading} />`}
+        ${tickets &&
+        html`<p class="figure"><strong>${tickets.opened.reduce((a, b) => a + b, 0)}${tickets.more ? "+" : ""}</strong> opened${" · "}
+            <strong>${tickets.resolved.reduce((a, b) => a + b, 0)}</strong> resolved${" · "}
+            <strong class=${tickets.breached.length ? "bad" : ""}>${tickets.breached.length}</strong> with an SLA breach</p>
+          <${Bars} label="Tickets opened and resolved per day" labels=${tickets.days}
+            series=${[
+              { name: "Opened", values: tickets.opened, className: "series-a" },
+              { name: "Resolved", values: tickets.resolved, className: "series-b" },
+            ]} />`}
+      </section>
+      <section class="card tile" aria-labelledby="tile-surveys">
+        <h2 id="tile-surveys">Satisfaction by week</h2>
+        <${Problem} error=${surveysError} />
+        ${!surveys && !surveysError && html`<${Loading} />`}
+        ${surveys?.nps &&
+        html`<p class="figure">NPS this week: <strong data-testid="nps-now">${surveys.nps[WEEKS - 1].nps === null ? "no answers" : Math.round(surveys.nps[WEEKS - 1].nps)}</strong>
+            ${" "}(${surveys.nps[WEEKS - 1].responses} ${surveys.nps[WEEKS - 1].responses === 1 ? "response" : "responses"})</p>
+          <${Bars} label="NPS per week (−100 to 100)" labels=${surveys.weeks} min=${-10}
+            series=${[{ name: "NPS", values: surveys.nps.map((s) => s.nps), className: "series-a" }]} />`}
+        ${surveys?.csat &&
+        html`<${Bars} label="CSAT average per week (1 to 5)" labels=${surveys.weeks}
+          series=${[{ name: "CSAT", values: surveys.csat.map((s) => s.average), className: "series-b" }]} />`}
+      </section>
+      ${orders !== null &&
+      html`<section class="card tile" aria-labelledby="tile-orders">
+        <h2 id="tile-orders">Work orders by status</h2>
+        <${Problem} error=${ordersError} />
+        ${!orders && !ordersError && html`<${Loading} />`}
+        ${orders &&
+        html`<${Bars} label="Work orders by status" labels=${WORK_ORDER_STATUSES.map((s) => `     ${s.replace("_", " ")}`)}
+          series=${[{ name: "Work orders", values: orders, className: "series-a" }]} />`}
+      </section>`}
+    </div>`;
+}

@@ -1,0 +1,144 @@
+// One ticket, for its client (public comments, reply, close/reopen, attachments) and for staff (internal notes,
+// assignment, resolve, priority and status).
+import { html } from "htm/preact";
+import { useState } from "preact/hooks";
+import { api } from "../api.js";
+import { Badge, Field, Loading, Problem, uid, useLoad, usePageTitle, when } from "../ui.js";
+import { Attachments } from "./attachments.js";
+import { SlaBadge } from "./sla.js";
+
+const REOPENABLE = new Set(["resolved", "closed"]);
+
+function Comments({ ticket, staff, onSent }) {
+  const path = `/support/tickets/${ticket.id}/comments`;
+  const [page, error, reload] = useLoad(() => api(path, { query: { limit: 100 } }), [ticket.id]);
+  const [failure, setFailure] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const bodyId = uid("reply");
+  const send = async (event) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    setBusy(true);
+    setFailure(null);
+    try {
+      const body = { body: form.body.value };
+      if (staff) body.public = !form.internal.checked;
+      await api(path, { method: "POST", body, create: true });
+      form.reset();
+      reload();
+      onSent(); // a reply can move the ticket on (its status, its SLA clock): read its new version
+    } catch (e) {
+      setFailure(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<section aria-labelledby="comments-heading">
+    <h2 id="comments-heading">Conversation</h2>
+    <${Problem} error=${error} />
+    ${page && page.items.length === 0 && html`<p>No replies yet.</p>`}
+    <ol class="comments">
+      ${(page?.items || []).map(
+        (c) => html`<li key=${c.id} class=${c.public ? "" : "internal"}>
+          <div class="meta">${c.author_kind === "staff" ? "Support" : "Client"} · ${when(c.created_at)}
+            ${!c.public && html` · <${Badge} value="internal note" kind="internal" />`}</div>
+          <p class="body">${c.body}</p>
+        </li>`,
+      )}
+    </ol>
+    <form onSubmit=${send} class="reply">
+      <${Problem} error=${failure} />
+      <${Field} label="Your reply" id=${bodyId} error=${failure?.fields?.body}>${(a) =>
+        html`<textarea ...${a} name="body" rows="4" required maxlength="20000"></textarea>`}<//>
+      ${staff && html`<label class="check"><input type="checkbox" name="internal" /> Internal note (not shown to the client)</label>`}
+      <button type="submit" class="primary" disabled=${busy}>Send reply</button>
+    </form>
+  </section>`;
+}
+
+function StaffControls({ ticket, user, onChange }) {
+  const [error, setError] = useState(null);
+  const [users, usersError] = useLoad(
+    () => (user.roles.has("managers") ? api("/admin/users", { query: { limit: 100 } }) : Promise.resolve(null)),
+    [],
+  );
+  const act = async (path, body) => {
+    setError(null);
+    try {
+      onChange(await api(`/support/tickets/${ticket.id}${path}`, { method: "POST", body, version: body ? undefined : ticket.version }));
+    } catch (e) {
+      setError(e);
+    }
+  };
+  const patch = async (field, value) => {
+    setError(null);
+    try {
+      onChange(await api(`/support/tickets/${ticket.id}`, { method: "PATCH", body: { [field]: value, version: ticket.version } }));
+    } catch (e) {
+      setError(e);
+    }
+  };
+  const staffUsers = (users?.items || []).filter((u) => u.active && (u.role === "staff" || u.role === "managers"));
+  const assigneeId = uid("assignee");
+  const priorityId = uid("priority");
+  return html`<section class="card controls" aria-label="Ticket actions">
+    <${Problem} error=${error || usersError} />
+    <div class="row">
+      ${staffUsers.length > 0
+        ? html`<div class="field"><label for=${assigneeId}>Assignee</label>
+            <select id=${assigneeId} value=${ticket.assignee_id || ""}
+              onChange=${(e) => act("/assign", { assignee_id: e.currentTarget.value || null, version: ticket.version })}>
+              <option value="">Unassigned</option>
+              ${staffUsers.map((u) => html`<option value=${u.id}>${u.name} (${u.email})</option>`)}
+            </select></div>`
+        : null}
+      ${ticket.assignee_id !== user.claims.sub &&
+      html`<button type="button" onClick=${() => act("/assign", { assignee_id: user.claims.sub, version: ticket.version })}>Assign to me</button>`}
+      <div class="field"><label for=${priorityId}>Priority</label>
+        <select id=${priorityId} value=${ticket.priority} onChange=${(e) => patch("priority", e.currentTarget.value)}>
+          ${["low", "normal", "high", "urgent"].map((p) => html`<option value=${p}>${p}</option>`)}
+        </select></div>
+      ${!REOPENABLE.has(ticket.status) && html`<button type="button" class="primary" onClick=${() => act("/resolve")}>Resolve</button>`}
+      ${ticket.status !== "closed" && html`<button type="button" onClick=${() => act("/close")}>Close</button>`}
+      ${REOPENABLE.has(ticket.status) && html`<button type="button" onClick=${() => act("/reopen")}>Reopen</button>`}
+    </div>
+  </section>`;
+}
+
+function ClientControls({ ticket, onChange }) {
+  const [error, setError] = useState(null);
+  const act = async (verb) => {
+    setError(null);
+    try {
+      onChange(await api(`/support/tickets/${ticket.id}/${verb}`, { method: "POST", version: ticket.version }));
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return html`<div class="row">
+    <${Problem} error=${error} />
+    ${ticket.status !== "closed" && html`<button type="button" onClick=${() => act("close")}>Close this request</button>`}
+    ${REOPENABLE.has(ticket.status) && html`<button type="button" onClick=${() => act("reopen")}>Reopen</button>`}
+  </div>`;
+}
+
+export function TicketDetail({ id, user, staff = false }) {
+  const [ticket, error, reload, setTicket] = useLoad(() => api(`/support/tickets/${id}`), [id]);
+  usePageTitle(ticket ? `${ticket.number} ${ticket.subject}` : "Ticket");
+  if (error) return html`<h1 tabindex="-1">Ticket</h1><${Problem} error=${error} />`;
+  if (!ticket) return html`<${Loading} />`;
+  return html`<article class="ticket">
+    <h1 tabindex="-1"><span class="number">${ticket.number}</span> ${ticket.subject}</h1>
+    <p class="meta">
+      <${Badge} value=${ticket.status} /> <${Badge} value=${ticket.priority} kind=${`priority-${ticket.priority}`} />
+      ${staff && html` <${SlaBadge} sla=${ticket.sla} />`}
+      <span> Opened ${when(ticket.created_at)}</span>
+    </p>
+    ${ticket.description && html`<p class="description">${ticket.description}</p>`}
+    ${staff
+      ? html`<${StaffControls} ticket=${ticket} user=${user} onChange=${setTicket} />`
+      : html`<${ClientControls} ticket=${ticket} onChange=${setTicket} />`}
+    <${Comments} ticket=${ticket} staff=${staff} onSent=${reload} />
+    <${Attachments} collection=${`/support/tickets/${ticket.id}/attachments`} publicChoice=${staff} />
+  </article>`;
+}
