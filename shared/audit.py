@@ -21,7 +21,7 @@ ACTIONS: dict[str, Action] = {"INSERT": "create", "MODIFY": "update", "REMOVE": 
 # Bookkeeping items whose every change would only be noise in the trail.
 # SLA events are a history of their own; the sweep cursor is the sweep's plumbing;
 # survey counters and cooldown records are the surveys' own; work-order links and round-robin pointers
-# are the automation's.
+# are the automation's; segment members and states, campaign send records and counters are marketing's.
 UNAUDITED_ENTITIES = frozenset(
     {
         "audit",
@@ -32,6 +32,12 @@ UNAUDITED_ENTITIES = frozenset(
         "sla_sweep",
         "ticket_work_order",
         "round_robin",
+        "segment_member",
+        "segment_state",
+        "dynamic_segment_count",
+        "campaign_send",
+        "marketing_counters",
+        "tag_name",
     }
 )
 PLUMBING = frozenset(
