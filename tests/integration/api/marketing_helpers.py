@@ -75,8 +75,10 @@ def template(tenant: Tenant, **fields: Any) -> dict[str, Any]:
     return reply.json
 
 
-def campaign(tenant: Tenant, template_id: str, segment_id: str, *, scheduled: bool = True) -> dict[str, Any]:
-    body = {"name": f"campaign-{uuid.uuid4().hex}", "template_id": template_id, "segment_id": segment_id}
+def campaign(
+    tenant: Tenant, template_id: str, segment_id: str, *, scheduled: bool = True, name: str | None = None
+) -> dict[str, Any]:
+    body = {"name": name or f"campaign-{uuid.uuid4().hex}", "template_id": template_id, "segment_id": segment_id}
     reply = call(tenant.manager, "POST", "/marketing/campaign-executions", body=body)
     assert reply.status == 201, reply.text
     if not scheduled:
@@ -105,3 +107,88 @@ def mails_of(aws_url: str, campaign_id: str) -> list[dict[str, Any]]:
 
 def recipients(mails: list[dict[str, Any]]) -> list[str]:
     return sorted(a for m in mails for a in m["destinations"]["ToAddresses"])
+
+
+# ---- the isolation sweep's factories (tests/integration/api/test_isolation_sweep.py) -------------
+
+
+def sweep_factories(made_type, secret, make_contact):
+    """FACTORIES entries for the marketing routes' path parameters, given the sweep's own ``Made``, ``secret``
+    and ``make_contact`` (so that this module does not import the sweep)."""
+
+    def make_tag(tenant: Tenant, made: dict) -> Any:
+        created = tag(tenant, secret("Tag"), description=secret("About"))
+        return made_type(created["id"], (created["id"], created["name"], created["description"]))
+
+    def make_entity(tenant: Tenant, made: dict) -> Any:
+        contact = make_contact(tenant, made)
+        if "tag_id" in made:
+            apply(tenant, made["tag_id"].value, "contact", contact.value)
+        return contact
+
+    def make_segment(tenant: Tenant, made: dict) -> Any:
+        contact = make_contact(tenant, made)
+        created = static_segment(tenant, [contact.value], name=secret("Segment"))
+        return made_type(created["id"], (created["id"], created["name"], *contact.secrets))
+
+    def make_template(tenant: Tenant, made: dict) -> Any:
+        created = template(tenant, name=secret("Template"), subject=secret("Subject"))
+        return made_type(created["id"], (created["id"], created["name"], created["subject"]))
+
+    def make_campaign(tenant: Tenant, made: dict) -> Any:
+        segment_made, template_made = make_segment(tenant, made), make_template(tenant, made)
+        created = campaign(tenant, template_made.value, segment_made.value, scheduled=False, name=secret("Campaign"))
+        return made_type(created["id"], (created["id"], created["name"]))
+
+    factories = {
+        "tag_id": make_tag,
+        "entity_kind": lambda tenant, made: made_type("contact", ()),
+        "entity_id": make_entity,
+        "segment_id": make_segment,
+        "template_id": make_template,
+        "campaign_id": make_campaign,
+    }
+    references = {
+        "tag_id": make_tag,
+        "entity_id": make_contact,
+        "segment_id": make_segment,
+        "template_id": make_template,
+    }
+    return factories, references
+
+
+CRITERIA = {"match": "all", "conditions": [{"field": "client.customer_type", "operator": "equals", "value": "premium"}]}
+
+
+def sweep_bodies(make_contact):
+    """BODIES entries for the marketing routes: valid bodies in the caller's tenant."""
+
+    def contact_ids(tenant: Tenant, made: dict) -> dict:
+        return {"contact_ids": [make_contact(tenant, made).value]}
+
+    def application(tenant: Tenant, made: dict) -> dict:
+        return {"tag_id": tag(tenant)["id"], "entity_kind": "contact", "entity_id": make_contact(tenant, made).value}
+
+    def bulk(tenant: Tenant, made: dict) -> dict:
+        return {"tag_id": tag(tenant)["id"], "entities": [{"kind": "contact", "id": make_contact(tenant, made).value}]}
+
+    def new_campaign(tenant: Tenant, made: dict) -> dict:
+        segment_id = segment(tenant, kind="static")["id"]
+        return {"name": "Intruder", "template_id": template(tenant)["id"], "segment_id": segment_id}
+
+    return {
+        "CreateTag": lambda tenant, made: {"name": f"intruder-{uuid.uuid4().hex}"},
+        "UpdateTag": lambda tenant, made: {"name": f"intruder-{uuid.uuid4().hex}", "version": 1},
+        "ApplyTag": application,
+        "BulkApplyTag": bulk,
+        "BulkRemoveTag": bulk,
+        "PreviewSegment": lambda tenant, made: {"criteria": CRITERIA},
+        "CreateSegment": lambda tenant, made: {"name": "Intruder", "criteria": CRITERIA},
+        "UpdateSegment": lambda tenant, made: {"name": "Intruder", "version": 1},
+        "AddSegmentMembers": contact_ids,
+        "RemoveSegmentMembers": contact_ids,
+        "CreateEmailTemplate": lambda tenant, made: {**TEMPLATE, "name": "Intruder"},
+        "UpdateEmailTemplate": lambda tenant, made: {"name": "Intruder", "version": 1},
+        "CreateCampaign": new_campaign,
+        "ScheduleCampaign": lambda tenant, made: {},
+    }

@@ -24,7 +24,7 @@ from shared.caller import Role
 from shared.settings import settings
 from shared.support.surveys import invitations, links, responses
 from shared.support.tickets import Ticket
-from tests.integration.api import field_service_helpers
+from tests.integration.api import field_service_helpers, marketing_helpers
 from tests.integration.api.harness import Reply, Tenant, User, call
 
 # ---- what the catalog does not say -------------------------------------------------------------
@@ -152,6 +152,8 @@ FACTORIES: dict[str, Callable[[Tenant, dict[str, Made]], Made]] = {
     "rule_id": make_rule,
     "user_id": lambda tenant, made: make_staff_user(tenant, made),
 }
+MARKETING_FACTORIES, MARKETING_REFERENCES = marketing_helpers.sweep_factories(Made, secret, make_contact)
+FACTORIES.update(MARKETING_FACTORIES)
 
 
 def make_staff_user(tenant: Tenant, made: dict[str, Made]) -> Made:
@@ -175,6 +177,7 @@ REFERENCES: dict[str, Callable[[Tenant, dict[str, Made]], Made]] = {
     "user_id": make_staff_user,
     "portal_user_id": make_portal_user,
     "survey_id": make_survey,
+    **MARKETING_REFERENCES,
 }
 
 INTRUDER_POLICY = {"name": "Intruder", "targets": {"normal": {"first_response": 5}}, "calendar": {"always_open": True}}
@@ -226,6 +229,7 @@ BODIES: dict[str, Callable[[Tenant, dict[str, Made]], dict[str, Any]]] = {
         "content_type": "text/plain",
         "size": 10,
     },
+    **marketing_helpers.sweep_bodies(make_contact),
 }
 
 # managers ⊃ staff (docs/architecture.md, "Roles"): the groups a token may carry and the roles each grants
