@@ -33,6 +33,7 @@ from moto.server import ThreadedMotoServer
 
 from functions.api import catalog
 from functions.api.catalog import Route
+from infra.local.lambda_context import LambdaContext
 from infra.local.provision import ensure_bucket, ensure_sender, ensure_user_pool
 from infra.resources import table_definition
 from shared import sessions
@@ -42,6 +43,7 @@ from shared.caller import Role, TenantContext
 from shared.crm import clients, contacts
 from shared.directory import save_profile
 from shared.field import rules, technicians, work_orders
+from shared.marketing import campaigns, entity_tags, segments, tags, templates
 from shared.settings import settings
 from shared.support import sla_policies, tickets
 from shared.support.surveys import definitions as surveys
@@ -248,7 +250,49 @@ def seed(claims: dict[str, Any]) -> World:
         "rule_id": fresh_rule,
         "user_id": fresh_user,
     }
+    marketing_values, marketing_fresh = seed_marketing(ctx, contact)
+    values.update(marketing_values)
+    fresh.update(marketing_fresh)
     return World(values, fresh_ticket, fresh_survey, fresh_policy, fresh)
+
+
+def seed_marketing(ctx: TenantContext, contact: contacts.Contact) -> tuple[dict[str, str], dict[str, Callable]]:
+    """A tag on the contact, a static segment holding it, a template and a draft campaign; makers of fresh ones
+    for the writes (a campaign to schedule or cancel starts as a draft)."""
+
+    def fresh_tag(_operation: str) -> str:
+        return tags.create(ctx, tags.NewTag(name=f"tag-{uuid.uuid4().hex}")).id
+
+    def fresh_segment(operation: str) -> str:
+        kind = "dynamic" if operation in ("RefreshSegment", "UpdateSegment") else "static"
+        body = segments.NewSegment(name="Bench", kind=kind, criteria=CRITERIA if kind == "dynamic" else None)
+        return segments.create(ctx, body)[0].id
+
+    def fresh_template(_operation: str) -> str:
+        return templates.create(ctx, templates.NewTemplate(**TEMPLATE))[0].id
+
+    def fresh_campaign(_operation: str) -> str:
+        body = campaigns.NewCampaign(name="Bench", template_id=template_id, segment_id=segment_id)
+        return campaigns.create(ctx, body)[0].id
+
+    tag_id = fresh_tag("")
+    entity_tags.apply(ctx, entity_tags.Application(tag_id=tag_id, entity_kind="contact", entity_id=contact.id))
+    segment_id, template_id = fresh_segment(""), fresh_template("")
+    segments.add_members(ctx, segment_id, segments.ContactIds(contact_ids=[contact.id]))
+    values = {
+        "tag_id": tag_id,
+        "entity_kind": "contact",
+        "entity_id": contact.id,
+        "segment_id": segment_id,
+        "template_id": template_id,
+        "campaign_id": fresh_campaign(""),
+    }
+    makers = {"segment_id": fresh_segment, "template_id": fresh_template, "campaign_id": fresh_campaign}
+    return values, {"tag_id": fresh_tag, **makers}
+
+
+CRITERIA = {"match": "all", "conditions": [{"field": "client.customer_type", "operator": "equals", "value": "premium"}]}
+TEMPLATE = {"name": "Newsletter", "subject": "News for {{ client.name }}", "html": "<p>Hi {{ contact.first_name }}</p>"}
 
 
 # ---- requests ----------------------------------------------------------------------------------
@@ -283,6 +327,20 @@ def body_for(operation_id: str, values: dict[str, str]) -> dict[str, Any] | None
         "InviteUser": {"email": f"{uuid.uuid4().hex}@bench.example", "name": "Nia", "role": "staff"},
         "ChangeUserRole": {"role": "managers"},
         "ReplaceSettings": {"name": "Bench Ltd", "time_zone": "Europe/Berlin", "version": 1},
+        "CreateTag": {"name": f"tag-{uuid.uuid4().hex}"},
+        "UpdateTag": {"colour": "#aa3300"},
+        "ApplyTag": {"tag_id": values["tag_id"], "entity_kind": "client", "entity_id": values["client_id"]},
+        "BulkApplyTag": {"tag_id": values["tag_id"], "entities": [{"kind": "contact", "id": values["contact_id"]}]},
+        "BulkRemoveTag": {"tag_id": values["tag_id"], "entities": [{"kind": "contact", "id": values["contact_id"]}]},
+        "PreviewSegment": {"criteria": CRITERIA},
+        "CreateSegment": {"name": "Premium", "criteria": CRITERIA},
+        "UpdateSegment": {"name": "Premium clients"},
+        "AddSegmentMembers": {"contact_ids": [values["contact_id"]]},
+        "RemoveSegmentMembers": {"contact_ids": [values["contact_id"]]},
+        "CreateEmailTemplate": TEMPLATE,
+        "UpdateEmailTemplate": {"subject": "Spring news"},
+        "CreateCampaign": {"name": "Spring", "template_id": values["template_id"], "segment_id": values["segment_id"]},
+        "ScheduleCampaign": {},
     }.get(operation_id)
 
 
@@ -353,7 +411,7 @@ def invoke(route: Route, world: World, fixture: dict[str, Any], idempotency_key:
     event = build_event(fixture, route, params, body_for(route.operation_id, values), headers)
     handler = importlib.import_module(route.module).handler
     with recording() as rec:
-        response = handler(event, None)
+        response = handler(event, LambdaContext(route.operation_id))
     status = response["statusCode"]
     payload = json.loads(response.get("body") or "null") if "json" in _content_type(response) else None
     if route.operation_id == "CreateTicket":

@@ -37,6 +37,12 @@ def test_every_authenticated_route_gets_a_concrete_event():
         "work_order_id",
         "rule_id",
         "user_id",
+        "tag_id",
+        "entity_kind",
+        "entity_id",
+        "segment_id",
+        "template_id",
+        "campaign_id",
     )
     values = dict.fromkeys(params, "01ABC")
     for route in catalog.routes():

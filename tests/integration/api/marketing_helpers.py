@@ -192,3 +192,9 @@ def sweep_bodies(make_contact):
         "CreateCampaign": new_campaign,
         "ScheduleCampaign": lambda tenant, made: {},
     }
+
+
+def segment_of(tenant: Tenant, segment_id: str) -> dict[str, Any]:
+    reply = call(tenant.agent, "GET", "/marketing/segments/{segment_id}", {"segment_id": segment_id})
+    assert reply.status == 200, reply.text
+    return reply.json
