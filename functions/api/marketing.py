@@ -190,9 +190,10 @@ def delete_segment(segment_id: EntityId) -> Response[None]:
 )
 def refresh_segment(segment_id: EntityId) -> Response[SegmentOut]:
     ctx = api.caller()
-    segments.load(ctx, segment_id)
-    refresh.refresh_now(ctx.tenant_id, segment_id)
-    refresh.run(ctx.tenant_id, segment_id, time.monotonic() + REFRESH_BUDGET_SECONDS)
+    segment, _ = segments.load(ctx, segment_id)
+    if segment.kind == "dynamic":  # a static segment's members are what was added
+        refresh.refresh_now(ctx.tenant_id, segment_id)
+        refresh.run(ctx.tenant_id, segment_id, time.monotonic() + REFRESH_BUDGET_SECONDS)
     return tagged(SegmentOut.of(segments.load(ctx, segment_id)))
 
 

@@ -54,8 +54,10 @@ class Campaign(Entity, discriminator="campaign"):
 
     def index(self) -> None:
         self.GSI1PK, self.GSI1SK = self.partition_of_all(self.tenant_id), self.time_order
-        if self.status in ("scheduled", "sending") and self.send_at is not None:
-            self.DUEPK, self.DUESK = "CAMPAIGNDUE", f"{iso(self.send_at)}#{self.tenant_id}#{self.id}"
+        # due at its time; once sending, due since it started (a run that stops early leaves it due)
+        due = self.started_at if self.status == "sending" else self.send_at
+        if self.status in ("scheduled", "sending") and due is not None:
+            self.DUEPK, self.DUESK = "CAMPAIGNDUE", f"{iso(due)}#{self.tenant_id}#{self.id}"
         else:
             self.DUEPK = self.DUESK = None
 

@@ -20,6 +20,8 @@ from shared.marketing.templates import EmailTemplate, render, variables
 UNSUBSCRIBE, OPEN, CLICK = "marketing-unsubscribe", "marketing-open", "marketing-click"
 LINK_LIFETIME = timedelta(days=365)
 MAX_TRACKED_URL = 600  # longer links are left as they are (a token holds at most 1,024 characters)
+# names the email's tenant, campaign, contact and template (the tags SES gets), for the local outbox's tools
+CAMPAIGN_HEADER = "X-DeskOS-Campaign"
 _HREF = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(https?://[^"']+)\2""", re.IGNORECASE)
 
 
@@ -63,7 +65,7 @@ def compose(template: EmailTemplate, who: Recipient, firm: str, at: datetime) ->
     headers = {
         "List-Unsubscribe": f"<{links.api_url('/marketing/unsubscribe', unsubscribe)}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "X-DeskOS-Campaign": f"{who.tenant_id}/{who.campaign_id}/{who.contact.id}/{who.template_id}",
+        CAMPAIGN_HEADER: f"{who.tenant_id}/{who.campaign_id}/{who.contact.id}/{who.template_id}",
     }
     return Email(who.contact.email or "", rendered.subject, text, html, headers)
 
@@ -74,3 +76,9 @@ def _tracked(match: re.Match, who: Recipient, at: datetime, unsubscribe_page: st
         return match.group(0)
     tracked = links.api_url("/marketing/track/click", token(CLICK, who, at, u=url))
     return f"{match.group(1)}{match.group(2)}{markup.escape(tracked)}{match.group(2)}"
+
+
+def read_campaign_header(value: str) -> dict[str, str] | None:
+    """The tags a ``CAMPAIGN_HEADER`` names (tenant, campaign, contact, template), or None if it is not one."""
+    parts = value.strip().split("/")
+    return dict(zip(("tenant", "campaign", "contact", "template"), parts, strict=True)) if len(parts) == 4 else None
