@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from typing import Any
 
 from botocore.client import BaseClient
@@ -188,9 +187,8 @@ def main() -> None:
     )
     print(f"SES calls: {counting.ses_calls:,} (SendRawEmail, one per email; {mailed} verified identities)")
     print(f"distinct recipients mailed: {len(counting.recipients):,}; recipients mailed twice: {duplicates}")
-    print(
-        f"forced crash mid-send: {'yes' if crashed else 'NO'}; claimed but unconfirmed after it: {counts['unconfirmed']}"
-    )
+    unconfirmed = counts["unconfirmed"]
+    print(f"forced crash mid-send: {'yes' if crashed else 'NO'}; claimed but unconfirmed after it: {unconfirmed}")
     print(f"tally: {counts}")
     print(
         f"DynamoDB items written: {sum(counting.writes.values()):,} — send records {send_writes:,} "

@@ -18,19 +18,17 @@ from pynamodb.exceptions import TransactWriteError
 
 from shared.caller import TenantContext
 from shared.clock import now
-from shared.crm.clients import Client
-from shared.crm.contacts import Contact
-from shared.db.entities import Entity
 from shared.db.errors import cancelled_by_condition, storage_errors
 from shared.db.pages import Page, query_page
 from shared.db.table import Item, get_or_none, tkey, transaction
 from shared.errors import NotFound, Unprocessable
 from shared.marketing.tags import Tag
 from shared.schemas import Id, Out, Strict
-from shared.support.tickets import Ticket
 
 Kind = Literal["client", "contact", "ticket"]
-KINDS: dict[str, type[Entity]] = {"client": Client, "contact": Contact, "ticket": Ticket}
+# kind -> the key prefix of its entity (``Client``, ``Contact``, ``Ticket``; not imported: a ticket's module is heavy,
+# and existence is all that is checked here)
+KINDS = {"client": "CLIENT", "contact": "CONTACT", "ticket": "TICKET"}
 MAX_BULK = 1000
 NO_TAG = "No such tag."
 
@@ -135,10 +133,14 @@ def remove(ctx: TenantContext, tag_id: str, kind: str, entity_id: str) -> None:
         raise
 
 
+def entity_key(tenant_id: str, kind: str, entity_id: str) -> tuple[str, str]:
+    return tkey(tenant_id, KINDS[kind], entity_id), KINDS[kind]
+
+
 def _check_both(tx, ctx: TenantContext, body: Application) -> None:
-    model = KINDS[body.entity_kind]
     tx.condition_check(Tag, *Tag.key(ctx.tenant_id, body.tag_id), condition=Tag.PK.exists())
-    tx.condition_check(model, *model.key(ctx.tenant_id, body.entity_id), condition=model.PK.exists())
+    key = entity_key(ctx.tenant_id, body.entity_kind, body.entity_id)
+    tx.condition_check(Item, *key, condition=Item.PK.exists())
 
 
 def _refuse_missing(error: TransactWriteError, body: Application) -> None:
@@ -190,16 +192,16 @@ def _survey(ctx: TenantContext, body: Bulk) -> tuple[list[tuple[str, str]], set,
     if get_or_none(Tag, Tag.key(ctx.tenant_id, body.tag_id)) is None:
         raise Unprocessable.field("tag_id", NO_TAG)
     refs = list(dict.fromkeys((e.kind, e.id) for e in body.entities))
-    entity_keys = {KINDS[kind].key(ctx.tenant_id, entity_id): (kind, entity_id) for kind, entity_id in refs}
-    found = {entity_keys[(item.PK, item.SK)] for item in _batch_get(entity_keys)}
+    entity_keys = {entity_key(ctx.tenant_id, kind, entity_id): (kind, entity_id) for kind, entity_id in refs}
+    found = {entity_keys[(item.PK, item.SK)] for item in _batch_get(entity_keys, keys_only=True)}
     tag_keys = {EntityTag.key(ctx.tenant_id, body.tag_id, *ref): ref for ref in found}
     tagged = {tag_keys[(item.PK, item.SK)] for item in _batch_get(tag_keys)}
     return refs, found, tagged
 
 
-def _batch_get(keys: Iterable[tuple[str, str]]) -> Iterator[Item]:
+def _batch_get(keys: Iterable[tuple[str, str]], *, keys_only: bool = False) -> Iterator[Item]:
     with storage_errors():
-        yield from Item.batch_get(list(keys))
+        yield from Item.batch_get(list(keys), attributes_to_get=["PK", "SK"] if keys_only else None)
 
 
 def _summary(tag_id: str, results: list[Outcome]) -> BulkOut:

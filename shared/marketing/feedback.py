@@ -22,7 +22,7 @@ from shared.db.errors import storage_errors
 from shared.db.table import tkey, transaction
 from shared.marketing import counters, suppression
 from shared.marketing.campaigns import Campaign
-from shared.marketing.sending import SendRecord
+from shared.marketing.sends import SendRecord
 from shared.marketing.templates import EmailTemplate
 
 logger = logging.getLogger(__name__)

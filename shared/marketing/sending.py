@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
 
 from shared import mail, templating
@@ -45,6 +44,7 @@ from shared.marketing import counters, message, suppression
 from shared.marketing.campaigns import Campaign
 from shared.marketing.counters import Counters
 from shared.marketing.segments import Member, Segment, state_of
+from shared.marketing.sends import SendRecord
 from shared.marketing.templates import EmailTemplate, firm_name
 
 logger = logging.getLogger(__name__)
@@ -62,26 +62,6 @@ def send_rate() -> float:
     except ValueError:
         raise ValueError(f"DESKOS_SES_SEND_RATE must be a number of emails a second, not {text!r}") from None
     return max(rate, 0.1)
-
-
-class SendRecord(Item, discriminator="campaign_send"):
-    contact_id = UnicodeAttribute()
-    email = UnicodeAttribute(null=True)
-    status = UnicodeAttribute()  # claimed, sent, failed, skipped
-    reason = UnicodeAttribute(null=True)  # why skipped or failed
-    message_id = UnicodeAttribute(null=True)
-    at = UTCDateTimeAttribute()
-    delivered_at = UTCDateTimeAttribute(null=True)
-    opened_at = UTCDateTimeAttribute(null=True)
-    clicked_at = UTCDateTimeAttribute(null=True)
-
-    @staticmethod
-    def partition(tenant_id: str, campaign_id: str) -> str:
-        return tkey(tenant_id, "CAMPAIGN", campaign_id, "SENDS")
-
-    @classmethod
-    def key(cls, tenant_id: str, campaign_id: str, contact_id: str) -> tuple[str, str]:
-        return cls.partition(tenant_id, campaign_id), contact_id
 
 
 @dataclass

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints
 from pynamodb.attributes import UnicodeAttribute
 
-from shared import templating, tenants
+from shared import tenants
 from shared.caller import TenantContext
 from shared.crm.clients import Client
 from shared.crm.contacts import Contact
@@ -30,7 +30,7 @@ from shared.marketing.counters import Counters
 from shared.schemas import Audited, Name, Out, Strict, Versioned
 
 Subject = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
-Body = Annotated[str, StringConstraints(min_length=1, max_length=templating.MAX_SOURCE)]
+Body = Annotated[str, StringConstraints(min_length=1, max_length=100_000)]  # templating.MAX_SOURCE
 Category = Annotated[str, StringConstraints(max_length=50, pattern=r"^[a-z][a-z0-9_-]{0,49}$")]
 SAMPLE = {
     "contact": {
@@ -130,6 +130,8 @@ def variables(contact: Contact | None, client: Client | None, firm: str, unsubsc
 
 def render(template: EmailTemplate, values: Mapping[str, Any]) -> Rendered:
     """Subject, HTML and text of the template with ``values``; ``templating.RenderRefused`` past a bound."""
+    from shared import templating  # Jinja2: only the functions that render pay for its import
+
     html = templating.render(template.html, values, html=True)
     text = templating.render(template.text, values) if template.text else templating.html_to_text(html)
     return Rendered(subject=templating.render(template.subject, values), html=html, text=text)
@@ -144,6 +146,8 @@ def firm_name(tenant_id: str) -> str:
 
 
 def _checked(template: EmailTemplate) -> EmailTemplate:
+    from shared import templating
+
     templating.check(template.subject, field="subject")
     templating.check(template.html, field="html", html=True)
     if template.text:
@@ -193,6 +197,8 @@ def preview(ctx: TenantContext, template_id: str, contact_id: str | None) -> Ren
     contact = Contact.load(ctx, contact_id) if contact_id else None
     client = Client.find(ctx.tenant_id, contact.client_id) if contact else None
     values = variables(contact, client, firm_name(ctx.tenant_id), "https://example.com/unsubscribe?preview=1")
+    from shared import templating
+
     try:
         return render(template, values)
     except templating.RenderRefused as error:

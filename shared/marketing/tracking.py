@@ -18,7 +18,7 @@ from shared.errors import NotFound, Unprocessable
 from shared.links import Grant, read
 from shared.marketing import counters, suppression
 from shared.marketing.campaigns import Campaign
-from shared.marketing.sending import SendRecord
+from shared.marketing.sends import SendRecord
 from shared.marketing.templates import EmailTemplate, firm_name
 from shared.schemas import Out
 
