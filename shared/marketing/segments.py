@@ -134,7 +134,11 @@ class Member(Item, discriminator="segment_member"):
 
 Criteria = Annotated[
     dict[str, Any],
-    Field(description="AND/OR groups of conditions: see GET /marketing/segments/fields.", examples=[CRITERIA_EXAMPLE]),
+    Field(
+        max_length=2,  # "match" and "conditions"; the tree's own bounds are checked by criteria.parse
+        description="AND/OR groups of conditions: see GET /marketing/segments/fields.",
+        examples=[CRITERIA_EXAMPLE],
+    ),
 ]
 
 

@@ -3,7 +3,7 @@
 ``T#<t>#TAG#<id>`` / ``TAG``; all of a tenant's by name: GSI1 ``T#<t>#TAGS`` / ``<name folded>#<id>``. The name
 is held by a guard item ``T#<t>#TAGNAME#<name folded>`` / ``TAGNAME`` written in the same transaction as the
 tag, so two tags can never share a name, even when created at the same moment. Deleting a tag deletes it and
-its guard at once; its applications are removed in the background (``functions/events/tag_cleanup.py``)."""
+its guard at once; its applications are removed in the background (``functions/events/marketing_cleanup.py``)."""
 
 from __future__ import annotations
 
