@@ -22,10 +22,9 @@ from shared.clock import iso, now
 from shared.db.entities import Entity, expect_version, require_state, save
 from shared.db.errors import cancelled_by_condition, storage_errors
 from shared.db.pages import Page, query_page
-from shared.db.table import Item, tkey, transaction
-from shared.errors import NotFound, Unprocessable
+from shared.db.table import tkey, transaction
+from shared.errors import Unprocessable
 from shared.marketing import counters
-from shared.marketing.counters import Counters
 from shared.marketing.segments import DueIndex, Segment
 from shared.marketing.templates import EmailTemplate
 from shared.schemas import Audited, Id, Instant, Name, Strict
@@ -87,9 +86,7 @@ class CampaignOut(Audited):
     @classmethod
     def of(cls, pair: tuple[Campaign, dict[str, int]]) -> CampaignOut:  # type: ignore[override]
         campaign, counted = pair
-        names = ("id", "name", "template_id", "segment_id", "status", "send_at", "started_at", "finished_at")
-        fields = {name: getattr(campaign, name) for name in (*names, "failure", "created_at", "updated_at")}
-        return cls(**fields, version=campaign.version, counts=counted)
+        return counters.body(cls, campaign, counts=counted)
 
 
 def create(ctx: TenantContext, body: NewCampaign) -> tuple[Campaign, dict[str, int]]:
@@ -115,22 +112,13 @@ def create(ctx: TenantContext, body: NewCampaign) -> tuple[Campaign, dict[str, i
 
 def load(ctx: TenantContext, campaign_id: str) -> tuple[Campaign, dict[str, int]]:
     """The campaign and its counts, in one Query; 404 (also another tenant's)."""
-    with storage_errors():
-        found = {type(i): i for i in Item.query(tkey(ctx.tenant_id, Campaign.prefix, campaign_id))}
-    campaign = found.get(Campaign)
-    if campaign is None:
-        raise NotFound("No such campaign.")
-    counted = found.get(Counters)
-    return campaign, counted.as_dict(COUNTS) if counted else counters.empty(COUNTS)
+    return counters.load_with(Campaign, tkey(ctx.tenant_id, Campaign.prefix, campaign_id), "campaign", COUNTS)
 
 
 def page(ctx: TenantContext, *, limit: int, cursor: str | None) -> Page[tuple[Campaign, dict[str, int]]]:
     partition = Campaign.partition_of_all(ctx.tenant_id)
     found = query_page(Campaign.gsi1, partition, ctx.tenant_id, "campaigns", limit=limit, cursor=cursor)
-    keys = [Counters.key(c.PK) for c in found.items]
-    with storage_errors():
-        counted = {c.PK: c.as_dict(COUNTS) for c in Counters.batch_get(keys)} if keys else {}
-    return Page([(c, counted.get(c.PK, counters.empty(COUNTS))) for c in found.items], found.next_cursor)
+    return counters.page_with(found, COUNTS)
 
 
 def schedule(ctx: TenantContext, campaign_id: str, body: ScheduleIn, if_match: int | None):

@@ -27,7 +27,7 @@ from shared.db.errors import cancelled_by_condition, storage_errors
 from shared.db.pages import Page, query_page
 from shared.db.table import Item, get_or_none, tkey, transaction
 from shared.errors import Conflict, NotFound, Unprocessable
-from shared.marketing import audience, criteria
+from shared.marketing import audience, counters, criteria
 from shared.marketing.tags import Tag
 from shared.schemas import Audited, Id, Name, Out, Strict, Versioned
 
@@ -173,18 +173,8 @@ class SegmentOut(Audited):
     @classmethod
     def of(cls, pair: tuple[Segment, SegmentState]) -> SegmentOut:  # type: ignore[override]
         segment, state = pair
-        return cls(
-            id=segment.id,
-            name=segment.name,
-            kind=segment.kind,
-            criteria=segment.criteria,
-            member_count=int(state.member_count),
-            refreshed_at=state.refreshed_at,
-            refreshing=state.refreshing,
-            created_at=segment.created_at,
-            updated_at=segment.updated_at,
-            version=segment.version,
-        )
+        count, refreshing = int(state.member_count), state.refreshing
+        return counters.body(cls, segment, member_count=count, refreshed_at=state.refreshed_at, refreshing=refreshing)
 
 
 class MemberOut(Out):

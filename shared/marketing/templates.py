@@ -21,12 +21,10 @@ from shared.caller import TenantContext
 from shared.crm.clients import Client
 from shared.crm.contacts import Contact
 from shared.db.entities import Entity, apply_patch, expect_version, insert, save
-from shared.db.errors import storage_errors
 from shared.db.pages import Page, query_page
-from shared.db.table import Item, tkey
-from shared.errors import NotFound, Unprocessable
+from shared.db.table import tkey
+from shared.errors import Unprocessable
 from shared.marketing import counters
-from shared.marketing.counters import Counters
 from shared.schemas import Audited, Name, Out, Strict, Versioned
 
 Subject = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
@@ -89,9 +87,7 @@ class TemplateOut(Audited):
     @classmethod
     def of(cls, pair: tuple[EmailTemplate, dict[str, int]]) -> TemplateOut:  # type: ignore[override]
         template, counted = pair
-        fields = {name: getattr(template, name) for name in ("id", "name", "subject", "html", "text", "category")}
-        fields |= {"created_at": template.created_at, "updated_at": template.updated_at, "version": template.version}
-        return cls(**fields, counters=counted)
+        return counters.body(cls, template, counters=counted)
 
 
 class Rendered(Out):
@@ -165,23 +161,14 @@ def create(ctx: TenantContext, body: NewTemplate) -> tuple[EmailTemplate, dict[s
 
 def load(ctx: TenantContext, template_id: str) -> tuple[EmailTemplate, dict[str, int]]:
     """The template and its counters, in one Query; 404 (also another tenant's)."""
-    with storage_errors():
-        found = {type(i): i for i in Item.query(tkey(ctx.tenant_id, EmailTemplate.prefix, template_id))}
-    template = found.get(EmailTemplate)
-    if template is None:
-        raise NotFound("No such email template.")
-    counted = found.get(Counters)
-    return template, counted.as_dict() if counted else counters.empty()
+    return counters.load_with(EmailTemplate, tkey(ctx.tenant_id, EmailTemplate.prefix, template_id), "email template")
 
 
 def page(ctx: TenantContext, *, limit: int, cursor: str | None) -> Page[tuple[EmailTemplate, dict[str, int]]]:
-    """A page of templates, oldest first (their counters: see each one)."""
+    """A page of templates, oldest first, with their counters."""
     partition = EmailTemplate.partition_of_all(ctx.tenant_id)
     found = query_page(EmailTemplate.gsi1, partition, ctx.tenant_id, "email-templates", limit=limit, cursor=cursor)
-    keys = [Counters.key(t.PK) for t in found.items]
-    with storage_errors():
-        counted = {c.PK: c.as_dict() for c in Counters.batch_get(keys)} if keys else {}
-    return Page([(t, counted.get(t.PK, counters.empty())) for t in found.items], found.next_cursor)
+    return counters.page_with(found)
 
 
 def update(ctx: TenantContext, template_id: str, patch: TemplatePatch, if_match: int | None):
