@@ -19,8 +19,7 @@ from shared.db.errors import cancelled_by_condition, storage_errors
 from shared.db.pages import Page, query_page
 from shared.db.table import Item, tkey, transaction
 from shared.errors import Conflict
-from shared.schemas import Audited, Name, Strict, Versioned
-from shared.tenants import Colour
+from shared.schemas import Audited, Colour, Name, Strict, Versioned
 
 Description = Annotated[str, StringConstraints(max_length=1000)]
 TAKEN = "A tag with this name already exists."

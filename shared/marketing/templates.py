@@ -16,7 +16,6 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints
 from pynamodb.attributes import UnicodeAttribute
 
-from shared import tenants
 from shared.caller import TenantContext
 from shared.crm.clients import Client
 from shared.crm.contacts import Contact
@@ -134,6 +133,8 @@ def render(template: EmailTemplate, values: Mapping[str, Any]) -> Rendered:
 
 
 def firm_name(tenant_id: str) -> str:
+    from shared import tenants  # its settings models (hours, time zones) are not what a route here needs
+
     tenant = tenants.find(tenant_id)
     return (tenant.portal_display_name or tenant.name) if tenant else tenant_id
 
