@@ -165,9 +165,12 @@ def main() -> None:
                     run = sending.send(TENANT, campaign_id, time.monotonic() + 50)
                 except (Crash, ClientError) as error:
                     crashed = True
-                    runs.append(f"run {len(runs) + 1}: crashed ({error})")
+                    runs.append(f"run {len(runs) + 1}: crashed ({error}) at {time.perf_counter() - started:.0f} s")
+                    print(runs[-1], flush=True)
                     continue
+                took = time.perf_counter() - started
                 runs.append(f"run {len(runs) + 1}: sent {run.sent}, skipped {run.skipped}, found done {run.already}")
+                print(f"{runs[-1]} ({took:.0f} s so far)", flush=True)
                 if run.finished or run.stopped not in (None, "deadline"):
                     break
         wall = time.perf_counter() - started
