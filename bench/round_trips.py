@@ -44,6 +44,10 @@ from shared.crm import clients, contacts
 from shared.directory import save_profile
 from shared.field import rules, technicians, work_orders
 from shared.marketing import campaigns, entity_tags, segments, tags, templates
+from shared.onboarding import processes as onboarding_processes
+from shared.onboarding import tasks as onboarding_tasks
+from shared.onboarding import templates as onboarding_templates
+from shared.onboarding.model import Document, Task
 from shared.settings import settings
 from shared.support import sla_policies, tickets
 from shared.support.surveys import definitions as surveys
@@ -219,6 +223,43 @@ def seed(claims: dict[str, Any]) -> World:
             users.deactivate(ctx, user_id, None)
         return user_id
 
+    def onboarding_template(items: int = 5) -> str:
+        body = onboarding_templates.TemplateIn(
+            name="New client",
+            tasks=[onboarding_templates.TemplateTask(title=f"Step {i}") for i in range(items - items // 4)],
+            documents=[onboarding_templates.TemplateDocument(name=f"Paper {i}") for i in range(items // 4)],
+        )
+        return onboarding_templates.create(ctx, body).id
+
+    def onboarding_process(operation: str = "", *, items: int = 5) -> str:
+        body = onboarding_processes.NewProcess(client_id=client.id, owner_id=ctx.user_id, start_date="2030-01-07")
+        made = onboarding_processes.create(ctx, onboarding_template(items), body)
+        if operation not in ("StartOnboardingProcess", "CancelOnboardingProcess"):
+            onboarding_processes.start(ctx, made.id, None)
+        return made.id
+
+    def onboarding_task(operation: str) -> str:
+        process = onboarding_processes.Process.find(ctx.tenant_id, onboarding_process())
+        task_id = next(i.id for i in onboarding_processes.items_of(process) if isinstance(i, Task))
+        if operation == "ReopenOnboardingTask":
+            onboarding_tasks.complete(ctx, task_id, None)
+        return task_id
+
+    def onboarding_document(operation: str) -> str:
+        process = onboarding_processes.Process.find(ctx.tenant_id, onboarding_process())
+        document = next(i for i in onboarding_processes.items_of(process) if isinstance(i, Document))
+        if operation == "GetOnboardingDocument":  # the one the reads use: with a file, as its file list is read
+            owner = attachments.Owner(kind="onboarding_document", id=document.id, client_id=client.id)
+            attachments.create(
+                ctx,
+                owner,
+                attachments.NewAttachment(original_filename="id.pdf", content_type="application/pdf", size=10),
+            )
+        if operation in ("ApproveOnboardingDocument", "RejectOnboardingDocument"):
+            document.status = "uploaded"  # as a clean scan leaves it
+            document.save()
+        return document.id
+
     technician_id = fresh_technician("GetTechnician")
     policy = fresh_policy()  # tickets get an SLA clock, so their writes are measured with it
     ticket = fresh_ticket(False)
@@ -243,12 +284,21 @@ def seed(claims: dict[str, Any]) -> World:
         "work_order_id": fresh_work_order("GetWorkOrder"),
         "rule_id": fresh_rule("GetWorkOrderRule"),
         "user_id": fresh_user("GetUser"),
+        "template_id": onboarding_template(),
+        "process_id": onboarding_process(),
+        "task_id": onboarding_task("GetOnboardingTask"),
+        "document_id": onboarding_document("GetOnboardingDocument"),
+        "big_template_id": onboarding_template(200),
     }
     fresh = {
         "technician_id": fresh_technician,
         "work_order_id": fresh_work_order,
         "rule_id": fresh_rule,
         "user_id": fresh_user,
+        "template_id": lambda _operation: onboarding_template(),
+        "process_id": lambda operation: onboarding_process(operation, items=0 if "Complete" in operation else 5),
+        "task_id": onboarding_task,
+        "document_id": onboarding_document,
     }
     marketing_values, marketing_fresh = seed_marketing(ctx, contact)
     values.update(marketing_values)
@@ -284,10 +334,10 @@ def seed_marketing(ctx: TenantContext, contact: contacts.Contact) -> tuple[dict[
         "entity_kind": "contact",
         "entity_id": contact.id,
         "segment_id": segment_id,
-        "template_id": template_id,
+        "email_template_id": template_id,
         "campaign_id": fresh_campaign(""),
     }
-    makers = {"segment_id": fresh_segment, "template_id": fresh_template, "campaign_id": fresh_campaign}
+    makers = {"segment_id": fresh_segment, "email_template_id": fresh_template, "campaign_id": fresh_campaign}
     return values, {"tag_id": fresh_tag, **makers}
 
 
@@ -327,6 +377,25 @@ def body_for(operation_id: str, values: dict[str, str]) -> dict[str, Any] | None
         "InviteUser": {"email": f"{uuid.uuid4().hex}@bench.example", "name": "Nia", "role": "staff"},
         "ChangeUserRole": {"role": "managers"},
         "ReplaceSettings": {"name": "Bench Ltd", "time_zone": "Europe/Berlin", "version": 1},
+        "ReplaceNotificationTemplate": {"kind": "ticket_created", "subject": "Got it", "text": "Thanks!"},
+        "PreviewNotificationTemplate": {"kind": "staff_reply"},
+        "ReplaceMailbox": {"unknown_senders": "refuse"},
+        "CreateOnboardingTemplate": {
+            "name": "New client",
+            "tasks": [{"title": "Kick-off"}],
+            "documents": [{"name": "ID"}],
+        },
+        "ReplaceOnboardingTemplate": {"name": "New client", "tasks": [{"title": "Kick-off"}]},
+        "CreateOnboardingProcess": {
+            "client_id": values["client_id"],
+            "owner_id": values["assignee_id"],
+            "start_date": "2030-01-07",
+        },
+        "CompleteOnboardingProcess": {},
+        "AssignOnboardingTask": {"assignee_id": values["assignee_id"]},
+        "UploadOnboardingDocument": {"original_filename": "id.pdf", "content_type": "application/pdf", "size": 10},
+        "ApproveOnboardingDocument": {},
+        "RejectOnboardingDocument": {"note": "Blurry"},
         "CreateTag": {"name": f"tag-{uuid.uuid4().hex}"},
         "UpdateTag": {"colour": "#aa3300"},
         "ApplyTag": {"tag_id": values["tag_id"], "entity_kind": "client", "entity_id": values["client_id"]},
@@ -339,7 +408,11 @@ def body_for(operation_id: str, values: dict[str, str]) -> dict[str, Any] | None
         "RemoveSegmentMembers": {"contact_ids": [values["contact_id"]]},
         "CreateEmailTemplate": TEMPLATE,
         "UpdateEmailTemplate": {"subject": "Spring news"},
-        "CreateCampaign": {"name": "Spring", "template_id": values["template_id"], "segment_id": values["segment_id"]},
+        "CreateCampaign": {
+            "name": "Spring",
+            "template_id": values["email_template_id"],
+            "segment_id": values["segment_id"],
+        },
         "ScheduleCampaign": {},
     }.get(operation_id)
 
@@ -387,7 +460,15 @@ class Result:
         return "PASS" if len(self.recording.operations(False)) <= self.limit else "FAIL"
 
 
-def invoke(route: Route, world: World, fixture: dict[str, Any], idempotency_key: str | None = None) -> Result:
+def invoke(
+    route: Route,
+    world: World,
+    fixture: dict[str, Any],
+    idempotency_key: str | None = None,
+    *,
+    given: dict[str, str] | None = None,
+    note: str = "",
+) -> Result:
     values = dict(world.values)
     headers: dict[str, str] = {}
     if route.writes and "{ticket_id}" in route.path:
@@ -405,13 +486,14 @@ def invoke(route: Route, world: World, fixture: dict[str, Any], idempotency_key:
             values[name] = make(route.operation_id)  # each write from its own item, in a state it accepts
             if route.method in ("PUT", "PATCH", "DELETE"):
                 headers["If-Match"] = '"1"'  # made just now: version 1
+    values.update(given or {})
     if idempotency_key:
         headers["Idempotency-Key"] = idempotency_key
     params = {name: values.get(name, "UNKNOWN") for name in path_params(route.path)}
     event = build_event(fixture, route, params, body_for(route.operation_id, values), headers)
     handler = importlib.import_module(route.module).handler
     with recording() as rec:
-        response = handler(event, LambdaContext(route.operation_id))
+        response = handler(event, LambdaContext(route.operation_id))  # the Logger's context injection reads it
     status = response["statusCode"]
     payload = json.loads(response.get("body") or "null") if "json" in _content_type(response) else None
     if route.operation_id == "CreateTicket":
@@ -422,9 +504,47 @@ def invoke(route: Route, world: World, fixture: dict[str, Any], idempotency_key:
         kind, limit = "list page", 1
     else:
         kind, limit = "read", 1
-    label = f"{route.method} {route.path}" + (" +Idempotency-Key" if idempotency_key else "")
+    label = f"{route.method} {route.path}" + (" +Idempotency-Key" if idempotency_key else "") + note
     detail = "" if 200 <= status < 300 else str(payload)
     return Result(label, status, rec, kind, limit, detail)
+
+
+def email_rows(world: World, tenant_id: str) -> list[Result]:
+    """Email in and out (no request path, so reported, not targeted): one inbound message of each kind through
+    the receiver's code path (``shared.inbound.intake``) and one notification (``shared.support.notifications``)."""
+    from email.message import EmailMessage
+
+    from shared.inbound import intake, mailbox
+    from shared.support import notifications
+
+    ticket = world.fresh_ticket(False)
+    support, reply = mailbox.support_address(tenant_id), mailbox.reply_address(tenant_id, ticket.id)
+
+    def message(to: str, subject: str) -> bytes:
+        mail = EmailMessage()
+        mail["From"], mail["To"], mail["Subject"] = "Ada <ada@acme.example>", to, subject
+        mail["Message-ID"] = f"<{uuid.uuid4().hex}@acme.example>"
+        mail.set_content("The printer is on fire.")
+        return bytes(mail)
+
+    first = message(support, "Printer on fire")
+    cases: list[tuple[str, Callable[[], Any]]] = [
+        ("email in: new ticket from a contact", lambda: intake.receive(first, [support])),
+        ("email in: the same Message-ID again", lambda: intake.receive(first, [support])),
+        ("email in: a reply becomes a comment", lambda: intake.receive(message(reply, "Re: fire"), [reply])),
+        (
+            "notification: an acknowledgement",
+            lambda: notifications.deliver(
+                notifications.Event("ticket_created", f"{ticket.id}.bench", tenant_id, ticket.id, ticket)
+            ),
+        ),
+    ]
+    rows = []
+    for label, run in cases:
+        with recording() as rec:
+            run()
+        rows.append(Result(label, 200, rec, "email", None, ""))
+    return rows
 
 
 def path_params(path: str) -> list[str]:
@@ -476,8 +596,12 @@ def main() -> None:
         results = []
         for route in routes:
             results.append(invoke(route, world, fixture))
-            if route.operation_id == "CreateTicket":
+            if route.operation_id in ("CreateTicket", "CreateOnboardingProcess"):
                 results.append(invoke(route, world, fixture, idempotency_key=str(uuid.uuid4())))
+            if route.operation_id == "CreateOnboardingProcess":  # more items than one transaction holds
+                big = {"template_id": world.values["big_template_id"]}
+                results.append(invoke(route, world, fixture, given=big, note=" (200 items)"))
+        results += email_rows(world, TenantContext.from_claims(claims).tenant_id)
     finally:
         server.stop()
 

@@ -21,9 +21,14 @@ ACTIONS: dict[str, Action] = {"INSERT": "create", "MODIFY": "update", "REMOVE": 
 # Bookkeeping items whose every change would only be noise in the trail.
 # SLA events are a history of their own; the sweep cursor is the sweep's plumbing;
 # survey counters and cooldown records are the surveys' own; work-order links and round-robin pointers
-# are the automation's; segment members and states, campaign send records and counters are marketing's.
+# are the automation's; the onboarding reminder cursor is the reminder job's; sent notifications, inbound
+# message markers and flood counters are email's de-duplication; segment members and states, campaign send
+# records and counters are marketing's.
 UNAUDITED_ENTITIES = frozenset(
     {
+        "notification",
+        "inbound_message",
+        "inbound_rate",
         "audit",
         "number",
         "survey_stat",
@@ -32,6 +37,7 @@ UNAUDITED_ENTITIES = frozenset(
         "sla_sweep",
         "ticket_work_order",
         "round_robin",
+        "onboarding_reminder_cursor",
         "segment_member",
         "segment_state",
         "dynamic_segment_count",
@@ -43,6 +49,8 @@ UNAUDITED_ENTITIES = frozenset(
 PLUMBING = frozenset(
     {"PK", "SK", "entity", "tenant_id", "version", "rev", "counters", "updated_at", "updated_by", "expiration"}
     | {"open_work_orders", "DUEPK", "DUESK"}  # the SLA sweep's index follows the ticket's SLA state
+    # an onboarding process's progress follows its items (each audited); publishing, welcome and reminder marks
+    | {"done", "required_open", "staged", "published", "welcomed_at", "reminded_on", "next_reminder_on"}
 ) | {f"GSI{i}{part}" for i in range(1, 6) for part in ("PK", "SK")}
 
 

@@ -241,23 +241,25 @@ def create_email_template(body: Annotated[NewTemplate, Body()]) -> Response[Temp
     return api.created(f"/marketing/email-templates/{made['id']}", made)
 
 
-@api.get("/marketing/email-templates/<template_id>", roles=STAFF, summary="Get an email template with its counters")
-def get_email_template(template_id: EntityId) -> Response[TemplateOut]:
-    return tagged(TemplateOut.of(templates.load(api.caller(), template_id)))
+@api.get(
+    "/marketing/email-templates/<email_template_id>", roles=STAFF, summary="Get an email template with its counters"
+)
+def get_email_template(email_template_id: EntityId) -> Response[TemplateOut]:
+    return tagged(TemplateOut.of(templates.load(api.caller(), email_template_id)))
 
 
-@api.patch("/marketing/email-templates/<template_id>", roles=MANAGERS, summary="Change an email template")
-def update_email_template(template_id: EntityId, body: Annotated[TemplatePatch, Body()]) -> Response[TemplateOut]:
-    return tagged(TemplateOut.of(templates.update(api.caller(), template_id, body, api.if_match())))
+@api.patch("/marketing/email-templates/<email_template_id>", roles=MANAGERS, summary="Change an email template")
+def update_email_template(email_template_id: EntityId, body: Annotated[TemplatePatch, Body()]) -> Response[TemplateOut]:
+    return tagged(TemplateOut.of(templates.update(api.caller(), email_template_id, body, api.if_match())))
 
 
 @api.get(
-    "/marketing/email-templates/<template_id>/preview",
+    "/marketing/email-templates/<email_template_id>/preview",
     roles=STAFF,
     summary="Render a template for one of your contacts, or with sample data",
 )
-def preview_email_template(template_id: EntityId, contact_id: IdFilter = None) -> Rendered:
-    return templates.preview(api.caller(), template_id, contact_id)
+def preview_email_template(email_template_id: EntityId, contact_id: IdFilter = None) -> Rendered:
+    return templates.preview(api.caller(), email_template_id, contact_id)
 
 
 # ---- campaigns -----------------------------------------------------------------------------------

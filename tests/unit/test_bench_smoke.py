@@ -37,11 +37,15 @@ def test_every_authenticated_route_gets_a_concrete_event():
         "work_order_id",
         "rule_id",
         "user_id",
+        "template_id",
+        "process_id",
+        "task_id",
+        "document_id",
         "tag_id",
         "entity_kind",
         "entity_id",
         "segment_id",
-        "template_id",
+        "email_template_id",
         "campaign_id",
     )
     values = dict.fromkeys(params, "01ABC")

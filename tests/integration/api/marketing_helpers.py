@@ -145,7 +145,7 @@ def sweep_factories(made_type, secret, make_contact):
         "entity_kind": lambda tenant, made: made_type("contact", ()),
         "entity_id": make_entity,
         "segment_id": make_segment,
-        "template_id": make_template,
+        "email_template_id": make_template,
         "campaign_id": make_campaign,
     }
     references = {

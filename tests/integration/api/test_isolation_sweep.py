@@ -24,7 +24,7 @@ from shared.caller import Role
 from shared.settings import settings
 from shared.support.surveys import invitations, links, responses
 from shared.support.tickets import Ticket
-from tests.integration.api import field_service_helpers, marketing_helpers
+from tests.integration.api import field_service_helpers, marketing_helpers, onboarding_helpers
 from tests.integration.api.harness import Reply, Tenant, User, call
 
 # ---- what the catalog does not say -------------------------------------------------------------
@@ -151,6 +151,7 @@ FACTORIES: dict[str, Callable[[Tenant, dict[str, Made]], Made]] = {
     "work_order_id": make_work_order,
     "rule_id": make_rule,
     "user_id": lambda tenant, made: make_staff_user(tenant, made),
+    **onboarding_helpers.FACTORIES,
 }
 MARKETING_FACTORIES, MARKETING_REFERENCES = marketing_helpers.sweep_factories(Made, secret, make_contact)
 FACTORIES.update(MARKETING_FACTORIES)
@@ -177,6 +178,8 @@ REFERENCES: dict[str, Callable[[Tenant, dict[str, Made]], Made]] = {
     "user_id": make_staff_user,
     "portal_user_id": make_portal_user,
     "survey_id": make_survey,
+    "owner_id": make_staff_user,
+    "process_id": onboarding_helpers.make_process,
     **MARKETING_REFERENCES,
 }
 
@@ -224,11 +227,15 @@ BODIES: dict[str, Callable[[Tenant, dict[str, Made]], dict[str, Any]]] = {
     },
     "ChangeUserRole": lambda tenant, made: {"role": "managers", "version": 1},
     "ReplaceSettings": lambda tenant, made: {"name": "Intruder", "time_zone": "Europe/Paris", "version": 1},
+    "ReplaceNotificationTemplate": lambda tenant, made: {"kind": "ticket_created", "subject": "x", "text": "Intruder"},
+    "PreviewNotificationTemplate": lambda tenant, made: {"kind": "ticket_created", "text": "Intruder"},
+    "ReplaceMailbox": lambda tenant, made: {"unknown_senders": "refuse"},
     "CreateTicketAttachment": lambda tenant, made: {
         "original_filename": "intruder.txt",
         "content_type": "text/plain",
         "size": 10,
     },
+    **onboarding_helpers.BODIES,
     **marketing_helpers.sweep_bodies(make_contact),
 }
 
@@ -545,7 +552,7 @@ def two_tenants(module_cloud, audit_tap) -> tuple[Tenant, Tenant, dict[str, Made
         made[param] = factory(owner, made)
     other.ticket(client_id=other.client()["id"])
     # what the filters name: A's ticket assigned, and A's work order given, to A's technician
-    made["assignee_id"] = made["technician_id"]
+    made["assignee_id"] = made["owner_id"] = made["technician_id"]  # (the onboarding process's owner too)
     for path, params, body in (
         ("/support/tickets/{ticket_id}/assign", {"ticket_id": made["ticket_id"].value}, "assignee_id"),
         (

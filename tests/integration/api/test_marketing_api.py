@@ -147,11 +147,11 @@ def test_a_template_with_a_syntax_error_is_422_with_its_line(tenant):
 def test_preview_renders_the_contacts_name(tenant, scene):
     contact = scene[2][0]
     made = mk.template(tenant)
-    path = "/marketing/email-templates/{template_id}/preview"
-    reply = call(tenant.agent, "GET", path, {"template_id": made["id"]}, query={"contact_id": contact["id"]})
+    path = "/marketing/email-templates/{email_template_id}/preview"
+    reply = call(tenant.agent, "GET", path, {"email_template_id": made["id"]}, query={"contact_id": contact["id"]})
     assert reply.status == 200, reply.text
     assert "Hello Ann0," in reply.json["html"] and reply.json["subject"] == "News for Premium Co"
-    sample = call(tenant.agent, "GET", path, {"template_id": made["id"]})
+    sample = call(tenant.agent, "GET", path, {"email_template_id": made["id"]})
     assert "Hello Ada," in sample.json["html"]
 
 
@@ -245,7 +245,9 @@ def test_opening_and_clicking_count_once_and_redirect_only_to_the_emails_link(mo
 
     counts = mk.get_campaign(tenant, campaign["id"])["counts"]
     assert (counts["opened"], counts["clicked"]) == (1, 1)
-    got = call(tenant.agent, "GET", "/marketing/email-templates/{template_id}", {"template_id": template["id"]})
+    got = call(
+        tenant.agent, "GET", "/marketing/email-templates/{email_template_id}", {"email_template_id": template["id"]}
+    )
     assert (got.json["counters"]["opened"], got.json["counters"]["clicked"]) == (1, 1)
     assert call(None, "GET", "/marketing/track/click", query={"token": "forged.token"}).status == 422
 
