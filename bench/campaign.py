@@ -124,7 +124,7 @@ def seed(count: int) -> tuple[str, str]:
             members.save(Member.of(TENANT, segment.id, segments.STATIC_GENERATION, contact))
     SegmentState(*SegmentState.key(TENANT, segment.id)).update([SegmentState.member_count.set(count)])
     body = {"name": "Bench", "subject": "News for {{ client.name }}", "html": BODY}
-    template, _ = templates.create(ctx, templates.NewTemplate(**body))
+    template, _ = templates.create(ctx, templates.NewEmailTemplate(**body))
     campaign, _ = campaigns.create(
         ctx, campaigns.NewCampaign(name="Bench", template_id=template.id, segment_id=segment.id)
     )

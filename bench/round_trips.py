@@ -364,7 +364,7 @@ def seed_marketing(ctx: TenantContext, contact: contacts.Contact) -> tuple[dict[
         return segments.create(ctx, body)[0].id
 
     def fresh_template(_operation: str) -> str:
-        return templates.create(ctx, templates.NewTemplate(**TEMPLATE))[0].id
+        return templates.create(ctx, templates.NewEmailTemplate(**TEMPLATE))[0].id
 
     def fresh_campaign(_operation: str) -> str:
         body = campaigns.NewCampaign(name="Bench", template_id=template_id, segment_id=segment_id)

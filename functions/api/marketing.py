@@ -30,7 +30,7 @@ from shared.marketing.segments import (
     SegmentPatch,
 )
 from shared.marketing.tags import NewTag, Tag, TagOut, TagPatch
-from shared.marketing.templates import NewTemplate, Rendered, TemplateOut, TemplatePatch
+from shared.marketing.templates import EmailTemplateOut, EmailTemplatePatch, NewEmailTemplate, RenderedEmail
 from shared.marketing.tracking import UnsubscribeOut
 from shared.schemas import PageOut
 
@@ -226,8 +226,8 @@ def remove_segment_members(segment_id: EntityId, body: Annotated[ContactIds, Bod
 
 
 @api.get("/marketing/email-templates", roles=STAFF, summary="List email templates, oldest first")
-def list_email_templates(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> PageOut[TemplateOut]:
-    return page_out(templates.page(api.caller(), limit=limit, cursor=cursor), TemplateOut)
+def list_email_templates(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> PageOut[EmailTemplateOut]:
+    return page_out(templates.page(api.caller(), limit=limit, cursor=cursor), EmailTemplateOut)
 
 
 @api.post(
@@ -236,21 +236,25 @@ def list_email_templates(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) ->
     summary="Create an email template (a syntax error: 422 naming the line)",
     responses={201: {}},
 )
-def create_email_template(body: Annotated[NewTemplate, Body()]) -> Response[TemplateOut]:
-    made = api.create_once("CreateEmailTemplate", body, lambda: TemplateOut.of(templates.create(api.caller(), body)))
+def create_email_template(body: Annotated[NewEmailTemplate, Body()]) -> Response[EmailTemplateOut]:
+    made = api.create_once(
+        "CreateEmailTemplate", body, lambda: EmailTemplateOut.of(templates.create(api.caller(), body))
+    )
     return api.created(f"/marketing/email-templates/{made['id']}", made)
 
 
 @api.get(
     "/marketing/email-templates/<email_template_id>", roles=STAFF, summary="Get an email template with its counters"
 )
-def get_email_template(email_template_id: EntityId) -> Response[TemplateOut]:
-    return tagged(TemplateOut.of(templates.load(api.caller(), email_template_id)))
+def get_email_template(email_template_id: EntityId) -> Response[EmailTemplateOut]:
+    return tagged(EmailTemplateOut.of(templates.load(api.caller(), email_template_id)))
 
 
 @api.patch("/marketing/email-templates/<email_template_id>", roles=MANAGERS, summary="Change an email template")
-def update_email_template(email_template_id: EntityId, body: Annotated[TemplatePatch, Body()]) -> Response[TemplateOut]:
-    return tagged(TemplateOut.of(templates.update(api.caller(), email_template_id, body, api.if_match())))
+def update_email_template(
+    email_template_id: EntityId, body: Annotated[EmailTemplatePatch, Body()]
+) -> Response[EmailTemplateOut]:
+    return tagged(EmailTemplateOut.of(templates.update(api.caller(), email_template_id, body, api.if_match())))
 
 
 @api.get(
@@ -258,7 +262,7 @@ def update_email_template(email_template_id: EntityId, body: Annotated[TemplateP
     roles=STAFF,
     summary="Render a template for one of your contacts, or with sample data",
 )
-def preview_email_template(email_template_id: EntityId, contact_id: IdFilter = None) -> Rendered:
+def preview_email_template(email_template_id: EntityId, contact_id: IdFilter = None) -> RenderedEmail:
     return templates.preview(api.caller(), email_template_id, contact_id)
 
 

@@ -58,7 +58,7 @@ class EmailTemplate(Entity, discriminator="email_template"):
         self.GSI1PK, self.GSI1SK = self.partition_of_all(self.tenant_id), self.time_order
 
 
-class NewTemplate(Strict):
+class NewEmailTemplate(Strict):
     name: Name = Field(examples=["Spring newsletter"])
     subject: Subject = Field(examples=['News for {{ client.name | default("you") }}'])
     html: Body = Field(examples=['<p>Hello {{ contact.first_name | default("there") }},</p>'])
@@ -66,7 +66,7 @@ class NewTemplate(Strict):
     category: Category | None = None
 
 
-class TemplatePatch(Versioned):
+class EmailTemplatePatch(Versioned):
     name: Name | None = None
     subject: Subject | None = None
     html: Body | None = None
@@ -74,7 +74,7 @@ class TemplatePatch(Versioned):
     category: Category | None = None
 
 
-class TemplateOut(Audited):
+class EmailTemplateOut(Audited):
     id: str
     name: str
     subject: str
@@ -84,12 +84,12 @@ class TemplateOut(Audited):
     counters: dict[str, int]
 
     @classmethod
-    def of(cls, pair: tuple[EmailTemplate, dict[str, int]]) -> TemplateOut:  # type: ignore[override]
+    def of(cls, pair: tuple[EmailTemplate, dict[str, int]]) -> EmailTemplateOut:  # type: ignore[override]
         template, counted = pair
         return counters.body(cls, template, counters=counted)
 
 
-class Rendered(Out):
+class RenderedEmail(Out):
     subject: str
     html: str
     text: str
@@ -123,13 +123,13 @@ def variables(contact: Contact | None, client: Client | None, firm: str, unsubsc
     }
 
 
-def render(template: EmailTemplate, values: Mapping[str, Any]) -> Rendered:
+def render(template: EmailTemplate, values: Mapping[str, Any]) -> RenderedEmail:
     """Subject, HTML and text of the template with ``values``; ``templating.RenderRefused`` past a bound."""
     from shared import templating  # Jinja2: only the functions that render pay for its import
 
     html = templating.render(template.html, values, html=True)
     text = templating.render(template.text, values) if template.text else templating.html_to_text(html)
-    return Rendered(subject=templating.render(template.subject, values), html=html, text=text)
+    return RenderedEmail(subject=templating.render(template.subject, values), html=html, text=text)
 
 
 def firm_name(tenant_id: str) -> str:
@@ -156,7 +156,7 @@ def _checked(template: EmailTemplate) -> EmailTemplate:
     return template
 
 
-def create(ctx: TenantContext, body: NewTemplate) -> tuple[EmailTemplate, dict[str, int]]:
+def create(ctx: TenantContext, body: NewEmailTemplate) -> tuple[EmailTemplate, dict[str, int]]:
     return insert(_checked(EmailTemplate.new(ctx, **body.model_dump()))), counters.empty()
 
 
@@ -172,14 +172,14 @@ def page(ctx: TenantContext, *, limit: int, cursor: str | None) -> Page[tuple[Em
     return counters.page_with(found)
 
 
-def update(ctx: TenantContext, template_id: str, patch: TemplatePatch, if_match: int | None):
+def update(ctx: TenantContext, template_id: str, patch: EmailTemplatePatch, if_match: int | None):
     template, counted = load(ctx, template_id)
     expect_version(template, patch.version, if_match)
     apply_patch(template, patch, nullable={"text", "category"})
     return save(ctx, _checked(template)), counted
 
 
-def preview(ctx: TenantContext, template_id: str, contact_id: str | None) -> Rendered:
+def preview(ctx: TenantContext, template_id: str, contact_id: str | None) -> RenderedEmail:
     """The template rendered for one of the tenant's contacts (404 if not one), or with sample data."""
     template, _ = load(ctx, template_id)
     contact = Contact.load(ctx, contact_id) if contact_id else None
