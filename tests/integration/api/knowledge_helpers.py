@@ -35,3 +35,24 @@ def published(tenant: Tenant, **fields: Any) -> dict[str, Any]:
 def secret_word() -> str:
     """A word no other test writes: a search for it finds only what carries it."""
     return "zq" + uuid.uuid4().hex[:12]
+
+
+# ---- the isolation sweep's factories -----------------------------------------------------------
+
+
+def make_knowledge_item(tenant: Tenant, made: dict[str, Any]) -> Any:
+    """A published public item (which every portal user of its tenant may read) with a public attachment."""
+    from tests.integration.api.test_isolation_sweep import Made, secret
+
+    title, body = secret("Knowledge"), secret("Body")
+    faq = published(tenant, title=title, body=body)
+    upload = {"original_filename": "guide.txt", "content_type": "text/plain", "size": 10, "is_public": True}
+    reply = call(tenant.agent, "POST", "/knowledge/items/{item_id}/attachments", {"item_id": faq["id"]}, body=upload)
+    assert reply.status == 201, reply.text
+    return Made(faq["id"], (faq["id"], title, body))
+
+
+def make_knowledge_version(tenant: Tenant, made: dict[str, Any]) -> Any:
+    from tests.integration.api.test_isolation_sweep import Made
+
+    return Made("1", made["item_id"].secrets)
