@@ -97,6 +97,9 @@ def fuzz_tenant(deskos: Callable[..., str], token: Callable[..., str], api: Api)
     )
     upload = {"original_filename": "a.txt", "content_type": "text/plain", "size": 3}
     attachment = _created(api.post(f"/support/tickets/{ticket['id']}/attachments", as_=tokens["portal"], json=upload))
+    faq = {"title": "Fuzz FAQ", "kind": "faq", "visibility": "public", "body": "Answers."}
+    item = _created(api.post("/knowledge/items", as_=manager, json=faq))
+    assert api.post(f"/knowledge/items/{item['id']}/publish", as_=manager, json={}).status_code == 200
     ids = {
         "client_id": client["id"],
         "contact_id": contact["id"],
@@ -106,6 +109,8 @@ def fuzz_tenant(deskos: Callable[..., str], token: Callable[..., str], api: Api)
         "technician_id": technician_id,
         "attachment_id": attachment["attachment"]["id"],
         "user_id": spare,
+        "item_id": item["id"],
+        "version_number": "1",
         "name": "swagger-ui.css",
     }
     return FuzzTenant(tokens, ids)
