@@ -23,3 +23,4 @@ bench:
 	.venv/bin/python -m bench.secret_fetch
 	.venv/bin/python -m bench.round_trips
 	.venv/bin/python -m bench.load
+	.venv/bin/python -m bench.knowledge_search

@@ -33,6 +33,7 @@ from moto.server import ThreadedMotoServer
 
 from functions.api import catalog
 from functions.api.catalog import Route
+from infra.local.lambda_context import LambdaContext
 from infra.local.provision import ensure_bucket, ensure_sender, ensure_user_pool
 from infra.resources import table_definition
 from shared import sessions
@@ -42,6 +43,9 @@ from shared.caller import Role, TenantContext
 from shared.crm import clients, contacts
 from shared.directory import save_profile
 from shared.field import rules, technicians, work_orders
+from shared.knowledge import items as knowledge
+from shared.knowledge import reviews as knowledge_reviews
+from shared.knowledge.schemas import Action, Decision, NewItem, Submit
 from shared.settings import settings
 from shared.support import sla_policies, tickets
 from shared.support.surveys import definitions as surveys
@@ -225,6 +229,23 @@ def seed(claims: dict[str, Any]) -> World:
         return surveys.create(ctx, surveys.NewSurvey(name="After resolve", kind="nps", question="Recommend us?"))
 
     survey = fresh_survey()
+
+    def fresh_item(operation: str) -> str:
+        """An item in the state the operation accepts, the bench's caller its owner and (in review) reviewer."""
+        body = NewItem(title="VPN setup", kind="sop", body="Install the client.", review_every_days=90)
+        made = knowledge.create(ctx, body).id
+        if operation in ("ApproveKnowledgeItem", "RequestKnowledgeChanges", "PublishKnowledgeItem"):
+            knowledge_reviews.submit(ctx, made, Submit(reviewer_ids=[ctx.user_id]), None)
+        if operation == "PublishKnowledgeItem":
+            knowledge_reviews.approve(ctx, made, Decision(), None)
+        if operation == "UnarchiveKnowledgeItem":
+            knowledge.archive(ctx, made, None, None)
+        return made
+
+    faq = knowledge.create(
+        ctx, NewItem(title="Reset a password", kind="faq", body="Use the link.", visibility="public")
+    )
+    knowledge_reviews.publish(manager_ctx(ctx), faq.id, Action(), None)
     owner = attachments.Owner(kind="ticket", id=ticket.id, client_id=client.id)
     upload = attachments.NewAttachment(original_filename="notes.txt", content_type="text/plain", size=10)
     values = {
@@ -241,12 +262,15 @@ def seed(claims: dict[str, Any]) -> World:
         "work_order_id": fresh_work_order("GetWorkOrder"),
         "rule_id": fresh_rule("GetWorkOrderRule"),
         "user_id": fresh_user("GetUser"),
+        "item_id": faq.id,
+        "version_number": "1",
     }
     fresh = {
         "technician_id": fresh_technician,
         "work_order_id": fresh_work_order,
         "rule_id": fresh_rule,
         "user_id": fresh_user,
+        "item_id": fresh_item,
     }
     return World(values, fresh_ticket, fresh_survey, fresh_policy, fresh)
 
@@ -283,7 +307,29 @@ def body_for(operation_id: str, values: dict[str, str]) -> dict[str, Any] | None
         "InviteUser": {"email": f"{uuid.uuid4().hex}@bench.example", "name": "Nia", "role": "staff"},
         "ChangeUserRole": {"role": "managers"},
         "ReplaceSettings": {"name": "Bench Ltd", "time_zone": "Europe/Berlin", "version": 1},
+        "CreateKnowledgeItem": {"title": "Printer jams", "kind": "faq", "body": "Open tray 2."},
+        "UpdateKnowledgeItem": {"body": "Install the client, then sign in."},
+        "RestoreKnowledgeVersion": {"version": 1},
+        "SubmitKnowledgeItem": {"reviewer_ids": [values["assignee_id"]]},
+        "ApproveKnowledgeItem": {},
+        "RequestKnowledgeChanges": {"comment": "Say how."},
+        "PublishKnowledgeItem": {},
+        "ArchiveKnowledgeItem": {},
+        "UnarchiveKnowledgeItem": {},
+        "VerifyKnowledgeItem": {},
+        "CreateKnowledgeAttachment": {"original_filename": "guide.txt", "content_type": "text/plain", "size": 10},
     }.get(operation_id)
+
+
+# operationId -> the query a read needs
+QUERIES = {
+    "SearchKnowledge": {"q": "reset password"},
+    "SuggestKnowledge": {"q": "cannot reset my password after the update on my new laptop today"},
+}
+
+
+def manager_ctx(ctx: TenantContext) -> TenantContext:
+    return TenantContext(ctx.tenant_id, ctx.user_id, ctx.username, frozenset({Role.MANAGERS, Role.STAFF}))
 
 
 def role_for(roles: tuple[str, ...]) -> str:
@@ -291,7 +337,12 @@ def role_for(roles: tuple[str, ...]) -> str:
 
 
 def build_event(
-    fixture: dict[str, Any], route: Route, params: dict[str, str], body: Any, headers: dict[str, str]
+    fixture: dict[str, Any],
+    route: Route,
+    params: dict[str, str],
+    body: Any,
+    headers: dict[str, str],
+    query: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     event = copy.deepcopy(fixture)
     path = route.path.format(**params)
@@ -300,8 +351,8 @@ def build_event(
         path=path,
         resource=route.path,
         pathParameters=params or None,
-        queryStringParameters=None,
-        multiValueQueryStringParameters=None,
+        queryStringParameters=query,
+        multiValueQueryStringParameters={k: [v] for k, v in query.items()} if query else None,
         body=None if body is None else json.dumps(body),
     )
     event["headers"] = {**event["headers"], **headers}
@@ -350,16 +401,19 @@ def invoke(route: Route, world: World, fixture: dict[str, Any], idempotency_key:
     if idempotency_key:
         headers["Idempotency-Key"] = idempotency_key
     params = {name: values.get(name, "UNKNOWN") for name in path_params(route.path)}
-    event = build_event(fixture, route, params, body_for(route.operation_id, values), headers)
+    query = QUERIES.get(route.operation_id)
+    event = build_event(fixture, route, params, body_for(route.operation_id, values), headers, query)
     handler = importlib.import_module(route.module).handler
     with recording() as rec:
-        response = handler(event, None)
+        response = handler(event, LambdaContext(route.operation_id))  # the Logger's context injection reads it
     status = response["statusCode"]
     payload = json.loads(response.get("body") or "null") if "json" in _content_type(response) else None
     if route.operation_id == "CreateTicket":
         kind, limit = "create ticket", 2
     elif route.writes:
         kind, limit = "write", None
+    elif query is not None:
+        kind, limit = "search", None  # the scope's counts, one Query per term (side by side), one BatchGet
     elif isinstance(payload, dict) and "items" in payload:
         kind, limit = "list page", 1
     else:

@@ -8,7 +8,6 @@ live copies of public items: another item, or one that is not published, is the 
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -326,8 +325,8 @@ def _narrowing(model: Any, filters: Filters) -> Condition | None:
 
 
 def versions(ctx: TenantContext, item_id: str, *, limit: int, cursor: str | None) -> Page[ItemVersion]:
-    load(ctx, item_id)
-    return query_page(
+    """One Query of the item's partition: every item has a version 1, so none is the 404 of a missing item."""
+    found = query_page(
         ItemVersion,
         partition(ctx.tenant_id, item_id),
         ctx.tenant_id,
@@ -337,6 +336,9 @@ def versions(ctx: TenantContext, item_id: str, *, limit: int, cursor: str | None
         newest_first=True,
         range_key_condition=ItemVersion.SK.startswith("V#"),
     )
+    if not found.items and cursor is None:
+        raise NotFound(NO_ITEM)
+    return found
 
 
 def version(ctx: TenantContext, item_id: str, number: int, *, item: KnowledgeItem | None = None) -> ItemVersion:
@@ -345,20 +347,20 @@ def version(ctx: TenantContext, item_id: str, number: int, *, item: KnowledgeIte
     with storage_errors():
         found = get_or_none(ItemVersion, ItemVersion.key(ctx.tenant_id, item_id, number))
     if found is None:
-        raise NotFound(f"This knowledge item has no version {number}.")
+        raise NotFound(f"No such knowledge item, or it has no version {number}.")
     return found
 
 
 def version_with_diff(ctx: TenantContext, item_id: str, number: int, against: int | None) -> VersionOut:
-    """Version n, and with ``against`` the changes from version ``against`` to it: two reads in one BatchGet."""
-    load(ctx, item_id)
+    """Version n, and with ``against`` the changes from version ``against`` to it: one BatchGet (an item that is
+    not the caller's has no versions: the same 404)."""
     numbers = [number] if against is None else [number, against]
     keys = [ItemVersion.key(ctx.tenant_id, item_id, n) for n in numbers]
     with storage_errors():
         found = {int(v.number): v for v in ItemVersion.batch_get(keys)}
     for n in numbers:
         if n not in found:
-            raise NotFound(f"This knowledge item has no version {n}.")
+            raise NotFound(f"No such knowledge item, or it has no version {n}.")
     this = found[number]
     from shared.knowledge.rendering import to_html
 
@@ -368,6 +370,8 @@ def version_with_diff(ctx: TenantContext, item_id: str, number: int, against: in
 
 
 def diff_of(old: ItemVersion, new: ItemVersion) -> DiffOut:
+    import difflib  # only a diff needs it (the cold start of every other route)
+
     a, b = old.body.splitlines(), new.body.splitlines()
     unified = "\n".join(
         difflib.unified_diff(a, b, f"version {int(old.number)}", f"version {int(new.number)}", lineterm="")
