@@ -1,7 +1,7 @@
 """How knowledge text becomes search terms: the same analysis for what is indexed and what is asked.
 
-Words are folded (NFKD, accents dropped, lower case), English stop words dropped and the rest stemmed with
-the Snowball English stemmer ("publishing", "published" → "publish"). Chinese and Japanese text has no
+Text is NFKC-normalised; Latin words are folded (accents dropped, lower case), English stop words dropped
+and the rest stemmed with the Snowball English stemmer ("publishing", "published" → "publish"). Chinese and Japanese text has no
 spaces between words: each run of CJK characters becomes its overlapping character bigrams (a lone
 character stays a unigram), as Lucene's CJK analyzer does, so "知识库" is found by "知识" and by "识库".
 """
@@ -90,9 +90,9 @@ def _stemmer():
     return snowballstemmer.stemmer("english")
 
 
-def fold(text: str) -> str:
-    """Lower case without accents: "Café" → "cafe" (CJK characters are left as they are)."""
-    decomposed = unicodedata.normalize("NFKD", text)
+def fold(word: str) -> str:
+    """A Latin word in lower case without accents: "Café" → "cafe". (Kana keep their voicing marks: ジ is not シ.)"""
+    decomposed = unicodedata.normalize("NFKD", word)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
@@ -104,11 +104,11 @@ def _stem(word: str) -> str:
 def terms(text: str) -> list[str]:
     """The terms of ``text`` in order, repeated as often as they occur."""
     out: list[str] = []
-    for token in _TOKENS.findall(fold(text)):
+    for token in _TOKENS.findall(unicodedata.normalize("NFKC", text)):
         if _IS_CJK.match(token):
             out.extend(token if len(token) == 1 else (token[i : i + 2] for i in range(len(token) - 1)))
-        elif _word(token):
-            out.append(_stem(token)[:MAX_TERM])
+        elif _word(folded := fold(token)):
+            out.append(_stem(folded)[:MAX_TERM])
     return out
 
 
@@ -125,10 +125,12 @@ def words(text: str) -> list[tuple[int, int, str]]:
     """(start, end, term) of each word of ``text`` as written (for highlighting); CJK runs by bigram."""
     found = []
     for match in _TOKENS.finditer(text):
-        token, folded = match.group(), fold(match.group())
-        if _IS_CJK.match(token) and len(folded) == len(token):
-            for i in range(max(len(token) - 1, 1)):
-                found.append((match.start() + i, match.start() + min(i + 2, len(token)), folded[i : i + 2]))
-        elif not _IS_CJK.match(token) and _word(folded):
+        token = match.group()
+        if _IS_CJK.match(token):
+            normal = unicodedata.normalize("NFKC", token)
+            if len(normal) == len(token):
+                for i in range(max(len(token) - 1, 1)):
+                    found.append((match.start() + i, match.start() + min(i + 2, len(token)), normal[i : i + 2]))
+        elif _word(folded := fold(token)):
             found.append((match.start(), match.end(), _stem(folded)[:MAX_TERM]))
     return found
