@@ -1,8 +1,8 @@
 """How knowledge text becomes search terms: the same analysis for what is indexed and what is asked.
 
 Text is NFKC-normalised; Latin words are folded (accents dropped, lower case), English stop words dropped
-and the rest stemmed with the Snowball English stemmer ("publishing", "published" → "publish"). Chinese and Japanese text has no
-spaces between words: each run of CJK characters becomes its overlapping character bigrams (a lone
+and the rest stemmed with the Snowball English stemmer ("publishing", "published" → "publish"). Chinese and
+Japanese text has no spaces between words: each run of CJK characters becomes its overlapping character bigrams (a lone
 character stays a unigram), as Lucene's CJK analyzer does, so "知识库" is found by "知识" and by "识库".
 """
 
