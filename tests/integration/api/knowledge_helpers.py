@@ -56,3 +56,23 @@ def make_knowledge_version(tenant: Tenant, made: dict[str, Any]) -> Any:
     from tests.integration.api.test_isolation_sweep import Made
 
     return Made("1", made["item_id"].secrets)
+
+
+def attachment(tenant: Tenant, item_id: str, *, public: bool) -> str:
+    """A clean text file attached to the item (uploaded to S3 and scanned), its id."""
+    import requests
+
+    from shared.attachments import pipeline, storage
+    from shared.settings import settings
+
+    name, content = f"{uuid.uuid4().hex}.txt", b"Steps, in order.\n"
+    body = {"original_filename": name, "content_type": "text/plain", "size": len(content), "is_public": public}
+    reply = call(tenant.agent, "POST", "/knowledge/items/{item_id}/attachments", {"item_id": item_id}, body=body)
+    assert reply.status == 201, reply.text
+    upload = reply.json["upload"]
+    sent = requests.post(upload["url"], data=upload["fields"], files={"file": (name, content)}, timeout=10)
+    assert sent.status_code == 204, sent.text
+    key = upload["fields"]["key"]
+    etag = storage.s3().head_object(Bucket=settings().bucket_name, Key=key)["ETag"].strip('"')
+    assert pipeline.process(key, etag)
+    return reply.json["attachment"]["id"]

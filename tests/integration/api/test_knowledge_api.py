@@ -16,7 +16,7 @@ from shared.clock import now
 from shared.knowledge import due
 from shared.knowledge.model import MAX_BODY_BYTES, KnowledgeItem
 from tests.integration.api.harness import Tenant, call
-from tests.integration.api.knowledge_helpers import act, edit, item, published, secret_word
+from tests.integration.api.knowledge_helpers import act, attachment, edit, item, published, secret_word
 
 
 def get(user, item_id: str):
@@ -360,3 +360,59 @@ def test_an_item_due_for_review_is_listed_and_its_owner_emailed_once(tenant: Ten
 
     verified = act(tenant.agent, made["id"], "verify")
     assert verified.json["due_for_review"] is False
+
+
+# ---- attachments -------------------------------------------------------------------------------
+
+
+def download(user, attachment_id: str):
+    return call(user, "GET", "/attachments/{attachment_id}/download", {"attachment_id": attachment_id})
+
+
+def test_portal_users_download_only_public_attachments_of_published_public_items(tenant: Tenant):
+    # Given a published public FAQ with a public and a private file, and a published internal SOP with a public one
+    portal = tenant.portal_user(tenant.client()["id"])
+    faq, sop = published(tenant), published(tenant, visibility="internal", kind="sop")
+    shown, private = attachment(tenant, faq["id"], public=True), attachment(tenant, faq["id"], public=False)
+    internal = attachment(tenant, sop["id"], public=True)
+
+    # Then the portal user lists and downloads the FAQ's public file only
+    listed = call(portal, "GET", "/knowledge/items/{item_id}/attachments", {"item_id": faq["id"]}).json["items"]
+    assert [a["id"] for a in listed] == [shown]
+    assert download(portal, shown).status == 200
+    download(portal, private).problem(404)
+    download(portal, internal).problem(404)
+    assert download(tenant.agent, internal).status == 200  # staff download every clean file
+
+    # and once the FAQ is archived, nothing of it
+    act(tenant.agent, faq["id"], "archive")
+    download(portal, shown).problem(404)
+
+
+# ---- the index consumer ------------------------------------------------------------------------
+
+
+def test_replaying_the_stream_leaves_the_index_and_its_counts_as_they_were(cloud, new_tenant):
+    from functions.events import knowledge_index
+    from infra.local.lambda_context import LambdaContext
+    from shared.knowledge import index
+    from tests.integration.api.test_work_order_automation import stream_batch
+
+    # Given a published item edited since, in a fresh table (and so a fresh stream), indexed once
+    tenant, word = new_tenant(), secret_word()
+    faq = published(tenant, title=f"Replay {word}")
+    edit(tenant.agent, faq["id"], version=faq["version"], body=f"More about {word}.")
+    records = stream_batch(cloud)
+    assert knowledge_index.handler({"Records": records}, LambdaContext("KnowledgeIndex")) == {"batchItemFailures": []}
+    counts = index.stats(tenant.id, "staff"), index.stats(tenant.id, "public")
+    found = search(tenant.agent, word)["items"]
+
+    # When the same records are delivered twice more
+    for _ in range(2):
+        answer = knowledge_index.handler({"Records": records}, LambdaContext("KnowledgeIndex"))
+        assert answer == {"batchItemFailures": []}
+
+    # Then the counts and the answers are as they were
+    assert (index.stats(tenant.id, "staff"), index.stats(tenant.id, "public")) == counts
+    assert counts[0][0] == 1 and counts[1][0] == 1
+    assert [h["id"] for h in found] == [faq["id"]] and search(tenant.agent, word)["items"] == found
