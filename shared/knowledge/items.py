@@ -326,19 +326,17 @@ def _narrowing(model: Any, filters: Filters) -> Condition | None:
 
 def versions(ctx: TenantContext, item_id: str, *, limit: int, cursor: str | None) -> Page[ItemVersion]:
     """One Query of the item's partition: every item has a version 1, so none is the 404 of a missing item."""
-    found = query_page(
-        ItemVersion,
-        partition(ctx.tenant_id, item_id),
-        ctx.tenant_id,
-        f"knowledge-versions:{item_id}",
-        limit=limit,
-        cursor=cursor,
-        newest_first=True,
-        range_key_condition=ItemVersion.SK.startswith("V#"),
-    )
+    found = _of_item(ctx, ItemVersion, item_id, "V#", limit=limit, cursor=cursor, newest_first=True)
     if not found.items and cursor is None:
         raise NotFound(NO_ITEM)
     return found
+
+
+def _of_item(ctx: TenantContext, model: Any, item_id: str, prefix: str, **page: Any) -> Page[Any]:
+    """A page of what the item's partition holds under ``prefix`` (versions, history events)."""
+    name = f"knowledge:{item_id}:{prefix}"
+    key = partition(ctx.tenant_id, item_id)
+    return query_page(model, key, ctx.tenant_id, name, range_key_condition=model.SK.startswith(prefix), **page)
 
 
 def version(ctx: TenantContext, item_id: str, number: int, *, item: KnowledgeItem | None = None) -> ItemVersion:
@@ -386,15 +384,7 @@ def diff_of(old: ItemVersion, new: ItemVersion) -> DiffOut:
 
 def history(ctx: TenantContext, item_id: str, *, limit: int, cursor: str | None) -> Page[ReviewEvent]:
     load(ctx, item_id)
-    return query_page(
-        ReviewEvent,
-        partition(ctx.tenant_id, item_id),
-        ctx.tenant_id,
-        f"knowledge-reviews:{item_id}",
-        limit=limit,
-        cursor=cursor,
-        range_key_condition=ReviewEvent.SK.startswith(ReviewEvent.prefix()),
-    )
+    return _of_item(ctx, ReviewEvent, item_id, ReviewEvent.prefix(), limit=limit, cursor=cursor)
 
 
 def is_manager(ctx: TenantContext) -> bool:
