@@ -45,7 +45,7 @@ from shared.directory import save_profile
 from shared.field import rules, technicians, work_orders
 from shared.knowledge import items as knowledge
 from shared.knowledge import reviews as knowledge_reviews
-from shared.knowledge.schemas import Action, Decision, NewItem, Submit
+from shared.knowledge.schemas import Decision, NewItem, Submit
 from shared.settings import settings
 from shared.support import sla_policies, tickets
 from shared.support.surveys import definitions as surveys
@@ -239,13 +239,13 @@ def seed(claims: dict[str, Any]) -> World:
         if operation == "PublishKnowledgeItem":
             knowledge_reviews.approve(ctx, made, Decision(), None)
         if operation == "UnarchiveKnowledgeItem":
-            knowledge.archive(ctx, made, None, None)
+            knowledge.archive(ctx, made, None)
         return made
 
     faq = knowledge.create(
         ctx, NewItem(title="Reset a password", kind="faq", body="Use the link.", visibility="public")
     )
-    knowledge_reviews.publish(manager_ctx(ctx), faq.id, Action(), None)
+    knowledge_reviews.publish(manager_ctx(ctx), faq.id, None)
     owner = attachments.Owner(kind="ticket", id=ticket.id, client_id=client.id)
     upload = attachments.NewAttachment(original_filename="notes.txt", content_type="text/plain", size=10)
     values = {
@@ -313,10 +313,6 @@ def body_for(operation_id: str, values: dict[str, str]) -> dict[str, Any] | None
         "SubmitKnowledgeItem": {"reviewer_ids": [values["assignee_id"]]},
         "ApproveKnowledgeItem": {},
         "RequestKnowledgeChanges": {"comment": "Say how."},
-        "PublishKnowledgeItem": {},
-        "ArchiveKnowledgeItem": {},
-        "UnarchiveKnowledgeItem": {},
-        "VerifyKnowledgeItem": {},
         "CreateKnowledgeAttachment": {"original_filename": "guide.txt", "content_type": "text/plain", "size": 10},
     }.get(operation_id)
 

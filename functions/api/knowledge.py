@@ -22,7 +22,6 @@ from shared.db.pages import DEFAULT_LIMIT
 from shared.knowledge import items, reviews, search
 from shared.knowledge.model import Kind, Status
 from shared.knowledge.schemas import (
-    Action,
     ChangesRequested,
     Decision,
     ItemEdit,
@@ -90,13 +89,13 @@ def update_knowledge_item(item_id: EntityId, body: Annotated[ItemEdit, Body()]) 
 
 
 @api.post("/knowledge/items/<item_id>/archive", roles=STAFF, summary="Archive an item (it leaves the portal at once)")
-def archive_knowledge_item(item_id: EntityId, body: Annotated[Action, Body()]) -> Response[ItemOut]:
-    return tagged(ItemOut.of(items.archive(api.caller(), item_id, api.if_match(), body.version)))
+def archive_knowledge_item(item_id: EntityId) -> Response[ItemOut]:
+    return tagged(ItemOut.of(items.archive(api.caller(), item_id, api.if_match())))
 
 
 @api.post("/knowledge/items/<item_id>/unarchive", roles=STAFF, summary="Unarchive an item, as a draft")
-def unarchive_knowledge_item(item_id: EntityId, body: Annotated[Action, Body()]) -> Response[ItemOut]:
-    return tagged(ItemOut.of(items.unarchive(api.caller(), item_id, api.if_match(), body.version)))
+def unarchive_knowledge_item(item_id: EntityId) -> Response[ItemOut]:
+    return tagged(ItemOut.of(items.unarchive(api.caller(), item_id, api.if_match())))
 
 
 @api.post(
@@ -104,8 +103,8 @@ def unarchive_knowledge_item(item_id: EntityId, body: Annotated[Action, Body()])
     roles=STAFF,
     summary="Confirm an item is still right: its next review falls due a whole interval from now",
 )
-def verify_knowledge_item(item_id: EntityId, body: Annotated[Action, Body()]) -> Response[ItemOut]:
-    return tagged(ItemOut.of(items.verify(api.caller(), item_id, api.if_match(), body.version)))
+def verify_knowledge_item(item_id: EntityId) -> Response[ItemOut]:
+    return tagged(ItemOut.of(items.verify(api.caller(), item_id, api.if_match())))
 
 
 # ---- versions ----------------------------------------------------------------------------------
@@ -177,8 +176,8 @@ def request_knowledge_changes(item_id: EntityId, body: Annotated[ChangesRequeste
     roles=STAFF,
     summary="Publish the current version (a manager; or the owner, once approved)",
 )
-def publish_knowledge_item(item_id: EntityId, body: Annotated[Action, Body()]) -> Response[ItemOut]:
-    item = reviews.publish(api.caller(), item_id, body, api.if_match())
+def publish_knowledge_item(item_id: EntityId) -> Response[ItemOut]:
+    item = reviews.publish(api.caller(), item_id, api.if_match())
     metrics.add_metric("KnowledgeItemsPublished", MetricUnit.Count, 1)
     return tagged(ItemOut.of(item))
 

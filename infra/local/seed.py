@@ -145,10 +145,10 @@ DEMO_FAQ = {
 def _public_faq(ctx: TenantContext) -> None:
     """One published public FAQ, so the demo portal user finds something in search and suggestions."""
     from shared.knowledge import items, reviews
-    from shared.knowledge.schemas import Action, NewItem
+    from shared.knowledge.schemas import NewItem
 
     made = items.create(ctx, NewItem(**DEMO_FAQ))
-    reviews.publish(ctx, made.id, Action(), None)
+    reviews.publish(ctx, made.id, None)
 
 
 def _technician_profile(ctx: TenantContext, user: LocalUser, name: str) -> None:

@@ -28,7 +28,6 @@ from typing import Any, Literal
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
 from shared.db.table import Item, get_or_none, tkey, transaction
-from shared.knowledge import text
 from shared.knowledge.model import partition
 
 Scope = Literal["staff", "public"]
@@ -81,6 +80,8 @@ class Document:
 
 
 def analyse(title: str, tags: Iterable[str], category: str | None, body: str) -> Counter[str]:
+    from shared.knowledge import text  # only the consumer analyses; the search routes import this module too
+
     weighted: Counter[str] = Counter()
     for name, value in (("title", title), ("tags", " ".join(tags)), ("category", category or ""), ("body", body)):
         for term, count in text.counts(value).items():

@@ -195,10 +195,10 @@ def restore(ctx: TenantContext, item_id: str, number: int, body: Restore, if_mat
     return commit(ctx, Write(item, puts=[made]))
 
 
-def archive(ctx: TenantContext, item_id: str, if_match: int | None, sent: int | None) -> KnowledgeItem:
+def archive(ctx: TenantContext, item_id: str, if_match: int | None) -> KnowledgeItem:
     """Out of every list and search but the staff's archived filter; the live copy goes at once."""
     item = load(ctx, item_id)
-    expect_version(item, sent, if_match, required=False)
+    expect_version(item, if_match, required=False)
     require_state(item, ("draft", "in_review", "approved", "published"), "archived")
     item.status = "archived"
     _end_review(item)
@@ -209,20 +209,20 @@ def archive(ctx: TenantContext, item_id: str, if_match: int | None, sent: int | 
     return commit(ctx, write)
 
 
-def unarchive(ctx: TenantContext, item_id: str, if_match: int | None, sent: int | None) -> KnowledgeItem:
+def unarchive(ctx: TenantContext, item_id: str, if_match: int | None) -> KnowledgeItem:
     """Back as a draft of its current version; it is live again once published again."""
     item = load(ctx, item_id)
-    expect_version(item, sent, if_match, required=False)
+    expect_version(item, if_match, required=False)
     require_state(item, ("archived",), "unarchived")
     item.status, item.published_version, item.published_at = "draft", None, None
     return commit(ctx, Write(item, puts=[event(ctx, item, "unarchived")]))
 
 
-def verify(ctx: TenantContext, item_id: str, if_match: int | None, sent: int | None) -> KnowledgeItem:
+def verify(ctx: TenantContext, item_id: str, if_match: int | None) -> KnowledgeItem:
     """The owner (or anyone on the staff) confirms the item is still right: its next review falls due a whole
     interval from now."""
     item = load(ctx, item_id)
-    expect_version(item, sent, if_match, required=False)
+    expect_version(item, if_match, required=False)
     require_state(item, ("draft", "in_review", "approved", "published"), "verified")
     if item.review_every_days is None:
         raise Conflict("This knowledge item has no review interval; set review_every_days first.")
@@ -273,6 +273,8 @@ def page(ctx: TenantContext, filters: Filters, *, limit: int, cursor: str | None
     (GSI3, soonest due first, up to now); portal users: live public copies (their GSI1). Kind, category and
     tag filter the page (a filter expression: a page may hold fewer than ``limit``)."""
     name = f"knowledge:{filters}"
+    if ctx.is_portal and (filters.status not in (None, "published") or filters.due_for_review):
+        return Page([], None)  # portal users see published items only, and nothing of their verification
     if ctx.is_portal:
         narrowing = _narrowing(PublishedItem, filters)
         return query_page(

@@ -16,7 +16,7 @@ from shared.errors import Conflict, Forbidden, Unprocessable
 from shared.ids import new_id
 from shared.knowledge.items import Write, commit, event, is_manager, load, staff_member, unique
 from shared.knowledge.model import KnowledgeItem, PublishedItem
-from shared.knowledge.schemas import Action, ChangesRequested, Decision, Submit
+from shared.knowledge.schemas import ChangesRequested, Decision, Submit
 
 
 def submit(ctx: TenantContext, item_id: str, body: Submit, if_match: int | None) -> KnowledgeItem:
@@ -72,11 +72,11 @@ def request_changes(ctx: TenantContext, item_id: str, body: ChangesRequested, if
     return commit(ctx, Write(item, puts=[note], condition=_at_step(step)))
 
 
-def publish(ctx: TenantContext, item_id: str, body: Action, if_match: int | None) -> KnowledgeItem:
+def publish(ctx: TenantContext, item_id: str, if_match: int | None) -> KnowledgeItem:
     """The current version goes live: a manager may publish a draft or an approved item, its owner only an
     approved one (the version that was approved, which an edit would have turned back into a draft)."""
     item = load(ctx, item_id)
-    expect_version(item, body.version, if_match, required=False)
+    expect_version(item, if_match, required=False)
     manager = is_manager(ctx)
     if not manager and ctx.user_id != item.owner_id:
         raise Forbidden("Only a manager or the item's owner may publish it.")

@@ -76,10 +76,6 @@ class ChangesRequested(Strict):
     version: Version = None
 
 
-class Action(Strict):
-    version: Version = None
-
-
 class ItemSummaryOut(Out):
     id: str
     title: str

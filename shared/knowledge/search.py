@@ -18,7 +18,6 @@ from typing import Any
 
 from shared.caller import TenantContext
 from shared.db.errors import storage_errors
-from shared.knowledge import text
 from shared.knowledge.index import Posting, stats
 from shared.knowledge.model import KnowledgeItem, PublishedItem
 from shared.knowledge.schemas import Hit
@@ -66,6 +65,8 @@ def suggest(ctx: TenantContext, subject: str) -> Result:
 
 
 def run(tenant_id: str, scope: str, query: str, filters: Filters, *, limit: int) -> Result:
+    from shared.knowledge import text  # the analyser (and its stemmer) load with the first search, not the module
+
     terms = list(dict.fromkeys(text.terms(query)))[:MAX_QUERY_TERMS]
     result = Result([], terms)
     if not terms:
@@ -172,6 +173,8 @@ def snippet(body: str, terms: set[str]) -> str:
     else:
         window_start, window_end = max(0, first - SNIPPET // 2), min(len(body), first + SNIPPET * 3 // 2)
     window = body[window_start:window_end]
+    from shared.knowledge import text
+
     out, at = [], 0
     for start, end, term in text.words(window):
         if term in terms:
@@ -185,6 +188,8 @@ def snippet(body: str, terms: set[str]) -> str:
 
 def _words(body: str):
     """The body's words lazily, a paragraph at a time: the first match is usually near the top."""
+    from shared.knowledge import text
+
     offset = 0
     for paragraph in body.split("\n\n"):
         for start, end, term in text.words(paragraph):

@@ -70,7 +70,7 @@ def test_an_sop_is_versioned_reviewed_in_turn_and_published_while_the_portal_see
     ok(api.post(f"/knowledge/items/{sop['id']}/submit", as_=agent, json={"reviewer_ids": [first, second]}))
     ok(api.post(f"/knowledge/items/{sop['id']}/approve", as_=technician, json={"comment": "Good."}))
     assert ok(api.post(f"/knowledge/items/{sop['id']}/approve", as_=manager, json={}))["status"] == "approved"
-    live = ok(api.post(f"/knowledge/items/{sop['id']}/publish", as_=manager, json={}))
+    live = ok(api.post(f"/knowledge/items/{sop['id']}/publish", as_=manager))
     assert (live["status"], live["published_version"]) == ("published", edited["current_version"])
     history = ok(api.get(f"/knowledge/items/{sop['id']}/reviews", as_=agent))["items"]
     assert [h["action"] for h in history][-4:] == ["submitted", "approved", "approved", "published"]
@@ -92,10 +92,10 @@ def test_a_public_faq_is_found_by_the_portal_user_and_an_internal_sop_never_appe
         "body": f"Re-run the quarterly {word} export from the Reports page.",
     }
     faq = ok(api.post("/knowledge/items", as_=agent, json=faq_body), 201)
-    ok(api.post(f"/knowledge/items/{faq['id']}/publish", as_=manager, json={}))
+    ok(api.post(f"/knowledge/items/{faq['id']}/publish", as_=manager))
     secret = {"title": f"Internal {word} SOP", "kind": "sop", "body": f"Quarterly {word} export: the admin password."}
     sop = ok(api.post("/knowledge/items", as_=agent, json=secret), 201)
-    ok(api.post(f"/knowledge/items/{sop['id']}/publish", as_=manager, json={}))
+    ok(api.post(f"/knowledge/items/{sop['id']}/publish", as_=manager))
 
     # the portal user finds the FAQ through search, and through suggest for a subject sharing two of its words
     assert eventually(lambda: found_ids(api, portal, "/knowledge/search", f"{word} export") == [faq["id"]])

@@ -236,14 +236,10 @@ BODIES: dict[str, Callable[[Tenant, dict[str, Made]], dict[str, Any]]] = {
     },
     "CreateKnowledgeItem": lambda tenant, made: {"title": "Intruder", "kind": "faq", "body": "Intruder"},
     "UpdateKnowledgeItem": lambda tenant, made: {"version": 2, "title": "Intruder"},  # made, then published
-    "ArchiveKnowledgeItem": lambda tenant, made: {},
-    "UnarchiveKnowledgeItem": lambda tenant, made: {},
-    "VerifyKnowledgeItem": lambda tenant, made: {},
     "RestoreKnowledgeVersion": lambda tenant, made: {},
     "SubmitKnowledgeItem": lambda tenant, made: {"reviewer_ids": [make_staff_user(tenant, made).value]},
     "ApproveKnowledgeItem": lambda tenant, made: {},
     "RequestKnowledgeChanges": lambda tenant, made: {"comment": "Intruder"},
-    "PublishKnowledgeItem": lambda tenant, made: {},
     "CreateKnowledgeAttachment": lambda tenant, made: {
         "original_filename": "intruder.txt",
         "content_type": "text/plain",
