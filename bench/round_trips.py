@@ -46,6 +46,10 @@ from shared.field import rules, technicians, work_orders
 from shared.knowledge import items as knowledge
 from shared.knowledge import reviews as knowledge_reviews
 from shared.knowledge.schemas import Decision, NewItem, Submit
+from shared.onboarding import processes as onboarding_processes
+from shared.onboarding import tasks as onboarding_tasks
+from shared.onboarding import templates as onboarding_templates
+from shared.onboarding.model import Document, Task
 from shared.settings import settings
 from shared.support import sla_policies, tickets
 from shared.support.surveys import definitions as surveys
@@ -221,6 +225,43 @@ def seed(claims: dict[str, Any]) -> World:
             users.deactivate(ctx, user_id, None)
         return user_id
 
+    def onboarding_template(items: int = 5) -> str:
+        body = onboarding_templates.TemplateIn(
+            name="New client",
+            tasks=[onboarding_templates.TemplateTask(title=f"Step {i}") for i in range(items - items // 4)],
+            documents=[onboarding_templates.TemplateDocument(name=f"Paper {i}") for i in range(items // 4)],
+        )
+        return onboarding_templates.create(ctx, body).id
+
+    def onboarding_process(operation: str = "", *, items: int = 5) -> str:
+        body = onboarding_processes.NewProcess(client_id=client.id, owner_id=ctx.user_id, start_date="2030-01-07")
+        made = onboarding_processes.create(ctx, onboarding_template(items), body)
+        if operation not in ("StartOnboardingProcess", "CancelOnboardingProcess"):
+            onboarding_processes.start(ctx, made.id, None)
+        return made.id
+
+    def onboarding_task(operation: str) -> str:
+        process = onboarding_processes.Process.find(ctx.tenant_id, onboarding_process())
+        task_id = next(i.id for i in onboarding_processes.items_of(process) if isinstance(i, Task))
+        if operation == "ReopenOnboardingTask":
+            onboarding_tasks.complete(ctx, task_id, None)
+        return task_id
+
+    def onboarding_document(operation: str) -> str:
+        process = onboarding_processes.Process.find(ctx.tenant_id, onboarding_process())
+        document = next(i for i in onboarding_processes.items_of(process) if isinstance(i, Document))
+        if operation == "GetOnboardingDocument":  # the one the reads use: with a file, as its file list is read
+            owner = attachments.Owner(kind="onboarding_document", id=document.id, client_id=client.id)
+            attachments.create(
+                ctx,
+                owner,
+                attachments.NewAttachment(original_filename="id.pdf", content_type="application/pdf", size=10),
+            )
+        if operation in ("ApproveOnboardingDocument", "RejectOnboardingDocument"):
+            document.status = "uploaded"  # as a clean scan leaves it
+            document.save()
+        return document.id
+
     technician_id = fresh_technician("GetTechnician")
     policy = fresh_policy()  # tickets get an SLA clock, so their writes are measured with it
     ticket = fresh_ticket(False)
@@ -264,6 +305,11 @@ def seed(claims: dict[str, Any]) -> World:
         "user_id": fresh_user("GetUser"),
         "item_id": faq.id,
         "version_number": "1",
+        "template_id": onboarding_template(),
+        "process_id": onboarding_process(),
+        "task_id": onboarding_task("GetOnboardingTask"),
+        "document_id": onboarding_document("GetOnboardingDocument"),
+        "big_template_id": onboarding_template(200),
     }
     fresh = {
         "technician_id": fresh_technician,
@@ -271,6 +317,10 @@ def seed(claims: dict[str, Any]) -> World:
         "rule_id": fresh_rule,
         "user_id": fresh_user,
         "item_id": fresh_item,
+        "template_id": lambda _operation: onboarding_template(),
+        "process_id": lambda operation: onboarding_process(operation, items=0 if "Complete" in operation else 5),
+        "task_id": onboarding_task,
+        "document_id": onboarding_document,
     }
     return World(values, fresh_ticket, fresh_survey, fresh_policy, fresh)
 
@@ -314,6 +364,22 @@ def body_for(operation_id: str, values: dict[str, str]) -> dict[str, Any] | None
         "ApproveKnowledgeItem": {},
         "RequestKnowledgeChanges": {"comment": "Say how."},
         "CreateKnowledgeAttachment": {"original_filename": "guide.txt", "content_type": "text/plain", "size": 10},
+        "CreateOnboardingTemplate": {
+            "name": "New client",
+            "tasks": [{"title": "Kick-off"}],
+            "documents": [{"name": "ID"}],
+        },
+        "ReplaceOnboardingTemplate": {"name": "New client", "tasks": [{"title": "Kick-off"}]},
+        "CreateOnboardingProcess": {
+            "client_id": values["client_id"],
+            "owner_id": values["assignee_id"],
+            "start_date": "2030-01-07",
+        },
+        "CompleteOnboardingProcess": {},
+        "AssignOnboardingTask": {"assignee_id": values["assignee_id"]},
+        "UploadOnboardingDocument": {"original_filename": "id.pdf", "content_type": "application/pdf", "size": 10},
+        "ApproveOnboardingDocument": {},
+        "RejectOnboardingDocument": {"note": "Blurry"},
     }.get(operation_id)
 
 
@@ -376,7 +442,15 @@ class Result:
         return "PASS" if len(self.recording.operations(False)) <= self.limit else "FAIL"
 
 
-def invoke(route: Route, world: World, fixture: dict[str, Any], idempotency_key: str | None = None) -> Result:
+def invoke(
+    route: Route,
+    world: World,
+    fixture: dict[str, Any],
+    idempotency_key: str | None = None,
+    *,
+    given: dict[str, str] | None = None,
+    note: str = "",
+) -> Result:
     values = dict(world.values)
     headers: dict[str, str] = {}
     if route.writes and "{ticket_id}" in route.path:
@@ -394,6 +468,7 @@ def invoke(route: Route, world: World, fixture: dict[str, Any], idempotency_key:
             values[name] = make(route.operation_id)  # each write from its own item, in a state it accepts
             if route.method in ("PUT", "PATCH", "DELETE"):
                 headers["If-Match"] = '"1"'  # made just now: version 1
+    values.update(given or {})
     if idempotency_key:
         headers["Idempotency-Key"] = idempotency_key
     params = {name: values.get(name, "UNKNOWN") for name in path_params(route.path)}
@@ -414,7 +489,7 @@ def invoke(route: Route, world: World, fixture: dict[str, Any], idempotency_key:
         kind, limit = "list page", 1
     else:
         kind, limit = "read", 1
-    label = f"{route.method} {route.path}" + (" +Idempotency-Key" if idempotency_key else "")
+    label = f"{route.method} {route.path}" + (" +Idempotency-Key" if idempotency_key else "") + note
     detail = "" if 200 <= status < 300 else str(payload)
     return Result(label, status, rec, kind, limit, detail)
 
@@ -468,8 +543,11 @@ def main() -> None:
         results = []
         for route in routes:
             results.append(invoke(route, world, fixture))
-            if route.operation_id == "CreateTicket":
+            if route.operation_id in ("CreateTicket", "CreateOnboardingProcess"):
                 results.append(invoke(route, world, fixture, idempotency_key=str(uuid.uuid4())))
+            if route.operation_id == "CreateOnboardingProcess":  # more items than one transaction holds
+                big = {"template_id": world.values["big_template_id"]}
+                results.append(invoke(route, world, fixture, given=big, note=" (200 items)"))
     finally:
         server.stop()
 

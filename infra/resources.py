@@ -19,6 +19,7 @@ from shared.attachments.storage import (  # noqa: F401
     UPLOAD_EVENT,
     UPLOADS_PREFIX,
 )
+from shared.onboarding.reminders import RATE_MINUTES as ONBOARDING_REMINDER_MINUTES
 
 TABLE_PARTITION_KEY = "PK"
 TABLE_SORT_KEY = "SK"
@@ -95,6 +96,9 @@ STREAM_CONSUMERS: tuple[StreamConsumer, ...] = (
     StreamConsumer(
         name="KnowledgeReviews", handler="functions.events.knowledge_reviews.handler", batch_size=25, writes=("ses",)
     ),
+    StreamConsumer(
+        name="Onboarding", handler="functions.events.onboarding.handler", batch_size=25, writes=("ses", "cloudwatch")
+    ),
 )
 
 SCHEDULES: tuple[Schedule, ...] = (
@@ -105,6 +109,12 @@ SCHEDULES: tuple[Schedule, ...] = (
         name="KnowledgeReviewDue",
         handler="functions.schedules.knowledge_review_due.handler",
         rate_minutes=60,
+        writes=("ses", "cloudwatch"),
+    ),
+    Schedule(
+        name="OnboardingReminders",
+        handler="functions.schedules.onboarding_reminders.handler",
+        rate_minutes=ONBOARDING_REMINDER_MINUTES,
         writes=("ses", "cloudwatch"),
     ),
 )

@@ -23,7 +23,6 @@ require() {
   done
 }
 
-require "Node.js runs the CDK synthesis (jsii) in the infra tests" node -- nodejs
 # freshclam: `deskos up` runs it to fetch and refresh the official signatures (without network it falls back
 # to test signatures and says so)
 require "ClamAV, the upload scan's engine" clamscan freshclam -- clamav clamav-freshclam
@@ -36,7 +35,7 @@ fi
 stamp=.venv/.deskos-installed
 want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet --upgrade 'pip<26.3'  # chalice 1.34 asks for pip < 26.3
   # swagger-ui-bundle (Swagger UI 4, no OpenAPI 3.1) was replaced by swagger-ui-bundle-v2: same module name
   .venv/bin/python -m pip uninstall --quiet --yes swagger-ui-bundle >/dev/null 2>&1 || true
   .venv/bin/python -m pip install --quiet -e '.[dev]'

@@ -21,7 +21,7 @@ ACTIONS: dict[str, Action] = {"INSERT": "create", "MODIFY": "update", "REMOVE": 
 # Bookkeeping items whose every change would only be noise in the trail.
 # SLA events are a history of their own; the sweep cursor is the sweep's plumbing;
 # survey counters and cooldown records are the surveys' own; work-order links and round-robin pointers
-# are the automation's.
+# are the automation's; the onboarding reminder cursor is the reminder job's.
 UNAUDITED_ENTITIES = frozenset(
     {
         "audit",
@@ -32,11 +32,14 @@ UNAUDITED_ENTITIES = frozenset(
         "sla_sweep",
         "ticket_work_order",
         "round_robin",
+        "onboarding_reminder_cursor",
     }
 )
 PLUMBING = frozenset(
     {"PK", "SK", "entity", "tenant_id", "version", "rev", "counters", "updated_at", "updated_by", "expiration"}
     | {"open_work_orders", "DUEPK", "DUESK"}  # the SLA sweep's index follows the ticket's SLA state
+    # an onboarding process's progress follows its items (each audited); publishing, welcome and reminder marks
+    | {"done", "required_open", "staged", "published", "welcomed_at", "reminded_on", "next_reminder_on"}
 ) | {f"GSI{i}{part}" for i in range(1, 6) for part in ("PK", "SK")}
 
 

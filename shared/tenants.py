@@ -38,6 +38,7 @@ class Tenant(Item, discriminator="tenant"):
     business_hours = JSONAttribute(null=True)  # windows as BusinessHours dumps; [] is 24x7
     email_sender = UnicodeAttribute(null=True)
     attachment_limit_bytes = NumberAttribute(default=DEFAULT_ATTACHMENT_LIMIT)
+    onboarding_reminder_every_days = NumberAttribute(default=1)
     portal_display_name = UnicodeAttribute(null=True)
     portal_colour = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
@@ -65,6 +66,9 @@ class SettingsIn(Strict):
         default=DEFAULT_ATTACHMENT_LIMIT, ge=MIN_ATTACHMENT_LIMIT, le=MAX_ATTACHMENT_LIMIT
     )
     email_sender: Email | None = Field(default=None, description="The From address of the tenant's emails.")
+    onboarding_reminder_every_days: int = Field(
+        default=1, ge=1, le=30, description="Onboarding reminders at 09:00 local time: daily (1) or every N days."
+    )
     branding: Branding = Field(default_factory=Branding)
 
 
@@ -86,6 +90,7 @@ class SettingsOut(SettingsIn):
             time_zone=tenant.time_zone,
             business_hours=[BusinessHours.model_validate(h) for h in hours],
             attachment_limit_bytes=int(tenant.attachment_limit_bytes),
+            onboarding_reminder_every_days=int(tenant.onboarding_reminder_every_days or 1),
             email_sender=tenant.email_sender,
             branding=Branding(display_name=tenant.portal_display_name, colour=tenant.portal_colour),
             version=int(tenant.version),
@@ -155,6 +160,7 @@ def replace_settings(ctx: TenantContext, body: SettingsUpdate, if_match: int | N
     tenant.name, tenant.time_zone = body.name, body.time_zone
     tenant.business_hours = [h.model_dump() for h in body.business_hours]
     tenant.attachment_limit_bytes = body.attachment_limit_bytes
+    tenant.onboarding_reminder_every_days = body.onboarding_reminder_every_days
     tenant.email_sender = body.email_sender
     tenant.portal_display_name, tenant.portal_colour = body.branding.display_name, body.branding.colour
     tenant.created_at = tenant.created_at or moment

@@ -116,6 +116,8 @@ def dashboard_and_alarms(
     # The work-order automation publishes these (functions/events/work_order_automation.py).
     work = {name: _business_metric(name) for name in ("WorkOrdersCreated", "WorkOrdersUnassigned")}
     alarm("WorkOrdersUnassignedAlarm", work["WorkOrdersUnassigned"], 1, "An automatic work order found no technician")
+    # Onboarding: the API publishes starts and completions, the reminder job the items it reminded.
+    onboarding = [_business_metric(name) for name in ("OnboardingStarted", "OnboardingCompleted", "RemindersSent")]
     assignment_latency = cloudwatch.Metric(
         namespace=METRICS_NAMESPACE,
         metric_name="WorkOrderAssignmentLatency",
@@ -154,6 +156,7 @@ def dashboard_and_alarms(
         _graph("SLA warnings and breaches", list(sla.values())),
         _graph("Work orders created and unassigned", list(work.values())),
         _graph("Work order assignment latency p99 (ms)", [assignment_latency]),
+        _graph("Onboarding started, completed and reminders sent", onboarding),
     )  # fmt: skip
     dashboard.add_widgets(
         *_graphs("5xx per endpoint", [_endpoint_metric(rest_api, r, "5XXError", "Sum") for r in api.routes]),

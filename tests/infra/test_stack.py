@@ -371,6 +371,17 @@ def test_an_sla_breach_raises_an_alarm_and_shows_on_the_dashboard(synthesized) -
     assert "SlaBreached" in body and "SlaWarning" in body
 
 
+def test_onboarding_reminders_run_every_15_minutes_and_its_metrics_show_on_the_dashboard(synthesized) -> None:
+    rules = [r["Properties"] for r in synthesized.of_type("AWS::Events::Rule").values()]
+    functions = synthesized.of_type("AWS::Lambda::Function")
+    [reminders] = [r for r in rules if functions[r["Targets"][0]["Arn"]["Fn::GetAtt"][0]]["Properties"]["Handler"]
+                   == "functions.schedules.onboarding_reminders.handler"]  # fmt: skip
+    assert reminders["ScheduleExpression"] == "rate(15 minutes)"
+    [dashboard] = synthesized.of_type("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    assert all(name in body for name in ("OnboardingStarted", "OnboardingCompleted", "RemindersSent"))
+
+
 def test_outputs_tell_a_deployer_where_things_are(synthesized) -> None:
     outputs = synthesized.template.to_json()["Outputs"]
     assert {"ApiUrl", "UserPoolId", "UserPoolClientId", "TableName", "BucketName"} <= set(outputs)

@@ -37,6 +37,10 @@ def test_every_authenticated_route_gets_a_concrete_event():
         "work_order_id",
         "rule_id",
         "user_id",
+        "template_id",
+        "process_id",
+        "task_id",
+        "document_id",
     )
     values = dict.fromkeys(params, "01ABC")
     for route in catalog.routes():

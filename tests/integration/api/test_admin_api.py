@@ -368,6 +368,7 @@ SETTINGS = {
     "attachment_limit_bytes": 10 * 1024 * 1024,
     "email_sender": "help@globex.example",
     "branding": {"display_name": "Globex Help", "colour": "#0a7cff"},
+    "onboarding_reminder_every_days": 2,
 }
 
 

@@ -166,7 +166,7 @@ def test_staff_hear_of_an_infected_upload_once_even_if_the_first_email_fails(sce
 
     # Given SES refuses the first email
     def refuse(*_args, **_kwargs):
-        raise ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "SendEmail")
+        raise ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "SendRawEmail")
 
     monkeypatch.setattr(mail, "send", refuse)
     # When the scan judges the upload: the verdict stands, but the event fails (a one-record batch: the whole

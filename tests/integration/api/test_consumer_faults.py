@@ -100,7 +100,7 @@ def test_a_survey_consumer_whose_mail_fails_on_the_third_invitation_sends_each_i
         client_id, contact_id, email = requester(tenant)
         resolve(tenant.agent, tenant.ticket(client_id=client_id, requester_contact_id=contact_id))
         emails.append(email)
-    faults.fail("SendEmail", throttled(), service="ses", times=1, when=lambda params: emails[2] in str(params))
+    faults.fail("SendRawEmail", throttled(), service="ses", times=1, when=lambda params: emails[2] in str(params))
 
     # When the stream batch is delivered, and retried from the failed record on
     attempts = deliver_as_lambda(survey_invitations.handler, stream_batch(cloud), "SurveyInvitations")

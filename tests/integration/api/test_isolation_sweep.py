@@ -24,7 +24,7 @@ from shared.caller import Role
 from shared.settings import settings
 from shared.support.surveys import invitations, links, responses
 from shared.support.tickets import Ticket
-from tests.integration.api import field_service_helpers, knowledge_helpers
+from tests.integration.api import field_service_helpers, knowledge_helpers, onboarding_helpers
 from tests.integration.api.harness import Reply, Tenant, User, call
 
 # ---- what the catalog does not say -------------------------------------------------------------
@@ -153,6 +153,7 @@ FACTORIES: dict[str, Callable[[Tenant, dict[str, Made]], Made]] = {
     "user_id": lambda tenant, made: make_staff_user(tenant, made),
     "item_id": knowledge_helpers.make_knowledge_item,
     "version_number": knowledge_helpers.make_knowledge_version,
+    **onboarding_helpers.FACTORIES,
 }
 
 # path parameters of objects every portal user of their tenant may see, whatever the client (published public
@@ -183,6 +184,7 @@ REFERENCES: dict[str, Callable[[Tenant, dict[str, Made]], Made]] = {
     "portal_user_id": make_portal_user,
     "survey_id": make_survey,
     "owner_id": make_staff_user,
+    "process_id": onboarding_helpers.make_process,
 }
 
 INTRUDER_POLICY = {"name": "Intruder", "targets": {"normal": {"first_response": 5}}, "calendar": {"always_open": True}}
@@ -245,6 +247,7 @@ BODIES: dict[str, Callable[[Tenant, dict[str, Made]], dict[str, Any]]] = {
         "content_type": "text/plain",
         "size": 10,
     },
+    **onboarding_helpers.BODIES,
 }
 
 # operationId -> the query a read needs (a search's words: the object's secrets, which another tenant never finds)
@@ -574,7 +577,7 @@ def two_tenants(module_cloud, audit_tap) -> tuple[Tenant, Tenant, dict[str, Made
         made[param] = factory(owner, made)
     other.ticket(client_id=other.client()["id"])
     # what the filters name: A's ticket assigned, and A's work order given, to A's technician
-    made["assignee_id"] = made["technician_id"]
+    made["assignee_id"] = made["owner_id"] = made["technician_id"]  # (the onboarding process's owner too)
     for path, params, body in (
         ("/support/tickets/{ticket_id}/assign", {"ticket_id": made["ticket_id"].value}, "assignee_id"),
         (
