@@ -136,7 +136,7 @@ def create(ctx: TenantContext, body: NewItem) -> KnowledgeItem:
     item = KnowledgeItem.new(ctx, **fields, owner_id=owner_id, status="draft", current_version=1)
     requires = [staff_member(ctx, owner_id, "owner_id")] if body.owner_id else []
     version = _version_of(ctx, item, 1, change_note=body.change_note)
-    return commit(ctx, Write(item, new=True, puts=[version], requires=requires))
+    return commit(ctx, Write(item, new=True, puts=[version, event(ctx, item, "created")], requires=requires))
 
 
 def edit(ctx: TenantContext, item_id: str, patch: ItemEdit, if_match: int | None) -> KnowledgeItem:
@@ -385,8 +385,11 @@ def diff_of(old: ItemVersion, new: ItemVersion) -> DiffOut:
 
 
 def history(ctx: TenantContext, item_id: str, *, limit: int, cursor: str | None) -> Page[ReviewEvent]:
-    load(ctx, item_id)
-    return _of_item(ctx, ReviewEvent, item_id, ReviewEvent.prefix(), limit=limit, cursor=cursor)
+    """One Query: every item's history begins with its creation, so none is the 404 of a missing item."""
+    found = _of_item(ctx, ReviewEvent, item_id, ReviewEvent.prefix(), limit=limit, cursor=cursor)
+    if not found.items and cursor is None:
+        raise NotFound(NO_ITEM)
+    return found
 
 
 def is_manager(ctx: TenantContext) -> bool:

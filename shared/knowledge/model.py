@@ -190,7 +190,8 @@ class ReviewEvent(Item, discriminator="knowledge_review"):
     """One step of an item's review and publishing history."""
 
     item_id = UnicodeAttribute()
-    action = UnicodeAttribute()  # submitted, approved, changes_requested, published, archived, unarchived
+    # created, submitted, approved, changes_requested, published, archived, unarchived, verified
+    action = UnicodeAttribute()
     actor_id = UnicodeAttribute()
     version_number = NumberAttribute()
     comment = UnicodeAttribute(null=True)

@@ -205,6 +205,7 @@ def test_reviewers_act_in_turn_and_a_manager_publishes(tenant: Tenant, pump_stre
     assert (published.json["status"], published.json["published_version"]) == ("published", 2)
     history = call(tenant.agent, "GET", "/knowledge/items/{item_id}/reviews", {"item_id": sop["id"]}).json["items"]
     assert [h["action"] for h in history] == [
+        "created",
         "submitted",
         "changes_requested",
         "submitted",
