@@ -23,6 +23,7 @@ bench:
 	@scripts/bootstrap.sh
 	.venv/bin/python -m bench.cold_start
 	.venv/bin/python -m bench.side_by_side
+	.venv/bin/python -m bench.bytecode
 	.venv/bin/python -m bench.secret_fetch
 	.venv/bin/python -m bench.round_trips
 	.venv/bin/python -m bench.load

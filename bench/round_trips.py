@@ -370,6 +370,9 @@ def body_for(operation_id: str, values: dict[str, str]) -> dict[str, Any] | None
         "ApproveKnowledgeItem": {},
         "RequestKnowledgeChanges": {"comment": "Say how."},
         "CreateKnowledgeAttachment": {"original_filename": "guide.txt", "content_type": "text/plain", "size": 10},
+        "ReplaceNotificationTemplate": {"kind": "ticket_created", "subject": "Got it", "text": "Thanks!"},
+        "PreviewNotificationTemplate": {"kind": "staff_reply"},
+        "ReplaceMailbox": {"unknown_senders": "refuse"},
         "CreateOnboardingTemplate": {
             "name": "New client",
             "tasks": [{"title": "Kick-off"}],
@@ -500,6 +503,44 @@ def invoke(
     return Result(label, status, rec, kind, limit, detail)
 
 
+def email_rows(world: World, tenant_id: str) -> list[Result]:
+    """Email in and out (no request path, so reported, not targeted): one inbound message of each kind through
+    the receiver's code path (``shared.inbound.intake``) and one notification (``shared.support.notifications``)."""
+    from email.message import EmailMessage
+
+    from shared.inbound import intake, mailbox
+    from shared.support import notifications
+
+    ticket = world.fresh_ticket(False)
+    support, reply = mailbox.support_address(tenant_id), mailbox.reply_address(tenant_id, ticket.id)
+
+    def message(to: str, subject: str) -> bytes:
+        mail = EmailMessage()
+        mail["From"], mail["To"], mail["Subject"] = "Ada <ada@acme.example>", to, subject
+        mail["Message-ID"] = f"<{uuid.uuid4().hex}@acme.example>"
+        mail.set_content("The printer is on fire.")
+        return bytes(mail)
+
+    first = message(support, "Printer on fire")
+    cases: list[tuple[str, Callable[[], Any]]] = [
+        ("email in: new ticket from a contact", lambda: intake.receive(first, [support])),
+        ("email in: the same Message-ID again", lambda: intake.receive(first, [support])),
+        ("email in: a reply becomes a comment", lambda: intake.receive(message(reply, "Re: fire"), [reply])),
+        (
+            "notification: an acknowledgement",
+            lambda: notifications.deliver(
+                notifications.Event("ticket_created", f"{ticket.id}.bench", tenant_id, ticket.id, ticket)
+            ),
+        ),
+    ]
+    rows = []
+    for label, run in cases:
+        with recording() as rec:
+            run()
+        rows.append(Result(label, 200, rec, "email", None, ""))
+    return rows
+
+
 def path_params(path: str) -> list[str]:
     return [part[1:-1] for part in path.split("/") if part.startswith("{")]
 
@@ -554,6 +595,7 @@ def main() -> None:
             if route.operation_id == "CreateOnboardingProcess":  # more items than one transaction holds
                 big = {"template_id": world.values["big_template_id"]}
                 results.append(invoke(route, world, fixture, given=big, note=" (200 items)"))
+        results += email_rows(world, TenantContext.from_claims(claims).tenant_id)
     finally:
         server.stop()
 

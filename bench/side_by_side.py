@@ -18,18 +18,21 @@ ratios for the ticket list and a ticket create, and the median of a second (warm
 sees the same 20 tickets. Target (issue 13): DeskOS median <= 0.6x the peer's, wall and CPU. Prints; exits 0.
 
     .venv/bin/python -m bench.side_by_side [--runs N]      # default 12 fresh processes per side and request
+    .venv/bin/python -m bench.side_by_side --against main  # and the function code as of a git ref, alternating too
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,16 +46,23 @@ FIXTURE = ROOT / "tests" / "events" / "api_gateway_rest.json"
 TICKETS = 20
 TARGET = 0.6
 ACTIONS = ("list", "create")
+PACKAGES = ("functions", "shared")  # the function code; the rest of the checkout is not deployed
 LIST_TENANT, CREATE_TENANT = "bench-list", "bench-create"
 
 # The DeskOS side's process: the function module, one handler call; then a warm call whose DynamoDB time is
 # subtracted (botocore is loaded by then, so wrapping its client costs the first call nothing).
 PEER_CHILD = "import request\nrequest.main()"  # bench/peer/request.py, run from its folder
+CONTEXT = """\
+class Context:  # what Lambda's runtime hands the handler (Powertools' Logger reads it)
+    function_name, memory_limit_in_mb, aws_request_id = "bench", 512, "bench"
+    invoked_function_arn = "arn:aws:lambda:local:123456789012:function:bench"
+context = Context()"""
 DESKOS_CHILD = """\
 import json, sys, time
 from functions.api.tickets import handler
+{context}
 event = json.loads(sys.argv[1])
-status = handler(event, None)["statusCode"]
+status = handler(event, context)["statusCode"]
 print(time.clock_gettime(time.CLOCK_MONOTONIC), time.process_time() * 1000, status)
 from botocore.client import BaseClient
 spent = [0.0]
@@ -66,9 +76,9 @@ def timed(client, operation, params):
             spent[0] += time.perf_counter() - start
 BaseClient._make_api_call = timed
 start = time.perf_counter()
-status = handler(event, None)["statusCode"]
+status = handler(event, context)["statusCode"]
 print((time.perf_counter() - start - spent[0]) * 1000, status)
-"""
+""".replace("{context}", CONTEXT)
 
 
 @dataclass
@@ -182,6 +192,7 @@ def request_event(fixture: dict[str, Any], claims: dict[str, Any], action: str, 
 
 PROFILE_CHILD = """\
 import cProfile, json, pstats, sys, time
+{context}
 event, top = json.loads(sys.argv[1]), int(sys.argv[2])
 profilers = []
 for phase in ("import", "first call"):
@@ -191,13 +202,13 @@ for phase in ("import", "first call"):
     if phase == "import":
         from functions.api.tickets import handler
     else:
-        handler(event, None)
+        handler(event, context)
     profilers[-1].disable()
     print(f"==== {phase}: {(time.process_time() - start) * 1000:.0f} ms CPU (under cProfile), by cumulative time")
     pstats.Stats(profilers[-1]).sort_stats("cumulative").print_stats(top)
 print("==== import and first call, by own time")
 pstats.Stats(*profilers).sort_stats("tottime").print_stats(top)
-"""
+""".replace("{context}", CONTEXT)
 
 
 def profile(action: str, events: dict[str, dict[str, Any]], top: int) -> None:
@@ -213,8 +224,24 @@ def profile(action: str, events: dict[str, dict[str, Any]], top: int) -> None:
     print(subprocess.run(args, cwd=ROOT, env=dict(os.environ), capture_output=True, text=True).stdout)
 
 
-def deskos_run(action: str, events: dict[str, dict[str, Any]], command: list[str]) -> tuple[float, float, float]:
-    return fresh_process([*command, json.dumps(events[action])], ROOT, dict(os.environ))
+def deskos_run(
+    action: str, events: dict[str, dict[str, Any]], command: list[str], tree: Path = ROOT
+) -> tuple[float, float, float]:
+    return fresh_process([*command, json.dumps(events[action])], tree, dict(os.environ))
+
+
+def earlier_tree(ref: str) -> Path:
+    """The function code (``functions``, ``shared``) as of git ``ref``, compiled, for a before/after comparison: a
+    fresh process started there imports it instead of the checkout's (same interpreter, libraries and cloud)."""
+    tree = ROOT / ".deskos" / "bench-against" / ref.replace("/", "_")
+    shutil.rmtree(tree, ignore_errors=True)
+    tree.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", ref, *PACKAGES], cwd=ROOT, capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(tree, filter="data")
+    for package in PACKAGES:
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / package)], check=True)
+    return tree
 
 
 # ---- report ------------------------------------------------------------------------------------
@@ -224,32 +251,33 @@ def compile_both() -> None:
     """Same bytecode conditions: every source either side imports is compiled before the first measurement
     (site-packages were compiled by pip; the projects' own sources here)."""
     for python, target in (
-        (sys.executable, ROOT / "functions"),
-        (sys.executable, ROOT / "shared"),
+        *((sys.executable, ROOT / package) for package in PACKAGES),
         (str(PEER_PYTHON), PEER_SRC / "helpdesk_site"),
     ):
         subprocess.run([python, "-m", "compileall", "-q", str(target)], check=True)
 
 
-def print_table(deskos: Side, peer: Side, runs: int) -> None:
+def print_table(sides: list[Side], peer: Side, runs: int) -> None:
     python = sys.version.split()[0]
     print(f"Fresh process to response, {runs} processes per side and request, alternating (python {python})")
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
-    head = f"{'request':<8} {'side':<16} {'wall min/med/max ms':>22} {'cpu min/med/max ms':>22} {'warm ms':>8}"
+    width = max(len(side.name) for side in (peer, *sides)) + 1
+    head = f"{'request':<8} {'side':<{width}} {'wall min/med/max ms':>22} {'cpu min/med/max ms':>22} {'warm ms':>8}"
     print(head)
     for action in ACTIONS:
-        for side in (peer, deskos):
+        for side in (peer, *sides):
             w, c = side.wall[action], side.cpu[action]
             print(
-                f"{action:<8} {side.name:<16} {min(w):>6.0f} {statistics.median(w):>6.0f} {max(w):>6.0f}   "
+                f"{action:<8} {side.name:<{width}} {min(w):>6.0f} {statistics.median(w):>6.0f} {max(w):>6.0f}   "
                 f"  {min(c):>6.0f} {statistics.median(c):>6.0f} {max(c):>6.0f}   "
                 f"{statistics.median(side.warm[action]):>7.1f}"
             )
-        wall = statistics.median(deskos.wall[action]) / statistics.median(peer.wall[action])
-        cpu = statistics.median(deskos.cpu[action]) / statistics.median(peer.cpu[action])
-        verdict = "PASS" if wall <= TARGET and cpu <= TARGET else "FAIL"
-        ratios = f"wall {wall:.2f}x  cpu {cpu:.2f}x"
-        print(f"{action:<8} {'ratio DeskOS/peer':<16} {ratios}   target <= {TARGET}x: {verdict}")
+        for side in sides:
+            wall = statistics.median(side.wall[action]) / statistics.median(peer.wall[action])
+            cpu = statistics.median(side.cpu[action]) / statistics.median(peer.cpu[action])
+            verdict = "PASS" if wall <= TARGET and cpu <= TARGET else "FAIL"
+            ratios = f"wall {wall:.2f}x  cpu {cpu:.2f}x"
+            print(f"{action:<8} {'ratio ' + side.name + '/peer':<{width}} {ratios}   target <= {TARGET}x: {verdict}")
     print("warm ms: median of a second call in the same process (DeskOS: function time without DynamoDB calls)")
 
 
@@ -258,6 +286,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=12, help="fresh processes per side and request (default 12)")
     parser.add_argument("--profile", choices=ACTIONS, help="profile one fresh DeskOS process instead of comparing")
     parser.add_argument("--top", type=int, default=30, help="rows of each profile (default 30)")
+    parser.add_argument("--against", metavar="REF", help="also measure the function code as of this git ref")
     options = parser.parse_args(argv)
     runs = options.runs
     peer = ensure_peer()
@@ -271,22 +300,26 @@ def main(argv: list[str] | None = None) -> None:
         if options.profile:
             profile(options.profile, events, options.top)
             return
-        deskos, helpdesk = Side("DeskOS function"), Side("django-helpdesk")
-        command = launch(sys.executable, DESKOS_CHILD)
-        measure = {deskos.name: lambda a: deskos_run(a, events, command), helpdesk.name: lambda a: peer_run(a, peer)}
+        helpdesk, command = Side("django-helpdesk"), launch(sys.executable, DESKOS_CHILD)
+        trees = {"DeskOS function": ROOT}
+        if options.against:
+            trees[f"DeskOS at {options.against}"] = earlier_tree(options.against)
+        sides = [Side(name) for name in trees]
+        measure = {name: lambda a, tree=tree: deskos_run(a, events, command, tree) for name, tree in trees.items()}
+        measure[helpdesk.name] = lambda a: peer_run(a, peer)
         for action in ACTIONS:  # warm-up: files in the page cache, moto's first-call costs paid
-            for side in (deskos, helpdesk):
+            for side in (*sides, helpdesk):
                 measure[side.name](action)
         for _ in range(runs):
             for action in ACTIONS:
-                for side in (helpdesk, deskos):
+                for side in (helpdesk, *sides):
                     wall, cpu, warm = measure[side.name](action)
                     side.wall[action].append(wall)
                     side.cpu[action].append(cpu)
                     side.warm[action].append(warm)
     finally:
         server.stop()
-    print_table(deskos, helpdesk, runs)
+    print_table(sides, helpdesk, runs)
 
 
 if __name__ == "__main__":

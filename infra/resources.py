@@ -19,6 +19,9 @@ from shared.attachments.storage import (  # noqa: F401
     UPLOAD_EVENT,
     UPLOADS_PREFIX,
 )
+
+# raw inbound email, stored before its tenant is known (SES writes it; the receiver reads it)
+from shared.inbound import INBOUND_PREFIX
 from shared.onboarding.reminders import RATE_MINUTES as ONBOARDING_REMINDER_MINUTES
 
 TABLE_PARTITION_KEY = "PK"
@@ -81,10 +84,31 @@ class QueueConsumer:
     writes: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class MailReceiver:
+    """Inbound email: in the cloud an SES receipt rule for every tenant's subdomain of the inbound domain stores
+    the raw message under ``s3_prefix`` and invokes the function asynchronously (retried twice, then its DLQ);
+    locally ``deskos up``'s SMTP listener stores it there and calls the same handler with the same event."""
+
+    name: str
+    handler: str
+    s3_prefix: str
+    expire_days: int = 30  # raw messages are kept this long (for a replay, for an investigation)
+    timeout_seconds: int = 120
+    memory_mb: int = 1024  # a 10 MB message, decoded, with its attachments
+    writes: tuple[str, ...] = ()
+
+
 STREAM_CONSUMERS: tuple[StreamConsumer, ...] = (
     StreamConsumer(name="AuditTrail", handler="functions.events.audit_trail.handler"),
     StreamConsumer(
         name="SurveyInvitations", handler="functions.events.survey_invitations.handler", batch_size=25, writes=("ses",)
+    ),
+    StreamConsumer(
+        name="TicketNotifications",
+        handler="functions.events.ticket_notifications.handler",
+        batch_size=25,
+        writes=("ses", "cloudwatch"),
     ),
     StreamConsumer(
         name="WorkOrderAutomation",
@@ -135,8 +159,18 @@ UPLOAD_CONSUMERS: tuple[QueueConsumer, ...] = (
     ),
 )
 
+INBOUND_MAIL = MailReceiver(
+    name="InboundEmail",
+    handler="functions.events.inbound_email.handler",
+    s3_prefix=INBOUND_PREFIX,
+    writes=("cloudwatch",),
+)
+
 QUEUES: tuple[Queue, ...] = (
-    *(Queue(name=f"{c.name}-dlq", dead_letter_for=c.name) for c in (*STREAM_CONSUMERS, *UPLOAD_CONSUMERS)),
+    *(
+        Queue(name=f"{c.name}-dlq", dead_letter_for=c.name)
+        for c in (*STREAM_CONSUMERS, *UPLOAD_CONSUMERS, INBOUND_MAIL)
+    ),
     *(Queue(name=c.queue) for c in UPLOAD_CONSUMERS),
 )
 

@@ -21,9 +21,13 @@ ACTIONS: dict[str, Action] = {"INSERT": "create", "MODIFY": "update", "REMOVE": 
 # Bookkeeping items whose every change would only be noise in the trail.
 # SLA events are a history of their own; the sweep cursor is the sweep's plumbing;
 # survey counters and cooldown records are the surveys' own; work-order links and round-robin pointers
-# are the automation's; the onboarding reminder cursor is the reminder job's.
+# are the automation's; the onboarding reminder cursor is the reminder job's; sent notifications, inbound
+# message markers and flood counters are email's de-duplication.
 UNAUDITED_ENTITIES = frozenset(
     {
+        "notification",
+        "inbound_message",
+        "inbound_rate",
         "audit",
         "number",
         "survey_stat",

@@ -181,6 +181,23 @@ def manager_emails(tenant_id: str) -> list[str]:
     return sorted({u.email for u in users if u.active})
 
 
+def assignee_or_managers(tenant_id: str, assignee_id: str | None) -> list[str]:
+    """Who hears about a ticket's events for staff: its active assignee, else the tenant's managers."""
+    if assignee_id:
+        profile = get_or_none(UserProfile, UserProfile.key(tenant_id, assignee_id))
+        if profile is not None and profile.active:
+            return [profile.email]
+    return manager_emails(tenant_id)
+
+
+def by_email(tenant_id: str, email: str) -> UserProfile | None:
+    """The active user whose username is ``email`` (usernames are email addresses): one Query of GSI1."""
+    with storage_errors():
+        match = UserProfile.GSI1SK == email  # noqa: SIM300 (an attribute, not a constant)
+        found = list(UserProfile.gsi1.query(UserProfile.partition_of_all(tenant_id), match, limit=1))
+    return found[0] if found and isinstance(found[0], UserProfile) and found[0].active else None
+
+
 def revocations_since(tenant_id: str, since: datetime) -> dict[str, datetime]:
     """user id -> when its sessions were last revoked, for revocations after ``since``: one Query."""
     partition = UserProfile.partition_of_signouts(tenant_id)

@@ -10,9 +10,10 @@ _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 ULID_PATTERN = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 
 
-def new_id(now_ms: int | None = None) -> str:
+def new_id(now_ms: int | None = None, *, random_bits: bytes | None = None) -> str:
+    """A ULID; ``random_bits`` (10 bytes, e.g. from a digest) makes it the same every time it is derived."""
     value = ((now_ms if now_ms is not None else time.time_ns() // 1_000_000) << 80) | int.from_bytes(
-        os.urandom(10), "big"
+        (random_bits or os.urandom(10))[:10], "big"
     )
     chars = []
     for _ in range(26):

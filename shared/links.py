@@ -7,6 +7,7 @@ every other (a survey token never unsubscribes anyone). Pages for people sit und
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -81,3 +82,24 @@ def page_url(page: str, token: str) -> str:
 def api_url(path: str, token: str) -> str:
     """An API route an email links to directly (a tracking pixel, a one-click unsubscribe)."""
     return f"{public_url()}{path}?token={quote(token, safe='')}"
+
+
+def sign_address(purpose: str, tenant_id: str, subject: str) -> str:
+    """A short signed tag for an email address's local part (``reply+<tag>@…``, which RFC 5321 bounds at 64
+    characters): ``subject`` (ASCII letters and digits) and 80 bits of signature over the tenant and it, in
+    lowercase base32, so a mail system that folds the case of addresses keeps it valid. It does not expire."""
+    return f"{subject.lower()}.{_address_signature(purpose, tenant_id, subject.lower())}"
+
+
+def read_address(purpose: str, tenant_id: str, tag: str) -> str | None:
+    """The subject of a tag ``sign_address`` made for ``purpose`` in ``tenant_id``; None if it is not one."""
+    subject, _, signature = tag.lower().partition(".")
+    if not subject.isalnum() or not hmac.compare_digest(signature, _address_signature(purpose, tenant_id, subject)):
+        return None
+    return subject
+
+
+def _address_signature(purpose: str, tenant_id: str, subject: str) -> str:
+    # domain-separated from ``sign``'s tokens: their payload is JSON, this one is never "{"
+    digest = _signature(f"address:{purpose}", f"{tenant_id}\x00{subject}".encode())[:10]
+    return base64.b32encode(digest).decode().lower()

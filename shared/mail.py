@@ -50,10 +50,12 @@ def compose(
     message["To"] = ", ".join(to)
     message["Subject"] = " ".join(subject.split())[:200]
     message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    headers = dict(headers or {})
+    # a caller may choose the Message-ID (a reply address rides in it, for the References of replies)
+    message["Message-ID"] = headers.pop("Message-ID", None) or make_msgid(domain=sender.rpartition("@")[2] or None)
     if reply_to:
         message["Reply-To"] = reply_to
-    for name, value in (headers or {}).items():
+    for name, value in headers.items():
         message[name] = value
     message.set_content(body)
     if html is not None:

@@ -1,7 +1,7 @@
 """CDK entry point: ``npx aws-cdk synth|deploy`` runs it through ``cdk.json``; so does ``python -m infra.cdk.app``.
 
 Context (``-c key=value`` or ``cdk.json``): allowed_origins (comma-separated), alarm_email, cognito_plus,
-mfa_required, api_rate_limit, api_burst_limit, stack_name.
+mfa_required, api_rate_limit, api_burst_limit, inbound_domain, stack_name.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ def options(app: App) -> Options:
         mfa_required=flag("mfa_required", defaults.mfa_required),
         api_rate_limit=int(get("api_rate_limit") or defaults.api_rate_limit),
         api_burst_limit=int(get("api_burst_limit") or defaults.api_burst_limit),
+        inbound_domain=get("inbound_domain") or None,
     )
 
 

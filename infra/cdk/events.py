@@ -1,5 +1,5 @@
 """Event-driven functions from ``infra.resources``: table stream consumers with their dead-letter queues,
-S3 upload consumers (through SQS), and EventBridge schedules."""
+S3 upload consumers (through SQS), EventBridge schedules, and the inbound email receiver (SES)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
+from aws_cdk import aws_ses as ses
+from aws_cdk import aws_ses_actions as ses_actions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -216,3 +219,77 @@ def grant_objects(function: lambda_.Function, bucket: s3.IBucket, action: str, *
 
 def _logical(bucket: s3.IBucket) -> str:
     return Stack.of(bucket).get_logical_id(bucket.node.default_child)
+
+
+@dataclass(frozen=True)
+class MailReceiver:
+    spec: resources.MailReceiver
+    function: lambda_.Function
+    dead_letters: sqs.Queue
+    rule_set: ses.ReceiptRuleSet | None
+
+
+# The receiver makes tickets, comments and attachment records and reads contacts, users and settings; never Scan.
+RECEIVER_TABLE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:ConditionCheckItem",
+)
+
+
+def mail_receiver(
+    scope: Construct,
+    bucket: s3.Bucket,
+    factory: FunctionFactory,
+    queues_by_name: dict[str, sqs.Queue],
+    inbound_domain: str | None,
+) -> MailReceiver:
+    """Inbound email: an SES receipt rule for every tenant's subdomain of ``inbound_domain`` (``.<domain>``) stores
+    the raw message under the inbound prefix and invokes the receiver asynchronously (two retries, then its DLQ).
+    Without an inbound domain the receiver exists but nothing delivers to it. SES needs the domain verified and an
+    MX record for ``*.<domain>``, and the rule set made active (CloudFormation cannot): see the README."""
+    spec = resources.INBOUND_MAIL
+    dead_letters = _dead_letter_queue(spec.name, queues_by_name)
+    function = factory.create(
+        f"{spec.name}Receiver",
+        spec.handler,
+        writes=True,
+        table_actions=RECEIVER_TABLE_ACTIONS,
+        timeout=Duration.seconds(spec.timeout_seconds),
+        memory_size=spec.memory_mb,
+        description=f"Inbound email {spec.name}: SES receipt rule -> ticket or comment",
+        extras=spec.writes,
+    )
+    grant_objects(function, bucket, "s3:GetObject", spec.s3_prefix)
+    # attachments arrive as any upload does, by a presigned POST (its signer needs these), so the scan judges them
+    for action in ("s3:PutObject", "s3:PutObjectTagging"):
+        grant_objects(function, bucket, action, resources.UPLOADS_PREFIX)
+    lambda_.EventInvokeConfig(
+        scope,
+        f"{spec.name}InvokeConfig",
+        function=function,
+        retry_attempts=2,
+        on_failure=destinations.SqsDestination(dead_letters),
+    )
+    rule_set = None
+    if inbound_domain:
+        rule_set = ses.ReceiptRuleSet(
+            scope,
+            f"{spec.name}RuleSet",
+            rules=[
+                ses.ReceiptRuleOptions(
+                    recipients=[f".{inbound_domain}"],  # every tenant's subdomain, and nothing else
+                    scan_enabled=True,  # the spam and virus verdicts the receiver refuses on
+                    tls_policy=ses.TlsPolicy.REQUIRE,
+                    actions=[
+                        ses_actions.S3(bucket=bucket, object_key_prefix=spec.s3_prefix),
+                        ses_actions.Lambda(function=function, invocation_type=ses_actions.LambdaInvocationType.EVENT),
+                    ],
+                )
+            ],
+        )
+        function.add_environment("DESKOS_INBOUND_DOMAIN", inbound_domain)
+    return MailReceiver(spec, function, dead_letters, rule_set)

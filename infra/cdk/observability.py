@@ -17,7 +17,7 @@ from constructs import Construct
 
 from functions.api.catalog import Route
 from infra.cdk.api import STAGE, Api
-from infra.cdk.events import Consumer, UploadConsumer
+from infra.cdk.events import Consumer, MailReceiver, UploadConsumer
 from infra.cdk.functions import METRICS_NAMESPACE
 
 PERIOD = Duration.minutes(5)
@@ -25,6 +25,7 @@ LINES_PER_GRAPH = 25  # keeps graphs readable as endpoints are added
 LATENCY_P99_ALARM_MS = 3000
 ITERATOR_AGE_ALARM_MS = 60_000
 UPLOAD_QUEUE_AGE_ALARM_SECONDS = 300
+EMAILS_REJECTED_ALARM = 100  # inbound emails refused per 5 min: a loop or a flood, not the odd auto-reply
 
 
 ALARM_METRICS_MAX = 10
@@ -92,6 +93,7 @@ def dashboard_and_alarms(
     consumers: Sequence[Consumer],
     topic: sns.ITopic,
     upload_consumers: Sequence[UploadConsumer] = (),
+    mail_receiver: MailReceiver | None = None,
 ) -> cloudwatch.Dashboard:
     """The dashboard (every function and endpoint) and the alarms of the API and the event pipeline; the
     functions' error alarms are made where the functions are (``function_error_alarms``)."""
@@ -145,6 +147,25 @@ def dashboard_and_alarms(
         )
         alarm(f"{scan_outcome}Alarm", counted, 1, description)
 
+    # Email in and out (functions/events/inbound_email.py, ticket_notifications.py)
+    mail = {
+        name: _business_metric(name, "deskos-mail")
+        for name in ("EmailsReceived", "EmailsRejected", "NotificationsSent")
+    }
+    alarm(
+        "EmailsRejectedAlarm",
+        mail["EmailsRejected"],
+        EMAILS_REJECTED_ALARM,
+        f"Over {EMAILS_REJECTED_ALARM} inbound emails refused in 5 min for 15 min (a loop, a flood, a broken sender)",
+        periods=3,
+    )
+    if mail_receiver is not None:
+        name = mail_receiver.spec.name
+        depth = mail_receiver.dead_letters.metric_approximate_number_of_messages_visible(
+            period=PERIOD, statistic="Maximum"
+        )
+        alarm(f"{name}DeadLettersAlarm", depth, 1, f"{name} gave up on inbound emails; see its DLQ")
+
     dashboard = cloudwatch.Dashboard(scope, "Dashboard", dashboard_name=Stack.of(scope).stack_name)
     dashboard.add_widgets(
         _graph("API requests and errors", [
@@ -156,6 +177,7 @@ def dashboard_and_alarms(
         _graph("SLA warnings and breaches", list(sla.values())),
         _graph("Work orders created and unassigned", list(work.values())),
         _graph("Work order assignment latency p99 (ms)", [assignment_latency]),
+        _graph("Email: received, rejected, notifications sent", list(mail.values())),
         _graph("Onboarding started, completed and reminders sent", onboarding),
     )  # fmt: skip
     dashboard.add_widgets(
@@ -188,11 +210,11 @@ def dashboard_and_alarms(
     return dashboard
 
 
-def _business_metric(name: str) -> cloudwatch.Metric:
+def _business_metric(name: str, service: str = "deskos") -> cloudwatch.Metric:
     return cloudwatch.Metric(
         namespace=METRICS_NAMESPACE,
         metric_name=name,
-        dimensions_map={"service": "deskos"},
+        dimensions_map={"service": service},
         statistic="Sum",
         period=PERIOD,
     )

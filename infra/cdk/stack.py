@@ -26,6 +26,7 @@ class Options:
     mfa_required: bool = False
     api_rate_limit: int = 100
     api_burst_limit: int = 200
+    inbound_domain: str | None = None  # tenants receive mail at support@<tenant>.<inbound_domain>
 
 
 class DeskOsStack(Stack):
@@ -75,15 +76,18 @@ class DeskOsStack(Stack):
         )
         queues = events.queues(self)
         self.consumers = events.stream_consumers(self, self.table, factory, queues)
-        for consumer in self.consumers:  # links in the emails they send point at the API
+        self.mail_receiver = events.mail_receiver(self, self.bucket, factory, queues, options.inbound_domain)
+        for consumer in self.consumers:  # links in the emails they send point at the API; replies at the mailbox
             consumer.function.add_environment("DESKOS_PUBLIC_URL", self.api.rest_api.url)
+            if options.inbound_domain:
+                consumer.function.add_environment("DESKOS_INBOUND_DOMAIN", options.inbound_domain)
         self.upload_consumers = events.upload_consumers(self, self.bucket, factory, queues, clamav_layer.layer(self))
         events.schedules(self, factory)
         self.functions = tuple(factory.functions)
         domain_functions = {f for d in self.domains for f in d.functions}
         observability.function_error_alarms(self, "", [f for f in self.functions if f not in domain_functions], topic)
         self.dashboard = observability.dashboard_and_alarms(
-            self, self.api, self.functions, self.consumers, topic, self.upload_consumers
+            self, self.api, self.functions, self.consumers, topic, self.upload_consumers, self.mail_receiver
         )
         self._outputs(topic.topic_arn)
 

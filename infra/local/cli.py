@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)  # not under "deskos", which the handlers' 
 
 DEFAULT_API_PORT = 8000
 DEFAULT_AWS_PORT = 5000
+DEFAULT_SMTP_PORT = 2525
 
 
 def up(args: argparse.Namespace) -> int:
@@ -54,6 +55,7 @@ def up(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("botocore").setLevel(logging.WARNING)  # one "found credentials" line per client otherwise
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
     state_dir = Path(args.state_dir)
     region = os.environ.get("AWS_REGION") or DEFAULT_REGION
     table_name = os.environ.get("DESKOS_TABLE") or DEFAULT_TABLE
@@ -98,6 +100,8 @@ def up(args: argparse.Namespace) -> int:
         )
         running.append(api)
         os.environ.setdefault("DESKOS_PUBLIC_URL", api.url.rstrip("/"))  # where emailed links point
+        smtp = _smtp_listener(args.host, args.smtp_port, moto.url, region, bucket_name)
+        running.append(smtp)
         details = LocalDetails(
             api_url=api.url.rstrip("/"),
             aws_endpoint_url=moto.url,
@@ -109,6 +113,7 @@ def up(args: argparse.Namespace) -> int:
             users=demo_logins(),
             signatures=scanned_with.as_json(),
             warnings=warnings(),
+            smtp_port=smtp.port,
         )
         details.save(state_dir)
         running.append(refresher.start())
@@ -125,6 +130,17 @@ def up(args: argparse.Namespace) -> int:
     return 0
 
 
+def _smtp_listener(host: str, port: int, endpoint_url: str, region: str, bucket_name: str) -> Any:
+    """Inbound email on loopback, handed to the same function SES's receipt rule invokes in the cloud."""
+    from infra.local.pump import load_handler
+    from infra.local.smtp import SmtpListener, deliver_to_function
+    from infra.resources import INBOUND_MAIL
+
+    s3 = boto3.client("s3", endpoint_url=endpoint_url, region_name=region)
+    deliver = deliver_to_function(s3, bucket_name, region, load_handler(INBOUND_MAIL.handler))
+    return SmtpListener(host, port, deliver).start()
+
+
 def stop_in_reverse(services: list[Any]) -> None:
     """Stop the services last-started first, each logging how long it took: a slow stop explains itself."""
     for service in reversed(services):
@@ -134,6 +150,9 @@ def stop_in_reverse(services: list[Any]) -> None:
 
 
 def banner(details: LocalDetails, state_dir: Path) -> str:
+    from infra.local.seed import DEMO_TENANT
+    from shared.inbound.mailbox import support_address
+
     manager = details.users[0]["username"] if details.users else "USERNAME"
     users = "\n".join(
         f"  {u['username']:<32} {u['role']:<9} tenant {u['tenant_id']}  password {u['password']}" for u in details.users
@@ -151,6 +170,7 @@ def banner(details: LocalDetails, state_dir: Path) -> str:
   API          {details.api_url}   (health: {details.api_url}/health)
   Swagger UI   {details.docs_url}
   AWS (moto)   {details.aws_endpoint_url}  region {details.region}
+  SMTP (in)    {details.smtp_url}   (write to {support_address(DEMO_TENANT)})
   State        {state_dir}/ (connection details in {state_dir}/local.json)
   Upload scan  {scanner}
 {warned}
@@ -164,7 +184,7 @@ Press Ctrl+C to stop; data is kept for the next `deskos up` (use --fresh to star
 
 
 def _ports(args: argparse.Namespace) -> dict[str, int]:
-    return {"API": args.api_port, "AWS": args.aws_port}
+    return {"API": args.api_port, "AWS": args.aws_port, "SMTP": args.smtp_port}
 
 
 def doctor_command(args: argparse.Namespace) -> int:
@@ -288,12 +308,14 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--api-port", type=int, default=DEFAULT_API_PORT)
     run.add_argument("--aws-port", type=int, default=DEFAULT_AWS_PORT)
+    run.add_argument("--smtp-port", type=int, default=DEFAULT_SMTP_PORT, help="inbound email (loopback)")
     run.set_defaults(run=up)
 
     check = commands.add_parser("doctor", parents=[common], help="check what the local cloud needs; how to fix it")
     check.add_argument("--host", default="127.0.0.1")
     check.add_argument("--api-port", type=int, default=DEFAULT_API_PORT)
     check.add_argument("--aws-port", type=int, default=DEFAULT_AWS_PORT)
+    check.add_argument("--smtp-port", type=int, default=DEFAULT_SMTP_PORT)
     check.set_defaults(run=doctor_command)
 
     tenant = commands.add_parser("tenant", help="tenants").add_subparsers(dest="action", required=True)

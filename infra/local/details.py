@@ -28,6 +28,12 @@ class LocalDetails:
     # the ClamAV signatures uploads are scanned with (infra.local.signatures): kind, directory, updated_at, warning
     signatures: dict[str, str | None] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # what `deskos doctor` found missing at start
+    smtp_port: int | None = None  # inbound email (infra.local.smtp), on the API's host
+
+    @property
+    def smtp_url(self) -> str:
+        host = self.api_url.split("//", 1)[-1].rsplit(":", 1)[0]
+        return f"smtp://{host}:{self.smtp_port}"
 
     @property
     def docs_url(self) -> str:
@@ -37,7 +43,8 @@ class LocalDetails:
         state_dir.mkdir(parents=True, exist_ok=True)
         path = state_dir / DETAILS_FILE
         partial = path.with_suffix(".partial")  # readers poll for the file: it appears complete
-        partial.write_text(json.dumps({**asdict(self), "docs_url": self.docs_url}, indent=2) + "\n")
+        extra = {"docs_url": self.docs_url, "smtp_url": self.smtp_url}
+        partial.write_text(json.dumps({**asdict(self), **extra}, indent=2) + "\n")
         os.replace(partial, path)
         return path
 
@@ -49,6 +56,7 @@ class LocalDetails:
         except FileNotFoundError:
             raise SystemExit(f"No local cloud found ({path} is missing): start one with `deskos up`.") from None
         data.pop("docs_url", None)
+        data.pop("smtp_url", None)
         return cls(**data)
 
     def password_of(self, username: str) -> str | None:

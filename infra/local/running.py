@@ -148,7 +148,8 @@ class LocalCloud:
 
 def up_arguments(state_dir: Path, *, fresh: bool) -> list[str]:
     """`deskos up`'s arguments for a cloud in ``state_dir`` on free ports."""
-    return ["--state-dir", str(state_dir), "--api-port", "0", "--aws-port", "0", *(("--fresh",) if fresh else ())]
+    ports = ["--api-port", "0", "--aws-port", "0", "--smtp-port", "0"]
+    return ["--state-dir", str(state_dir), *ports, *(("--fresh",) if fresh else ())]
 
 
 def _identity(path: Path) -> tuple[int, int] | None:

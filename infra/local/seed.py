@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from shared.admin.users import NewUser, invite
 from shared.caller import Role, TenantContext
-from shared.crm import clients
+from shared.crm import clients, contacts
 from shared.crm.clients import NewClient
+from shared.crm.contacts import NewContact
 from shared.db.table import get_or_none
 from shared.errors import Conflict, NotFound
 from shared.field import technicians
@@ -23,6 +24,8 @@ OPERATOR = "operator"
 DEMO_TENANT = "demo"
 DEMO_TENANT_NAME = "Demo Firm"
 DEMO_CLIENT_NAME = "Acme Ltd"
+# a contact of Acme who writes to the support mailbox (support@demo.<inbound domain>): email-to-ticket
+DEMO_CONTACT = ("Casey Contact", "casey@acme.example")
 DEMO_PASSWORD = "Demo-pass-1!"
 DEMO_TECHNICIAN_HOURS = {  # Mon-Fri 08:00-17:00 in London
     "time_zone": "Europe/London",
@@ -112,6 +115,8 @@ def seed_demo() -> list[LocalUser]:
     ctx = TenantContext(DEMO_TENANT, manager.user_id, manager.username, frozenset({Role.MANAGERS, Role.STAFF}))
     acme = NewClient(name=DEMO_CLIENT_NAME, customer_type="premium", location={"lat": 51.5155, "lng": -0.0922})
     client = clients.create(ctx, acme)
+    name, email = DEMO_CONTACT
+    contacts.create(ctx, NewContact(client_id=client.id, name=name, email=email))
     users = [manager]
     for role, email, name in others:
         users.append(

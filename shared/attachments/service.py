@@ -159,11 +159,12 @@ def attachment_limit(tenant_id: str) -> int:
     return min(limit, MAX_ATTACHMENT_LIMIT)
 
 
-def create(ctx: TenantContext, owner: Owner, body: NewAttachment) -> UploadOut:
-    """Validate what the client declares, record it ``pending_scan`` and sign an upload for exactly it."""
+def create(ctx: TenantContext, owner: Owner, body: NewAttachment, *, attachment_id: str | None = None) -> UploadOut:
+    """Validate what the client declares, record it ``pending_scan`` and sign an upload for exactly it.
+    ``attachment_id``: chosen by the caller (email-to-ticket derives it, so a redelivered message finds it)."""
     limit = attachment_limit(ctx.tenant_id)
     kind = classify(body.original_filename, body.content_type, body.size, limit)
-    attachment_id = new_id()
+    attachment_id = attachment_id or new_id()
     key = str(storage.UploadKey(ctx.tenant_id, owner.kind, owner.id, attachment_id))
     moment = now()
     attachment = Attachment(

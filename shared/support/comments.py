@@ -41,7 +41,7 @@ class Comment(Item, discriminator="comment"):
     id = UnicodeAttribute()
     ticket_id = UnicodeAttribute()
     author_id = UnicodeAttribute()
-    author_kind = UnicodeAttribute()  # "staff" | "portal_user"
+    author_kind = UnicodeAttribute()  # "staff" | "portal_user" | "contact" | "email" (the last two: by email)
     body = UnicodeAttribute()
     public = BooleanAttribute()
     created_at = UTCDateTimeAttribute()
@@ -106,7 +106,16 @@ def _safe_target(match: re.Match[str]) -> str:
 # ---- operations --------------------------------------------------------------------------------
 
 
-def add(ctx: TenantContext, ticket_id: str, body: NewComment) -> Comment:
+def add(
+    ctx: TenantContext,
+    ticket_id: str,
+    body: NewComment,
+    *,
+    comment_id: str | None = None,
+    author_kind: str | None = None,
+) -> Comment:
+    """``comment_id`` and ``author_kind`` come from email-to-ticket: an id chosen before (a redelivered message
+    finds its comment) and a requester who is a contact or an address rather than a portal user."""
     if ctx.is_portal and not body.public:
         raise Unprocessable.field("public", "Portal users can only write public comments.")
     text = sanitise(body.body)
@@ -115,14 +124,14 @@ def add(ctx: TenantContext, ticket_id: str, body: NewComment) -> Comment:
     kind: sla.Comment | None = ("staff_public" if body.public else None) if ctx.is_staff else "requester"
     for _attempt in range(ATTEMPTS):
         ticket, book = _load(ctx, ticket_id)
-        moment, comment_id = now(), new_id()
+        moment, comment_id = now(), comment_id or new_id()
         comment = Comment(
             *Comment.key(ctx.tenant_id, ticket_id, comment_id),
             tenant_id=ctx.tenant_id,
             id=comment_id,
             ticket_id=ticket_id,
             author_id=ctx.user_id,
-            author_kind="staff" if ctx.is_staff else "portal_user",
+            author_kind=author_kind or ("staff" if ctx.is_staff else "portal_user"),
             body=text,
             public=body.public,
             created_at=moment,

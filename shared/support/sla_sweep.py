@@ -23,7 +23,7 @@ from pynamodb.exceptions import TransactWriteError
 from shared import mail
 from shared.clock import iso
 from shared.db.table import Item, get_or_none
-from shared.directory import UserProfile, manager_emails
+from shared.directory import assignee_or_managers
 from shared.errors import Conflict
 from shared.support import sla
 from shared.support.tickets import Ticket
@@ -111,7 +111,7 @@ def _handle(keys: list[tuple[str, str]], now: datetime, result: SweepResult) -> 
 
 def notify(notice: Notice) -> list[str]:
     """Email the assignee, or the tenant's managers when nobody is assigned; the recipients."""
-    recipients = _recipients(notice.tenant_id, notice.ticket.assignee_id)
+    recipients = assignee_or_managers(notice.tenant_id, notice.ticket.assignee_id)
     if not recipients:
         logger.warning("no one to tell about SLA events of ticket %s", notice.ticket.id)
         return []
@@ -127,14 +127,6 @@ def notify(notice: Notice) -> list[str]:
     body = f"Ticket {ticket.number} ({ticket.subject}), priority {ticket.priority}:\n" + "\n".join(lines)
     mail.send(recipients, subject, body + f"\n\nTicket id: {ticket.id}\n")
     return recipients
-
-
-def _recipients(tenant_id: str, assignee_id: str | None) -> list[str]:
-    if assignee_id:
-        profile = get_or_none(UserProfile, UserProfile.key(tenant_id, assignee_id))
-        if profile is not None and profile.active:
-            return [profile.email]
-    return manager_emails(tenant_id)
 
 
 def _minute(moment: datetime) -> datetime:

@@ -59,7 +59,7 @@ class Ticket(Entity, discriminator="ticket"):
     tags = ListAttribute(of=UnicodeAttribute, default=list)
     channel = UnicodeAttribute()
     client_id = UnicodeAttribute(null=True)
-    requester = JSONAttribute(null=True)  # {"kind": "contact"|"portal_user"|"staff", "id": ...}
+    requester = JSONAttribute(null=True)  # {"kind": "contact"|"portal_user"|"staff"|"email", "id": ...}
     assignee_id = UnicodeAttribute(null=True)
     customer_type = UnicodeAttribute(null=True)
     location = LocationAttribute(null=True)
@@ -121,7 +121,9 @@ class Assignment(Strict):
 
 
 class Requester(Strict):
-    kind: Literal["contact", "portal_user", "staff"]
+    kind: Literal["contact", "portal_user", "staff", "email"] = Field(
+        description="email: a sender known by address only (a ticket from email without a client)."
+    )
     id: str
 
 
@@ -213,9 +215,16 @@ def page(ctx: TenantContext, filters: TicketFilters, *, limit: int, cursor: str 
 # ---- create ------------------------------------------------------------------------------------
 
 
-def create(ctx: TenantContext, body: NewTicket) -> Ticket:
-    """Two round trips: one BatchGet (counter, client, contact), one transaction (counter, ticket, guard)."""
-    if ctx.is_portal:
+def create(
+    ctx: TenantContext, body: NewTicket, *, ticket_id: str | None = None, requester: dict[str, str] | None = None
+) -> Ticket:
+    """Two round trips: one BatchGet (counter, client, contact), one transaction (counter, ticket, guard).
+
+    ``ticket_id`` and ``requester`` come from email-to-ticket: a ticket whose id was chosen before (so a
+    redelivered message finds it), asked for by a sender who is no contact (a portal user, an address)."""
+    if requester is not None:
+        client_id, contact_id, channel = body.client_id, None, body.channel or "email"
+    elif ctx.is_portal:
         client_id, contact_id, channel = ctx.client_id, None, "portal"
         requester = {"kind": "portal_user", "id": ctx.user_id}
     else:
@@ -224,7 +233,7 @@ def create(ctx: TenantContext, body: NewTicket) -> Ticket:
     if contact_id and not client_id:
         raise Unprocessable.field("client_id", "A requester contact needs its client_id.")
 
-    ticket_id = new_id()
+    ticket_id = ticket_id or new_id()
     for attempt in range(MAX_NUMBER_ATTEMPTS):
         sequence, client, book = _load_for_create(ctx, client_id, contact_id)
         ticket = Ticket.new(
@@ -335,12 +344,19 @@ def _save(ctx: TenantContext, ticket: Ticket) -> Ticket:
 
 def requester_email(tenant_id: str, requester: dict[str, str] | None) -> str | None:
     """Where to write to a ticket's requester: a contact's address, or an active user's."""
+    return requester_of(tenant_id, requester)[1]
+
+
+def requester_of(tenant_id: str, requester: dict[str, str] | None) -> tuple[str | None, str | None]:
+    """A ticket's requester's name and email address (None for what is unknown): one GetItem at most."""
     kind, requester_id = (requester or {}).get("kind"), (requester or {}).get("id", "")
+    if kind == "email":
+        return None, requester_id
     with storage_errors():
         if kind == "contact":
             contact = Contact.find(tenant_id, requester_id)
-            return contact.email if contact else None
+            return (contact.name, contact.email) if contact else (None, None)
         if kind in ("portal_user", "staff"):
             profile = get_or_none(UserProfile, UserProfile.key(tenant_id, requester_id))
-            return profile.email if profile and profile.active else None
-    return None
+            return (profile.name, profile.email) if profile and profile.active else (None, None)
+    return None, None

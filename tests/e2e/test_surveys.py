@@ -37,7 +37,9 @@ def nps_survey(api, demo) -> Iterator[dict]:
 def wait_for_invitation(aws_endpoint_url: str, ticket_number: str) -> list[dict]:
     deadline = time.monotonic() + MAIL_WAIT_SECONDS
     while True:
-        found = [m for m in outbox.messages(aws_endpoint_url) if ticket_number in (m.get("subject") or "")]
+        # the ticket's own emails (acknowledgement, resolution) carry its number too
+        subject = f"How did we do? ({ticket_number})"
+        found = [m for m in outbox.messages(aws_endpoint_url) if m.get("subject") == subject]
         if found or time.monotonic() > deadline:
             return found
         time.sleep(0.25)

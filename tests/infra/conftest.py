@@ -22,7 +22,11 @@ import pytest
 os.environ.setdefault("JSII_NODE", str(Path(sys.executable).with_name("node")))
 
 # Skip the layer's pip bundling (offline, fast, deterministic) and construct stack traces (halves construction time).
-TEST_CONTEXT = {"aws:cdk:bundling-stacks": [], "aws:cdk:disable-stack-trace": True}
+TEST_CONTEXT = {
+    "aws:cdk:bundling-stacks": [],
+    "aws:cdk:disable-stack-trace": True,
+    "inbound_domain": "mail.example.com",
+}
 
 
 @dataclass(frozen=True)

@@ -271,12 +271,6 @@ def test_the_user_pool_carries_tenancy_attributes_and_role_groups(synthesized) -
     assert {"ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"} <= set(client["Properties"]["ExplicitAuthFlows"])
 
 
-def test_the_code_asset_holds_only_the_product_packages(synthesized) -> None:
-    [function] = [f for f in synthesized.of_type("AWS::Lambda::Function").values()][:1]
-    asset_hash = function["Properties"]["Code"]["S3Key"].removesuffix(".zip")
-    assert {p.name for p in (synthesized.outdir / f"asset.{asset_hash}").iterdir()} == {"shared", "functions"}
-
-
 # --- Events -----------------------------------------------------------------------------------------------------
 
 
@@ -458,3 +452,47 @@ def test_only_routes_that_declare_a_use_of_the_user_pool_may_administer_its_user
         variables = function["Properties"].get("Environment", {}).get("Variables", {})
         assert ("DESKOS_USER_POOL_ID" in variables) == bool(route.cognito), route
         assert ("ses:SendEmail" in granted.get(role, set())) == route.mail, route
+
+
+# --- Email ------------------------------------------------------------------------------------------------------
+
+
+def test_inbound_email_is_stored_under_its_prefix_and_handed_to_the_receiver(synthesized) -> None:
+    [rule] = synthesized.of_type("AWS::SES::ReceiptRule").values()
+    props = rule["Properties"]["Rule"]
+    assert props["Recipients"] == [".mail.example.com"] and props["ScanEnabled"] and props["TlsPolicy"] == "Require"
+    store, invoke = props["Actions"]
+    assert store["S3Action"]["ObjectKeyPrefix"] == resources.INBOUND_MAIL.s3_prefix
+    assert invoke["LambdaAction"]["InvocationType"] == "Event"
+    functions = synthesized.of_type("AWS::Lambda::Function")
+    [receiver] = [n for n, f in functions.items() if f["Properties"]["Handler"] == resources.INBOUND_MAIL.handler]
+    assert list(_refs(invoke["LambdaAction"]["FunctionArn"])) == [receiver]
+    assert functions[receiver]["Properties"]["Environment"]["Variables"]["DESKOS_INBOUND_DOMAIN"] == "mail.example.com"
+    [config] = [
+        c["Properties"]
+        for c in synthesized.of_type("AWS::Lambda::EventInvokeConfig").values()
+        if c["Properties"]["FunctionName"] == {"Ref": receiver}
+    ]
+    assert config["MaximumRetryAttempts"] == 2 and "OnFailure" in config["DestinationConfig"]
+
+
+def test_the_receiver_may_read_only_raw_mail_and_sign_uploads_never_scan_or_delete(synthesized) -> None:
+    functions = synthesized.of_type("AWS::Lambda::Function")
+    [receiver] = [f for f in functions.values() if f["Properties"]["Handler"] == resources.INBOUND_MAIL.handler]
+    actions = _actions_by_role(synthesized)[_role_of(receiver)]
+    assert {"s3:GetObject", "s3:PutObject", "dynamodb:PutItem", "cloudwatch:PutMetricData"} <= actions
+    assert not actions & {"dynamodb:Scan", "dynamodb:DeleteItem", "s3:DeleteObject", "ses:SendRawEmail"}
+    statements = _statements_by_role(synthesized)[_role_of(receiver)]
+    [get] = [s for s in statements if _listed(s["Action"]) == ["s3:GetObject"]]
+    assert resources.INBOUND_MAIL.s3_prefix in json.dumps(get["Resource"]) and "t/*" not in json.dumps(get["Resource"])
+
+
+def test_email_in_and_out_is_measured_alarmed_and_on_the_dashboard(synthesized) -> None:
+    alarms = {a["Properties"].get("MetricName") for a in synthesized.of_type("AWS::CloudWatch::Alarm").values()}
+    assert "EmailsRejected" in alarms
+    [dashboard] = synthesized.of_type("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    assert all(name in body for name in ("EmailsReceived", "EmailsRejected", "NotificationsSent"))
+    consumers = synthesized.of_type("AWS::Lambda::Function").values()
+    [notifications] = [c for c in consumers if c["Properties"]["Handler"].endswith("ticket_notifications.handler")]
+    assert notifications["Properties"]["Environment"]["Variables"]["DESKOS_INBOUND_DOMAIN"] == "mail.example.com"

@@ -54,3 +54,13 @@ def test_links_point_at_the_web_app_pages_or_the_api(monkeypatch):
     assert (
         links.api_url("/marketing/unsubscribe", "a=b") == "https://desk.example.com/marketing/unsubscribe?token=a%3Db"
     )
+
+
+def test_an_address_tag_fits_a_local_part_and_names_its_subject_in_its_tenant_only():
+    tag = links.sign_address("ticket-reply", "acme", "01JDZ3Q4R5S6T7V8W9X0Y1Z2A3")
+    assert len("reply+" + tag) <= 64 and tag == tag.lower()
+    assert links.read_address("ticket-reply", "acme", tag.upper()) == "01jdz3q4r5s6t7v8w9x0y1z2a3"  # case folded
+    assert links.read_address("ticket-reply", "globex", tag) is None
+    assert links.read_address("unsubscribe", "acme", tag) is None
+    other = links.sign_address("ticket-reply", "acme", "01JDZ3Q4R5S6T7V8W9X0Y1Z2A4")
+    assert links.read_address("ticket-reply", "acme", tag.split(".")[0] + "." + other.split(".")[1]) is None

@@ -10,7 +10,8 @@ import pytest
 
 from functions.events import audit_trail
 from infra.local.lambda_context import LambdaContext
-from infra.local.pump import Pump, lambda_record
+from infra.local.pump import Pump, lambda_record, load_handler
+from infra.resources import StreamConsumer
 from tests.integration.api.harness import Tenant
 
 
@@ -107,3 +108,37 @@ def pump_stream(module_cloud, _pump: Pump) -> Callable[[], int]:
         return delivered
 
     return drain
+
+
+class ConsumerStream:
+    """One stream consumer fed from the table's stream, as Lambda's event source mapping would feed it; it
+    remembers the events it delivered, so a test can deliver them again (a redelivery)."""
+
+    def __init__(self, cloud, consumer: StreamConsumer):
+        self.consumer = consumer
+        self.delivered: list[dict[str, Any]] = []
+
+        def load(dotted: str):
+            handler = load_handler(dotted)
+
+            def recording(event, context):
+                self.delivered.append(event)
+                return handler(event, context)
+
+            return recording
+
+        table = cloud.resources.table_name
+        self.pump = Pump(
+            cloud.server.url, cloud.region, table, consumers=(consumer,), schedules=(), queue_consumers=(), load=load
+        )
+
+    def drain(self) -> None:
+        while self.pump.poll():
+            pass
+
+    def redeliver(self) -> None:
+        assert self.delivered, "nothing was delivered to deliver again"
+        handler = load_handler(self.consumer.handler)
+        for event in list(self.delivered):
+            result = handler(event, LambdaContext(self.consumer.name))
+            assert result == {"batchItemFailures": []}, result

@@ -231,6 +231,9 @@ BODIES: dict[str, Callable[[Tenant, dict[str, Made]], dict[str, Any]]] = {
     },
     "ChangeUserRole": lambda tenant, made: {"role": "managers", "version": 1},
     "ReplaceSettings": lambda tenant, made: {"name": "Intruder", "time_zone": "Europe/Paris", "version": 1},
+    "ReplaceNotificationTemplate": lambda tenant, made: {"kind": "ticket_created", "subject": "x", "text": "Intruder"},
+    "PreviewNotificationTemplate": lambda tenant, made: {"kind": "ticket_created", "text": "Intruder"},
+    "ReplaceMailbox": lambda tenant, made: {"unknown_senders": "refuse"},
     "CreateTicketAttachment": lambda tenant, made: {
         "original_filename": "intruder.txt",
         "content_type": "text/plain",

@@ -12,14 +12,12 @@ from typing import Any
 
 import pytest
 
-from functions.events import survey_invitations
 from infra.local import outbox
-from infra.local.lambda_context import LambdaContext
-from infra.local.pump import Pump, load_handler
 from infra.resources import STREAM_CONSUMERS
 from shared import mail
 from shared.cursors import b64url, unb64url
 from shared.support.surveys import links
+from tests.integration.api.conftest import ConsumerStream
 from tests.integration.api.harness import Tenant, User, call
 
 SURVEYS = "/support/surveys"
@@ -37,54 +35,16 @@ def summary(kind: str) -> str:
 # ---- the stream and the outbox -----------------------------------------------------------------
 
 
-class Stream:
-    """The survey consumer fed from the table's stream, as Lambda's event source mapping would feed it;
-    remembers what it delivered so a test can deliver it again."""
-
-    def __init__(self, pump: Pump, delivered: list[dict[str, Any]]):
-        self.pump, self.delivered = pump, delivered
-
-    def drain(self) -> None:
-        while self.pump.poll():
-            pass
-
-    def redeliver(self) -> None:
-        assert self.delivered, "nothing was delivered to deliver again"
-        for event in list(self.delivered):
-            result = survey_invitations.handler(event, LambdaContext(CONSUMER.name))
-            assert result == {"batchItemFailures": []}, result
-
-
 @pytest.fixture(scope="module")
-def _survey_pump(module_cloud) -> tuple[Pump, list[dict[str, Any]]]:
-    delivered: list[dict[str, Any]] = []
-
-    def load(dotted: str):
-        handler = load_handler(dotted)
-
-        def recording(event, context):
-            delivered.append(event)
-            return handler(event, context)
-
-        return recording
-
-    pump = Pump(
-        module_cloud.server.url,
-        module_cloud.region,
-        module_cloud.resources.table_name,
-        consumers=(CONSUMER,),
-        schedules=(),
-        load=load,
-    )
-    return pump, delivered
+def _survey_stream(module_cloud) -> ConsumerStream:
+    return ConsumerStream(module_cloud, CONSUMER)
 
 
 @pytest.fixture
-def stream(cloud, _survey_pump) -> Iterator[Stream]:
-    pump, delivered = _survey_pump
-    delivered.clear()
+def stream(cloud, _survey_stream) -> Iterator[ConsumerStream]:
+    _survey_stream.delivered.clear()
     mail._ses.cache_clear()  # the module's moto server, not another module's
-    yield Stream(pump, delivered)
+    yield _survey_stream
     mail._ses.cache_clear()
 
 
@@ -126,7 +86,7 @@ def resolved_ticket(tenant: Tenant, client_id: str, contact_id: str) -> dict[str
     return resolve(tenant.agent, ticket)
 
 
-def tokens(tenant: Tenant, stream: Stream, cloud, count: int) -> list[str]:
+def tokens(tenant: Tenant, stream: ConsumerStream, cloud, count: int) -> list[str]:
     """``count`` invitation links, one per resolved ticket of one contact (the survey has no cooldown)."""
     client_id, contact_id, email = requester(tenant)
     for _ in range(count):
