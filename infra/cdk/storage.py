@@ -13,6 +13,7 @@ from infra import resources
 from infra.cdk.nag import skip_checkov
 
 QUARANTINE_DAYS = 30  # long enough to investigate an infected upload, short enough not to keep malware around
+RAW_MAIL_DAYS = 14
 
 
 def _string(name: str) -> dynamodb.Attribute:
@@ -116,6 +117,13 @@ def uploads_bucket(scope: Construct, allowed_origins: Sequence[str]) -> s3.Bucke
                 prefix=resources.UPLOADS_PREFIX,
                 tag_filters={resources.STATUS_TAG: resources.QUARANTINED},
                 expiration=Duration.days(QUARANTINE_DAYS),
+            ),
+            s3.LifecycleRule(
+                # raw inbound mail, stored by SES before its tenant is known: the receiver has made what it makes
+                # of it (ticket, comment, attachments under t/<tenant>/) within minutes; kept a while for support
+                id="expire-raw-inbound-mail",
+                prefix=resources.INBOUND_MAIL.s3_prefix,
+                expiration=Duration.days(RAW_MAIL_DAYS),
             ),
         ],
         removal_policy=RemovalPolicy.RETAIN,

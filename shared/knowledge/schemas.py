@@ -13,7 +13,13 @@ from shared.schemas import Id, Out, Strict, Tags, Version, Versioned
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-Body = Annotated[str, Field(description=f"Markdown, at most {MAX_BODY_BYTES} bytes (UTF-8); more is a 413.")]
+# the byte limit answers 413 (items.py); the schema's bound on characters lies beyond it, a backstop
+Body = Annotated[
+    str,
+    Field(
+        max_length=2 * MAX_BODY_BYTES, description=f"Markdown, at most {MAX_BODY_BYTES} bytes (UTF-8); more is a 413."
+    ),
+]
 ReviewDays = Annotated[int, Field(ge=1, le=3650, description="Verify the item this many days after it was last.")]
 
 

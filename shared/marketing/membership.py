@@ -77,7 +77,10 @@ def _place(segment: Segment, state: SegmentState, contact: Contact | None, conta
                 tx.save(Member.of(tenant, segment.id, int(state.generation), contact), Member.PK.does_not_exist())
             else:
                 tx.delete(Member(current, contact_id), condition=Member.PK.exists())
-            tx.update(state, [SegmentState.member_count.add(1 if belongs else -1)])
+            # the count belongs to the generation written into: a refresh that switched generations meanwhile
+            # has counted this contact already (else a stale placement would count it twice)
+            same = SegmentState.generation == int(state.generation)
+            tx.update(state, [SegmentState.member_count.add(1 if belongs else -1)], condition=same)
     except TransactWriteError:
         moved = 0  # already where it belongs
     else:

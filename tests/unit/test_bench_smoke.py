@@ -51,6 +51,8 @@ def test_every_authenticated_route_gets_a_concrete_event():
         "segment_id",
         "email_template_id",
         "campaign_id",
+        "item_id",
+        "version_number",
     )
     values = dict.fromkeys(params, "01ABC")
     for route in catalog.routes():
