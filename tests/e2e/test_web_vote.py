@@ -1,7 +1,7 @@
 """Voting in a meeting poll from its emailed link, in a real browser with no sign-in: staff create a poll
 over the API for two contacts, the link is taken from the outbox email, the slots read in the voter's own
 time zone (the browser's Berlin, the poll's New York), a vote is cast and changed and the API's results show
-the last one; an altered link and a closed poll say so."""
+the last one; an altered link and a closed poll say so. A portal user votes signed in from "My meeting polls"."""
 
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ from zoneinfo import ZoneInfo
 from playwright.sync_api import expect
 
 from infra.local import outbox
-from tests.e2e.browser import check, session
+from tests.e2e.browser import check, password_of, session
 
 MAIL_WAIT_SECONDS = 30.0
 VOTE_LINK = re.compile(r"\S+/app/vote\?token=\S+")
 NEW_YORK = ZoneInfo("America/New_York")
+PORTAL = "portal@acme.example"
 
 
 def vote_link(cloud, address: str) -> str:
@@ -114,3 +115,40 @@ def test_a_contact_votes_by_the_emailed_link_changes_the_vote_and_staff_see_it(c
         page.goto(link)
         expect(page.get_by_role("heading", name="Voting has closed")).to_be_visible()
         check(page, "link-vote-closed")
+
+
+def test_a_portal_user_votes_signed_in_from_my_meeting_polls(cloud, api, demo, browser):
+    # Given staff poll the portal user of Acme (a user invitee) on one slot
+    clients = api.get("/crm/clients", as_=demo.manager, params={"limit": 100}).json()["items"]
+    acme = next(c for c in clients if c["name"].startswith("Acme"))
+    day = (datetime.now(NEW_YORK) + timedelta(days=6)).date()
+    created = api.post(
+        "/calendar/meeting-polls",
+        as_=demo.agent,
+        json={
+            "title": f"Portal review {uuid.uuid4().hex[:8]}",
+            "duration_minutes": 30,
+            "time_zone": "Europe/Berlin",
+            "slots": [{"start": f"{day}T09:00"}],
+            "invitees": [{"user_id": api.user_id(demo.portal)}],
+            "deadline": (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "client_id": acme["id"],
+        },
+    )
+    assert created.status_code == 201, created.text
+    poll = created.json()
+
+    with session(browser, cloud.api_url) as user:
+        page = user.sign_in(PORTAL, password_of(cloud, PORTAL), lands="/app/portal")
+        page.get_by_role("link", name="Meeting polls").click()
+        card = page.get_by_role("region", name=poll["title"])
+        expect(card).to_contain_text("voting closes")
+        card.get_by_role("radio", name="If need be").check()
+        check(page, "portal-polls")
+        card.get_by_role("button", name="Send my vote").click()
+        expect(card.get_by_role("status")).to_contain_text("Your vote was recorded")
+
+    results = api.get(f"/calendar/meeting-polls/{poll['id']}/results", as_=demo.agent).json()
+    assert [(s["yes"], s["if_need_be"], s["if_need_be_by"]) for s in results["slots"]] == [
+        (0, 1, [poll["invitees"][0]["name"]])
+    ]
