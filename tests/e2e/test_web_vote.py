@@ -33,6 +33,25 @@ def vote_link(cloud, address: str) -> str:
     raise AssertionError(f"no voting link for {address}")
 
 
+def create_poll(api, demo, *, zone: str, starts: list[str], invitees: list[dict], client_id: str, title: str) -> dict:
+    """A poll by staff over the API, an hour per slot, open for two days."""
+    created = api.post(
+        "/calendar/meeting-polls",
+        as_=demo.agent,
+        json={
+            "title": title,
+            "duration_minutes": 60,
+            "time_zone": zone,
+            "slots": [{"start": start} for start in starts],
+            "invitees": invitees,
+            "deadline": (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "client_id": client_id,
+        },
+    )
+    assert created.status_code == 201, created.text
+    return created.json()
+
+
 def test_a_contact_votes_by_the_emailed_link_changes_the_vote_and_staff_see_it(cloud, api, demo, browser):
     # Given staff poll two contacts of a client on two slots in New York's zone
     run = uuid.uuid4().hex[:8]
@@ -44,21 +63,15 @@ def test_a_contact_votes_by_the_emailed_link_changes_the_vote_and_staff_see_it(c
         assert made.status_code == 201, made.text
         contacts.append(made.json())
     day = (datetime.now(NEW_YORK) + timedelta(days=4)).date()
-    created = api.post(
-        "/calendar/meeting-polls",
-        as_=demo.agent,
-        json={
-            "title": f"Kick-off {run}",
-            "duration_minutes": 60,
-            "time_zone": "America/New_York",
-            "slots": [{"start": f"{day}T10:00"}, {"start": f"{day}T13:30"}],
-            "invitees": [{"contact_id": c["id"]} for c in contacts],
-            "deadline": (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "client_id": client["id"],
-        },
+    poll = create_poll(
+        api,
+        demo,
+        zone="America/New_York",
+        starts=[f"{day}T10:00", f"{day}T13:30"],
+        invitees=[{"contact_id": c["id"]} for c in contacts],
+        client_id=client["id"],
+        title=f"Kick-off {run}",
     )
-    assert created.status_code == 201, created.text
-    poll = created.json()
     berlin = {
         s["id"]: datetime.fromisoformat(s["start"]).astimezone(ZoneInfo("Europe/Berlin")).strftime("%H:%M")
         for s in poll["slots"]
@@ -122,21 +135,15 @@ def test_a_portal_user_votes_signed_in_from_my_meeting_polls(cloud, api, demo, b
     clients = api.get("/crm/clients", as_=demo.manager, params={"limit": 100}).json()["items"]
     acme = next(c for c in clients if c["name"].startswith("Acme"))
     day = (datetime.now(NEW_YORK) + timedelta(days=6)).date()
-    created = api.post(
-        "/calendar/meeting-polls",
-        as_=demo.agent,
-        json={
-            "title": f"Portal review {uuid.uuid4().hex[:8]}",
-            "duration_minutes": 30,
-            "time_zone": "Europe/Berlin",
-            "slots": [{"start": f"{day}T09:00"}],
-            "invitees": [{"user_id": api.user_id(demo.portal)}],
-            "deadline": (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "client_id": acme["id"],
-        },
+    poll = create_poll(
+        api,
+        demo,
+        zone="Europe/Berlin",
+        starts=[f"{day}T09:00"],
+        invitees=[{"user_id": api.user_id(demo.portal)}],
+        client_id=acme["id"],
+        title=f"Portal review {uuid.uuid4().hex[:8]}",
     )
-    assert created.status_code == 201, created.text
-    poll = created.json()
 
     with session(browser, cloud.api_url) as user:
         page = user.sign_in(PORTAL, password_of(cloud, PORTAL), lands="/app/portal")
