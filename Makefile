@@ -28,3 +28,4 @@ bench:
 	.venv/bin/python -m bench.round_trips
 	.venv/bin/python -m bench.load
 	.venv/bin/python -m bench.page_weight
+	.venv/bin/python -m bench.campaign

@@ -48,6 +48,7 @@ from shared.clock import now
 from shared.crm import clients, contacts
 from shared.directory import save_profile
 from shared.field import rules, technicians, work_orders
+from shared.marketing import campaigns, entity_tags, segments, tags, templates
 from shared.onboarding import processes as onboarding_processes
 from shared.onboarding import tasks as onboarding_tasks
 from shared.onboarding import templates as onboarding_templates
@@ -344,7 +345,49 @@ def seed(claims: dict[str, Any]) -> World:
         "task_id": onboarding_task,
         "document_id": onboarding_document,
     }
+    marketing_values, marketing_fresh = seed_marketing(ctx, contact)
+    values.update(marketing_values)
+    fresh.update(marketing_fresh)
     return World(values, fresh_ticket, fresh_survey, fresh_policy, fresh)
+
+
+def seed_marketing(ctx: TenantContext, contact: contacts.Contact) -> tuple[dict[str, str], dict[str, Callable]]:
+    """A tag on the contact, a static segment holding it, a template and a draft campaign; makers of fresh ones
+    for the writes (a campaign to schedule or cancel starts as a draft)."""
+
+    def fresh_tag(_operation: str) -> str:
+        return tags.create(ctx, tags.NewTag(name=f"tag-{uuid.uuid4().hex}")).id
+
+    def fresh_segment(operation: str) -> str:
+        kind = "dynamic" if operation in ("RefreshSegment", "UpdateSegment") else "static"
+        body = segments.NewSegment(name="Bench", kind=kind, criteria=CRITERIA if kind == "dynamic" else None)
+        return segments.create(ctx, body)[0].id
+
+    def fresh_template(_operation: str) -> str:
+        return templates.create(ctx, templates.NewEmailTemplate(**TEMPLATE))[0].id
+
+    def fresh_campaign(_operation: str) -> str:
+        body = campaigns.NewCampaign(name="Bench", template_id=template_id, segment_id=segment_id)
+        return campaigns.create(ctx, body)[0].id
+
+    tag_id = fresh_tag("")
+    entity_tags.apply(ctx, entity_tags.Application(tag_id=tag_id, entity_kind="contact", entity_id=contact.id))
+    segment_id, template_id = fresh_segment(""), fresh_template("")
+    segments.add_members(ctx, segment_id, segments.ContactIds(contact_ids=[contact.id]))
+    values = {
+        "tag_id": tag_id,
+        "entity_kind": "contact",
+        "entity_id": contact.id,
+        "segment_id": segment_id,
+        "email_template_id": template_id,
+        "campaign_id": fresh_campaign(""),
+    }
+    makers = {"segment_id": fresh_segment, "email_template_id": fresh_template, "campaign_id": fresh_campaign}
+    return values, {"tag_id": fresh_tag, **makers}
+
+
+CRITERIA = {"match": "all", "conditions": [{"field": "client.customer_type", "operator": "equals", "value": "premium"}]}
+TEMPLATE = {"name": "Newsletter", "subject": "News for {{ client.name }}", "html": "<p>Hi {{ contact.first_name }}</p>"}
 
 
 # ---- requests ----------------------------------------------------------------------------------
@@ -410,6 +453,24 @@ def body_for(operation_id: str, values: dict[str, str]) -> dict[str, Any] | None
         "UploadOnboardingDocument": {"original_filename": "id.pdf", "content_type": "application/pdf", "size": 10},
         "ApproveOnboardingDocument": {},
         "RejectOnboardingDocument": {"note": "Blurry"},
+        "CreateTag": {"name": f"tag-{uuid.uuid4().hex}"},
+        "UpdateTag": {"colour": "#aa3300"},
+        "ApplyTag": {"tag_id": values["tag_id"], "entity_kind": "client", "entity_id": values["client_id"]},
+        "BulkApplyTag": {"tag_id": values["tag_id"], "entities": [{"kind": "contact", "id": values["contact_id"]}]},
+        "BulkRemoveTag": {"tag_id": values["tag_id"], "entities": [{"kind": "contact", "id": values["contact_id"]}]},
+        "PreviewSegment": {"criteria": CRITERIA},
+        "CreateSegment": {"name": "Premium", "criteria": CRITERIA},
+        "UpdateSegment": {"name": "Premium clients"},
+        "AddSegmentMembers": {"contact_ids": [values["contact_id"]]},
+        "RemoveSegmentMembers": {"contact_ids": [values["contact_id"]]},
+        "CreateEmailTemplate": TEMPLATE,
+        "UpdateEmailTemplate": {"subject": "Spring news"},
+        "CreateCampaign": {
+            "name": "Spring",
+            "template_id": values["email_template_id"],
+            "segment_id": values["segment_id"],
+        },
+        "ScheduleCampaign": {},
     }.get(operation_id)
 
 

@@ -30,6 +30,7 @@ WRITE_ACTIONS = (
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
     "dynamodb:ConditionCheckItem",
+    "dynamodb:BatchWriteItem",  # bulk tagging, segment members (each item's key is held to the tenant's)
 )
 # What a route's declared use of the uploads bucket (x-deskos-s3) needs. Presigned URLs act with the signer's
 # permissions: signing an upload needs PutObject (and PutObjectTagging: the upload carries the pending tag).

@@ -134,6 +134,8 @@ STREAM_CONSUMERS: tuple[StreamConsumer, ...] = (
         batch_size=25,
         writes=("cloudwatch",),
     ),
+    StreamConsumer(name="SegmentMembership", handler="functions.events.segment_membership.handler", batch_size=100),
+    StreamConsumer(name="MarketingCleanup", handler="functions.events.marketing_cleanup.handler", batch_size=10),
 )
 
 SCHEDULES: tuple[Schedule, ...] = (
@@ -153,6 +155,31 @@ SCHEDULES: tuple[Schedule, ...] = (
         rate_minutes=1,
         writes=("ses", "cloudwatch"),
     ),
+    Schedule(
+        name="CampaignSend",
+        handler="functions.schedules.campaign_send.handler",
+        rate_minutes=1,
+        writes=("ses", "cloudwatch"),
+    ),
+    # every minute: a refresh asked for starts at once; each dynamic segment comes due an hour after its last
+    Schedule(name="SegmentRefresh", handler="functions.schedules.segment_refresh.handler", rate_minutes=1),
+)
+
+
+@dataclass(frozen=True)
+class MailEventsConsumer:
+    """A Lambda fed SES's events about sent emails (bounces, complaints, deliveries): the configuration set
+    ``configuration_set`` publishes them to an SNS topic that invokes it; locally ``deskos bounce`` invokes it
+    with the same event."""
+
+    name: str
+    handler: str
+    configuration_set: str
+    events: tuple[str, ...] = ("BOUNCE", "COMPLAINT", "DELIVERY")
+
+
+MAIL_EVENTS = MailEventsConsumer(
+    name="MailFeedback", handler="functions.events.mail_feedback.handler", configuration_set="deskos-campaigns"
 )
 
 # S3 ObjectCreated under t/ -> the uploads queue -> the scan function (ClamAV, type check, thumbnail).

@@ -23,7 +23,7 @@ ACTIONS: dict[str, Action] = {"INSERT": "create", "MODIFY": "update", "REMOVE": 
 # survey counters and cooldown records are the surveys' own; work-order links and round-robin pointers
 # are the automation's; the onboarding reminder cursor is the reminder job's; sent notifications, inbound
 # message markers and flood counters are email's de-duplication; the calendar's sent-mail markers are its
-# consumer's.
+# consumer's; segment members and states, campaign send records and counters are marketing's.
 UNAUDITED_ENTITIES = frozenset(
     {
         "notification",
@@ -39,6 +39,12 @@ UNAUDITED_ENTITIES = frozenset(
         "round_robin",
         "calendar_mail_sent",
         "onboarding_reminder_cursor",
+        "segment_member",
+        "segment_state",
+        "dynamic_segment_count",
+        "campaign_send",
+        "marketing_counters",
+        "tag_name",
     }
 )
 PLUMBING = frozenset(

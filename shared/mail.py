@@ -6,6 +6,7 @@ alternative, a Reply-To, extra headers (``List-Unsubscribe``), attachments (an `
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -83,13 +84,23 @@ def send(
     reply_to: str | None = None,
     headers: Mapping[str, str] | None = None,
     attachments: Sequence[Attachment] = (),
+    tags: Mapping[str, str] | None = None,
 ) -> str:
-    """Send one email (a text body, optionally an HTML alternative and attachments); returns SES's message id."""
+    """Send one email (a text body, optionally an HTML alternative and attachments); returns SES's message id.
+    ``tags`` ride on SES's events about the email (bounces, complaints, deliveries: ``shared.marketing.feedback``),
+    published through the configuration set ``DESKOS_SES_CONFIGURATION_SET`` when one is set."""
     if not to:
         raise ValueError("an email needs at least one recipient")
     source = sender or settings().mail_sender
     message = compose(
         to, subject, body, sender=source, html=html, reply_to=reply_to, headers=headers, attachments=attachments
     )
-    response = _ses().send_raw_email(Source=source, Destinations=list(to), RawMessage={"Data": message.as_bytes()})
+    extra: dict[str, Any] = {}
+    if tags:
+        extra["Tags"] = [{"Name": name, "Value": value} for name, value in tags.items()]
+    if configuration_set := os.environ.get("DESKOS_SES_CONFIGURATION_SET"):
+        extra["ConfigurationSetName"] = configuration_set
+    response = _ses().send_raw_email(
+        Source=source, Destinations=list(to), RawMessage={"Data": message.as_bytes()}, **extra
+    )
     return response["MessageId"]

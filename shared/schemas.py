@@ -13,7 +13,11 @@ T = TypeVar("T")
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 Tags = Annotated[list[Tag], Field(max_length=50)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+# no whitespace or control characters: an address ends up in a mail header, which a line break would split
+Email = Annotated[
+    str, StringConstraints(max_length=254, pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
+]
+Colour = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$", max_length=7)]  # #rrggbb
 ID_PATTERN = r"^[A-Za-z0-9_-]+$"
 EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)
 

@@ -7,9 +7,9 @@ no calendar gets it. A tenant whose item predates a setting reads that setting's
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, ClassVar
+from typing import ClassVar
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import PutError
 
@@ -20,7 +20,7 @@ from shared.db.errors import CONDITION_FAILED, storage_errors
 from shared.db.table import Item, get_or_none, tkey
 from shared.errors import Conflict, Unprocessable
 from shared.hours import BusinessCalendarIn, BusinessHours, TimeZone, Windows
-from shared.schemas import Email, Name, Strict, Versioned
+from shared.schemas import Colour, Email, Name, Strict, Versioned
 
 DEFAULT_ATTACHMENT_LIMIT = 25 * 1024 * 1024
 MIN_ATTACHMENT_LIMIT = 1024 * 1024
@@ -28,7 +28,6 @@ MAX_ATTACHMENT_LIMIT = 5 * 1024**3  # S3's largest single PUT (a presigned POST 
 DEFAULT_BUSINESS_HOURS = tuple(
     BusinessHours(day=day, start="09:00", end="17:00") for day in ("mon", "tue", "wed", "thu", "fri")
 )
-Colour = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$", max_length=7)]
 
 
 class Tenant(Item, discriminator="tenant"):

@@ -55,7 +55,11 @@ def openapi() -> dict[str, Any]:
         for path, operations in part.get("paths", {}).items():
             document["paths"].setdefault(path, {}).update(operations)
         for kind, entries in part.get("components", {}).items():
-            document.setdefault("components", {}).setdefault(kind, {}).update(entries)
+            merged = document.setdefault("components", {}).setdefault(kind, {})
+            for entry, schema in entries.items():
+                # one name, one schema: two domains' models of one name would silently overwrite each other
+                if merged.setdefault(entry, schema) != schema:
+                    raise ValueError(f"{name} defines the OpenAPI component {kind}/{entry} unlike another domain")
     assert document is not None, "no API modules found"
     document["info"]["description"] = "DeskOS: helpdesk, field service, onboarding, marketing and knowledge."
     return document

@@ -16,13 +16,18 @@ from shared.inbound import mailbox
 from shared.inbound.mailbox import MailboxIn, MailboxOut
 from shared.schemas import Strict
 from shared.support import notification_templates as templates
-from shared.support.notification_templates import PreviewIn, RenderedOut, TemplateOut, TemplateUpdate
+from shared.support.notification_templates import (
+    NotificationPreviewIn,
+    NotificationTemplateOut,
+    NotificationTemplateUpdate,
+    RenderedNotificationOut,
+)
 
 api = Api("support email")
 
 
 class TemplatesOut(Strict):
-    items: list[TemplateOut]
+    items: list[NotificationTemplateOut]
 
 
 @api.get("/support/notification-templates", roles=STAFF, summary="Every kind of ticket email: override or default")
@@ -35,7 +40,9 @@ def list_notification_templates() -> TemplatesOut:
     roles=MANAGERS,
     summary="Override one kind of ticket email (sandboxed Jinja2; 422 names the line); enabled=false stops it",
 )
-def replace_notification_template(body: Annotated[TemplateUpdate, Body()]) -> Response[TemplateOut]:
+def replace_notification_template(
+    body: Annotated[NotificationTemplateUpdate, Body()],
+) -> Response[NotificationTemplateOut]:
     return tagged(templates.replace(api.caller(), body, api.if_match()))
 
 
@@ -45,7 +52,7 @@ def replace_notification_template(body: Annotated[TemplateUpdate, Body()]) -> Re
     writes=False,
     summary="Render one kind with sample data: the sources sent, else the current ones",
 )
-def preview_notification_template(body: Annotated[PreviewIn, Body()]) -> RenderedOut:
+def preview_notification_template(body: Annotated[NotificationPreviewIn, Body()]) -> RenderedNotificationOut:
     return templates.preview(api.caller(), body)
 
 

@@ -42,6 +42,8 @@ def rest_api(
         rest_api_name="deskos",
         description="DeskOS API: one Lambda function per operation",
         endpoint_types=[apigateway.EndpointType.REGIONAL],
+        # the campaign emails' open pixel (a GIF a function returns base64-encoded): image requests accept image/*
+        binary_media_types=["image/*"],
         # API Gateway writes execution logs through an account-wide role; the stack sets it so a fresh account works.
         cloud_watch_role=True,
         deploy_options=apigateway.StageOptions(

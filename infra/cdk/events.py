@@ -3,6 +3,7 @@ S3 upload consumers (through SQS), EventBridge schedules, and the inbound email 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Duration, Stack
@@ -10,6 +11,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_lambda_event_sources as sources
@@ -17,6 +19,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_ses_actions as ses_actions
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -219,6 +223,42 @@ def grant_objects(function: lambda_.Function, bucket: s3.IBucket, action: str, *
 
 def _logical(bucket: s3.IBucket) -> str:
     return Stack.of(bucket).get_logical_id(bucket.node.default_child)
+
+
+def mail_events(scope: Construct, factory: FunctionFactory, senders: Sequence[lambda_.Function]) -> lambda_.Function:
+    """SES's events about campaign emails (``resources.MAIL_EVENTS``): the senders send through a configuration set
+    that publishes bounces, complaints and deliveries to an encrypted SNS topic, which invokes the consumer."""
+    spec = resources.MAIL_EVENTS
+    key = kms.Key(scope, "MailEventsKey", enable_key_rotation=True, description="DeskOS SES event notifications")
+    key.add_to_resource_policy(  # SES publishes to the encrypted topic only if the key lets it
+        iam.PolicyStatement(
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            principals=[iam.ServicePrincipal("ses.amazonaws.com")],
+            resources=["*"],  # in a key policy, "*" means this key
+        )
+    )
+    topic = sns.Topic(scope, "MailEvents", master_key=key, enforce_ssl=True, display_name="DeskOS SES events")
+    configuration_set = ses.ConfigurationSet(
+        scope, "CampaignConfigurationSet", configuration_set_name=spec.configuration_set
+    )
+    configuration_set.add_event_destination(
+        "ToTopic",
+        destination=ses.EventDestination.sns_topic(topic),
+        events=[ses.EmailSendingEvent(event) for event in spec.events],
+    )
+    function = factory.create(
+        f"{spec.name}Consumer",
+        spec.handler,
+        writes=True,
+        timeout=Duration.seconds(60),
+        description=f"SES event consumer {spec.name} (bounces, complaints, deliveries of campaign emails)",
+    )
+    topic.add_subscription(subscriptions.LambdaSubscription(function))
+    arn = Stack.of(scope).format_arn(service="ses", resource="configuration-set", resource_name=spec.configuration_set)
+    for sender in senders:
+        sender.add_environment("DESKOS_SES_CONFIGURATION_SET", spec.configuration_set)
+        sender.add_to_role_policy(iam.PolicyStatement(actions=["ses:SendRawEmail"], resources=[arn]))
+    return function
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from functions.api.catalog import Route, routes
+from infra import resources
 from infra.cdk import access_roles, api, auth, clamav_layer, domains, events, observability, packaging, storage, web
 from infra.cdk.functions import METRICS_NAMESPACE, FunctionFactory
 from infra.cdk.nag import acknowledge, skip_checkov
@@ -91,7 +92,11 @@ class DeskOsStack(Stack):
             if options.inbound_domain:
                 consumer.function.add_environment("DESKOS_INBOUND_DOMAIN", options.inbound_domain)
         self.upload_consumers = events.upload_consumers(self, self.bucket, factory, queues, clamav_layer.layer(self))
-        events.schedules(self, factory)
+        scheduled = events.schedules(self, factory)
+        senders = [f for f, spec in zip(scheduled, resources.SCHEDULES, strict=True) if "ses" in spec.writes]
+        for function in senders:  # links in the emails they send (a campaign's) point at the API
+            function.add_environment("DESKOS_PUBLIC_URL", self.api.rest_api.url)
+        events.mail_events(self, factory, senders)
         self.functions = tuple(factory.functions)
         domain_functions = {f for d in self.domains for f in d.functions}
         observability.function_error_alarms(self, "", [f for f in self.functions if f not in domain_functions], topic)

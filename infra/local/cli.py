@@ -213,6 +213,7 @@ def _connect(args: argparse.Namespace) -> LocalDetails:
     point_environment_at(
         details.aws_endpoint_url, details.region, details.table_name, details.bucket_name, details.user_pool_id
     )
+    os.environ.setdefault("DESKOS_PUBLIC_URL", details.api_url.rstrip("/"))  # emailed links (a campaign's) point here
     if directory := details.signatures.get("directory"):  # a replayed upload is scanned as the cloud scans
         os.environ["DESKOS_CLAMAV_DB"] = directory
     return details
@@ -274,6 +275,24 @@ def outbox(args: argparse.Namespace) -> int:
         print(json.dumps(sent, indent=2))
     else:
         print("\n".join(mail.render(m) for m in sent[-args.last :]) or "(no email sent yet)")
+    return 0
+
+
+def bounce(args: argparse.Namespace) -> int:
+    from functions.events import mail_feedback
+    from infra.local import mail_events
+    from infra.local.lambda_context import LambdaContext
+
+    details = _connect(args)
+    tags = mail_events.tags_of_latest(details.aws_endpoint_url, args.address)
+    if tags is None:
+        if not args.tenant:
+            raise SystemExit(f"deskos bounce: no campaign email to {args.address} in the outbox; pass --tenant")
+        tags = {"tenant": args.tenant}
+    event = mail_feedback.sns_event(mail_events.notification(args.address, tags, complaint=args.complaint))
+    with contextlib.redirect_stdout(sys.stderr):  # the handler's metrics (EMF lines): stdout is the result's
+        result = mail_feedback.handler(event, LambdaContext("MailFeedback"))
+    print(json.dumps({"address": args.address, **tags, **result}))
     return 0
 
 
@@ -360,6 +379,14 @@ def parser() -> argparse.ArgumentParser:
     mailbox.add_argument("--last", type=int, default=20, help="how many of the latest to show")
     mailbox.add_argument("--json", action="store_true", help="every message, as JSON")
     mailbox.set_defaults(run=outbox)
+
+    bounced = commands.add_parser(
+        "bounce", parents=[common], help="play SES: a hard bounce (or a complaint) of an address the cloud mailed"
+    )
+    bounced.add_argument("address")
+    bounced.add_argument("--complaint", action="store_true", help="a complaint instead of a bounce")
+    bounced.add_argument("--tenant", help="the tenant, when no campaign email to the address is in the outbox")
+    bounced.set_defaults(run=bounce)
 
     jobs = commands.add_parser("schedule", help="scheduled jobs").add_subparsers(dest="action", required=True)
     run_job = jobs.add_parser("run", parents=[common], help="run a scheduled job now against the local cloud")

@@ -18,6 +18,7 @@ from shared.crm.contacts import NewContact
 from shared.db.table import get_or_none
 from shared.errors import Conflict, NotFound
 from shared.field import technicians
+from shared.marketing import segments, tags, templates
 from shared.tenants import Tenant, create_tenant
 
 OPERATOR = "operator"
@@ -132,7 +133,28 @@ def seed_demo() -> list[LocalUser]:
         )
         if email == "technician@demo.deskos.local":
             _technician_profile(ctx, users[-1], name)
+    _marketing(ctx)
     return users
+
+
+def _marketing(ctx: TenantContext) -> None:
+    """A vip tag, a segment of premium clients' vip contacts and a newsletter template: a campaign is two calls
+    away (docs/modules/marketing.md)."""
+    vip = tags.create(ctx, tags.NewTag(name="vip", colour="#aa3300", description="Our most valued contacts"))
+    criteria = {
+        "match": "all",
+        "conditions": [
+            {"field": "client.customer_type", "operator": "equals", "value": "premium"},
+            {"field": "contact.tags", "operator": "has_tag", "value": vip.id},
+        ],
+    }
+    segments.create(ctx, segments.NewSegment(name="Premium clients' VIP contacts", criteria=criteria))
+    newsletter = templates.NewTemplate(
+        name="Newsletter",
+        subject="News from {{ firm.name }}",
+        html='<p>Hello {{ contact.first_name | default("there") }},</p><p>Our news for {{ client.name }}.</p>',
+    )
+    templates.create(ctx, newsletter)
 
 
 def _technician_profile(ctx: TenantContext, user: LocalUser, name: str) -> None:

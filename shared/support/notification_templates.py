@@ -92,26 +92,26 @@ class NotificationTemplate(Entity, discriminator="notification_template"):
     enabled = BooleanAttribute(default=True)
 
 
-class TemplateIn(Strict):
+class NotificationTemplateIn(Strict):
     subject: SubjectSource = Field(description="Jinja2 (sandboxed); rendered as text. The number is added if missing.")
     text: BodySource = Field(description="The text body (Jinja2, sandboxed).")
     html: BodySource | None = Field(default=None, description="An HTML alternative; variables are escaped.")
     enabled: bool = Field(default=True, description="false: this kind of email is not sent.")
 
 
-class TemplateUpdate(TemplateIn):
+class NotificationTemplateUpdate(NotificationTemplateIn):
     kind: Kind
     version: Version = Field(default=None, description="The version you read; required once an override exists.")
 
 
-class PreviewIn(Strict):
+class NotificationPreviewIn(Strict):
     kind: Kind
     subject: SubjectSource | None = None
     text: BodySource | None = None
     html: BodySource | None = None
 
 
-class TemplateOut(Strict):
+class NotificationTemplateOut(Strict):
     kind: Kind
     subject: str
     text: str
@@ -122,18 +122,20 @@ class TemplateOut(Strict):
     updated_at: datetime | None
 
 
-class RenderedOut(Strict):
+class RenderedNotificationOut(Strict):
     subject: str
     text: str
     html: str | None
 
 
-def current(kind: str, found: NotificationTemplate | None) -> TemplateOut:
+def current(kind: str, found: NotificationTemplate | None) -> NotificationTemplateOut:
     """What a notification of ``kind`` is made from: the tenant's override, else the default."""
     if found is None:
         default = DEFAULTS[kind]
-        return TemplateOut(kind=kind, **default, html=None, enabled=True, customised=False, version=0, updated_at=None)
-    return TemplateOut(
+        return NotificationTemplateOut(
+            kind=kind, **default, html=None, enabled=True, customised=False, version=0, updated_at=None
+        )
+    return NotificationTemplateOut(
         kind=kind,
         subject=found.subject,
         text=found.text,
@@ -148,14 +150,14 @@ def current(kind: str, found: NotificationTemplate | None) -> TemplateOut:
 # ---- reads -------------------------------------------------------------------------------------
 
 
-def all_of(ctx: TenantContext) -> list[TemplateOut]:
+def all_of(ctx: TenantContext) -> list[NotificationTemplateOut]:
     keys = [NotificationTemplate.key(ctx.tenant_id, kind) for kind in KINDS]
     with storage_errors():
         found = {item.id: item for item in Item.batch_get(keys) if isinstance(item, NotificationTemplate)}
     return [current(kind, found.get(kind)) for kind in KINDS]
 
 
-def get(ctx: TenantContext, kind: str) -> TemplateOut:
+def get(ctx: TenantContext, kind: str) -> NotificationTemplateOut:
     with storage_errors():
         return current(kind, NotificationTemplate.find(ctx.tenant_id, kind))
 
@@ -163,7 +165,7 @@ def get(ctx: TenantContext, kind: str) -> TemplateOut:
 # ---- writes ------------------------------------------------------------------------------------
 
 
-def check(body: TemplateIn | PreviewIn) -> None:
+def check(body: NotificationTemplateIn | NotificationPreviewIn) -> None:
     """422 naming the field and line of a template that does not compile or breaks a bound with sample data."""
     from shared import templating  # Jinja2: only the routes and consumer that render import it
 
@@ -178,7 +180,7 @@ def check(body: TemplateIn | PreviewIn) -> None:
             raise Unprocessable.field(field, f"The template cannot be rendered: {refused}.") from None
 
 
-def replace(ctx: TenantContext, body: TemplateUpdate, if_match: int | None) -> TemplateOut:
+def replace(ctx: TenantContext, body: NotificationTemplateUpdate, if_match: int | None) -> NotificationTemplateOut:
     """Override one kind (``body.kind``): the first override names no version, later ones the one read."""
     check(body)
     kind = body.kind
@@ -197,7 +199,7 @@ def replace(ctx: TenantContext, body: TemplateUpdate, if_match: int | None) -> T
     return current(kind, save(ctx, found))
 
 
-def preview(ctx: TenantContext, body: PreviewIn) -> RenderedOut:
+def preview(ctx: TenantContext, body: NotificationPreviewIn) -> RenderedNotificationOut:
     """The kind rendered with sample data: the sources sent, else the tenant's current ones."""
     check(body)
     stored = get(ctx, body.kind)
@@ -206,7 +208,7 @@ def preview(ctx: TenantContext, body: PreviewIn) -> RenderedOut:
     return render(stored.model_copy(update={"subject": subject, "text": text, "html": html}), SAMPLE)
 
 
-def render(template: TemplateOut, variables: dict[str, Any]) -> RenderedOut:
+def render(template: NotificationTemplateOut, variables: dict[str, Any]) -> RenderedNotificationOut:
     """Subject (one line, with the ticket number), text and HTML; ``RenderRefused`` past a bound."""
     from shared import templating
 
@@ -216,4 +218,4 @@ def render(template: TemplateOut, variables: dict[str, Any]) -> RenderedOut:
         subject = f"[{number}] {subject}"
     html = templating.render(template.html, variables, html=True) if template.html else None
     text = templating.render(template.text, variables)
-    return RenderedOut(subject=subject[:200], text=text, html=html)
+    return RenderedNotificationOut(subject=subject[:200], text=text, html=html)

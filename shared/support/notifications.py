@@ -158,7 +158,7 @@ def deliver(event: Event) -> Notification | None:
     return notification
 
 
-def _send(notification: Notification, rendered: templates.RenderedOut, to_requester: bool) -> None:
+def _send(notification: Notification, rendered: templates.RenderedNotificationOut, to_requester: bool) -> None:
     t, ticket_id = notification.tenant_id, notification.ticket_id
     headers = {"Auto-Submitted": "auto-generated", "X-DeskOS-Notification": notification.id}
     text, html, reply_to = rendered.text, rendered.html, None

@@ -11,9 +11,11 @@ import boto3
 
 from infra.resources import TABLE_INDEXES, TABLE_PARTITION_KEY, TABLE_SORT_KEY
 from shared.caller import valid_tenant_id
+from shared.onboarding.reminders import ReminderCursor
+from shared.support.sla_sweep import SweepCursor
 
 # The only partitions outside a tenant (docs/access-patterns.md): system items carrying no tenant's id.
-SYSTEM_ITEMS = {("SYS#SLASWEEP", "CURSOR")}
+SYSTEM_ITEMS = {SweepCursor.KEY, ReminderCursor.KEY}
 TENANT_OBJECT = re.compile(r"^t/([a-z0-9][a-z0-9-]{1,39})/")
 IDEMPOTENCY_RECORD = re.compile(r"^T#([a-z0-9][a-z0-9-]{1,39})#IDEMPOTENCY$")
 

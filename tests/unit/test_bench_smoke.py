@@ -45,6 +45,12 @@ def test_every_authenticated_route_gets_a_concrete_event():
         "poll_id",
         "workflow_id",
         "execution_id",
+        "tag_id",
+        "entity_kind",
+        "entity_id",
+        "segment_id",
+        "email_template_id",
+        "campaign_id",
     )
     values = dict.fromkeys(params, "01ABC")
     for route in catalog.routes():

@@ -7,7 +7,7 @@ import pytest
 from shared.errors import Unprocessable
 from shared.inbound import mailbox
 from shared.support import notification_templates as templates
-from shared.support.notification_templates import KINDS, SAMPLE, PreviewIn, TemplateIn
+from shared.support.notification_templates import KINDS, SAMPLE, NotificationPreviewIn, NotificationTemplateIn
 from shared.support.notifications import event_of
 
 TICKET = {
@@ -99,14 +99,14 @@ def test_html_escapes_variables():
 
 def test_a_syntax_error_is_refused_naming_field_and_line():
     with pytest.raises(Unprocessable) as refused:
-        templates.check(TemplateIn(subject="ok", text="line one\n{% if %}\n"))
+        templates.check(NotificationTemplateIn(subject="ok", text="line one\n{% if %}\n"))
     assert refused.value.errors[0]["field"] == "text" and refused.value.errors[0]["line"] == 2
 
 
 def test_a_template_that_breaks_a_bound_with_sample_data_is_refused():
     with pytest.raises(Unprocessable, match="cannot be rendered"):
         loops = "{% for i in range(10000) %}{% for j in range(10000) %}x{% endfor %}{% endfor %}"
-        templates.check(PreviewIn(kind="staff_reply", text=loops))
+        templates.check(NotificationPreviewIn(kind="staff_reply", text=loops))
 
 
 def test_reply_addresses_name_the_ticket_in_their_tenant_only(monkeypatch):

@@ -54,6 +54,7 @@ class Api:
         self.handler = observed(self._serve)  # the function's entry point
         self._roles: dict[tuple[str, str], frozenset[Role]] = {}
         self._profiles: dict[tuple[str, str], str] = {}  # the tenant-access profile of each route
+        self._forms: set[tuple[str, str]] = set()  # routes that also take a form body (``route(forms=True)``)
         snapstart.enable(self)
 
     # ---- routes ----------------------------------------------------------------------------
@@ -68,13 +69,16 @@ class Api:
         s3: Iterable[str] = (),
         cognito: Iterable[str] = (),
         mail: bool = False,
+        forms: bool = False,
         **options: Any,
     ) -> Callable:
         """``roles=None`` makes a public route (documentation); every other route needs a token.
         ``writes``: whether it writes the table (default: unless a GET/HEAD/OPTIONS).
         ``s3``: what the route does with the uploads bucket (``sign-upload``, ``sign-download``, ``delete``).
         ``cognito``: what it does with the user pool, as the function itself (``invite``, ``regroup``,
-        ``disable``, ``enable``); ``mail``: whether it sends email itself."""
+        ``disable``, ``enable``); ``mail``: whether it sends email itself. ``forms``: the one exception to JSON
+        bodies, for a public route that mail clients POST an HTML form body to (RFC 8058 one-click unsubscribe:
+        ``List-Unsubscribe=One-Click``); the route reads no body, so no form parser ever runs."""
         allowed = frozenset(roles) if roles is not None else None
         self._roles[(method, path)] = allowed
         extensions: dict[str, Any] = {"x-deskos-writes": method not in READ_METHODS if writes is None else writes}
@@ -85,6 +89,11 @@ class Api:
             extensions["x-deskos-cognito"] = sorted(cognito)
         if mail:
             extensions["x-deskos-mail"] = True
+        if forms:
+            if allowed is not None or method != "POST":
+                raise ValueError("only a public POST route may take a form body")
+            self._forms.add((method, path))
+            extensions["x-deskos-form-body"] = True
         if allowed is not None:
             extensions["x-deskos-roles"] = sorted(allowed)
             options.setdefault("security", [{"bearer": []}])
@@ -208,15 +217,17 @@ class Api:
             app.append_context(tenant=ctx)
             self.act_for(ctx.tenant_id)
             sessions.refuse_revoked(ctx)
-        self._require_json_body(bool(route.dependant.body_params))
+        self._require_json_body(bool(route.dependant.body_params), (route.method, route.path) in self._forms)
         args = app.context["_route_args"]
         app.context["_route_args"] = {k: unquote(v) if isinstance(v, str) else v for k, v in args.items()}
         return next_middleware(app)
 
-    def _require_json_body(self, takes_body: bool) -> None:
+    def _require_json_body(self, takes_body: bool, forms: bool = False) -> None:
         # Powertools also parses form and multipart bodies (a multipart type without a boundary raises a
         # ValueError); DeskOS speaks JSON only. A missing Content-Type is read as JSON, as Powertools does.
         media_type = (self.header("Content-Type") or "application/json").split(";")[0].strip().lower()
+        if forms and media_type == "application/x-www-form-urlencoded":
+            return  # the route reads no body: nothing parses it
         if (takes_body or self.app.current_event.body) and media_type != "application/json":
             raise UnsupportedMediaType("Send the body as application/json.")
 

@@ -24,7 +24,7 @@ from shared.caller import Role
 from shared.settings import settings
 from shared.support.surveys import invitations, links, responses
 from shared.support.tickets import Ticket
-from tests.integration.api import calendar_helpers, field_service_helpers, onboarding_helpers
+from tests.integration.api import calendar_helpers, field_service_helpers, marketing_helpers, onboarding_helpers
 from tests.integration.api.harness import Reply, Tenant, User, call
 
 # ---- what the catalog does not say -------------------------------------------------------------
@@ -178,6 +178,8 @@ FACTORIES: dict[str, Callable[[Tenant, dict[str, Made]], Made]] = {
     "execution_id": make_execution,
     **onboarding_helpers.FACTORIES,
 }
+MARKETING_FACTORIES, MARKETING_REFERENCES = marketing_helpers.sweep_factories(Made, secret, make_contact)
+FACTORIES.update(MARKETING_FACTORIES)
 
 
 def make_staff_user(tenant: Tenant, made: dict[str, Made]) -> Made:
@@ -206,6 +208,7 @@ REFERENCES: dict[str, Callable[[Tenant, dict[str, Made]], Made]] = {
     "workflow_id": make_meeting_workflow,
     "owner_id": make_staff_user,
     "process_id": onboarding_helpers.make_process,
+    **MARKETING_REFERENCES,
 }
 
 INTRUDER_POLICY = {"name": "Intruder", "targets": {"normal": {"first_response": 5}}, "calendar": {"always_open": True}}
@@ -288,6 +291,7 @@ BODIES: dict[str, Callable[[Tenant, dict[str, Made]], dict[str, Any]]] = {
         "size": 10,
     },
     **onboarding_helpers.BODIES,
+    **marketing_helpers.sweep_bodies(make_contact),
 }
 
 # managers ⊃ staff (docs/architecture.md, "Roles"): the groups a token may carry and the roles each grants

@@ -1,0 +1,48 @@
+"""What marketing adds to the cloud: SES's events about campaign emails reach their consumer, the senders send
+through the configuration set (and may), and the open pixel leaves the API as binary."""
+
+from __future__ import annotations
+
+from infra import resources
+
+
+def _function_with_handler(synthesized, handler: str) -> tuple[str, dict]:
+    found = [(k, f) for k, f in synthesized.our_functions().items() if f["Properties"]["Handler"] == handler]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_the_configuration_set_publishes_bounces_complaints_and_deliveries_to_the_consumers_topic(synthesized):
+    [configuration_set] = synthesized.of_type("AWS::SES::ConfigurationSet").values()
+    assert configuration_set["Properties"]["Name"] == resources.MAIL_EVENTS.configuration_set
+    [destination] = synthesized.of_type("AWS::SES::ConfigurationSetEventDestination").values()
+    spec = destination["Properties"]["EventDestination"]
+    assert sorted(spec["MatchingEventTypes"]) == sorted(e.lower() for e in resources.MAIL_EVENTS.events)
+    topic = spec["SnsDestination"]["TopicARN"]["Ref"]
+    assert synthesized.resources[topic]["Properties"]["KmsMasterKeyId"]  # encrypted
+    consumer, _ = _function_with_handler(synthesized, resources.MAIL_EVENTS.handler)
+    subscriptions = synthesized.of_type("AWS::SNS::Subscription").values()
+    assert any(
+        s["Properties"]["Protocol"] == "lambda"
+        and s["Properties"]["TopicArn"] == {"Ref": topic}
+        and consumer in str(s["Properties"]["Endpoint"])
+        for s in subscriptions
+    )
+
+
+def test_the_campaign_sender_sends_through_the_configuration_set_with_links_to_the_api(synthesized):
+    _, function = _function_with_handler(synthesized, "functions.schedules.campaign_send.handler")
+    variables = function["Properties"]["Environment"]["Variables"]
+    assert variables["DESKOS_SES_CONFIGURATION_SET"] == resources.MAIL_EVENTS.configuration_set
+    assert "DESKOS_PUBLIC_URL" in variables
+    role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    policies = [
+        p for p in synthesized.of_type("AWS::IAM::Policy").values() if {"Ref": role} in p["Properties"]["Roles"]
+    ]
+    statements = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    assert any("configuration-set" in str(s["Resource"]) and "ses:SendRawEmail" in str(s["Action"]) for s in statements)
+
+
+def test_the_open_pixel_is_served_as_binary(synthesized):
+    [api] = synthesized.of_type("AWS::ApiGateway::RestApi").values()
+    assert "image/*" in api["Properties"]["BinaryMediaTypes"]
