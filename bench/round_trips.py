@@ -48,6 +48,10 @@ from shared.clock import now
 from shared.crm import clients, contacts
 from shared.directory import save_profile
 from shared.field import rules, technicians, work_orders
+from shared.knowledge import index as knowledge_index
+from shared.knowledge import items as knowledge
+from shared.knowledge import reviews as knowledge_reviews
+from shared.knowledge.schemas import Decision, NewItem, Submit
 from shared.marketing import campaigns, entity_tags, segments, tags, templates
 from shared.onboarding import processes as onboarding_processes
 from shared.onboarding import tasks as onboarding_tasks
@@ -108,12 +112,15 @@ class Recording:
 
 
 _recording: Recording | None = None
+POOL = "ThreadPoolExecutor"
 _make_api_call = BaseClient._make_api_call
 
 
 def _counting_make_api_call(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
     rec = _recording
-    if rec is not None and rec.thread == threading.get_ident() and client.meta.service_model.service_name == "dynamodb":
+    # this thread's calls, and those of the pools a request runs its reads on (a search's terms, side by side)
+    here = rec is not None and (rec.thread == threading.get_ident() or threading.current_thread().name.startswith(POOL))
+    if here and client.meta.service_model.service_name == "dynamodb":
         key = params.get("Key") or params.get("Item") or {}
         rec.calls.append((operation, IDEMPOTENCY_MARK in str(key.get("PK", ""))))
     return _make_api_call(client, operation, params)
@@ -306,6 +313,25 @@ def seed(claims: dict[str, Any]) -> World:
 
     appointment_id, workflow_id = fresh_appointment("GetAppointment"), fresh_workflow("GetMeetingWorkflow")
     meeting_executions.plan(meetings.Appointment.find(ctx.tenant_id, appointment_id), ("before_start",), now())
+
+    def fresh_item(operation: str) -> str:
+        """An item in the state the operation accepts, the bench's caller its owner and (in review) reviewer."""
+        body = NewItem(title="VPN setup", kind="sop", body="Install the client.", review_every_days=90)
+        made = knowledge.create(ctx, body).id
+        if operation in ("ApproveKnowledgeItem", "RequestKnowledgeChanges", "PublishKnowledgeItem"):
+            knowledge_reviews.submit(ctx, made, Submit(reviewer_ids=[ctx.user_id]), None)
+        if operation == "PublishKnowledgeItem":
+            knowledge_reviews.approve(ctx, made, Decision(), None)
+        if operation == "UnarchiveKnowledgeItem":
+            knowledge.archive(ctx, made, None)
+        return made
+
+    public = NewItem(title="Reset a password", kind="faq", body="Use the link.", visibility="public")
+    faq = knowledge.create(ctx, public)
+    knowledge_reviews.publish(manager_ctx(ctx), faq.id, None)
+    for scope in ("staff", "public"):  # what the index consumer makes of it (no stream runs here)
+        terms = knowledge_index.analyse(public.title, public.tags, public.category, public.body)
+        knowledge_index.apply(None, knowledge_index.Document(ctx.tenant_id, faq.id, scope, 1, dict(terms)))
     owner = attachments.Owner(kind="ticket", id=ticket.id, client_id=client.id)
     upload = attachments.NewAttachment(original_filename="notes.txt", content_type="text/plain", size=10)
     values = {
@@ -326,6 +352,8 @@ def seed(claims: dict[str, Any]) -> World:
         "poll_id": fresh_poll("GetMeetingPoll"),
         "workflow_id": workflow_id,
         "execution_id": appointment_id + workflow_id,
+        "item_id": faq.id,
+        "version_number": "1",
         "template_id": onboarding_template(),
         "process_id": onboarding_process(),
         "task_id": onboarding_task("GetOnboardingTask"),
@@ -340,6 +368,7 @@ def seed(claims: dict[str, Any]) -> World:
         "work_order_id": fresh_work_order,
         "rule_id": fresh_rule,
         "user_id": fresh_user,
+        "item_id": fresh_item,
         "template_id": lambda _operation: onboarding_template(),
         "process_id": lambda operation: onboarding_process(operation, items=0 if "Complete" in operation else 5),
         "task_id": onboarding_task,
@@ -422,6 +451,13 @@ def body_for(operation_id: str, values: dict[str, str]) -> dict[str, Any] | None
         "InviteUser": {"email": f"{uuid.uuid4().hex}@bench.example", "name": "Nia", "role": "staff"},
         "ChangeUserRole": {"role": "managers"},
         "ReplaceSettings": {"name": "Bench Ltd", "time_zone": "Europe/Berlin", "version": 1},
+        "CreateKnowledgeItem": {"title": "Printer jams", "kind": "faq", "body": "Open tray 2."},
+        "UpdateKnowledgeItem": {"body": "Install the client, then sign in."},
+        "RestoreKnowledgeVersion": {"version": 1},
+        "SubmitKnowledgeItem": {"reviewer_ids": [values["assignee_id"]]},
+        "ApproveKnowledgeItem": {},
+        "RequestKnowledgeChanges": {"comment": "Say how."},
+        "CreateKnowledgeAttachment": {"original_filename": "guide.txt", "content_type": "text/plain", "size": 10},
         "ReplaceNotificationTemplate": {"kind": "ticket_created", "subject": "Got it", "text": "Thanks!"},
         "PreviewNotificationTemplate": {"kind": "staff_reply"},
         "ReplaceMailbox": {"unknown_senders": "refuse"},
@@ -474,12 +510,28 @@ def body_for(operation_id: str, values: dict[str, str]) -> dict[str, Any] | None
     }.get(operation_id)
 
 
+# operationId -> the query a read needs
+QUERIES = {
+    "SearchKnowledge": {"q": "reset password"},
+    "SuggestKnowledge": {"q": "cannot reset my password after the update on my new laptop today"},
+}
+
+
+def manager_ctx(ctx: TenantContext) -> TenantContext:
+    return TenantContext(ctx.tenant_id, ctx.user_id, ctx.username, frozenset({Role.MANAGERS, Role.STAFF}))
+
+
 def role_for(roles: tuple[str, ...]) -> str:
     return next(r for r in ("staff", "managers", "portal") if r in roles)
 
 
 def build_event(
-    fixture: dict[str, Any], route: Route, params: dict[str, str], body: Any, headers: dict[str, str]
+    fixture: dict[str, Any],
+    route: Route,
+    params: dict[str, str],
+    body: Any,
+    headers: dict[str, str],
+    query: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     event = copy.deepcopy(fixture)
     path = route.path.format(**params)
@@ -488,8 +540,8 @@ def build_event(
         path=path,
         resource=route.path,
         pathParameters=params or None,
-        queryStringParameters=None,
-        multiValueQueryStringParameters=None,
+        queryStringParameters=query,
+        multiValueQueryStringParameters={k: [v] for k, v in query.items()} if query else None,
         body=None if body is None else json.dumps(body),
     )
     event["headers"] = {**event["headers"], **headers}
@@ -547,7 +599,8 @@ def invoke(
     if idempotency_key:
         headers["Idempotency-Key"] = idempotency_key
     params = {name: values.get(name, "UNKNOWN") for name in path_params(route.path)}
-    event = build_event(fixture, route, params, body_for(route.operation_id, values), headers)
+    query = QUERIES.get(route.operation_id)
+    event = build_event(fixture, route, params, body_for(route.operation_id, values), headers, query)
     handler = importlib.import_module(route.module).handler
     with recording() as rec:
         response = handler(event, LambdaContext(route.operation_id))  # the Logger's context injection reads it
@@ -557,6 +610,8 @@ def invoke(
         kind, limit = "create ticket", 2
     elif route.writes:
         kind, limit = "write", None
+    elif query is not None:
+        kind, limit = "search", None  # the scope's counts, one Query per term (side by side), one BatchGet
     elif isinstance(payload, dict) and "items" in payload:
         kind, limit = "list page", 1
     else:

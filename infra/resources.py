@@ -117,6 +117,10 @@ STREAM_CONSUMERS: tuple[StreamConsumer, ...] = (
         batch_size=25,
         writes=("ses", "cloudwatch"),
     ),
+    StreamConsumer(name="KnowledgeIndex", handler="functions.events.knowledge_index.handler", writes=("cloudwatch",)),
+    StreamConsumer(
+        name="KnowledgeReviews", handler="functions.events.knowledge_reviews.handler", batch_size=25, writes=("ses",)
+    ),
     StreamConsumer(
         name="Onboarding", handler="functions.events.onboarding.handler", batch_size=25, writes=("ses", "cloudwatch")
     ),
@@ -141,6 +145,12 @@ STREAM_CONSUMERS: tuple[StreamConsumer, ...] = (
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule(
         name="SlaSweep", handler="functions.schedules.sla_sweep.handler", rate_minutes=1, writes=("ses", "cloudwatch")
+    ),
+    Schedule(
+        name="KnowledgeReviewDue",
+        handler="functions.schedules.knowledge_review_due.handler",
+        rate_minutes=60,
+        writes=("ses", "cloudwatch"),
     ),
     Schedule(
         name="OnboardingReminders",

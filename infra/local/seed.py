@@ -134,6 +134,7 @@ def seed_demo() -> list[LocalUser]:
         if email == "technician@demo.deskos.local":
             _technician_profile(ctx, users[-1], name)
     _marketing(ctx)
+    _public_faq(ctx)
     return users
 
 
@@ -149,12 +150,32 @@ def _marketing(ctx: TenantContext) -> None:
         ],
     }
     segments.create(ctx, segments.NewSegment(name="Premium clients' VIP contacts", criteria=criteria))
-    newsletter = templates.NewTemplate(
+    newsletter = templates.NewEmailTemplate(
         name="Newsletter",
         subject="News from {{ firm.name }}",
         html='<p>Hello {{ contact.first_name | default("there") }},</p><p>Our news for {{ client.name }}.</p>',
     )
     templates.create(ctx, newsletter)
+
+
+DEMO_FAQ = {
+    "title": "How do I reset my password?",
+    "kind": "faq",
+    "category": "Accounts",
+    "tags": ["password", "sign-in"],
+    "visibility": "public",
+    "body": "Choose **Forgot password** on the sign-in page and follow the link we email you.\n\n"
+    "The link works for one hour. If no email arrives, check your spam folder or open a ticket.",
+}
+
+
+def _public_faq(ctx: TenantContext) -> None:
+    """One published public FAQ, so the demo portal user finds something in search and suggestions."""
+    from shared.knowledge import items, reviews
+    from shared.knowledge.schemas import NewItem
+
+    made = items.create(ctx, NewItem(**DEMO_FAQ))
+    reviews.publish(ctx, made.id, None)
 
 
 def _technician_profile(ctx: TenantContext, user: LocalUser, name: str) -> None:

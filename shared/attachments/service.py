@@ -217,12 +217,25 @@ def page(ctx: TenantContext, owner: Owner, *, limit: int, cursor: str | None) ->
 
 def get(ctx: TenantContext, attachment_id: str) -> Attachment:
     """Another tenant's attachment never loads (the key holds the tenant); portal users see their client's
-    public ones only. Everything else is the same 404 as a missing id."""
+    public ones only (and public ones of published public knowledge items). Everything else is the same 404 as
+    a missing id."""
     with storage_errors():
         attachment = get_or_none(Attachment, Attachment.key(ctx.tenant_id, attachment_id))
-    if attachment is None or (ctx.is_portal and not (attachment.is_public and attachment.client_id == ctx.client_id)):
+    if attachment is None or (ctx.is_portal and not _portal_may_see(ctx, attachment)):
         raise NotFound("No such attachment.")
     return attachment
+
+
+def _portal_may_see(ctx: TenantContext, attachment: Attachment) -> bool:
+    """A public attachment of the portal user's client; of a knowledge item, while the item is published and
+    public (for every client of the tenant)."""
+    if not attachment.is_public:
+        return False
+    if attachment.owner_kind == "knowledge_item":
+        from shared.knowledge.items import is_live_public  # imported here: only these attachments need it
+
+        return is_live_public(ctx.tenant_id, attachment.owner_id)
+    return attachment.client_id == ctx.client_id
 
 
 def _require_clean(attachment: Attachment) -> None:

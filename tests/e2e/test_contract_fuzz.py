@@ -97,6 +97,9 @@ def fuzz_tenant(deskos: Callable[..., str], token: Callable[..., str], api: Api)
     )
     upload = {"original_filename": "a.txt", "content_type": "text/plain", "size": 3}
     attachment = _created(api.post(f"/support/tickets/{ticket['id']}/attachments", as_=tokens["portal"], json=upload))
+    faq = {"title": "Fuzz FAQ", "kind": "faq", "visibility": "public", "body": "Answers."}
+    item = _created(api.post("/knowledge/items", as_=manager, json=faq))
+    assert api.post(f"/knowledge/items/{item['id']}/publish", as_=manager).status_code == 200
     ids = {
         **_calendar(api, manager, tokens["agent"], client["id"]),
         **_onboarding(api, manager, tokens["agent"], client["id"], technician_id),
@@ -108,6 +111,8 @@ def fuzz_tenant(deskos: Callable[..., str], token: Callable[..., str], api: Api)
         "technician_id": technician_id,
         "attachment_id": attachment["attachment"]["id"],
         "user_id": spare,
+        "item_id": item["id"],
+        "version_number": "1",
         "name": "swagger-ui.css",
     }
     return FuzzTenant(tokens, ids)

@@ -15,7 +15,7 @@ from shared.onboarding.reminders import ReminderCursor
 from shared.support.sla_sweep import SweepCursor
 
 # The only partitions outside a tenant (docs/access-patterns.md): system items carrying no tenant's id.
-SYSTEM_ITEMS = {SweepCursor.KEY, ReminderCursor.KEY}
+SYSTEM_ITEMS = {SweepCursor.KEY, ReminderCursor.KEY, ("SYS#KBREVIEWDUE", "CURSOR")}
 TENANT_OBJECT = re.compile(r"^t/([a-z0-9][a-z0-9-]{1,39})/")
 IDEMPOTENCY_RECORD = re.compile(r"^T#([a-z0-9][a-z0-9-]{1,39})#IDEMPOTENCY$")
 

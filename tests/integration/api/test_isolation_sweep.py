@@ -24,7 +24,13 @@ from shared.caller import Role
 from shared.settings import settings
 from shared.support.surveys import invitations, links, responses
 from shared.support.tickets import Ticket
-from tests.integration.api import calendar_helpers, field_service_helpers, marketing_helpers, onboarding_helpers
+from tests.integration.api import (
+    calendar_helpers,
+    field_service_helpers,
+    knowledge_helpers,
+    marketing_helpers,
+    onboarding_helpers,
+)
 from tests.integration.api.harness import Reply, Tenant, User, call
 
 # ---- what the catalog does not say -------------------------------------------------------------
@@ -176,10 +182,17 @@ FACTORIES: dict[str, Callable[[Tenant, dict[str, Made]], Made]] = {
     "poll_id": make_poll,
     "workflow_id": make_meeting_workflow,
     "execution_id": make_execution,
+    "item_id": knowledge_helpers.make_knowledge_item,
+    "version_number": knowledge_helpers.make_knowledge_version,
     **onboarding_helpers.FACTORIES,
 }
 MARKETING_FACTORIES, MARKETING_REFERENCES = marketing_helpers.sweep_factories(Made, secret, make_contact)
 FACTORIES.update(MARKETING_FACTORIES)
+
+# path parameters of objects every portal user of their tenant may see, whatever the client (published public
+# knowledge): the sweep's "another client" checks do not apply to them (tests/integration/api/test_knowledge_api.py
+# proves what portal users must never see of the knowledge base)
+SHARED_WITH_EVERY_CLIENT = {"item_id", "version_number"}
 
 
 def make_staff_user(tenant: Tenant, made: dict[str, Made]) -> Made:
@@ -290,8 +303,25 @@ BODIES: dict[str, Callable[[Tenant, dict[str, Made]], dict[str, Any]]] = {
         "content_type": "text/plain",
         "size": 10,
     },
+    "CreateKnowledgeItem": lambda tenant, made: {"title": "Intruder", "kind": "faq", "body": "Intruder"},
+    "UpdateKnowledgeItem": lambda tenant, made: {"version": 2, "title": "Intruder"},  # made, then published
+    "RestoreKnowledgeVersion": lambda tenant, made: {},
+    "SubmitKnowledgeItem": lambda tenant, made: {"reviewer_ids": [make_staff_user(tenant, made).value]},
+    "ApproveKnowledgeItem": lambda tenant, made: {},
+    "RequestKnowledgeChanges": lambda tenant, made: {"comment": "Intruder"},
+    "CreateKnowledgeAttachment": lambda tenant, made: {
+        "original_filename": "intruder.txt",
+        "content_type": "text/plain",
+        "size": 10,
+    },
     **onboarding_helpers.BODIES,
     **marketing_helpers.sweep_bodies(make_contact),
+}
+
+# operationId -> the query a read needs (a search's words: the object's secrets, which another tenant never finds)
+QUERIES: dict[str, Callable[[dict[str, Made]], dict[str, str]]] = {
+    "SearchKnowledge": lambda made: {"q": " ".join(made["item_id"].secrets[1:]) if "item_id" in made else "knowledge"},
+    "SuggestKnowledge": lambda made: {"q": " ".join(made["item_id"].secrets[1:]) if "item_id" in made else "knowledge"},
 }
 
 # managers ⊃ staff (docs/architecture.md, "Roles"): the groups a token may carry and the roles each grants
@@ -412,6 +442,11 @@ def assert_leaks_nothing(reply: Reply, secrets: list[str]) -> None:
     assert not leaked, f"{leaked} in {reply.status} {reply.headers} {reply.text}"
 
 
+def query_for(route: catalog.Route, made: dict[str, Made]) -> dict[str, str] | None:
+    make = QUERIES.get(route.operation_id)
+    return None if make is None else make(made)
+
+
 def case_id(value: Any) -> str:
     return rid(value) if isinstance(value, catalog.Route) else str(value)
 
@@ -529,7 +564,9 @@ def test_another_tenants_id_in_a_body_is_refused_as_a_missing_one_and_reaches_no
 # ---- a portal user of another client of the same tenant: not found, and nothing learnt ---------
 
 
-PORTAL_WITH_IDS = [r for r in WITH_IDS if "portal" in (r.roles or ())]
+PORTAL_WITH_IDS = [
+    r for r in WITH_IDS if "portal" in (r.roles or ()) and not SHARED_WITH_EVERY_CLIENT & set(params_of(r))
+]
 
 
 @pytest.mark.parametrize("route", PORTAL_WITH_IDS, ids=rid)
@@ -586,7 +623,8 @@ def test_a_caller_the_route_does_not_admit_is_refused_and_learns_nothing(module_
     before = items_of(module_cloud, tenant)
 
     # When they call the route
-    reply = call(claims, route.method, route.path, {p: m.value for p, m in made.items()}, body=body)
+    path = {p: m.value for p, m in made.items()}
+    reply = call(claims, route.method, route.path, path, body=body, query=query_for(route, made))
 
     # Then they are refused, learn nothing of the objects, and nothing changed
     reply.problem(status)
@@ -630,14 +668,14 @@ def test_a_read_without_an_id_shows_nothing_of_another_tenant(two_tenants, route
     secrets = [*secrets_of(made), owner.agent.user_id, owner.manager.user_id]
 
     # When B reads without an id
-    reply = call(caller(other, group, {}), "GET", route.path)
+    reply = call(caller(other, group, {}), "GET", route.path, query=query_for(route, made))
 
     # Then nothing of A's shows
     assert reply.status == 200, reply.text
     assert_leaks_nothing(reply, secrets)
     if is_list(route):
         # (and the owner's own call does show them: the check above is not vacuous)
-        own = call(caller(owner, group, made), "GET", route.path)
+        own = call(caller(owner, group, made), "GET", route.path, query=query_for(route, made))
         assert any(s in own.text for s in secrets), own.text
 
 
@@ -671,11 +709,12 @@ def test_a_read_without_an_id_shows_a_portal_user_nothing_of_another_client(two_
     stranger = owner.portal_user(make_client(owner, {}).value)
 
     # When that portal user reads without an id
-    reply = call(stranger, "GET", route.path)
+    reply = call(stranger, "GET", route.path, query=query_for(route, made))
 
     # Then nothing of the other client's shows
     assert reply.status == 200, reply.text
-    assert_leaks_nothing(reply, secrets_of(made))
+    client_secrets = {p: m for p, m in made.items() if p not in SHARED_WITH_EVERY_CLIENT}
+    assert_leaks_nothing(reply, secrets_of(client_secrets))
 
 
 # ---- signed links: a link for one object or tenant reaches no other ---------------------------------
