@@ -115,7 +115,7 @@ def test_the_segment_builder_counts_as_criteria_change_and_saves(cloud, api, dem
 
 
 def test_the_template_editor_saves_and_previews_with_the_apis_rendering(cloud, api, demo, browser, paths):
-    needs(paths, "/marketing/email-templates/{template_id}/preview")
+    needs(paths, "/marketing/email-templates/{email_template_id}/preview")
     with session(browser, cloud.api_url) as manager:
         page = manager.sign_in(MANAGER, password_of(cloud, MANAGER), lands="/app/console")
         page.get_by_role("link", name="Email templates").click()

@@ -1,19 +1,18 @@
-// Vote in a meeting poll from its emailed link: each slot in the voter's own time zone, yes / if need be / no;
-// voting again replaces the vote.
+// Vote in a meeting poll from its emailed link (`/app/vote?token=…&poll=<id>`): the poll read through
+// `GET …/{poll_id}/ballot?token=`, each slot in the voter's own time zone (the browser's), yes / if need be / no;
+// voting again replaces the vote. A closed poll (or one past its deadline: the API answers 409) says so.
 import { html } from "htm/preact";
 import { useState } from "preact/hooks";
 import { api } from "../api.js";
-import { loadContract } from "../contract.js";
-import { Loading, Problem, useLoad, usePageTitle } from "../ui.js";
-import { claims, explain, LinkPage, publicOperation, TEXTS, tokenOf, withToken } from "./token.js";
-
-const fill = (path, id) => path.replace(/\{[^}]+\}/, encodeURIComponent(id));
+import { Loading, Problem, useLoad, usePageTitle, when } from "../ui.js";
+import { claims, explain, LinkPage, TEXTS, tokenOf } from "./token.js";
 
 export const ANSWERS = [
   ["yes", "Yes"],
   ["if_need_be", "If need be"],
   ["no", "No"],
 ];
+const SAID = Object.fromEntries(ANSWERS);
 const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
 export function slotText(slot) {
@@ -22,10 +21,6 @@ export function slotText(slot) {
   const day = start.toLocaleDateString(undefined, { weekday: "long", day: "numeric", month: "long" });
   const time = (d) => d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
   return `${day}, ${time(start)}–${time(end)}`;
-}
-
-export function slotKey(slot, index) {
-  return slot.id || slot.slot_id || String(index);
 }
 
 /** The slots with a yes / if need be / no choice each; `onVote(choices)` sends them. */
@@ -37,70 +32,84 @@ export function Ballot({ poll, choices: initial, onVote, busy }) {
   };
   return html`<form class="card" onSubmit=${submit}>
     <p>Times are shown in your time zone (${zone}).</p>
-    ${(poll.slots || []).map((slot, i) => {
-      const key = slotKey(slot, i);
-      return html`<fieldset class="slot" key=${key}>
+    ${poll.slots.map(
+      (slot) => html`<fieldset class="slot" key=${slot.id}>
         <legend>${slotText(slot)}</legend>
         ${ANSWERS.map(
           ([value, label]) => html`<label class="check">
-            <input type="radio" name=${`slot-${key}`} value=${value} checked=${choices[key] === value}
-              onChange=${() => setChoices({ ...choices, [key]: value })} /> ${label}</label>`,
+            <input type="radio" name=${`slot-${slot.id}`} value=${value} checked=${choices[slot.id] === value}
+              onChange=${() => setChoices({ ...choices, [slot.id]: value })} /> ${label}</label>`,
         )}
-      </fieldset>`;
-    })}
+      </fieldset>`,
+    )}
     <button type="submit" class="primary" disabled=${busy}>Send my vote</button>
   </form>`;
 }
 
 /** The vote the API takes: per slot id, yes / if_need_be / no (a slot left out is no). */
 export function votesBody(poll, choices) {
-  return { choices: Object.fromEntries((poll.slots || []).map((slot, i) => [slotKey(slot, i), choices[slotKey(slot, i)] || "no"])) };
+  return { choices: Object.fromEntries(poll.slots.map((slot) => [slot.id, choices[slot.id] || "no"])) };
 }
+
+function Summary({ poll, choices }) {
+  return html`<ul class="vote-summary">
+    ${poll.slots.map((slot) => html`<li key=${slot.id}>${slotText(slot)}: <strong>${SAID[choices[slot.id] || "no"]}</strong></li>`)}
+  </ul>`;
+}
+
+const closed = (poll) => poll.status !== "open" || new Date(poll.deadline) <= new Date();
 
 export default function Vote({ where }) {
   const token = tokenOf(where);
-  const [doc] = useLoad(loadContract, []);
-  const pollId = claims(token)?.s || ""; // the link's token names the poll
-  const read = doc && publicOperation(doc, "get", /meeting-polls/);
-  const vote = doc && publicOperation(doc, "post", /meeting-polls\/\{[^}]+\}\/vote$/);
+  const pollId = where.query.get("poll") || claims(token)?.s || ""; // the token's subject is the poll too
+  const path = `/calendar/meeting-polls/${encodeURIComponent(pollId)}`;
   const [poll, loadError] = useLoad(
-    () => (read ? api(fill(read.path, pollId), { auth: false, ...withToken(read, token) }) : Promise.resolve(null)),
-    [read?.path],
+    () => (token && pollId ? api(`${path}/ballot`, { auth: false, query: { token } }) : Promise.reject(new Error("no token"))),
+    [],
   );
   const [state, setState] = useState("asking");
+  const [mine, setMine] = useState(null); // the choices sent from this page, once sent
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   usePageTitle(poll?.title || "Meeting poll");
 
-  if (!doc) return html`<${LinkPage} heading="Meeting poll"><${Loading} /><//>`;
-  if (!read || !vote) return html`<${LinkPage} heading="Meeting poll"><p role="alert">Voting by link is not available yet.</p><//>`;
-  if (loadError) return html`<${LinkPage} heading="Meeting poll"><p role="alert">${TEXTS[explain(loadError)] || loadError.message}</p><//>`;
+  if (loadError) {
+    const why = loadError.status ? explain(loadError) : "invalid";
+    return html`<${LinkPage} heading="Meeting poll"><p role="alert">${TEXTS[why === "already" ? "failed" : why]}</p><//>`;
+  }
   if (!poll) return html`<${LinkPage} heading="Meeting poll"><${Loading} /><//>`;
-  const send = async (choices) => {
+  const choices = mine || poll.choices;
+  if (state === "closed" || closed(poll)) {
+    return html`<${LinkPage} heading="Voting has closed">
+      <p role="status">The meeting poll “${poll.title}” is closed: votes are no longer taken.</p>
+      ${choices && html`<p>Your vote:</p><${Summary} poll=${poll} choices=${choices} />`}<//>`;
+  }
+  const send = async (chosen) => {
     setBusy(true);
     setError(null);
     try {
-      await api(fill(vote.path, pollId), {
-        method: "POST",
-        auth: false,
-        ...withToken(vote, token, votesBody(poll, choices)),
-      });
+      const ballot = await api(`${path}/vote`, { method: "POST", auth: false, query: { token }, body: votesBody(poll, chosen) });
+      setMine(ballot.choices);
       setState("thanks");
     } catch (failure) {
-      setError(failure);
+      if (failure.status === 409) setState("closed");
+      else setError(failure);
     } finally {
       setBusy(false);
     }
   };
   if (state === "thanks") {
     return html`<${LinkPage} heading="Thank you for voting">
-      <p>Your vote for “${poll.title}” was recorded. You can change it with the same link until the poll closes.</p>
+      <p role="status">Your vote for “${poll.title}” was recorded. You can change it with the same link until ${when(poll.deadline)}.</p>
+      <${Summary} poll=${poll} choices=${choices} />
       <button type="button" onClick=${() => setState("asking")}>Change my vote</button><//>`;
   }
-  const mine = poll.choices || poll.my_choices || {};
-  return html`<${LinkPage} heading=${poll.title || "Meeting poll"}>
+  return html`<${LinkPage} heading=${poll.title}>
+    <p>Hello ${poll.invitee_name}: ${poll.organizer_name} asks when you can meet (${poll.duration_minutes} minutes).
+      Voting closes ${when(poll.deadline)}.</p>
     ${poll.description && html`<p>${poll.description}</p>`}
+    ${poll.choices && !mine && html`<p>You have voted already: change any answer and send again.</p>`}
     <${Problem} error=${error} />
-    <${Ballot} poll=${poll} choices=${mine} onVote=${send} busy=${busy} />
+    <${Ballot} poll=${poll} choices=${choices} onVote=${send} busy=${busy} />
   <//>`;
 }

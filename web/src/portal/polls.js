@@ -1,14 +1,18 @@
-// My meeting polls: the polls I am invited to, and my vote on each.
+// My meeting polls: the polls of my client, each open one with a ballot for me (signed in: `…/my-vote`).
 import { html } from "htm/preact";
 import { useState } from "preact/hooks";
 import { api } from "../api.js";
+import { currentUser } from "../auth.js";
 import { Ballot, votesBody } from "../links/vote.js";
-import { Badge, Loading, Notice, Problem, useLoad, usePageTitle } from "../ui.js";
+import { Badge, Loading, Notice, Problem, useLoad, usePageTitle, when } from "../ui.js";
 
 function Poll({ poll }) {
   const [error, setError] = useState(null);
   const [sent, setSent] = useState(false);
   const [busy, setBusy] = useState(false);
+  const email = (currentUser()?.email || "").toLowerCase();
+  const me = poll.invitees.find((i) => i.email.toLowerCase() === email);
+  const open = poll.status === "open" && new Date(poll.deadline) > new Date();
   const vote = async (choices) => {
     setBusy(true);
     setError(null);
@@ -23,9 +27,12 @@ function Poll({ poll }) {
   };
   return html`<section class="card" aria-label=${poll.title}>
     <h2>${poll.title} <${Badge} value=${poll.status} /></h2>
+    <p class="meta">${poll.organizer.name} · ${poll.duration_minutes} minutes ·
+      ${open ? `voting closes ${when(poll.deadline)}` : "voting has closed"}</p>
     <${Problem} error=${error} />
-    ${sent && html`<${Notice}>Your vote was recorded.<//>`}
-    ${poll.status === "open" && html`<${Ballot} poll=${poll} onVote=${vote} busy=${busy} />`}
+    ${sent ? html`<${Notice}>Your vote was recorded: you can change it until the poll closes.<//>` : me?.voted && html`<p>You have voted: send again to change your vote.</p>`}
+    ${open && me && html`<${Ballot} poll=${poll} onVote=${vote} busy=${busy} />`}
+    ${open && !me && html`<p>You are not among the invitees of this poll.</p>`}
   </section>`;
 }
 
