@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 
 from shared.db.errors import storage_errors
 from shared.db.pages import Page
@@ -33,6 +33,7 @@ class Counters(Item, discriminator="marketing_counters"):
     failed = NumberAttribute(null=True)
     unconfirmed = NumberAttribute(null=True)
     send_cursor = UnicodeAttribute(null=True)  # the last member the sender is done with, saved once per run
+    template_counted = BooleanAttribute(null=True)  # the campaign's emails are in its template's counters
 
     @staticmethod
     def key(owner_partition: str) -> tuple[str, str]:

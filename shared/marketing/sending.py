@@ -324,25 +324,45 @@ def _finish(campaign: Campaign, template: EmailTemplate, run: Run) -> None:
 
 
 def _tally(campaign: Campaign, template: EmailTemplate, *, final: bool) -> bool:
-    """Write the counts; with ``final``, mark the campaign sent (and count its emails on the template) in the
-    same transaction. False when the campaign was cancelled meanwhile (its counts are still written)."""
+    """Write the counts; with ``final``, mark the campaign sent in the same transaction. False when the campaign
+    was cancelled, or finished by an overlapping run, meanwhile (its counts are still written)."""
     counted = tally(campaign.tenant_id, campaign.id)
-    owner = tkey(campaign.tenant_id, Campaign.prefix, campaign.id)
-    fields = [getattr(Counters, name).set(value) for name, value in counted.items()]
-    progress = Counters(*Counters.key(owner))
     if final:
         campaign.status, campaign.finished_at = "sent", now()
         campaign.updated_by, campaign.updated_at = "system:campaign-sender", now()
         campaign.index()
         try:
-            with storage_errors(), transaction() as tx:
-                tx.save(campaign)
-                tx.update(progress, [*fields, *counters.made(campaign.tenant_id)])
-                counters.add(tx, template.PK, campaign.tenant_id, sent=counted["sent"])
+            _write_counts(campaign, template, counted, finishing=True)
             return True
         except (TransactWriteError, Conflict):
             logger.info("campaign %s changed before it could be marked sent", campaign.id)
-    with storage_errors(), transaction() as tx:  # cancelled: the counts of what went out before it stopped
-        tx.update(progress, [*fields, *counters.made(campaign.tenant_id)])
-        counters.add(tx, template.PK, campaign.tenant_id, sent=counted["sent"])
+    try:
+        _write_counts(campaign, template, counted, finishing=False)
+    except TransactWriteError:  # the template already counts this campaign's emails
+        with storage_errors():
+            _progress(campaign).update(_count_actions(campaign, counted))
     return False
+
+
+def _write_counts(campaign: Campaign, template: EmailTemplate, counted: dict[str, int], *, finishing: bool) -> None:
+    """The campaign's counts, and its emails added to the template's counters once: two runs overlapping at the
+    end (the schedule's and a retry's) both get here, so the campaign's counters carry a mark the add is
+    conditioned on."""
+    with storage_errors(), transaction() as tx:
+        if finishing:
+            tx.save(campaign)
+        tx.update(
+            _progress(campaign),
+            [*_count_actions(campaign, counted), Counters.template_counted.set(True)],
+            condition=Counters.template_counted.does_not_exist(),
+        )
+        counters.add(tx, template.PK, campaign.tenant_id, sent=counted["sent"])
+
+
+def _progress(campaign: Campaign) -> Counters:
+    return Counters(*Counters.key(tkey(campaign.tenant_id, Campaign.prefix, campaign.id)))
+
+
+def _count_actions(campaign: Campaign, counted: dict[str, int]) -> list:
+    fields = [getattr(Counters, name).set(value) for name, value in counted.items()]
+    return [*fields, *counters.made(campaign.tenant_id)]

@@ -11,6 +11,7 @@ import pytest
 
 from functions.events import mail_feedback
 from infra.local.lambda_context import LambdaContext
+from shared.marketing import sending
 from tests.integration.api import marketing_helpers as mk
 from tests.integration.api.harness import call
 
@@ -250,6 +251,35 @@ def test_opening_and_clicking_count_once_and_redirect_only_to_the_emails_link(mo
     )
     assert (got.json["counters"]["opened"], got.json["counters"]["clicked"]) == (1, 1)
     assert call(None, "GET", "/marketing/track/click", query={"token": "forged.token"}).status == 422
+
+
+def test_two_runs_overlapping_to_the_end_count_the_emails_on_the_template_once(
+    module_cloud, tenant, scene, monkeypatch
+):
+    contacts = scene[2]
+    made = mk.static_segment(tenant, [c["id"] for c in contacts])
+    template = mk.template(tenant)
+    campaign = mk.campaign(tenant, template["id"], made["id"])
+    # the schedule's run has loaded the campaign when a second run (a retry, `deskos schedule run`) sends it all
+    members, overlapped = sending._members, {}
+
+    def the_other_run_finishes_first(*args):
+        if not overlapped:
+            overlapped["run"] = None
+            overlapped["run"] = mk.send(tenant, campaign["id"])
+        return members(*args)
+
+    monkeypatch.setattr(sending, "_members", the_other_run_finishes_first)
+    late = mk.send(tenant, campaign["id"])
+
+    assert overlapped["run"].finished and overlapped["run"].sent == 5 and late.sent == 0
+    assert len(mk.mails_of(module_cloud.server.url, campaign["id"])) == 5
+    got = call(
+        tenant.agent, "GET", "/marketing/email-templates/{email_template_id}", {"email_template_id": template["id"]}
+    )
+    assert got.json["counters"]["sent"] == 5, got.json
+    done = mk.get_campaign(tenant, campaign["id"])
+    assert done["status"] == "sent" and done["counts"]["sent"] == 5, done
 
 
 def test_a_crash_between_ses_and_the_confirmation_sends_nobody_twice(module_cloud, tenant, faults):
