@@ -5,6 +5,8 @@ suite's local clouds get ``USER_ENVIRONMENT`` instead: the environment pytest st
 `make up` would see it."""
 
 import os
+import time
+from collections.abc import Iterator
 import tempfile
 from pathlib import Path
 
@@ -51,3 +53,66 @@ def pytest_collection_modifyitems(items: list) -> None:
 
 
 SESSION_GROUPS = ("infra", "e2e")  # test folders whose modules share session fixtures
+
+
+# ---- where the suite's time goes: `--group-times=N` prints the N costliest xdist groups ------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--group-times",
+        type=int,
+        default=0,
+        metavar="N",
+        help="after the run, the N xdist groups with the most wall time, with their CPU time (this process's, "
+        "threads included: not the e2e cloud's own processes) and the workers' totals",
+    )
+
+
+CPU = pytest.StashKey[float]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    outcome = yield
+    started = item.stash.get(CPU, None)
+    if started is not None:
+        outcome.get_result().user_properties.append(("cpu", time.process_time() - started))
+    item.stash[CPU] = time.process_time()  # the next phase starts here
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    item.stash[CPU] = time.process_time()
+    yield
+
+
+GROUP_TIMES: dict[str, list] = {}  # group -> [wall, cpu, tests, worker]
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    nodeid = report.nodeid  # xdist's loadgroup appends "@<group>" (after any "]": ids may hold an "@")
+    group = nodeid.rpartition("@")[2] if nodeid.rfind("@") > nodeid.rfind("]") else nodeid.split("::")[0]
+    entry = GROUP_TIMES.setdefault(group, [0.0, 0.0, 0, "-"])
+    entry[0] += report.duration
+    entry[1] += dict(report.user_properties).get("cpu", 0.0)
+    entry[2] += report.when == "call"
+    node = getattr(report, "node", None)
+    entry[3] = node.gateway.id if node is not None else entry[3]
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    shown = config.getoption("group_times")
+    if not shown or not GROUP_TIMES:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section(f"the {shown} costliest xdist groups (seconds)")
+    write(f"{'wall':>8} {'cpu':>8} {'tests':>6}  worker  group")
+    for group, (wall, cpu, tests, worker) in sorted(GROUP_TIMES.items(), key=lambda kv: -kv[1][0])[:shown]:
+        write(f"{wall:8.1f} {cpu:8.1f} {tests:6d}  {worker:6}  {group}")
+    workers: dict[str, list[float]] = {}
+    for wall, cpu, _, worker in GROUP_TIMES.values():
+        total = workers.setdefault(worker, [0.0, 0.0])
+        total[0], total[1] = total[0] + wall, total[1] + cpu
+    for worker, (wall, cpu) in sorted(workers.items()):
+        write(f"{wall:8.1f} {cpu:8.1f}  total of worker {worker}")
