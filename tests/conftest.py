@@ -5,12 +5,12 @@ suite's local clouds get ``USER_ENVIRONMENT`` instead: the environment pytest st
 `make up` would see it."""
 
 import os
-import time
-from collections.abc import Iterator
 import tempfile
 from pathlib import Path
 
 import pytest
+
+pytest_plugins = ["tests.group_times"]  # --group-times: where the suite's time goes
 
 USER_ENVIRONMENT = dict(os.environ)
 
@@ -39,80 +39,30 @@ os.environ.setdefault("DESKOS_CLAMD_SOCKET", "/nonexistent/clamd.sock")  # clams
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(items: list) -> None:
-    """`make test` runs the suite on two workers (xdist ``--dist loadgroup``), each group of tests on one
-    worker, in collection order: a module's tests by default, so that its module-scoped cloud starts
-    once; every infra test together, so that the CDK app is synthesized once (a session fixture, made by
-    each worker that needs it); every e2e test together, on one local cloud, because the prefix audit
-    (tests/e2e/test_tenant_prefixes.py) runs last and audits what every other e2e test wrote there."""
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`make test` runs the suite on two workers (xdist ``--dist loadgroup --no-loadscope-reorder``): each
+    group of tests on one worker, the groups handed out in collection order as workers free up. A group is a
+    module's tests by default, so that its module-scoped cloud starts once (a module may spread its tests
+    over groups of its own: the isolation sweep does); every infra test is in one, so that the CDK app is
+    synthesized once (a session fixture, made by each worker that needs it). Each e2e module is a group of
+    its own: each worker that runs one starts its own local cloud (a session fixture) for all it runs.
+
+    The modules likely to cost most come first, so that the last groups handed out are short ones and
+    neither worker idles long at the end (xdist's default order, by number of tests, would start the e2e
+    modules, few tests each but long ones, last)."""
     for item in items:
         if item.get_closest_marker("xdist_group") is None:
             module = item.nodeid.split("::")[0]
             shared = next((g for g in SESSION_GROUPS if module.startswith(f"tests/{g}/")), None)
             item.add_marker(pytest.mark.xdist_group(shared or module))
+    costs: dict[str, float] = {}
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        costs[module] = costs.get(module, 0.0) + SECONDS_PER_TEST.get(module.split("/")[1], DEFAULT_SECONDS_PER_TEST)
+    items.sort(key=lambda item: -costs[item.nodeid.split("::")[0]])  # stable: a module's tests keep their order
 
 
-SESSION_GROUPS = ("infra", "e2e")  # test folders whose modules share session fixtures
-
-
-# ---- where the suite's time goes: `--group-times=N` prints the N costliest xdist groups ------------------
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--group-times",
-        type=int,
-        default=0,
-        metavar="N",
-        help="after the run, the N xdist groups with the most wall time, with their CPU time (this process's, "
-        "threads included: not the e2e cloud's own processes) and the workers' totals",
-    )
-
-
-CPU = pytest.StashKey[float]()
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
-    outcome = yield
-    started = item.stash.get(CPU, None)
-    if started is not None:
-        outcome.get_result().user_properties.append(("cpu", time.process_time() - started))
-    item.stash[CPU] = time.process_time()  # the next phase starts here
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
-    item.stash[CPU] = time.process_time()
-    yield
-
-
-GROUP_TIMES: dict[str, list] = {}  # group -> [wall, cpu, tests, worker]
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    nodeid = report.nodeid  # xdist's loadgroup appends "@<group>" (after any "]": ids may hold an "@")
-    group = nodeid.rpartition("@")[2] if nodeid.rfind("@") > nodeid.rfind("]") else nodeid.split("::")[0]
-    entry = GROUP_TIMES.setdefault(group, [0.0, 0.0, 0, "-"])
-    entry[0] += report.duration
-    entry[1] += dict(report.user_properties).get("cpu", 0.0)
-    entry[2] += report.when == "call"
-    node = getattr(report, "node", None)
-    entry[3] = node.gateway.id if node is not None else entry[3]
-
-
-def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
-    shown = config.getoption("group_times")
-    if not shown or not GROUP_TIMES:
-        return
-    write = terminalreporter.write_line
-    terminalreporter.section(f"the {shown} costliest xdist groups (seconds)")
-    write(f"{'wall':>8} {'cpu':>8} {'tests':>6}  worker  group")
-    for group, (wall, cpu, tests, worker) in sorted(GROUP_TIMES.items(), key=lambda kv: -kv[1][0])[:shown]:
-        write(f"{wall:8.1f} {cpu:8.1f} {tests:6d}  {worker:6}  {group}")
-    workers: dict[str, list[float]] = {}
-    for wall, cpu, _, worker in GROUP_TIMES.values():
-        total = workers.setdefault(worker, [0.0, 0.0])
-        total[0], total[1] = total[0] + wall, total[1] + cpu
-    for worker, (wall, cpu) in sorted(workers.items()):
-        write(f"{wall:8.1f} {cpu:8.1f}  total of worker {worker}")
+SESSION_GROUPS = ("infra",)  # test folders whose modules share a session fixture made once per group
+# rough seconds a test takes, by folder (from --group-times): only to order the modules, costliest first
+SECONDS_PER_TEST = {"e2e": 10.0, "infra": 3.0, "integration": 0.5}
+DEFAULT_SECONDS_PER_TEST = 0.02
