@@ -18,9 +18,10 @@ from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import PutError
 
 from shared.clock import iso
+from shared.db.due import due_by
 from shared.db.table import Item, get_or_none
 from shared.knowledge import mailing
-from shared.knowledge.model import KnowledgeItem, ReviewDueIndex
+from shared.knowledge.model import KnowledgeItem, review_bucket
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def sweep(now: datetime) -> DueResult:
     hour = start
     while hour <= last:
         result.buckets += 1
-        found = list(KnowledgeItem.due.query(ReviewDueIndex.bucket(hour), iso(now) + "~" >= KnowledgeItem.DUESK))
+        found = list(KnowledgeItem.due.query(review_bucket(hour), due_by(KnowledgeItem, now)))
         for chunk in range(0, len(found), BATCH):
             _handle([(e.PK, e.SK) for e in found[chunk : chunk + BATCH]], now, result)
         hour += timedelta(hours=1)

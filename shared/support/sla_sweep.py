@@ -1,6 +1,6 @@
 """The SLA sweep: marks the warnings and breaches whose time has come, once, across all tenants.
 
-Reads (see ``DueIndex``): one GetItem for the sweep's cursor, one Query of the DUE index per minute
+Reads (see ``shared.db.due``): one GetItem for the sweep's cursor, one Query of the DUE index per minute
 bucket from the cursor to now (with ``DUESK <= now``, so only tickets already due come back), one
 BatchGetItem per 100 of them, and one read of each notified assignee or tenant's managers. None of
 it depends on how many tickets exist, only on how many are due.
@@ -22,6 +22,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from shared import mail
 from shared.clock import iso
+from shared.db.due import due_by
 from shared.db.table import Item, get_or_none
 from shared.directory import assignee_or_managers
 from shared.errors import Conflict
@@ -75,7 +76,7 @@ def sweep(now: datetime) -> SweepResult:
     last_bucket = min(current, start + timedelta(minutes=MAX_BUCKETS_PER_RUN - 1))
     while minute <= last_bucket:
         result.buckets += 1
-        due = list(Ticket.due.query(sla.DueIndex.bucket(minute), iso(now) + "~" >= Ticket.DUESK))
+        due = list(Ticket.due.query(sla.due_bucket(minute), due_by(Ticket, now)))
         for chunk in range(0, len(due), BATCH):
             _handle([(entry.PK, entry.SK) for entry in due[chunk : chunk + BATCH]], now, result)
         minute += timedelta(minutes=1)
