@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
@@ -274,13 +274,9 @@ class SlaEventOut(Out):
     recorded_at: datetime
 
 
-def due_bucket(moment: datetime) -> str:
-    """Tickets wait in the DUE index (``shared.db.due``) by the minute of their next SLA deadline (a warning or
-    a due time). The sweep queries the buckets from the last one it finished to the current minute. A deadline
-    is never placed before the minute it is written in (``next_check_at >= now``), so a finished bucket never
-    receives one; the sweep re-reads a grace of a few minutes behind now, for writers whose clocks lag and
-    because the index is eventually consistent."""
-    return "SLADUE#" + moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+# tickets wait in the DUE index (``shared.db.due``) by the minute of their next deadline (a warning or a due
+# time), which is never before the minute it is written in (``next_check_at >= now``)
+DUE = due.Buckets("SLADUE#", timedelta(minutes=1), "%Y-%m-%dT%H:%M", first_run=60, max_per_run=24 * 60, grace=2)
 
 
 def due_keys(ticket: Any) -> tuple[str | None, str | None]:
@@ -288,7 +284,7 @@ def due_keys(ticket: Any) -> tuple[str | None, str | None]:
     state = state_of(ticket)
     if state is None or state.next_check_at is None:
         return None, None
-    return due_bucket(state.next_check_at), due.entry(state.next_check_at, ticket.tenant_id, ticket.id)
+    return DUE.name(state.next_check_at), due.entry(state.next_check_at, ticket.tenant_id, ticket.id)
 
 
 @dataclass
