@@ -136,10 +136,14 @@ def upload(ctx: TenantContext, document_id: str, body: NewAttachment) -> UploadO
     document, owner = owner_of(ctx, document_id)
     if document.status not in UPLOADABLE:
         raise Conflict(f"An {document.status} document takes no more files.", current_status=document.status)
-    process = Process.find(ctx.tenant_id, document.process_id)
-    if process is None or process.status not in OPEN_PROCESS:
+    if not accepts(document, Process.find(ctx.tenant_id, document.process_id)):
         raise Conflict("The onboarding process is closed: its documents take no more files.")
     return attachments.create(ctx, owner, body.model_copy(update={"is_public": True}))
+
+
+def accepts(document: Document, process: Process | None) -> bool:
+    """Whether the document takes another file: not approved, and its process still open."""
+    return document.status in UPLOADABLE and process is not None and process.status in OPEN_PROCESS
 
 
 def approve(ctx: TenantContext, document_id: str, body: Review, if_match: int | None) -> Document:

@@ -111,6 +111,10 @@ def test_staff_resolve_from_the_inbox_the_client_answers_by_link_and_the_dashboa
             re.compile(rf"\({after['responses']} responses?\)")
         )
         expect(page.get_by_role("img", name="Tickets opened and resolved per day")).to_be_visible()
+        # uploads by scan outcome, from the scan's day counters (the figure is the API's, at least as of before)
+        infected = api.get("/attachments/scan-summary", as_=demo.agent).json()["infected"]
+        expect(page.get_by_role("img", name="Uploads per day by scan outcome")).to_be_visible()
+        assert int(page.get_by_test_id("uploads-infected").inner_text()) >= infected
         check(page, "console-dashboard")
 
 
