@@ -28,7 +28,7 @@ from shared.errors import Conflict, NotFound
 from shared.onboarding import changes
 from shared.onboarding.model import OPEN_PROCESS, Document, DocumentStatus, Process
 from shared.onboarding.tasks import of_process
-from shared.schemas import Audited, Id, Strict, Version
+from shared.schemas import Audited, Id, Out, Strict, Version
 
 logger = logging.getLogger(__name__)
 OWNER_KIND = "onboarding_document"
@@ -54,16 +54,21 @@ class Rejection(Strict):
     version: Version = None
 
 
-class DocumentOut(Audited):
-    id: str
-    process_id: str
-    client_id: str
+class Asked(Out):
+    """What a document request asks of the client, as it stands (also what its upload link shows)."""
+
     name: str
     description: str
     required: bool
     due_date: date
     status: DocumentStatus
     status_reason: str | None
+
+
+class DocumentOut(Audited, Asked):
+    id: str
+    process_id: str
+    client_id: str
     attachment_id: str | None
     reviewed_by: str | None
     reviewed_at: datetime | None

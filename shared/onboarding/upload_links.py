@@ -20,7 +20,8 @@ from shared.caller import Role, TenantContext
 from shared.clock import now
 from shared.errors import NotFound
 from shared.onboarding import documents
-from shared.onboarding.model import Document, DocumentStatus, Process
+from shared.onboarding.documents import Asked
+from shared.onboarding.model import Document, Process
 from shared.schemas import Out
 
 PURPOSE = "onboarding-document-upload"
@@ -38,16 +39,10 @@ class LinkedFile(Out):
     created_at: datetime
 
 
-class DocumentRequest(Out):
+class DocumentRequest(Asked):
     """What an upload link is for: the request, whether it still takes files, and the files sent so far."""
 
     id: str
-    name: str
-    description: str
-    required: bool
-    due_date: date
-    status: DocumentStatus
-    status_reason: str | None
     accepting: bool  # an upload would be taken (the document is not approved and its process is open)
     files: list[LinkedFile]
 
@@ -80,13 +75,8 @@ def request(ctx: TenantContext, document_id: str) -> DocumentRequest:
     owner = Owner(kind=documents.OWNER_KIND, id=document.id)
     files = attachments.page(ctx, owner, limit=FILES_SHOWN, cursor=None).items
     return DocumentRequest(
+        **Asked.of(document).model_dump(),
         id=document.id,
-        name=document.name,
-        description=document.description,
-        required=document.required,
-        due_date=date.fromisoformat(document.due_date),
-        status=document.status,
-        status_reason=document.status_reason,
         accepting=documents.accepts(document, process),
         files=[LinkedFile.of(f) for f in files],
     )
