@@ -18,10 +18,12 @@ from shared.attachments import service as attachments
 from shared.attachments.service import Owner, Status
 from shared.caller import Role, TenantContext
 from shared.clock import now
+from shared.db.errors import storage_errors
+from shared.db.table import Item
 from shared.errors import NotFound
 from shared.onboarding import documents
 from shared.onboarding.documents import Asked
-from shared.onboarding.model import Document, Process
+from shared.onboarding.model import Document, Process, split_id
 from shared.schemas import Out
 
 PURPOSE = "onboarding-document-upload"
@@ -69,9 +71,13 @@ def read(raw_token: str, document_id: str) -> TenantContext:
 
 
 def request(ctx: TenantContext, document_id: str) -> DocumentRequest:
-    """GetItem (document) + GetItem (process) + one Query (its files, newest first)."""
-    document = Document.load(ctx, document_id)
-    process = Process.find(ctx.tenant_id, document.process_id)
+    """One BatchGetItem (the document and its process, whose id the document's names) + one Query (its files)."""
+    process_id, _, _ = split_id(document_id)
+    keys = [Document.key(ctx.tenant_id, document_id), Process.key(ctx.tenant_id, process_id)]
+    with storage_errors():
+        found = {type(item): item for item in Item.batch_get(keys)}
+    document = Document.visible(ctx, found.get(Document))
+    process = found.get(Process)
     owner = Owner(kind=documents.OWNER_KIND, id=document.id)
     files = attachments.page(ctx, owner, limit=FILES_SHOWN, cursor=None).items
     return DocumentRequest(
