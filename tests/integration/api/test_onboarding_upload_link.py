@@ -7,15 +7,19 @@ import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
+import pytest
+
 from shared import links
 from shared.attachments import pipeline, storage
-from shared.onboarding import upload_links
+from shared.onboarding import reminders, upload_links
 from shared.onboarding.model import Document
 from shared.settings import settings
+from shared.tenants import create_tenant
 from tests.integration.api.harness import Tenant, call
 from tests.integration.api.onboarding_helpers import (
     DOCUMENT,
     act,
+    days_ago,
     items,
     link_token,
     process,
@@ -23,6 +27,7 @@ from tests.integration.api.onboarding_helpers import (
     upload,
     upload_by_link,
 )
+from tests.integration.api.test_onboarding_api import fresh_cursor, zone_at  # noqa: F401 (a fixture)
 from tests.samples import EICAR, PDF, png
 
 REQUEST = DOCUMENT + "/request"
@@ -149,6 +154,27 @@ def test_the_welcome_email_carries_each_documents_upload_link(tenant, pump_strea
         "Passport",
         "Last year's accounts",
     ]
+
+
+@pytest.mark.usefixtures("fresh_cursor")
+def test_a_late_documents_reminder_carries_its_upload_link(tenant, sent_mail):
+    # Given a tenant at 10:00 local time and a process started 10 days ago: its passport (due on day 7) is late
+    at = datetime.now(UTC)
+    create_tenant(tenant.id, "Reminded by link", time_zone=zone_at(10, at))
+    client_id = tenant.client()["id"]
+    portal = tenant.portal_user(client_id, name=f"late-{tenant.id}")
+    made = process(tenant, client_id, start=days_ago(10), started=True)
+    passport = items(tenant.agent, "documents", process_id=made["id"])[0]
+
+    # When the reminder job runs
+    for notice in reminders.run(at).notices:
+        if notice.tenant_id == tenant.id:
+            reminders.notify(notice)
+
+    # Then the client's email links to the passport's upload page, and the link works
+    [email] = [m for m in sent_mail() if portal.email in m["destinations"]["ToAddresses"]]
+    [token] = [unquote(t) for t in re.findall(r"/app/upload\?token=(\S+)", email["body"])]
+    assert read(token, passport["id"]).json["name"] == "Passport"
 
 
 # ---- uploads by scan outcome, per day ----------------------------------------------------------
