@@ -119,7 +119,7 @@ class FunctionFactory:
         for extra in extras:
             _grant_extra(role, extra)
         links = {PUBLIC_URL_PARAMETER: self.public_url_parameter} if "ses" in extras else {}
-        if links:
+        if links:  # its emails carry links: it reads where they point
             role.add_to_principal_policy(
                 iam.PolicyStatement(
                     actions=["ssm:GetParameter"], resources=[parameter_arn(role, self.public_url_parameter)]

@@ -42,7 +42,7 @@ def survey_ended(api, demo, walk) -> Iterator[None]:
 def open_resource(page: Page, module: str, resource: str) -> None:
     """The console's generated screen of a resource, through the Resources navigation."""
     resources = page.get_by_role("navigation", name="Resources")
-    resources.get_by_text(module, exact=True).click()
+    resources.locator("summary").get_by_text(module, exact=True).click()
     resources.get_by_role("link", name=resource, exact=True).click()
     expect(page.get_by_role("heading", name=resource, level=1)).to_be_visible()
 
@@ -67,7 +67,7 @@ def test_a_new_user_takes_the_done_when_walk_in_the_browser(cloud, api, demo, br
 
         # Staff start a survey of resolved tickets in the console (no cooldown: the demo user was asked before)
         console = staff.sign_in(MANAGER, password_of(cloud, MANAGER), lands="/app/console")
-        open_resource(console, "Support", "Surveys")
+        open_resource(console, "Surveys", "Surveys")
         console.get_by_role("link", name="New survey").click()
         console.get_by_label("Name *").fill(f"After resolve {walk}")
         console.get_by_label("Kind *").select_option("nps")
