@@ -5,31 +5,17 @@ see the document uploaded. An altered link says so."""
 
 from __future__ import annotations
 
-import re
 import time
 from datetime import UTC, datetime
 from urllib.parse import urlparse
 
 from playwright.sync_api import expect
 
-from infra.local import outbox
-from tests.e2e.browser import check, session
+from tests.e2e.browser import UPLOAD_LINK, check, emailed_link, session
 from tests.samples import png
 
-MAIL_WAIT_SECONDS = 30.0
 SCAN_TIMEOUT_MS = 90_000
-UPLOAD_LINK = re.compile(r"\S+/app/upload\?token=\S+")
 PORTAL = "portal@acme.example"
-
-
-def upload_link(cloud, subject: str) -> str:
-    deadline = time.monotonic() + MAIL_WAIT_SECONDS
-    while time.monotonic() < deadline:
-        for message in outbox.messages(cloud.details["aws_endpoint_url"]):
-            if PORTAL in message["destinations"]["ToAddresses"] and message["subject"] == subject:
-                return UPLOAD_LINK.search(message["body"]).group(0)
-        time.sleep(0.25)
-    raise AssertionError(f"no email {subject!r} for {PORTAL}")
 
 
 def test_a_client_uploads_a_requested_document_by_the_emailed_link(cloud, api, demo, browser, tmp_path):
@@ -51,7 +37,7 @@ def test_a_client_uploads_a_requested_document_by_the_emailed_link(cloud, api, d
     assert api.post(f"/onboarding/processes/{process['id']}/start", as_=demo.agent).status_code == 200
 
     # the welcome email links to the upload page, on the app's own origin
-    link = upload_link(cloud, f"Welcome aboard: {process['name']}")
+    link = emailed_link(cloud, UPLOAD_LINK, to=PORTAL, subject=f"Welcome aboard: {process['name']}")
     assert urlparse(link).netloc == urlparse(cloud.api_url).netloc and urlparse(link).path == "/app/upload"
     image = tmp_path / "bill.png"
     image.write_bytes(png(64, 48))
