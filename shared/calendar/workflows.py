@@ -22,7 +22,6 @@ from shared.db.entities import Entity, Requires, expect_version, insert, remove,
 from shared.db.pages import Page, query_page
 from shared.db.table import tkey
 from shared.errors import Unprocessable
-from shared.marketing.templates import EmailTemplate
 from shared.schemas import Audited, Id, Name, Strict, Versioned
 from shared.support.surveys.model import Survey
 
@@ -154,6 +153,7 @@ def _checked(ctx: TenantContext, body: WorkflowIn) -> tuple[dict, list[Requires]
     """The stored form; template text checked; the email templates and the survey the actions name, as the
     write's conditions (one each)."""
     from shared import templating  # Jinja2: only the functions that save or render templates load it
+    from shared.marketing.templates import EmailTemplate  # likewise: the calendar's other routes do without it
 
     survey: Requires | None = None
     named: dict[tuple[str, str], Requires] = {}
