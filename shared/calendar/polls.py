@@ -38,7 +38,7 @@ from shared.calendar.people import PersonIn, PersonOut
 from shared.caller import TenantContext
 from shared.clock import now
 from shared.db.due import DueIndex
-from shared.db.entities import Entity, expect_version, require_state, save, touch
+from shared.db.entities import Entity, Requires, expect_version, require_state, save, touch
 from shared.db.errors import cancelled_by_condition, storage_errors
 from shared.db.pages import Page, query_page
 from shared.db.table import Item, tkey, transaction
@@ -327,13 +327,23 @@ def create(ctx: TenantContext, body: NewPoll) -> Poll:
 
 def _insert(ctx: TenantContext, poll: Poll, client_id: str | None) -> Poll:
     """The poll, the client check and the invitation entries: one transaction (entries beyond what it holds
-    are put first)."""
+    are put first, and removed if it fails)."""
     poll.index()
     entries = invitations.entries(ctx.tenant_id, poll.id, poll.time_order, poll.invitees)
     staged, entries = entries[invitations.IN_TRANSACTION :], entries[: invitations.IN_TRANSACTION]
+    client = appointments.client_exists(ctx.tenant_id, client_id) if client_id else None
     if staged:
         invitations.stage(staged)
-    client = appointments.client_exists(ctx.tenant_id, client_id) if client_id else None
+    try:
+        _write_new(poll, client, entries)
+    except BaseException:
+        if staged:
+            invitations.unstage(staged)
+        raise
+    return poll
+
+
+def _write_new(poll: Poll, client: Requires | None, entries: list[invitations.Invitation]) -> None:
     try:
         with storage_errors(), transaction() as tx:
             tx.save(poll, condition=Poll.PK.does_not_exist())
@@ -341,15 +351,12 @@ def _insert(ctx: TenantContext, poll: Poll, client_id: str | None) -> Poll:
                 tx.condition_check(client.model, *client.key, condition=client.condition)
             for entry in entries:
                 tx.save(entry)
-    except BaseException as error:
-        if staged:
-            invitations.unstage(staged)
-        if isinstance(error, TransactWriteError) and client is not None and cancelled_by_condition(error, 1):
+    except TransactWriteError as error:
+        if client is not None and cancelled_by_condition(error, 1):
             raise client.error from None
-        if isinstance(error, TransactWriteError) and cancelled_by_condition(error, 0):
+        if cancelled_by_condition(error, 0):
             raise Conflict(f"This {Poll.noun} already exists.") from None
         raise
-    return poll
 
 
 def update(ctx: TenantContext, poll_id: str, patch: PollPatch, if_match: int | None) -> Poll:
