@@ -80,6 +80,7 @@ WORKFLOW = {
     "trigger": {"kind": "before_start", "minutes": 1440},
     "actions": [{"kind": "email", "subject": "Tomorrow: {{ appointment.title }}", "text": "{{ appointment.when }}"}],
 }
+PORTAL_POLL_ROUTES = ("ListMeetingPolls", "GetMeetingPoll", "GetMeetingPollResults", "VoteSignedIn")
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "events" / "api_gateway_rest.json"
 TABLE = "deskos-bench"
@@ -181,6 +182,7 @@ class World:
     fresh_survey: Callable[[], surveys.Survey]
     fresh_policy: Callable[[], sla_policies.SlaPolicy]
     fresh: dict[str, Callable[[str], str]] = field(default_factory=dict)  # path parameter -> maker of a fresh id
+    portal: dict[str, str] = field(default_factory=dict)  # the claims of a portal user the seeded polls invite
 
 
 def seed_tenant(claims: dict[str, Any]) -> TenantContext:
@@ -378,7 +380,9 @@ def seed(claims: dict[str, Any]) -> World:
     marketing_values, marketing_fresh = seed_marketing(ctx, contact)
     values.update(marketing_values)
     fresh.update(marketing_fresh)
-    return World(values, fresh_ticket, fresh_survey, fresh_policy, fresh)
+    # the contact invited to the polls (no portal login: its address is the login of a portal user who has it)
+    portal = {"cognito:groups": "portal", "custom:client_id": client.id, "email": contact.email}
+    return World(values, fresh_ticket, fresh_survey, fresh_policy, fresh, portal)
 
 
 def seed_marketing(ctx: TenantContext, contact: contacts.Contact) -> tuple[dict[str, str], dict[str, Callable]]:
@@ -548,6 +552,7 @@ def build_event(
     body: Any,
     headers: dict[str, str],
     query: dict[str, str] | None = None,
+    claims: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     event = copy.deepcopy(fixture)
     path = route.path.format(**params)
@@ -569,6 +574,7 @@ def build_event(
         context.pop("authorizer")  # a link's page calls without signing in
     else:
         context["authorizer"]["claims"]["cognito:groups"] = role_for(route.roles)
+        context["authorizer"]["claims"].update(claims or {})
     return event
 
 
@@ -596,6 +602,8 @@ def invoke(
     *,
     given: dict[str, str] | None = None,
     note: str = "",
+    claims: dict[str, str] | None = None,
+    body: dict[str, Any] | None = None,
 ) -> Result:
     values = dict(world.values)
     headers: dict[str, str] = {}
@@ -622,10 +630,13 @@ def invoke(
     if route.operation_id in LINK_TOKENS:
         tenant_id = fixture["requestContext"]["authorizer"]["claims"]["custom:tenant_id"]
         query = {"token": LINK_TOKENS[route.operation_id](tenant_id, params)}
-    event = build_event(fixture, route, params, body_for(route.operation_id, values), headers, query)
+    sent = body if body is not None else body_for(route.operation_id, values)
+    event = build_event(fixture, route, params, sent, headers, query, claims)
     handler = importlib.import_module(route.module).handler
     # the revoked-sessions check, read again after a route that changed a role, stays out of the rows
-    sessions.refuse_revoked(TenantContext.from_claims(fixture["requestContext"]["authorizer"]["claims"]))
+    sessions.refuse_revoked(
+        TenantContext.from_claims({**fixture["requestContext"]["authorizer"]["claims"], **(claims or {})})
+    )
     with recording() as rec:
         response = handler(event, LambdaContext(route.operation_id))  # the Logger's context injection reads it
     status = response["statusCode"]
@@ -737,6 +748,12 @@ def main() -> None:
             if route.operation_id == "CreateOnboardingProcess":  # more items than one transaction holds
                 big = {"template_id": world.values["big_template_id"]}
                 results.append(invoke(route, world, fixture, given=big, note=" (200 items)"))
+            if route.operation_id in PORTAL_POLL_ROUTES:  # what the polls that invite a portal user cost them
+                results.append(invoke(route, world, fixture, claims=world.portal, note=" (portal invitee)"))
+            if route.operation_id == "CreateMeetingWorkflow":
+                action = {"kind": "email", "email_template_id": world.values["email_template_id"]}
+                body = {**WORKFLOW, "actions": [action]}
+                results.append(invoke(route, world, fixture, body=body, note=" (an email template)"))
         results += email_rows(world, TenantContext.from_claims(claims).tenant_id)
     finally:
         server.stop()
