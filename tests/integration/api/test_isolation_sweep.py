@@ -732,6 +732,7 @@ SIGNED_LINKS: dict[str, tuple[str, Callable[[Tenant, Made], str], dict[str, Any]
         {"choices": {"S1": "yes"}},
     ),
     "GetBallotByLink": ("poll_id", lambda tenant, made: calendar_helpers.vote_link(tenant.id, made.value), None),
+    **onboarding_helpers.SIGNED_LINKS,
 }
 # every public route but the documentation's answers to a signed link
 PUBLIC_WITH_IDS = [r for r in ROUTES if r.roles is None and params_of(r) and r.module != "functions.api.docs"]
