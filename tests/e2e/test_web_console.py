@@ -13,14 +13,13 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect
 
-from infra.local import outbox
-from tests.e2e.browser import check, password_of, session
+from tests.e2e.browser import SURVEY_LINK, check, emailed_link, password_of, session
+from tests.e2e.test_attachments import judged, upload
+from tests.samples import EICAR
 
 AGENT = "agent@demo.deskos.local"
 MANAGER = "manager@demo.deskos.local"
 PORTAL = "portal@acme.example"
-MAIL_WAIT_SECONDS = 20.0
-SURVEY_LINK = re.compile(r"(\S+/app/survey\?token=\S+)")
 
 
 @pytest.fixture
@@ -43,22 +42,14 @@ def this_weeks_nps(api, demo) -> dict:
     return api.get("/support/survey-responses/nps-summary", as_=demo.agent, params=window).json()
 
 
-def survey_link(cloud, ticket_number: str) -> str:
-    deadline = time.monotonic() + MAIL_WAIT_SECONDS
-    while time.monotonic() < deadline:
-        for message in outbox.messages(cloud.details["aws_endpoint_url"]):
-            found = SURVEY_LINK.search(message.get("body") or "")
-            if ticket_number in (message.get("subject") or "") and found:  # the invitation, not a notification
-                return found.group(1)
-        time.sleep(0.25)
-    raise AssertionError(f"no survey invitation for {ticket_number}")
-
-
 def test_staff_resolve_from_the_inbox_the_client_answers_by_link_and_the_dashboard_moves(
     cloud, api, demo, browser, nps_survey, urgent_sla
 ):
     ticket = api.create_ticket(demo.portal, subject="Laptop will not boot", priority="urgent")
     before = this_weeks_nps(api, demo)
+    # the client attaches an infected file, which the dashboard's uploads chart counts
+    sent = upload(api, demo.portal, ticket["id"], "boot-log.pdf", EICAR, "application/pdf")
+    assert judged(api, demo.agent, sent["id"])["status"] == "infected"
 
     with session(browser, cloud.api_url) as agent:
         page = agent.sign_in(AGENT, password_of(cloud, AGENT), lands="/app/console")
@@ -82,7 +73,7 @@ def test_staff_resolve_from_the_inbox_the_client_answers_by_link_and_the_dashboa
     assert assigned["assignee_id"] == api.user_id(demo.agent)
     assert assigned["status"] == "resolved"
 
-    link = survey_link(cloud, ticket["number"])
+    link = emailed_link(cloud, SURVEY_LINK, subject=ticket["number"])  # the invitation, not a notification
     assert urlparse(link).netloc == urlparse(cloud.api_url).netloc
     with session(browser, cloud.api_url) as client:  # no sign-in: the link is the credential
         page = client.page
@@ -111,6 +102,11 @@ def test_staff_resolve_from_the_inbox_the_client_answers_by_link_and_the_dashboa
             re.compile(rf"\({after['responses']} responses?\)")
         )
         expect(page.get_by_role("img", name="Tickets opened and resolved per day")).to_be_visible()
+        # uploads by scan outcome, from the scan's day counters: the infected file is among them
+        infected = api.get("/attachments/scan-summary", as_=demo.agent).json()["infected"]
+        assert infected >= 1
+        expect(page.get_by_test_id("uploads-infected")).to_have_text(str(infected))
+        expect(page.get_by_role("img", name="Uploads per day by scan outcome")).to_be_visible()
         check(page, "console-dashboard")
 
 

@@ -42,6 +42,7 @@ class Made:
     value: str  # the path parameter's value
     secrets: tuple[str, ...]  # what no other tenant, and no caller without the role, may read
     client_id: str | None = None  # the client account it belongs to: the portal user who may see it
+    portal: User | None = None  # the one portal user who may see it, where not every one of its client may
 
 
 def secret(label: str) -> str:
@@ -407,6 +408,9 @@ def caller(tenant: Tenant, group: str, made: dict[str, Made]) -> User:
     """A user of ``tenant`` in ``group``; a portal user belongs to the client account of the objects
     made (even when they were made in another tenant), or to a new one if they have none."""
     if group == "portal":
+        invited = next((m.portal for m in made.values() if m.portal and m.portal.tenant_id == tenant.id), None)
+        if invited is not None:
+            return invited
         client_id = next((m.client_id for m in made.values() if m.client_id), None)
         return tenant.portal_user(client_id or make_client(tenant, {}).value)
     return {"managers": tenant.manager, "staff": tenant.agent}[group]
@@ -768,6 +772,7 @@ SIGNED_LINKS: dict[str, tuple[str, Callable[[Tenant, Made], str], dict[str, Any]
         {"choices": {"S1": "yes"}},
     ),
     "GetBallotByLink": ("poll_id", lambda tenant, made: calendar_helpers.vote_link(tenant.id, made.value), None),
+    **onboarding_helpers.SIGNED_LINKS,
 }
 # every public route but the documentation's answers to a signed link
 PUBLIC_WITH_IDS = [r for r in ROUTES if r.roles is None and params_of(r) and r.module != "functions.api.docs"]
