@@ -1,8 +1,7 @@
 """Test-wide settings: every test talks to local, fake AWS; nothing reaches the network.
 
 The settings below are for the tests that run DeskOS's code in this process (unit, integration). The e2e
-suite's local clouds get ``USER_ENVIRONMENT`` instead: the environment pytest started with, as a user's
-`make up` would see it."""
+suite's local clouds get ``USER_ENVIRONMENT`` instead (tests/user_environment.py)."""
 
 import os
 import tempfile
@@ -10,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.group_times"]  # --group-times: where the suite's time goes
+from tests.user_environment import USER_ENVIRONMENT  # noqa: F401 (imported before the settings below)
 
-USER_ENVIRONMENT = dict(os.environ)
+pytest_plugins = ["tests.group_times"]  # --group-times: where the suite's time goes
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")

@@ -24,10 +24,10 @@ import pytest
 import requests
 
 from infra.local.running import LocalCloud, deskos_command, local_cloud, log_in
-from tests.conftest import USER_ENVIRONMENT
 from tests.e2e import prefix_audit
 from tests.e2e.browser import browser  # noqa: F401 (the browser tests' Chromium, one per test module)
 from tests.group_times import SERVICE_PIDS
+from tests.user_environment import USER_ENVIRONMENT
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")  # requests must never send loopback calls to a proxy
 
