@@ -3,26 +3,25 @@
 The settings below are for the tests that run DeskOS's code in this process (unit, integration). The e2e
 suite's local clouds get ``USER_ENVIRONMENT`` instead (tests/user_environment.py)."""
 
-import os
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from tests.user_environment import USER_ENVIRONMENT  # noqa: F401 (imported before the settings below)
+from tests.user_environment import set_default
 
 pytest_plugins = ["tests.group_times"]  # --group-times: where the suite's time goes
 
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-os.environ.setdefault("AWS_REGION", "eu-west-1")
-os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
+set_default("AWS_ACCESS_KEY_ID", "testing")
+set_default("AWS_SECRET_ACCESS_KEY", "testing")
+set_default("AWS_REGION", "eu-west-1")
+set_default("AWS_DEFAULT_REGION", "eu-west-1")
 # Required settings have no defaults (shared/settings.py): the tests set theirs, as the local cloud does.
-os.environ.setdefault("DESKOS_TABLE", "deskos")
-os.environ.setdefault("DESKOS_BUCKET", "deskos-uploads")
-os.environ.setdefault("DESKOS_CURSOR_SECRET", "test-cursor-secret")
-os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "DeskOS")
-os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+set_default("DESKOS_TABLE", "deskos")
+set_default("DESKOS_BUCKET", "deskos-uploads")
+set_default("DESKOS_CURSOR_SECRET", "test-cursor-secret")
+set_default("POWERTOOLS_METRICS_NAMESPACE", "DeskOS")
+set_default("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 
 def _test_signatures() -> str:
@@ -33,8 +32,8 @@ def _test_signatures() -> str:
     return str(write_test_database(Path(tempfile.mkdtemp(prefix="deskos-clamav-db-"))).parent)
 
 
-os.environ.setdefault("DESKOS_CLAMAV_DB", _test_signatures())
-os.environ.setdefault("DESKOS_CLAMD_SOCKET", "/nonexistent/clamd.sock")  # clamscan unless a test starts clamd
+set_default("DESKOS_CLAMAV_DB", _test_signatures())
+set_default("DESKOS_CLAMD_SOCKET", "/nonexistent/clamd.sock")  # clamscan unless a test starts clamd
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups

@@ -22,6 +22,7 @@ from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from infra.local import outbox
+from tests.e2e.waits import PUMP_WAIT_SECONDS
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # headless in a container: no sandbox, no GPU, and nothing the browser would fetch for itself
@@ -41,7 +42,6 @@ TIMEOUT_MS = 30_000
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 BLOCKING = {"serious", "critical"}
-MAIL_WAIT_SECONDS = 30.0
 SURVEY_LINK = re.compile(r"\S+/app/survey\?token=\S+")
 VOTE_LINK = re.compile(r"\S+/app/vote\?token=\S+")
 UPLOAD_LINK = re.compile(r"\S+/app/upload\?token=\S+")
@@ -127,7 +127,7 @@ def png(folder: Path) -> str:
 def emailed_link(cloud: Any, link: re.Pattern[str], *, to: str | None = None, subject: str = "") -> str:
     """The first address like ``link`` in an email of the local outbox (sent to ``to``, with ``subject`` in its
     subject): what the recipient clicks. Waits for the email to be sent."""
-    deadline = time.monotonic() + MAIL_WAIT_SECONDS
+    deadline = time.monotonic() + PUMP_WAIT_SECONDS
     while time.monotonic() < deadline:
         for message in outbox.messages(cloud.details["aws_endpoint_url"]):
             found = link.search(message.get("body") or "")

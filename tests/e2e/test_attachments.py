@@ -9,9 +9,8 @@ from typing import Any
 
 import requests
 
+from tests.e2e.waits import PUMP_WAIT_SECONDS
 from tests.samples import EICAR, WINDOWS_EXE, png
-
-SCAN_WAIT_SECONDS = 20.0
 
 
 def start_upload(api, as_: str, ticket_id: str, name: str, content: bytes, content_type: str) -> requests.Response:
@@ -30,7 +29,7 @@ def upload(api, as_: str, ticket_id: str, name: str, content: bytes, content_typ
 
 def judged(api, as_: str, attachment_id: str) -> dict[str, Any]:
     """The attachment once the scan has decided (polled: the pump delivers within a second or so)."""
-    deadline = time.monotonic() + SCAN_WAIT_SECONDS
+    deadline = time.monotonic() + PUMP_WAIT_SECONDS
     while True:
         current = api.get(f"/attachments/{attachment_id}", as_=as_)
         assert current.status_code == 200, current.text

@@ -21,14 +21,14 @@ import icalendar
 import pytest
 
 from infra.local import outbox
+from tests.e2e.waits import PUMP_WAIT_SECONDS
 
-WAIT_SECONDS = 30.0
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def eventually(probe: Callable[[], object], what: str) -> object:
     """``probe()`` once it is truthy (the event pump delivers within seconds), else fail naming ``what``."""
-    deadline = time.monotonic() + WAIT_SECONDS
+    deadline = time.monotonic() + PUMP_WAIT_SECONDS
     while True:
         found = probe()
         if found:

@@ -10,6 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from tests.e2e.conftest import PORTAL, TECHNICIAN
+from tests.e2e.waits import PUMP_WAIT_SECONDS
 
 RULE = {
     "name": "Urgent installations (e2e)",
@@ -19,11 +20,10 @@ RULE = {
     "assignment": {"logic": "skill_match", "required_skills": ["networking"]},
     "scheduling": {"auto_schedule": True, "offset_hours": 24},
 }
-WAIT_SECONDS = 15
 
 
 def work_orders_of(api, token: str, ticket_id: str, *, at_least: int) -> list[dict]:
-    deadline = time.monotonic() + WAIT_SECONDS
+    deadline = time.monotonic() + PUMP_WAIT_SECONDS
     while True:
         response = api.get(f"/support/tickets/{ticket_id}/work-orders", as_=token)
         assert response.status_code == 200, response.text

@@ -12,7 +12,7 @@ from typing import Any
 
 import requests
 
-INDEX_WAIT_SECONDS = 20.0
+from tests.e2e.waits import PUMP_WAIT_SECONDS
 
 
 def ok(response: requests.Response, status: int = 200) -> dict[str, Any]:
@@ -21,7 +21,7 @@ def ok(response: requests.Response, status: int = 200) -> dict[str, Any]:
 
 
 def eventually(probe: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + INDEX_WAIT_SECONDS
+    deadline = time.monotonic() + PUMP_WAIT_SECONDS
     while not probe():
         if time.monotonic() > deadline:
             return False

@@ -15,9 +15,9 @@ import pytest
 import requests
 
 from tests.e2e.conftest import AGENT, PORTAL
+from tests.e2e.waits import PUMP_WAIT_SECONDS
 from tests.samples import EICAR, PDF
 
-WAIT_SECONDS = 30.0
 STRANGER_PASSWORD = "Stranger-pass-3!"
 TEMPLATE = {
     "name": "New client (e2e)",
@@ -40,7 +40,7 @@ def ok(response: requests.Response, status: int = 200) -> Any:
 
 def until(read, done, what: str) -> Any:
     """Poll ``read()`` until ``done(value)`` (the pump delivers within a second or so)."""
-    deadline = time.monotonic() + WAIT_SECONDS
+    deadline = time.monotonic() + PUMP_WAIT_SECONDS
     while True:
         value = read()
         if done(value):

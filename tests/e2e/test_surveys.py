@@ -7,14 +7,14 @@ import re
 import time
 
 from infra.local import outbox
+from tests.e2e.waits import PUMP_WAIT_SECONDS
 
-MAIL_WAIT_SECONDS = 20.0
 PORTAL = "portal@acme.example"
 LINK = re.compile(r"(\S+)/app/survey\?token=(\S+)")
 
 
 def wait_for_invitation(aws_endpoint_url: str, ticket_number: str) -> list[dict]:
-    deadline = time.monotonic() + MAIL_WAIT_SECONDS
+    deadline = time.monotonic() + PUMP_WAIT_SECONDS
     while True:
         # the ticket's own emails (acknowledgement, resolution) carry its number too
         subject = f"How did we do? ({ticket_number})"

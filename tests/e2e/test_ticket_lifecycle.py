@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 
-AUDIT_WAIT_SECONDS = 10.0
+from tests.e2e.waits import PUMP_WAIT_SECONDS
 
 
 def test_portal_user_creates_a_ticket_and_finds_it_by_its_number(api, demo):
@@ -104,7 +104,7 @@ def test_the_audit_trail_shows_a_tickets_creation_and_changes_with_their_actors(
 
 def wait_for_audit(api, manager: str, entity_id: str, *, until) -> list[dict]:
     """The entity's audit entries, polled until ``until(entries)`` or the time is up."""
-    deadline = time.monotonic() + AUDIT_WAIT_SECONDS
+    deadline = time.monotonic() + PUMP_WAIT_SECONDS
     while True:
         response = api.get("/audit", as_=manager, params={"entity": "ticket", "limit": 100})
         assert response.status_code == 200, response.text

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.browser import check, password_of, session
+from tests.e2e.waits import PUMP_WAIT_SECONDS
 
 AGENT = "agent@demo.deskos.local"
 MANAGER = "manager@demo.deskos.local"
@@ -167,7 +168,7 @@ def test_published_articles_are_suggested_while_a_portal_user_types_a_subject(cl
     item = made.json()
     published = api.post(f"/knowledge/items/{item['id']}/publish", as_=demo.manager, json={"version": item["version"]})
     assert published.status_code == 200, published.text
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + PUMP_WAIT_SECONDS
     while not api.get("/knowledge/suggest", as_=demo.portal, params={"q": word}).json()["items"]:
         assert time.monotonic() < deadline, "the search index never listed the published item"
         time.sleep(0.25)

@@ -12,10 +12,10 @@ from playwright.sync_api import expect
 
 from infra.local import outbox
 from tests.e2e.browser import check, password_of, png, session
+from tests.e2e.waits import PUMP_WAIT_SECONDS
 
 PORTAL = "portal@acme.example"
 SCAN_TIMEOUT_MS = 90_000
-MAIL_WAIT_SECONDS = 20.0
 
 
 def test_a_portal_user_opens_a_ticket_with_a_png_and_sees_its_thumbnail(cloud, browser, tmp_path):
@@ -133,7 +133,7 @@ def test_wrong_password_says_so_and_the_portal_fits_a_phone_with_the_firms_brand
 
 
 def wait_for_temporary_password(cloud, email: str) -> str:
-    deadline = time.monotonic() + MAIL_WAIT_SECONDS
+    deadline = time.monotonic() + PUMP_WAIT_SECONDS
     while time.monotonic() < deadline:
         for message in outbox.messages(cloud.details["aws_endpoint_url"]):
             if email in message["destinations"]["ToAddresses"]:
