@@ -4,8 +4,9 @@ A refresh writes the members of a new generation beside the one readers see, a p
 saving after each page where it got to (``refresh_cursor``) in the segment's state; a crash resumes from the
 last saved page (its members are written again, idempotently). When the last page is done, one conditional
 write switches readers to the new generation with its count: until then they see the old one whole. Then the
-old generation's members are deleted, a page at a time. Each step is conditioned on the state it read, so two
-runs on one segment (the schedule and a manager's ``refresh``) never interleave their writes.
+old generation's members are deleted, a page at a time; the segment stays due until they are gone (a run that ends
+first leaves the rest to the next), then is next due an hour after the refresh began. Each step is conditioned on
+the state it read, so two runs on one segment (the schedule and a manager's ``refresh``) never interleave their writes.
 
 What to refresh is found without a Scan: every dynamic segment's state carries an entry in the sparse system
 index ``DUE`` (``SEGMENTDUE`` / ``<when>#<tenant>#<segment>``): an hour after its last refresh (the safety net
@@ -98,8 +99,7 @@ def _next_page(state: SegmentState, segment: Segment, at: datetime) -> bool:
             state.update([SegmentState.refresh_cursor.set(last)], condition=unchanged)
         return False
     count = _count(Member.partition(tenant, segment.id, generation))
-    due(state, at + EVERY)
-    with storage_errors(BUSY):
+    with storage_errors(BUSY):  # still due: the next run deletes the old generation if this one cannot
         state.update(
             [
                 SegmentState.generation.set(generation),
@@ -108,8 +108,6 @@ def _next_page(state: SegmentState, segment: Segment, at: datetime) -> bool:
                 SegmentState.cleanup_generation.set(int(state.generation)),
                 SegmentState.pending_generation.remove(),
                 SegmentState.refresh_cursor.remove(),
-                SegmentState.DUESK.set(state.DUESK),
-                SegmentState.DUEPK.set(state.DUEPK),
             ],
             condition=unchanged,
         )
@@ -125,11 +123,18 @@ def _clean_up(state: SegmentState) -> bool:
             for member in stale:
                 batch.delete(member)
     if len(stale) < CLEANUP_PAGE:
+        done = [SegmentState.cleanup_generation.remove()]
+        condition = SegmentState.cleanup_generation == state.cleanup_generation
+        asked = state.DUESK.split("#")[0] if state.DUESK else None
+        if state.refreshed_at is not None and (asked is None or asked <= iso(state.refreshed_at)):
+            # the entry that started this refresh: next due an hour on (one asked for since, by a manager or a
+            # criteria change, stays: a refresh follows); should one be asked for now, this write fails and
+            # the next run looks again
+            condition &= SegmentState.DUESK == state.DUESK if state.DUESK else SegmentState.DUESK.does_not_exist()
+            due(state, state.refreshed_at + EVERY)
+            done += [SegmentState.DUEPK.set(state.DUEPK), SegmentState.DUESK.set(state.DUESK)]
         with storage_errors(BUSY):
-            state.update(
-                [SegmentState.cleanup_generation.remove()],
-                condition=SegmentState.cleanup_generation == state.cleanup_generation,
-            )
+            state.update(done, condition=condition)
         return True
     return False
 

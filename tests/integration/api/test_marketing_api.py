@@ -156,6 +156,66 @@ def test_preview_renders_the_contacts_name(tenant, scene):
     assert "Hello Ada," in sample.json["html"]
 
 
+def test_preview_reads_the_template_tenant_and_contact_at_once(tenant, scene, faults):
+    made, contact = mk.template(tenant), scene[2][0]
+    path = "/marketing/email-templates/{email_template_id}/preview"
+    faults.calls.clear()
+    assert call(tenant.agent, "GET", path, {"email_template_id": made["id"]}).status == 200
+    assert sum(faults.calls.values()) == 1  # sample data: one BatchGetItem (template, tenant)
+    faults.calls.clear()
+    query = {"contact_id": contact["id"]}
+    assert call(tenant.agent, "GET", path, {"email_template_id": made["id"]}, query=query).status == 200
+    assert sum(faults.calls.values()) == 2  # and the contact's client
+    missing = call(tenant.agent, "GET", path, {"email_template_id": made["id"]}, query={"contact_id": "0" * 26})
+    assert missing.problem(404)["detail"] == "No such contact."
+    gone = call(tenant.agent, "GET", path, {"email_template_id": "0" * 26}, query=query)
+    assert gone.problem(404)["detail"] == "No such email template."
+
+
+def pages_of(tenant, path: str, limit: int) -> list[list[dict]]:
+    pages, cursor = [], None
+    while True:
+        query = {"limit": str(limit), **({"cursor": cursor} if cursor else {})}
+        reply = call(tenant.agent, "GET", path, query=query)
+        assert reply.status == 200, reply.text
+        pages.append(reply.json["items"])
+        cursor = reply.json["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+def test_lists_read_owners_with_their_counters_in_one_query_and_page_right(tenant, faults):
+    made = [mk.template(tenant, name=f"T{i}") for i in range(5)]
+    # one template's counters as written before they were listed beside it: the list still finds them
+    from shared.marketing.counters import Counters
+
+    legacy = Counters.get(f"T#{tenant.id}#EMAILTEMPLATE#{made[1]['id']}", "COUNTERS")
+    legacy.update([Counters.GSI1PK.remove(), Counters.GSI1SK.remove(), Counters.opened.add(3)])
+    faults.calls.clear()
+    pages = pages_of(tenant, "/marketing/email-templates", 2)
+    assert [[t["name"] for t in page] for page in pages] == [["T0", "T1"], ["T2", "T3"], ["T4"]]
+    assert [t["counters"]["opened"] for page in pages for t in page] == [0, 3, 0, 0, 0]
+    assert faults.calls["Query"] == 3 and faults.calls["BatchGetItem"] == 1  # only for the unlisted counters
+    faults.calls.clear()
+    assert [t["name"] for t in pages_of(tenant, "/marketing/email-templates", 100)[0]] == [f"T{i}" for i in range(5)]
+    assert sum(faults.calls.values()) == 2  # one Query, one BatchGetItem for the legacy counters
+
+
+def test_segment_and_campaign_lists_are_one_query_a_page(tenant, scene, faults):
+    segments = [mk.segment(tenant, name=f"S{i}", kind="static") for i in range(3)]
+    made = mk.template(tenant)
+    campaigns = [mk.campaign(tenant, made["id"], segments[0]["id"], name=f"C{i}", scheduled=False) for i in range(3)]
+    for path, expected in (("/marketing/segments", segments), ("/marketing/campaign-executions", campaigns)):
+        faults.calls.clear()
+        pages = pages_of(tenant, path, 2)
+        assert [item["id"] for page in pages for item in page] == [item["id"] for item in expected]
+        assert dict(faults.calls) == {"Query": 2}, path
+    listed = pages_of(tenant, "/marketing/campaign-executions", 10)[0]
+    assert all(c["counts"]["sent"] == 0 and c["status"] == "draft" for c in listed)
+    listed = pages_of(tenant, "/marketing/segments", 10)[0]
+    assert all(s["member_count"] == 0 and s["refreshing"] is False for s in listed)
+
+
 # ---- campaigns -----------------------------------------------------------------------------------
 
 
