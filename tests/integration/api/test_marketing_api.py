@@ -12,6 +12,7 @@ import pytest
 from functions.events import mail_feedback
 from infra.local.lambda_context import LambdaContext
 from shared.marketing import sending
+from shared.marketing.sends import SendRecord
 from tests.integration.api import marketing_helpers as mk
 from tests.integration.api.harness import call
 
@@ -370,6 +371,52 @@ def test_a_crash_between_ses_and_the_confirmation_sends_nobody_twice(module_clou
     assert len(mails) == 60 and len(set(mk.recipients(mails))) == 60
     counts = mk.get_campaign(tenant, campaign["id"])["counts"]
     assert run.finished and counts["unconfirmed"] == 25 and counts["sent"] == 35
+
+
+def delivered(tenant, campaign: dict, template: dict, contact: dict) -> dict:
+    tags = {"tenant": [tenant.id], "campaign": [campaign["id"]], "template": [template["id"]]}
+    tags["contact"] = [contact["id"]]
+    notification = {"eventType": "Delivery", "mail": {"tags": tags, "messageId": "ses-message-1"}}
+    return mail_feedback.handler(mail_feedback.sns_event(notification), LambdaContext("MailFeedback"))
+
+
+def test_a_delivery_makes_an_unconfirmed_recipient_sent(module_cloud, tenant, faults):
+    client = tenant.client("Crashy")
+    contacts = [tenant.contact(client["id"], f"C{i}", email=email()) for i in range(3)]
+    made = mk.static_segment(tenant, [c["id"] for c in contacts])
+    template = mk.template(tenant)
+    crash = {"Error": {"Code": "InternalFailure", "Message": "crash"}, "ResponseMetadata": {"HTTPStatusCode": 500}}
+
+    def crashed_send(campaign: dict) -> None:
+        faults.fail("BatchWriteItem", crash, times=1)  # the confirmation: all three stay claimed
+        with pytest.raises(Exception):  # noqa: B017 - the run dies as a crashed function would
+            mk.send(tenant, campaign["id"])
+        faults.clear()
+
+    # the campaign's counts are written (finished) before SES says one was delivered: they follow
+    first = mk.campaign(tenant, template["id"], made["id"])
+    crashed_send(first)
+    assert mk.send(tenant, first["id"]).finished
+    assert mk.get_campaign(tenant, first["id"])["counts"]["unconfirmed"] == 3
+    assert delivered(tenant, first, template, contacts[0])["recorded"] == ["delivered"]
+    assert delivered(tenant, first, template, contacts[0])["recorded"] == [None]  # SES redelivers: nothing more
+    counts = mk.get_campaign(tenant, first["id"])["counts"]
+    assert (counts["sent"], counts["unconfirmed"], counts["delivered"]) == (1, 2, 1)
+    path = "/marketing/email-templates/{email_template_id}"
+    counted = call(tenant.agent, "GET", path, {"email_template_id": template["id"]}).json["counters"]
+    assert (counted["sent"], counted["delivered"]) == (1, 1)
+    record = SendRecord.get(*SendRecord.key(tenant.id, first["id"], contacts[0]["id"]))
+    assert (record.status, record.message_id) == ("sent", "ses-message-1")
+
+    # delivered while the campaign is still sending: the tally counts it as sent
+    second = mk.campaign(tenant, template["id"], made["id"])
+    crashed_send(second)
+    assert delivered(tenant, second, template, contacts[1])["recorded"] == ["delivered"]
+    assert mk.send(tenant, second["id"]).finished
+    counts = mk.get_campaign(tenant, second["id"])["counts"]
+    assert (counts["sent"], counts["unconfirmed"], counts["delivered"]) == (1, 2, 1)
+    counted = call(tenant.agent, "GET", path, {"email_template_id": template["id"]}).json["counters"]
+    assert (counted["sent"], counted["delivered"]) == (2, 2)
 
 
 def test_cancel_stops_a_send_in_progress(module_cloud, tenant):
