@@ -38,7 +38,7 @@ VIP_EVERY = 7
 CRASH_RUN = 1  # the first run crashes ...
 CRASH_AT = 0.4  # ... when it has written about this share of the new members
 LAMBDA_LIMIT_S = 900
-PAUSE_S = 2.0  # between the reader's complete reads
+PAUSE_S = 5.0  # between the reader's complete reads
 
 os.environ.update(
     AWS_ACCESS_KEY_ID="bench",

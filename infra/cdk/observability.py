@@ -274,11 +274,12 @@ def _business_metric(name: str, service: str = "deskos") -> cloudwatch.Metric:
 
 def _rate(part: str, whole: str) -> cloudwatch.MathExpression:
     """``part`` as a percentage of ``whole`` over a day; 0 while ``whole`` is too small to judge."""
+    p, w = part.lower(), whole.lower()  # ids: one graph shows several rates over the same whole
     return cloudwatch.MathExpression(
-        expression=f"IF(whole >= {CAMPAIGN_RATE_MIN_SENT}, 100 * part / whole, 0)",
+        expression=f"IF({w} >= {CAMPAIGN_RATE_MIN_SENT}, 100 * {p} / {w}, 0)",
         using_metrics={
-            "part": _business_metric(part).with_(period=CAMPAIGN_RATE_PERIOD),
-            "whole": _business_metric(whole).with_(period=CAMPAIGN_RATE_PERIOD),
+            p: _business_metric(part).with_(period=CAMPAIGN_RATE_PERIOD),
+            w: _business_metric(whole).with_(period=CAMPAIGN_RATE_PERIOD),
         },
         period=CAMPAIGN_RATE_PERIOD,
         label=f"{part} per {whole} (%)",
