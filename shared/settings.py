@@ -17,6 +17,9 @@ BUCKET = "DESKOS_BUCKET"
 CURSOR_SECRET = "DESKOS_CURSOR_SECRET"  # the key itself: the local cloud and the tests
 CURSOR_SECRET_ARN = "DESKOS_CURSOR_SECRET_ARN"  # where to read it (Secrets Manager): deployed functions
 LINK_SECRET = "DESKOS_LINK_SECRET"
+PUBLIC_URL = "DESKOS_PUBLIC_URL"  # the address itself: the local cloud, and the functions CDK can tell it
+PUBLIC_URL_PARAMETER = "DESKOS_PUBLIC_URL_PARAMETER"  # the SSM parameter holding it: API functions that send links
+LOCAL_PUBLIC_URL = "http://127.0.0.1:8000"
 
 
 class MissingSettings(RuntimeError):
@@ -55,8 +58,15 @@ def region() -> str:
 
 
 def public_url() -> str:
-    """Where links in emails point. Uncached: the local cloud learns its API port only once it listens."""
-    return (os.environ.get("DESKOS_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
+    """Where links in emails point: ``DESKOS_PUBLIC_URL`` when set (uncached: the local cloud learns its API port
+    only once it listens); else the SSM parameter ``DESKOS_PUBLIC_URL_PARAMETER`` names, read once per process (an
+    API function in AWS: the web app's distribution is created after the API, so its address cannot be in the
+    function's environment); else the local cloud's default address."""
+    explicit = os.environ.get(PUBLIC_URL)
+    if explicit:
+        return explicit.rstrip("/")
+    parameter = os.environ.get(PUBLIC_URL_PARAMETER)
+    return (_parameter_at(parameter) if parameter else LOCAL_PUBLIC_URL).rstrip("/")
 
 
 LOCAL_ACCOUNT_ID = "123456789012"  # the local cloud's (moto's) account
@@ -136,3 +146,11 @@ def _secret_at(arn: str) -> bytes:
     from shared import aws  # imported here: shared.aws reads settings
 
     return aws.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"].encode()
+
+
+@cache
+def _parameter_at(name: str) -> str:
+    """One SSM round trip per process for the public address (it changes only with the distribution)."""
+    from shared import aws  # imported here: shared.aws reads settings
+
+    return aws.client("ssm").get_parameter(Name=name)["Parameter"]["Value"]

@@ -11,14 +11,13 @@ from typing import ClassVar
 
 from pydantic import Field
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import PutError
 
 from shared.caller import TenantContext, valid_tenant_id
 from shared.clock import now
 from shared.db.entities import expect_version
-from shared.db.errors import CONDITION_FAILED, storage_errors
+from shared.db.errors import storage_errors
 from shared.db.table import Item, get_or_none, tkey
-from shared.errors import Conflict, Unprocessable
+from shared.errors import Unprocessable
 from shared.hours import BusinessCalendarIn, BusinessHours, TimeZone, Windows
 from shared.schemas import Colour, Email, Name, Strict, Versioned
 
@@ -118,12 +117,8 @@ def create_tenant(tenant_id: str, name: str, *, time_zone: str = "UTC", actor: s
         updated_by=actor,
         version=1,
     )
-    try:
+    with storage_errors(f"Tenant {tenant_id} already exists."):
         tenant.save(condition=Tenant.PK.does_not_exist())
-    except PutError as error:
-        if error.cause_response_code == CONDITION_FAILED:
-            raise Conflict(f"Tenant {tenant_id} already exists.") from None
-        raise
     return tenant
 
 

@@ -20,7 +20,7 @@ from infra import resources
 from infra.access_roles import READ_ACTIONS, WRITE_ACTIONS
 from infra.cdk import packaging
 from infra.cdk.nag import acknowledge, skip_checkov
-from shared.settings import CURSOR_SECRET_ARN
+from shared.settings import CURSOR_SECRET_ARN, PUBLIC_URL_PARAMETER
 
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 METRICS_NAMESPACE = "DeskOS"
@@ -30,7 +30,11 @@ SES_IDENTITIES_FINDING = "arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId
 class FunctionFactory:
     """Creates functions that share the code asset, the dependencies layer and the environment.
 
-    Every function may read the cursor-signing secret, whose ARN (never its value) is in the environment."""
+    Every function may read the cursor-signing secret, whose ARN (never its value) is in the environment. A function
+    that may send email (the ``ses`` extra) builds links to the web app: it may read the SSM parameter
+    ``public_url_parameter`` that holds their address, and its environment names it (``shared.settings.public_url``
+    reads it once per container). The name is known before the distribution exists, so the API's functions (which
+    the distribution depends on) need no reference to it."""
 
     def __init__(
         self,
@@ -40,8 +44,10 @@ class FunctionFactory:
         layer: lambda_.ILayerVersion,
         secret: secretsmanager.ISecret,
         environment: Mapping[str, str],
+        public_url_parameter: str,
     ) -> None:
         self.scope = scope
+        self.public_url_parameter = public_url_parameter
         self.table = table
         self.layer = layer
         self.secret = secret
@@ -112,6 +118,13 @@ class FunctionFactory:
             )
         for extra in extras:
             _grant_extra(role, extra)
+        links = {PUBLIC_URL_PARAMETER: self.public_url_parameter} if "ses" in extras else {}
+        if links:  # its emails carry links: it reads where they point
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["ssm:GetParameter"], resources=[parameter_arn(role, self.public_url_parameter)]
+                )
+            )
         function = lambda_.Function(
             self.scope,
             construct_id,
@@ -124,7 +137,7 @@ class FunctionFactory:
             memory_size=memory_size,
             timeout=timeout,
             tracing=lambda_.Tracing.ACTIVE,
-            environment={**self.environment, **(environment or {})},
+            environment={**self.environment, **links, **(environment or {})},
             log_group=log_group,
             role=role,
             description=description,
@@ -148,6 +161,11 @@ class FunctionFactory:
             name = "".join(part.title() for part in module.replace(".", "_").split("_"))
             self._log_groups[module] = log_group(self.scope, f"{name}Logs")
         return self._log_groups[module]
+
+
+def parameter_arn(scope: Construct, name: str) -> str:
+    """The ARN of the SSM parameter ``name`` (``/a/b``), by name: no reference to the parameter resource."""
+    return Stack.of(scope).format_arn(service="ssm", resource="parameter", resource_name=name.lstrip("/"))
 
 
 def log_group(scope: Construct, construct_id: str) -> logs.LogGroup:

@@ -47,13 +47,15 @@ class DeskOsStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         route_table = tuple(routes() if route_table is None else route_table)
         self.table = storage.table(self)
-        self.bucket = storage.uploads_bucket(self, options.allowed_origins)
+        self.bucket = storage.uploads_bucket(self)
         self.auth = auth.user_pool(self, plus_tier=options.cognito_plus, mfa_required=options.mfa_required)
+        public_url_parameter = web.public_url_parameter(self.stack_name)
         factory = FunctionFactory(
             self,
             table=self.table,
             layer=packaging.deps_layer(self),
             secret=self._cursor_secret(),
+            public_url_parameter=public_url_parameter,
             environment={
                 "DESKOS_TABLE": self.table.table_name,
                 "DESKOS_BUCKET": self.bucket.bucket_name,
@@ -81,21 +83,20 @@ class DeskOsStack(Stack):
             uploads=self.bucket,
             user_pool_id=self.auth.pool.user_pool_id,
             client_id=self.auth.client.user_pool_client_id,
+            public_url_parameter=public_url_parameter,
         )
+        # The browser uploads straight to the bucket from the distribution's origin: set once the distribution exists
+        # (the bucket cannot name it: the distribution's CSP names the bucket).
+        storage.uploads_cors(self, self.bucket, [*options.allowed_origins, self.web.url])
         queues = events.queues(self)
         self.consumers = events.stream_consumers(self, self.table, factory, queues)
         self.mail_receiver = events.mail_receiver(self, self.bucket, factory, queues, options.inbound_domain)
-        # links in the emails they send: the web app's pages and the API, on the distribution's one origin;
-        # replies go to the mailbox
-        for consumer in self.consumers:
-            consumer.function.add_environment("DESKOS_PUBLIC_URL", self.web.url)
-            if options.inbound_domain:
+        if options.inbound_domain:  # replies to the emails they send go to the mailbox
+            for consumer in self.consumers:
                 consumer.function.add_environment("DESKOS_INBOUND_DOMAIN", options.inbound_domain)
         self.upload_consumers = events.upload_consumers(self, self.bucket, factory, queues, clamav_layer.layer(self))
         scheduled = events.schedules(self, factory)
         senders = [f for f, spec in zip(scheduled, resources.SCHEDULES, strict=True) if "ses" in spec.writes]
-        for function in senders:  # links in the emails they send (a campaign's) point at the API
-            function.add_environment("DESKOS_PUBLIC_URL", self.api.rest_api.url)
         events.mail_events(self, factory, senders)
         self.functions = tuple(factory.functions)
         domain_functions = {f for d in self.domains for f in d.functions}

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from infra import resources
-from infra.cdk.nag import skip_checkov
+from infra.cdk.functions import log_group
+from infra.cdk.nag import acknowledge, skip_checkov
 
 QUARANTINE_DAYS = 30  # long enough to investigate an infected upload, short enough not to keep malware around
 RAW_MAIL_DAYS = 14
+CORS_MAX_AGE_SECONDS = 3000
 
 
 def _string(name: str) -> dynamodb.Attribute:
@@ -60,7 +64,8 @@ def table(scope: Construct) -> dynamodb.Table:
     return built
 
 
-def uploads_bucket(scope: Construct, allowed_origins: Sequence[str]) -> s3.Bucket:
+def uploads_bucket(scope: Construct) -> s3.Bucket:
+    """Its CORS rules are set by ``uploads_cors``, once the web app's distribution exists."""
     logs = s3.Bucket(
         scope,
         "AccessLogs",
@@ -88,16 +93,6 @@ def uploads_bucket(scope: Construct, allowed_origins: Sequence[str]) -> s3.Bucke
         object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         server_access_logs_bucket=logs,
         server_access_logs_prefix="uploads/",
-        cors=[
-            # Browsers upload straight to S3 with presigned POSTs and download with presigned GETs.
-            s3.CorsRule(
-                allowed_methods=[s3.HttpMethods.POST, s3.HttpMethods.PUT, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
-                allowed_origins=list(allowed_origins),
-                allowed_headers=["*"],
-                exposed_headers=["ETag"],
-                max_age=3000,
-            )
-        ],
         lifecycle_rules=[
             s3.LifecycleRule(
                 # An upload the scan never judged (still tagged pending): its record has expired too (table TTL).
@@ -128,3 +123,59 @@ def uploads_bucket(scope: Construct, allowed_origins: Sequence[str]) -> s3.Bucke
         ],
         removal_policy=RemovalPolicy.RETAIN,
     )
+
+
+def uploads_cors(scope: Construct, bucket: s3.IBucket, origins: Sequence[str]) -> cr.AwsCustomResource:
+    """The uploads bucket's CORS rules, admitting ``origins`` (the web app's distribution among them): browsers
+    upload straight to S3 with presigned POSTs and download with presigned GETs.
+
+    Set by an SDK call at deploy time, not by the bucket's own template: the distribution's CSP names the bucket, so
+    the bucket cannot name the distribution. The call owns the bucket's whole CORS configuration (the template
+    declares none, so CloudFormation never resets it)."""
+    put = cr.AwsSdkCall(
+        service="S3",
+        action="PutBucketCors",
+        parameters={
+            "Bucket": bucket.bucket_name,
+            "CORSConfiguration": {
+                "CORSRules": [
+                    {
+                        "AllowedMethods": ["POST", "PUT", "GET", "HEAD"],
+                        "AllowedOrigins": list(origins),
+                        "AllowedHeaders": ["*"],
+                        "ExposeHeaders": ["ETag"],
+                        "MaxAgeSeconds": CORS_MAX_AGE_SECONDS,
+                    }
+                ]
+            },
+        },
+        physical_resource_id=cr.PhysicalResourceId.of(f"{bucket.bucket_name}-cors"),
+    )
+    call = cr.AwsCustomResource(
+        scope,
+        "UploadsCors",
+        on_create=put,
+        on_update=put,
+        policy=cr.AwsCustomResourcePolicy.from_statements(
+            [iam.PolicyStatement(actions=["s3:PutBucketCORS"], resources=[bucket.bucket_arn])]
+        ),
+        install_latest_aws_sdk=False,  # the runtime's SDK: no download from npm at deploy time
+        log_group=log_group(scope, "UploadsCorsLogs"),
+    )
+    # CDK's one function per stack that makes the SDK calls of AwsCustomResource
+    provider = Stack.of(scope).node.find_child(f"AWS{cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace('-', '')}")
+    acknowledge(
+        provider,
+        "CDK's own function for deploy-time SDK calls (here: the uploads bucket's CORS rules) logs through the "
+        "AWS-managed basic execution policy.",
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+    )
+    skip_checkov(
+        provider.node.find_child("Resource"),
+        "CDK's own function, run by CloudFormation at deploy time only: no dead-letter queue, VPC or reserved "
+        "concurrency applies to it.",
+        "CKV_AWS_115",
+        "CKV_AWS_116",
+        "CKV_AWS_117",
+    )
+    return call

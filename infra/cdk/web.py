@@ -14,6 +14,7 @@ from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as deployment
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from infra.cdk.nag import acknowledge, skip_checkov
@@ -27,6 +28,13 @@ PAGE_REWRITE = f"""function handler(event) {{
   return request;
 }}"""
 HSTS_SECONDS = 63072000  # two years
+
+
+def public_url_parameter(stack_name: str) -> str:
+    """The SSM parameter that holds the distribution's URL, where emailed links point. Named from the stack's
+    name, known before anything is created: the functions that send links read it (``infra.cdk.functions``)
+    without a reference to the distribution, which depends on the API and so on the API's functions."""
+    return f"/{stack_name}/public-url"
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,7 @@ def web_app(
     uploads: s3.IBucket,
     user_pool_id: str,
     client_id: str,
+    public_url_parameter: str,
 ) -> WebApp:
     if not (DIST_DIR / INDEX).is_file():
         raise FileNotFoundError(f"{DIST_DIR} is not built: run scripts/bootstrap.sh (node web/build.mjs)")
@@ -207,4 +216,12 @@ def web_app(
                 "CDK's deployment step writes and prunes the web app's files: writing to that bucket is its job.",
                 "CKV_AWS_111",
             )
-    return WebApp(bucket, distribution)
+    app = WebApp(bucket, distribution)
+    ssm.StringParameter(
+        scope,
+        "PublicUrl",
+        parameter_name=public_url_parameter,
+        string_value=app.url,
+        description="DeskOS: where emailed links point (the web app's pages and the API, on the distribution)",
+    )
+    return app

@@ -14,25 +14,11 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import UnicodeAttribute
-from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
-
-from shared.clock import iso
+from shared.db.due import due_by, entry
 from shared.db.errors import storage_errors
 
 ACTOR = "system:calendar-sweep"
 SHARDS = 4
-
-
-class DueIndex(GlobalSecondaryIndex):
-    """Calendar items by the instant their next step is due (keys only: the sweep reads each item itself)."""
-
-    class Meta:
-        index_name = "DUE"
-        projection = IncludeProjection(["entity"])  # the discriminator: PynamoDB filters a model's queries on it
-
-    DUEPK = UnicodeAttribute(hash_key=True)
-    DUESK = UnicodeAttribute(range_key=True)
 
 
 def keys(kind: str, item: Any, moment: datetime | None) -> tuple[str | None, str | None]:
@@ -40,13 +26,13 @@ def keys(kind: str, item: Any, moment: datetime | None) -> tuple[str | None, str
     if moment is None:
         return None, None
     shard = zlib.crc32(item.id.encode()) % SHARDS
-    return f"{kind}#{shard}", f"{iso(moment)}#{item.tenant_id}#{item.id}"
+    return f"{kind}#{shard}", entry(moment, item.tenant_id, item.id)
 
 
 def due(model: Any, kind: str, at: datetime) -> Iterator[tuple[str, str]]:
     """The table keys of the ``model`` items of ``kind`` due by ``at``: one Query per shard (paged)."""
     for shard in range(SHARDS):
         with storage_errors():
-            entries = list(model.due.query(f"{kind}#{shard}", iso(at) + "~" >= model.DUESK))
-        for entry in entries:
-            yield entry.PK, entry.SK
+            entries = list(model.due.query(f"{kind}#{shard}", due_by(model, at)))
+        for found in entries:
+            yield found.PK, found.SK

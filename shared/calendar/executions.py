@@ -32,6 +32,7 @@ from shared.calendar import due as schedule
 from shared.calendar.appointments import Appointment
 from shared.calendar.workflows import TIMED, Workflow, active
 from shared.caller import TenantContext
+from shared.db.due import DueIndex
 from shared.db.entities import Entity, insert
 from shared.db.errors import storage_errors
 from shared.db.pages import Page, query_page
@@ -61,7 +62,7 @@ class Execution(Entity, discriminator="meeting_workflow_execution"):
     finished_at = UTCDateTimeAttribute(null=True)
     DUEPK = UnicodeAttribute(null=True)
     DUESK = UnicodeAttribute(null=True)
-    due = schedule.DueIndex()
+    due = DueIndex()
 
     @staticmethod
     def partition_of_all(tenant_id: str) -> str:

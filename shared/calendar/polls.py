@@ -36,6 +36,7 @@ from shared.calendar.appointments import Appointment, Place, Text, Type, Url
 from shared.calendar.people import PersonIn, PersonOut
 from shared.caller import TenantContext
 from shared.clock import now
+from shared.db.due import DueIndex
 from shared.db.entities import Entity, expect_version, insert, require_state, save, touch
 from shared.db.errors import cancelled_by_condition, storage_errors
 from shared.db.pages import Page, query_page
@@ -73,7 +74,7 @@ class Poll(Entity, discriminator="meeting_poll"):
     appointment_id = UnicodeAttribute(null=True)
     DUEPK = UnicodeAttribute(null=True)
     DUESK = UnicodeAttribute(null=True)
-    due = schedule.DueIndex()
+    due = DueIndex()
 
     @staticmethod
     def partition_of_all(tenant_id: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
 from shared.errors import Conflict, Unavailable
@@ -28,7 +28,13 @@ CONTENDED_REASON = "TransactionConflict"
 def code_of(error: PynamoDBException | ClientError) -> str | None:
     if isinstance(error, ClientError):
         return error.response.get("Error", {}).get("Code")
-    return error.cause_response_code
+    # not ``cause_response_code``: a timeout's ``response`` is None, and that property then raises
+    return ((getattr(error.cause, "response", None) or {}).get("Error") or {}).get("Code")
+
+
+def _unreached(error: PynamoDBException | ClientError) -> bool:
+    """DynamoDB did not answer (a timeout, a dropped connection): the outcome is unknown, a retry is right."""
+    return isinstance(getattr(error, "cause", None), ConnectionError | HTTPClientError)
 
 
 def _reasons(error: PynamoDBException | ClientError) -> set[str]:
@@ -57,14 +63,14 @@ def unavailable() -> Unavailable:
 
 @contextmanager
 def storage_errors(conflict_detail: str = "The item changed or already exists; reload and retry.") -> Iterator[None]:
-    """A failed condition becomes a 409; throttling and contention a 503 with Retry-After. A transaction
+    """A failed condition becomes a 409; throttling, contention and no answer a 503 with Retry-After. A transaction
     cancelled by a condition is left to the caller, which knows what each of its items means."""
     try:
         yield
     except (PynamoDBException, ClientError) as error:
         if code_of(error) == CONDITION_FAILED:
             raise Conflict(conflict_detail) from None
-        if throttled(error) or contended(error):
+        if throttled(error) or contended(error) or _unreached(error):
             raise unavailable() from None
         raise
 

@@ -11,24 +11,20 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import PutError
 
 from shared.clock import iso
-from shared.db.table import Item, get_or_none
+from shared.db.table import Item
 from shared.knowledge import mailing
-from shared.knowledge.model import KnowledgeItem, ReviewDueIndex
+from shared.knowledge.model import REVIEW_DUE, KnowledgeItem
 
 logger = logging.getLogger(__name__)
 
 ACTOR = "system:knowledge-review-due"
-FIRST_RUN_HOURS = 24
-MAX_BUCKETS_PER_RUN = 24 * 14
-GRACE_HOURS = 1
-BATCH = 100
 
 
 class DueCursor(Item, discriminator="knowledge_due_cursor"):
@@ -46,20 +42,9 @@ class DueResult:
 
 def sweep(now: datetime) -> DueResult:
     result = DueResult()
-    cursor = get_or_none(DueCursor, DueCursor.KEY)
-    current = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    start = _hour(cursor.swept_through) + timedelta(hours=1) if cursor else current - timedelta(hours=FIRST_RUN_HOURS)
-    last = min(current, start + timedelta(hours=MAX_BUCKETS_PER_RUN - 1))
-    hour = start
-    while hour <= last:
+    for keys in REVIEW_DUE.walk(DueCursor, KnowledgeItem, now):
         result.buckets += 1
-        found = list(KnowledgeItem.due.query(ReviewDueIndex.bucket(hour), iso(now) + "~" >= KnowledgeItem.DUESK))
-        for chunk in range(0, len(found), BATCH):
-            _handle([(e.PK, e.SK) for e in found[chunk : chunk + BATCH]], now, result)
-        hour += timedelta(hours=1)
-    swept = min(last, current - timedelta(hours=GRACE_HOURS))
-    if swept >= start and (cursor is None or _fmt(swept) != cursor.swept_through):
-        DueCursor(*DueCursor.KEY, tenant_id="_system", swept_through=_fmt(swept)).save()
+        _handle(keys, now, result)
     return result
 
 
@@ -82,11 +67,3 @@ def _handle(keys: list[tuple[str, str]], now: datetime, result: DueResult) -> No
             item.save()  # conditioned on the version read
         except PutError:
             logger.info("knowledge item %s changed during the review-due job; left to the next run", item.id)
-
-
-def _fmt(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H")
-
-
-def _hour(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H").replace(tzinfo=UTC)

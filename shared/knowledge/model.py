@@ -15,13 +15,13 @@ DynamoDB's 400 KB an item, and a version, the item and the live copy fit one tra
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import ClassVar, Literal
 
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 
 from shared.clock import iso, now
+from shared.db.due import Buckets, DueIndex, entry
 from shared.db.entities import Entity
 from shared.db.table import Item, tkey
 
@@ -37,20 +37,8 @@ def partition(tenant_id: str, item_id: str) -> str:
     return tkey(tenant_id, "KITEM", item_id)
 
 
-class ReviewDueIndex(GlobalSecondaryIndex):
-    """Items whose verification falls due, by the hour, across tenants: how the review-due job finds them
-    (the SLA sweep's system index ``DUE``, keys only; see ``shared.support.sla.DueIndex`` for why)."""
-
-    class Meta:
-        index_name = "DUE"
-        projection = IncludeProjection(["entity"])
-
-    DUEPK = UnicodeAttribute(hash_key=True)
-    DUESK = UnicodeAttribute(range_key=True)
-
-    @staticmethod
-    def bucket(moment: datetime) -> str:
-        return "KBDUE#" + moment.astimezone(UTC).strftime("%Y-%m-%dT%H")
+# items whose verification falls due wait in the DUE index (``shared.db.due``) by the hour
+REVIEW_DUE = Buckets("KBDUE#", timedelta(hours=1), "%Y-%m-%dT%H", first_run=24, max_per_run=24 * 14, grace=1)
 
 
 class KnowledgeItem(Entity, discriminator="knowledge_item"):
@@ -81,7 +69,7 @@ class KnowledgeItem(Entity, discriminator="knowledge_item"):
     review_notified_for = UnicodeAttribute(null=True)  # the due instant whose owner was emailed
     DUEPK = UnicodeAttribute(null=True)
     DUESK = UnicodeAttribute(null=True)
-    due = ReviewDueIndex()
+    due = DueIndex()
 
     @classmethod
     def key(cls, tenant_id: str, entity_id: str) -> tuple[str, str]:
@@ -121,8 +109,7 @@ class KnowledgeItem(Entity, discriminator="knowledge_item"):
             self.DUEPK = self.DUESK = None
         else:
             # never in a bucket before the hour it is written in: the job has finished those
-            bucket = ReviewDueIndex.bucket(max(due, now()))
-            self.DUEPK, self.DUESK = bucket, f"{iso(due)}#{self.tenant_id}#{self.id}"
+            self.DUEPK, self.DUESK = REVIEW_DUE.name(max(due, now())), entry(due, self.tenant_id, self.id)
 
 
 class ItemVersion(Item, discriminator="knowledge_version"):

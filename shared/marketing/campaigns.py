@@ -18,14 +18,15 @@ from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
 
 from shared.caller import TenantContext
-from shared.clock import iso, now
+from shared.clock import now
+from shared.db.due import DueIndex, entry
 from shared.db.entities import Entity, expect_version, require_state, save
 from shared.db.errors import cancelled_by_condition, storage_errors
 from shared.db.pages import Page
 from shared.db.table import tkey, transaction
 from shared.errors import Unprocessable
 from shared.marketing import counters
-from shared.marketing.segments import DueIndex, Segment
+from shared.marketing.segments import Segment
 from shared.marketing.templates import EmailTemplate
 from shared.schemas import Audited, Id, Instant, Name, Strict
 
@@ -56,7 +57,7 @@ class Campaign(Entity, discriminator="campaign"):
         # due at its time; once sending, due since it started (a run that stops early leaves it due)
         due = self.started_at if self.status == "sending" else self.send_at
         if self.status in ("scheduled", "sending") and due is not None:
-            self.DUEPK, self.DUESK = "CAMPAIGNDUE", f"{iso(due)}#{self.tenant_id}#{self.id}"
+            self.DUEPK, self.DUESK = "CAMPAIGNDUE", entry(due, self.tenant_id, self.id)
         else:
             self.DUEPK = self.DUESK = None
 

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from shared.clock import iso, now
+from shared.db.due import due_by
 from shared.db.errors import storage_errors
 from shared.errors import Conflict
 from shared.marketing import audience
@@ -66,7 +67,7 @@ def run(tenant_id: str, segment_id: str, deadline: float, clock: Callable[[], fl
 def due_now(at: datetime, limit: int = 100) -> list[tuple[str, str]]:
     """(tenant, segment) of the dynamic segments whose refresh is due at ``at``."""
     with storage_errors():
-        entries = SegmentState.due.query("SEGMENTDUE", iso(at) + "~" >= SegmentState.DUESK, limit=limit)
+        entries = SegmentState.due.query("SEGMENTDUE", due_by(SegmentState, at), limit=limit)
         return [(e.DUESK.split("#")[1], e.DUESK.split("#")[2]) for e in entries]
 
 

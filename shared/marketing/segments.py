@@ -17,11 +17,11 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 
 from shared.caller import TenantContext
-from shared.clock import iso, now
+from shared.clock import now
 from shared.crm.contacts import Contact
+from shared.db.due import DueIndex, entry
 from shared.db.entities import Entity, apply_patch, changed_meanwhile, expect_version, touch
 from shared.db.errors import cancelled_by_condition, storage_errors
 from shared.db.pages import Page, query_page
@@ -64,17 +64,6 @@ class Segment(Entity, discriminator="segment"):
     @property
     def tree(self) -> criteria.Group:
         return criteria.parse(self.criteria)
-
-
-class DueIndex(GlobalSecondaryIndex):
-    """The sparse system index ``DUE`` as segment states use it (``shared.marketing.refresh``)."""
-
-    class Meta:
-        index_name = "DUE"
-        projection = IncludeProjection(["entity"])
-
-    DUEPK = UnicodeAttribute(hash_key=True)
-    DUESK = UnicodeAttribute(range_key=True)
 
 
 class SegmentState(Item, discriminator="segment_state"):
@@ -250,7 +239,7 @@ def create(ctx: TenantContext, body: NewSegment) -> tuple[Segment, SegmentState]
 
 def due(state: SegmentState, at: datetime) -> None:
     """Ask the refresh job to look at the segment from ``at`` on (``shared.marketing.refresh``)."""
-    state.DUEPK, state.DUESK = "SEGMENTDUE", f"{iso(at)}#{state.tenant_id}#{state.segment_id}"
+    state.DUEPK, state.DUESK = "SEGMENTDUE", entry(at, state.tenant_id, state.segment_id)
 
 
 def load(ctx: TenantContext, segment_id: str) -> tuple[Segment, SegmentState]:

@@ -34,9 +34,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import TransactWriteError
 
 from shared import mail, templating
-from shared.clock import iso, now
+from shared.clock import now
 from shared.crm.clients import Client
 from shared.crm.contacts import Contact
+from shared.db.due import due_by
 from shared.db.errors import THROTTLED, cancelled_by_condition, code_of, storage_errors
 from shared.db.table import Item, get_or_none, tkey, transaction
 from shared.errors import Conflict
@@ -81,7 +82,7 @@ class Run:
 def due(at: datetime, limit: int = 100) -> list[tuple[str, str]]:
     """(tenant, campaign) of campaigns scheduled for ``at`` or earlier, or sending."""
     with storage_errors():
-        entries = Campaign.due.query("CAMPAIGNDUE", iso(at) + "~" >= Campaign.DUESK, limit=limit)
+        entries = Campaign.due.query("CAMPAIGNDUE", due_by(Campaign, at), limit=limit)
         return [(e.DUESK.split("#")[1], e.DUESK.split("#")[2]) for e in entries]
 
 

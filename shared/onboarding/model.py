@@ -23,9 +23,9 @@ from typing import Literal
 
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.expressions.condition import Condition
-from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 
 from shared.caller import TenantContext
+from shared.db.due import DueIndex
 from shared.db.entities import Entity
 from shared.db.table import tkey
 from shared.ids import is_ulid
@@ -40,18 +40,6 @@ TASK_DONE = ("done", "skipped")
 REMINDED_TASKS = ("open",)
 REMINDED_DOCUMENTS = ("requested", "rejected")
 DUE_PREFIX = "ONBDUE#"
-
-
-class ReminderIndex(GlobalSecondaryIndex):
-    """The system index ``DUE`` (infra/resources.py), read by the reminder job alone: items by the local date of
-    their next reminder. Keys only, and the entity type (PynamoDB reads it to build the right class)."""
-
-    class Meta:
-        index_name = "DUE"
-        projection = IncludeProjection(["entity"])
-
-    DUEPK = UnicodeAttribute(hash_key=True)
-    DUESK = UnicodeAttribute(range_key=True)
 
 
 class Template(Entity, discriminator="onboarding_template"):
@@ -127,7 +115,7 @@ class ProcessItem(Entity):
     reminded_on = UnicodeAttribute(null=True)
     DUEPK = UnicodeAttribute(null=True)
     DUESK = UnicodeAttribute(null=True)
-    due = ReminderIndex()
+    due = DueIndex()  # by the local date of its next reminder (``shared.onboarding.reminders``)
 
     @classmethod
     def key(cls, tenant_id: str, entity_id: str) -> tuple[str, str]:

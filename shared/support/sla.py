@@ -17,22 +17,22 @@ The state lives on the ticket (``ticket.sla``, JSON, returned by the API); every
 appends ``SlaEvent`` items to the ticket's partition (activated, paused, resumed, fulfilled,
 warning, breached). ``track`` works out a ticket's new state and the writes that go in the same
 transaction as the ticket; ``evaluate`` is what the sweep does at a deadline. The pure part works on
-``SlaState``; the rest is the sweep's index (see ``DueIndex``) and persistence.
+``SlaState``; the rest is the sweep's index (see ``due_keys``) and persistence.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 
 from shared.business_time import add_business_minutes, business_minutes_between
 from shared.clock import iso
+from shared.db import due
 from shared.db.errors import cancelled_by_condition, storage_errors
 from shared.db.pages import Page, query_page
 from shared.db.table import Item, transaction
@@ -274,42 +274,17 @@ class SlaEventOut(Out):
     recorded_at: datetime
 
 
-class DueIndex(GlobalSecondaryIndex):
-    """Tickets by the minute of their next SLA deadline (a warning or a due time): how the sweep finds them.
+# tickets wait in the DUE index (``shared.db.due``) by the minute of their next deadline (a warning or a due
+# time), which is never before the minute it is written in (``next_check_at >= now``)
+DUE = due.Buckets("SLADUE#", timedelta(minutes=1), "%Y-%m-%dT%H:%M", first_run=60, max_per_run=24 * 60, grace=2)
 
-    Why a sparse system index: the sweep must find what is due across all tenants without reading
-    anything else. Per-tenant buckets would make it query every tenant each minute (reads growing with
-    tenants); marker items in a system partition would sit outside the ``T#<tenant>#`` prefix, so every
-    ticket-writing function would need IAM access beyond its tenant (and could delete another tenant's
-    markers). So a ticket whose clock runs carries ``DUEPK = SLADUE#<YYYY-MM-DDTHH:MM>`` (the minute of
-    its ``next_check_at``) and ``DUESK = <deadline>#<tenant>#<ticket>``, derived from its own SLA state
-    on every write (``Ticket.index``): its table key stays in its tenant, and the entry can never
-    disagree with the ticket. The index projects the keys (and the entity type) and only system functions may read it
-    (infra/resources.py ``SYSTEM_INDEXES``). The sweep queries the buckets from the last one it
-    finished to the current minute with ``DUESK <= now``: its reads grow with what is due. A deadline
-    is never placed before the minute it is written in (``next_check_at >= now``), so a finished bucket
-    never receives one; the sweep re-reads a grace of a few minutes behind now, for writers whose
-    clocks lag and because the index is eventually consistent.
-    """
 
-    class Meta:
-        index_name = "DUE"
-        projection = IncludeProjection(["entity"])  # the discriminator: PynamoDB filters Ticket queries on it
-
-    DUEPK = UnicodeAttribute(hash_key=True)
-    DUESK = UnicodeAttribute(range_key=True)
-
-    @staticmethod
-    def bucket(moment: datetime) -> str:
-        return "SLADUE#" + moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
-
-    @classmethod
-    def keys(cls, ticket: Any) -> tuple[str | None, str | None]:
-        state = state_of(ticket)
-        if state is None or state.next_check_at is None:
-            return None, None
-        due = state.next_check_at
-        return cls.bucket(due), f"{iso(due)}#{ticket.tenant_id}#{ticket.id}"
+def due_keys(ticket: Any) -> tuple[str | None, str | None]:
+    """The ticket's DUE keys, derived from its SLA state on every write (``Ticket.index``)."""
+    state = state_of(ticket)
+    if state is None or state.next_check_at is None:
+        return None, None
+    return DUE.name(state.next_check_at), due.entry(state.next_check_at, ticket.tenant_id, ticket.id)
 
 
 @dataclass

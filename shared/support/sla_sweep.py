@@ -1,6 +1,6 @@
 """The SLA sweep: marks the warnings and breaches whose time has come, once, across all tenants.
 
-Reads (see ``DueIndex``): one GetItem for the sweep's cursor, one Query of the DUE index per minute
+Reads (see ``shared.db.due``): one GetItem for the sweep's cursor, one Query of the DUE index per minute
 bucket from the cursor to now (with ``DUESK <= now``, so only tickets already due come back), one
 BatchGetItem per 100 of them, and one read of each notified assignee or tenant's managers. None of
 it depends on how many tickets exist, only on how many are due.
@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError
 
 from shared import mail
 from shared.clock import iso
-from shared.db.table import Item, get_or_none
+from shared.db.table import Item
 from shared.directory import assignee_or_managers
 from shared.errors import Conflict
 from shared.support import sla
@@ -31,10 +31,6 @@ from shared.support.tickets import Ticket
 logger = logging.getLogger(__name__)
 
 ACTOR = "system:sla-sweep"
-GRACE_MINUTES = 2  # buckets this far behind now are read again: writers' clocks may lag a little
-FIRST_RUN_MINUTES = 60  # how far back the very first sweep looks
-MAX_BUCKETS_PER_RUN = 24 * 60  # catching up after an outage is spread over runs
-BATCH = 100  # BatchGetItem's limit
 
 
 class SweepCursor(Item, discriminator="sla_sweep"):
@@ -64,24 +60,9 @@ class SweepResult:
 def sweep(now: datetime) -> SweepResult:
     """One run at ``now``: every ticket due up to now is handled; the cursor moves on."""
     result = SweepResult()
-    cursor = get_or_none(SweepCursor, SweepCursor.KEY)
-    current = _minute(now)
-    start = (
-        _parse_minute(cursor.swept_through) + timedelta(minutes=1)
-        if cursor
-        else current - timedelta(minutes=FIRST_RUN_MINUTES)
-    )
-    minute = start
-    last_bucket = min(current, start + timedelta(minutes=MAX_BUCKETS_PER_RUN - 1))
-    while minute <= last_bucket:
+    for keys in sla.DUE.walk(SweepCursor, Ticket, now):
         result.buckets += 1
-        due = list(Ticket.due.query(sla.DueIndex.bucket(minute), iso(now) + "~" >= Ticket.DUESK))
-        for chunk in range(0, len(due), BATCH):
-            _handle([(entry.PK, entry.SK) for entry in due[chunk : chunk + BATCH]], now, result)
-        minute += timedelta(minutes=1)
-    swept = min(last_bucket, current - timedelta(minutes=GRACE_MINUTES))
-    if swept >= start and (cursor is None or _fmt_minute(swept) != cursor.swept_through):
-        SweepCursor(*SweepCursor.KEY, tenant_id="_system", swept_through=_fmt_minute(swept)).save()
+        _handle(keys, now, result)
     return result
 
 
@@ -127,15 +108,3 @@ def notify(notice: Notice) -> list[str]:
     body = f"Ticket {ticket.number} ({ticket.subject}), priority {ticket.priority}:\n" + "\n".join(lines)
     mail.send(recipients, subject, body + f"\n\nTicket id: {ticket.id}\n")
     return recipients
-
-
-def _minute(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(second=0, microsecond=0)
-
-
-def _fmt_minute(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M")
-
-
-def _parse_minute(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M").replace(tzinfo=UTC)

@@ -20,6 +20,7 @@ from shared.caller import TenantContext
 from shared.clock import now
 from shared.crm.clients import Client
 from shared.crm.contacts import Contact
+from shared.db.due import DueIndex
 from shared.db.entities import Entity, LocationAttribute, apply_patch, expect_version, require_state, save, touch
 from shared.db.errors import storage_errors
 from shared.db.pages import Page, instant_range, query_page
@@ -31,7 +32,6 @@ from shared.schemas import Audited, Id, Location, Strict, Tags, Version, Version
 from shared.settings import settings
 from shared.support import sla, sla_policies
 from shared.support.numbering import Sequence, SequenceFormat, allocate_and_write
-from shared.support.sla import DueIndex
 
 SEQUENCE = "ticket"
 MAX_NUMBER_ATTEMPTS = 10
@@ -87,7 +87,7 @@ class Ticket(Entity, discriminator="ticket"):
         )
         self.GSI4PK, self.GSI4SK = tkey(t, "TICKETS", "STATUS", self.status), order
         self.GSI5PK, self.GSI5SK = self.number_key(t, self.number), "TICKET"
-        self.DUEPK, self.DUESK = DueIndex.keys(self)
+        self.DUEPK, self.DUESK = sla.due_keys(self)
 
     def visible_to(self, ctx: TenantContext) -> bool:
         # another tenant's ticket never loads (its key holds its tenant); another client's is hidden

@@ -7,15 +7,21 @@ its Content-Security-Policy fails its test."""
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from infra.local import outbox
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # headless in a container: no sandbox, no GPU, and nothing the browser would fetch for itself
@@ -35,6 +41,9 @@ TIMEOUT_MS = 30_000
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 BLOCKING = {"serious", "critical"}
+MAIL_WAIT_SECONDS = 30.0
+SURVEY_LINK = re.compile(r"\S+/app/survey\?token=\S+")
+VOTE_LINK = re.compile(r"\S+/app/vote\?token=\S+")
 
 
 class Session:
@@ -103,3 +112,26 @@ def check(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
     assert not blocking, f"{name}: {json.dumps(blocking, indent=1)}"
+
+
+def png(folder: Path) -> str:
+    """A small PNG screenshot to attach (``screenshot.png``), as a path for a file input."""
+    path = folder / "screenshot.png"
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (31, 78, 140)).save(buffer, "PNG")
+    path.write_bytes(buffer.getvalue())
+    return str(path)
+
+
+def emailed_link(cloud: Any, link: re.Pattern[str], *, to: str | None = None, subject: str = "") -> str:
+    """The first address like ``link`` in an email of the local outbox (sent to ``to``, with ``subject`` in its
+    subject): what the recipient clicks. Waits for the email to be sent."""
+    deadline = time.monotonic() + MAIL_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        for message in outbox.messages(cloud.details["aws_endpoint_url"]):
+            found = link.search(message.get("body") or "")
+            addressed = to is None or to in message["destinations"]["ToAddresses"]
+            if found and addressed and subject in (message.get("subject") or ""):
+                return found.group(0)
+        time.sleep(0.25)
+    raise AssertionError(f"no email to {to or 'anyone'} about {subject!r} with a link like {link.pattern}")

@@ -13,14 +13,11 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect
 
-from infra.local import outbox
-from tests.e2e.browser import check, password_of, session
+from tests.e2e.browser import SURVEY_LINK, check, emailed_link, password_of, session
 
 AGENT = "agent@demo.deskos.local"
 MANAGER = "manager@demo.deskos.local"
 PORTAL = "portal@acme.example"
-MAIL_WAIT_SECONDS = 20.0
-SURVEY_LINK = re.compile(r"(\S+/app/survey\?token=\S+)")
 
 
 @pytest.fixture
@@ -41,17 +38,6 @@ def this_weeks_nps(api, demo) -> dict:
     today = datetime.now(UTC).date()
     window = {"date_from": str(today - timedelta(days=6)), "date_to": str(today)}
     return api.get("/support/survey-responses/nps-summary", as_=demo.agent, params=window).json()
-
-
-def survey_link(cloud, ticket_number: str) -> str:
-    deadline = time.monotonic() + MAIL_WAIT_SECONDS
-    while time.monotonic() < deadline:
-        for message in outbox.messages(cloud.details["aws_endpoint_url"]):
-            found = SURVEY_LINK.search(message.get("body") or "")
-            if ticket_number in (message.get("subject") or "") and found:  # the invitation, not a notification
-                return found.group(1)
-        time.sleep(0.25)
-    raise AssertionError(f"no survey invitation for {ticket_number}")
 
 
 def test_staff_resolve_from_the_inbox_the_client_answers_by_link_and_the_dashboard_moves(
@@ -82,7 +68,7 @@ def test_staff_resolve_from_the_inbox_the_client_answers_by_link_and_the_dashboa
     assert assigned["assignee_id"] == api.user_id(demo.agent)
     assert assigned["status"] == "resolved"
 
-    link = survey_link(cloud, ticket["number"])
+    link = emailed_link(cloud, SURVEY_LINK, subject=ticket["number"])  # the invitation, not a notification
     assert urlparse(link).netloc == urlparse(cloud.api_url).netloc
     with session(browser, cloud.api_url) as client:  # no sign-in: the link is the credential
         page = client.page

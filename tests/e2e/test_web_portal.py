@@ -4,29 +4,18 @@ new-password challenge, token refresh and sign-out; the phone-width layout."""
 
 from __future__ import annotations
 
-import io
 import re
 import time
 from pathlib import Path
 
-from PIL import Image
 from playwright.sync_api import expect
 
 from infra.local import outbox
-from tests.e2e.browser import check, password_of, session
+from tests.e2e.browser import check, password_of, png, session
 
 PORTAL = "portal@acme.example"
 SCAN_TIMEOUT_MS = 90_000
 MAIL_WAIT_SECONDS = 20.0
-
-
-def png(tmp_path) -> str:
-    path = tmp_path / "screenshot.png"
-    image = Image.new("RGB", (64, 48), (31, 78, 140))
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    path.write_bytes(buffer.getvalue())
-    return str(path)
 
 
 def test_a_portal_user_opens_a_ticket_with_a_png_and_sees_its_thumbnail(cloud, browser, tmp_path):

@@ -6,7 +6,6 @@ the last one; an altered link and a closed poll say so. A portal user votes sign
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlparse
@@ -14,23 +13,10 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
-from infra.local import outbox
-from tests.e2e.browser import check, password_of, session
+from tests.e2e.browser import VOTE_LINK, check, emailed_link, password_of, session
 
-MAIL_WAIT_SECONDS = 30.0
-VOTE_LINK = re.compile(r"\S+/app/vote\?token=\S+")
 NEW_YORK = ZoneInfo("America/New_York")
 PORTAL = "portal@acme.example"
-
-
-def vote_link(cloud, address: str) -> str:
-    deadline = time.monotonic() + MAIL_WAIT_SECONDS
-    while time.monotonic() < deadline:
-        for message in outbox.messages(cloud.details["aws_endpoint_url"]):
-            if address in message["destinations"]["ToAddresses"] and message["subject"].startswith("When can"):
-                return VOTE_LINK.search(message["body"]).group(0)
-        time.sleep(0.25)
-    raise AssertionError(f"no voting link for {address}")
 
 
 def create_poll(api, demo, *, zone: str, starts: list[str], invitees: list[dict], client_id: str, title: str) -> dict:
@@ -78,7 +64,7 @@ def test_a_contact_votes_by_the_emailed_link_changes_the_vote_and_staff_see_it(c
     }
 
     # the emailed link is the page's address, with the poll beside the token
-    link = vote_link(cloud, contacts[0]["email"])
+    link = emailed_link(cloud, VOTE_LINK, to=contacts[0]["email"], subject="When can")  # not a reminder
     assert urlparse(link).netloc == urlparse(cloud.api_url).netloc
     assert urlparse(link).path == "/app/vote" and parse_qs(urlparse(link).query)["poll"] == [poll["id"]]
 

@@ -29,6 +29,9 @@ TEST_CONTEXT = {
 }
 
 
+AWS_CUSTOM_RESOURCE = "AWS679f53fac002430cb0da5b7982bd2287"  # the logical id of CDK's AwsCustomResource function
+
+
 @dataclass(frozen=True)
 class Synthesized:
     app: Any  # aws_cdk.App
@@ -59,10 +62,10 @@ class Synthesized:
         return {k: r for k, r in self.resources.items() if r["Type"] == resource_type}
 
     def our_functions(self) -> dict[str, dict]:
-        """The product's functions: without CDK's own singletons that apply the bucket's notifications and copy
-        the web app's files at deploy time."""
+        """The product's functions: without CDK's own singletons that apply the bucket's notifications, copy the
+        web app's files and make the SDK call that sets the uploads bucket's CORS at deploy time."""
         functions = self.of_type("AWS::Lambda::Function")
-        cdks = ("BucketNotificationsHandler", "CustomCDKBucketDeployment")
+        cdks = ("BucketNotificationsHandler", "CustomCDKBucketDeployment", AWS_CUSTOM_RESOURCE)
         return {k: f for k, f in functions.items() if not k.startswith(cdks)}
 
 

@@ -7,6 +7,7 @@ import json
 
 from infra import resources
 from infra.cdk import observability
+from shared.settings import PUBLIC_URL_PARAMETER
 
 
 def _function_with_handler(synthesized, handler: str) -> tuple[str, dict]:
@@ -37,7 +38,7 @@ def test_the_campaign_sender_sends_through_the_configuration_set_with_links_to_t
     _, function = _function_with_handler(synthesized, "functions.schedules.campaign_send.handler")
     variables = function["Properties"]["Environment"]["Variables"]
     assert variables["DESKOS_SES_CONFIGURATION_SET"] == resources.MAIL_EVENTS.configuration_set
-    assert "DESKOS_PUBLIC_URL" in variables
+    assert PUBLIC_URL_PARAMETER in variables  # the distribution's address, serving the app's pages and the API
     role = function["Properties"]["Role"]["Fn::GetAtt"][0]
     policies = [
         p for p in synthesized.of_type("AWS::IAM::Policy").values() if {"Ref": role} in p["Properties"]["Roles"]

@@ -111,11 +111,7 @@ def test_api_functions_get_only_the_bucket_access_their_route_declares(synthesiz
 
 
 def test_uploads_still_tagged_pending_expire_with_their_records(synthesized) -> None:
-    [uploads] = [
-        b["Properties"]
-        for b in synthesized.of_type("AWS::S3::Bucket").values()
-        if "CorsConfiguration" in b["Properties"]
-    ]
+    [uploads] = [b["Properties"] for k, b in synthesized.of_type("AWS::S3::Bucket").items() if k.startswith("Uploads")]
     rules = {rule["Id"]: rule for rule in uploads["LifecycleConfiguration"]["Rules"]}
 
     abandoned = rules["abandoned-uploads"]

@@ -42,7 +42,7 @@ def transaction_cancelled(*reasons: str) -> dict[str, Any]:
 class Plan:
     service: str
     operation: str
-    error: dict[str, Any] | Callable[[Params], dict[str, Any]] | None
+    error: dict[str, Any] | Callable[[Params], dict[str, Any]] | Exception | None
     before: Callable[[Params], None] | None
     answer: Callable[[Params], dict[str, Any]] | None
     times: int | None  # None: every matching call
@@ -80,13 +80,14 @@ class Faults:
     def fail(
         self,
         operation: str,
-        error: dict[str, Any] | Callable[[Params], dict[str, Any]],
+        error: dict[str, Any] | Callable[[Params], dict[str, Any]] | Exception,
         *,
         times: int | None = None,
         when: Callable[[Params], bool] = lambda params: True,
         service: str = "dynamodb",
     ) -> None:
-        """Make ``operation`` fail with ``error`` (a response, or one made from the call's parameters)."""
+        """Make ``operation`` fail with ``error`` (a response, one made from the call's parameters, or an
+        exception botocore raises when no answer comes)."""
         self.plans.append(Plan(service, operation, error, None, None, times, when))
 
     def before(
@@ -130,6 +131,8 @@ class Faults:
                     plan.before(params)
                 finally:
                     self._inside.active = False
+            if isinstance(plan.error, Exception):
+                raise plan.error
             if plan.error is not None:
                 error = plan.error(params) if callable(plan.error) else plan.error
                 raise ClientError(error, operation)

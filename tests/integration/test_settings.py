@@ -1,5 +1,6 @@
 """Settings in the cloud: nothing required has a default, so a function deployed without its settings fails at
-its first invocation naming what is missing; the cursor secret comes from Secrets Manager by ARN, once."""
+its first invocation naming what is missing; the cursor secret comes from Secrets Manager by ARN, once; the address
+emailed links point at comes from the environment or else from the SSM parameter it names, once."""
 
 from __future__ import annotations
 
@@ -12,9 +13,19 @@ from functions.events.audit_trail import handler as stream_handler
 from functions.events.survey_invitations import handler as batch_handler
 from functions.schedules.sla_sweep import handler as schedule_handler
 from infra.local.lambda_context import LambdaContext
-from shared import cursors
+from shared import cursors, links
 from shared import settings as settings_module
-from shared.settings import BUCKET, CURSOR_SECRET, CURSOR_SECRET_ARN, TABLE, MissingSettings, settings
+from shared.settings import (
+    BUCKET,
+    CURSOR_SECRET,
+    CURSOR_SECRET_ARN,
+    PUBLIC_URL,
+    PUBLIC_URL_PARAMETER,
+    TABLE,
+    MissingSettings,
+    public_url,
+    settings,
+)
 
 
 @pytest.fixture
@@ -71,3 +82,31 @@ def test_the_cursor_secret_is_read_by_arn_from_secrets_manager_once_per_process(
     settings.cache_clear()
     assert settings().cursor_secret == b"k" * 64
     assert settings().link_secret == b"k" * 64  # emailed links fall back to the same key (domain-separated)
+
+
+def test_links_point_at_the_address_in_the_environment_else_the_parameter_it_names_read_once(
+    module_cloud, monkeypatch
+) -> None:
+    # Given an API function in the cloud: told the name of the parameter that holds the address, not the address
+    parameters = module_cloud.client("ssm")
+    name = "/DeskOS/public-url"
+    parameters.put_parameter(Name=name, Value="https://d111.cloudfront.net/", Type="String", Overwrite=True)
+    monkeypatch.delenv(PUBLIC_URL, raising=False)
+    monkeypatch.setenv(PUBLIC_URL_PARAMETER, name)
+    settings_module._parameter_at.cache_clear()
+
+    # Then its emailed links point at the parameter's address
+    assert links.page_url("survey", "t0k") == "https://d111.cloudfront.net/app/survey?token=t0k"
+    # read once per process: a changed value is the next container's
+    parameters.put_parameter(Name=name, Value="https://elsewhere.example", Type="String", Overwrite=True)
+    assert public_url() == "https://d111.cloudfront.net"
+    settings_module._parameter_at.cache_clear()
+    assert public_url() == "https://elsewhere.example"
+
+    # An address in the environment wins (the local cloud's, which knows its own)
+    monkeypatch.setenv(PUBLIC_URL, "http://127.0.0.1:8123/")
+    assert public_url() == "http://127.0.0.1:8123"
+    # and with neither, links point at the local cloud's default address
+    monkeypatch.delenv(PUBLIC_URL)
+    monkeypatch.delenv(PUBLIC_URL_PARAMETER)
+    assert public_url() == "http://127.0.0.1:8000"

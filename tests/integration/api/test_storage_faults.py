@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from botocore.exceptions import ReadTimeoutError
 
 from functions.api import catalog
 from infra.local.lambda_context import LambdaContext
@@ -131,6 +132,15 @@ def test_a_comment_throttled_at_its_transaction_writes_nothing_and_its_retry_suc
     faults.clear()
     assert call(tenant.agent, "POST", COMMENTS, params, body={"body": "On it", "public": True}).status == 201
     assert [c["body"] for c in call(tenant.agent, "GET", COMMENTS, params).json["items"]] == ["On it"]
+
+
+def test_a_comment_whose_transaction_gets_no_answer_is_a_503_to_retry(tenant: Tenant, faults: Faults):
+    ticket = tenant.ticket()
+    faults.fail("TransactWriteItems", ReadTimeoutError(endpoint_url="http://dynamodb"), times=1)
+
+    reply = call(tenant.agent, "POST", COMMENTS, {"ticket_id": ticket["id"]}, body={"body": "On it", "public": True})
+
+    assert_retryable(reply)
 
 
 def test_a_work_order_completion_throttled_leaves_the_order_and_its_technicians_load_as_they_were(

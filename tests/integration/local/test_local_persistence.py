@@ -9,13 +9,16 @@ from pathlib import Path
 
 import boto3
 import jwt
+import pytest
 
 from infra.local.moto_server import MotoServer, start_moto
 from infra.local.provision import Provisioned, provision
 from infra.local.pump import Pump
 from infra.local.seed import create_tenant_with_manager, tenant_exists
 from infra.resources import StreamConsumer
+from shared.errors import Conflict
 from shared.settings import settings
+from shared.tenants import create_tenant
 
 PASSWORD = "Maya-pass-1!"
 
@@ -65,6 +68,8 @@ def test_data_users_keys_and_objects_survive_a_restart_unless_fresh(tmp_path, us
     try:
         assert (after.user_pool_id, after.user_pool_client_id) == (before.user_pool_id, before.user_pool_client_id)
         assert tenant_exists("acme")
+        with pytest.raises(Conflict, match="Tenant acme already exists"):
+            create_tenant("acme", "Acme again")
         assert [r["dynamodb"]["SequenceNumber"] for r in stream_records()] == [
             r["dynamodb"]["SequenceNumber"] for r in records
         ]
