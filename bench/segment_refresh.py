@@ -8,8 +8,9 @@ and writes the tenant straight into the table with batch writes (setup, not meas
 contacts or tagged vip" whose readers still see an earlier generation ("premium clients' contacts" only).
 Then each run of the ``SegmentRefresh`` schedule (``functions/schedules/segment_refresh.py``: 50 s a run, the
 rest left to the next) is its own child process, as each Lambda invocation may be: its wall time, its peak
-memory (``ru_maxrss``) and its DynamoDB calls are its own. The run numbered ``CRASH_RUN`` dies when it writes
-its ``CRASH_AT_WRITE``-th batch of members (a write raising once, mid-page); the next run resumes.
+memory (``ru_maxrss``) and its DynamoDB calls are its own. The first run to start past ``CRASH_AT`` of the
+contact pages dies when it writes its ``CRASH_AT_WRITE``-th batch of members (a write raising once, mid-page);
+the next run resumes.
 Meanwhile a reader thread in the parent reads the members over and over as the API does
 (``segments.members_page``), and each complete read must be exactly the old or exactly the new membership.
 At the end the membership must equal the criteria evaluated independently (from the seed's own data).
@@ -32,26 +33,17 @@ import time
 from collections import Counter
 from typing import Any
 
+from bench.local_cloud import environment, started
+
 TENANT = "bench-segments"
 CLIENTS = 300
 VIP_EVERY = 7
-CRASH_RUN = 1  # the first run crashes ...
-CRASH_AT = 0.4  # ... when it has written about this share of the new members
+CRASH_AT = 0.4  # the run that starts past this share of the contact pages crashes ...
+CRASH_AT_WRITE = 3  # ... at its third batch write of members (mid-page)
 LAMBDA_LIMIT_S = 900
 PAUSE_S = 5.0  # between the reader's complete reads
 
-os.environ.update(
-    AWS_ACCESS_KEY_ID="bench",
-    AWS_SECRET_ACCESS_KEY="bench",
-    AWS_REGION="eu-west-1",
-    AWS_DEFAULT_REGION="eu-west-1",
-    DESKOS_TABLE="deskos-segment-bench",
-    DESKOS_BUCKET="deskos-segment-bench-uploads",
-    DESKOS_CURSOR_SECRET="bench-only-cursor-secret",
-    POWERTOOLS_METRICS_DISABLED="true",
-    POWERTOOLS_TRACE_DISABLED="true",
-    POWERTOOLS_LOG_LEVEL="ERROR",
-)
+environment("segment", POWERTOOLS_TRACE_DISABLED="true")
 
 NEW_CRITERIA = {
     "match": "any",
@@ -120,7 +112,7 @@ class Calls:
 
 def one_run(crash_at_write: int | None) -> None:
     """Run the schedule's handler once; print a JSON line of what it did (also when it crashes)."""
-    started = time.perf_counter()
+    begun = time.perf_counter()
     calls = Calls(crash_at_write)
     calls.install()
     from functions.schedules import segment_refresh
@@ -133,8 +125,8 @@ def one_run(crash_at_write: int | None) -> None:
     except Exception as error:  # the forced crash (storage_errors may wrap it): the invocation fails
         outcome["crashed"] = f"{type(error).__name__}: {error}"
     outcome.update(
-        wall=time.perf_counter() - started,
-        import_s=imported - started,
+        wall=time.perf_counter() - begun,
+        import_s=imported - begun,
         max_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         requests=dict(calls.requests),
         read=calls.read,
@@ -248,23 +240,14 @@ def main() -> int:
         one_run(args.crash_at_write)
         return 0
 
-    from infra.local.moto_server import start_moto
-    from infra.local.provision import provision
-    from shared import aws
     from shared.marketing.segments import state_of
-    from shared.settings import settings
 
-    server = start_moto()
     failures: list[str] = []
-    try:
-        os.environ["AWS_ENDPOINT_URL"] = server.url
-        settings.cache_clear()
-        aws.forget()
-        provision(server.url, "eu-west-1", table_name=settings().table_name, bucket_name=settings().bucket_name)
-        started = time.perf_counter()
+    with started():
+        begun = time.perf_counter()
         segment_id, old, new = seed(args.contacts)
         print(
-            f"seeded {args.contacts:,} contacts in {time.perf_counter() - started:.0f} s (not the figure); "
+            f"seeded {args.contacts:,} contacts in {time.perf_counter() - begun:.0f} s (not the figure); "
             f"old generation {len(old):,} members, new criteria select {len(new):,}",
             flush=True,
         )
@@ -275,12 +258,13 @@ def main() -> int:
             failures.append(f"before the refresh a reader saw {before}, not the old generation")
         reader.start()
         runs: list[dict[str, Any]] = []
-        started = time.perf_counter()
+        pages = -(-args.contacts // 500)  # audience.CHUNK
+        begun = time.perf_counter()
         while True:
             number = len(runs) + 1
             command = [sys.executable, "-m", "bench.segment_refresh", "--run"]
-            if number == CRASH_RUN:
-                command += ["--crash-at-write", str(max(2, int(len(new) / 25 * CRASH_AT)))]
+            if not any("crashed" in o for o in runs) and sum(o["pages"] for o in runs) >= int(pages * CRASH_AT):
+                command += ["--crash-at-write", str(CRASH_AT_WRITE)]
             done = subprocess.run(command, capture_output=True, text=True, env=os.environ, check=False)
             lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
             if not lines:
@@ -296,7 +280,7 @@ def main() -> int:
             if number > 4 * (args.contacts // 500 + 2):
                 failures.append("the refresh did not finish")
                 break
-        wall = time.perf_counter() - started
+        wall = time.perf_counter() - begun
         reader.stop.set()
         reader.join()
         after = reader.check_now()
@@ -305,19 +289,17 @@ def main() -> int:
             [sys.executable, "-m", "bench.segment_refresh", "--run"], capture_output=True, text=True, check=False
         )
         baseline = json.loads([line for line in idle.stdout.splitlines() if line.startswith("{")][-1])
-    finally:
-        server.stop()
 
     total = Counter()
     for outcome in runs:
         total.update(outcome["requests"])
     reads, writes = sum(o["read"] for o in runs), sum(o["written"] for o in runs)
-    pages, crashed = sum(o["pages"] for o in runs), [o for o in runs if "crashed" in o]
+    read, crashed = sum(o["pages"] for o in runs), [o for o in runs if "crashed" in o]
     n = args.contacts
     print(f"\nSegment refresh of a {n:,}-contact tenant on the local cloud (moto server; each run a fresh process)")
     print(
-        f"runs: {len(runs)} (one forced crash: {'yes' if crashed else 'NO'}); contact pages read: {pages} "
-        f"(500 contacts each; pages read again after the crash: {pages - -(-n // 500)})"
+        f"runs: {len(runs)} (one forced crash: {'yes' if crashed else 'NO'}); contact pages read: {read} "
+        f"(500 contacts each; read again after the crash: {read - pages})"
     )
     walls = [o["wall"] for o in runs]
     print(
