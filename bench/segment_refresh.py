@@ -8,7 +8,7 @@ and writes the tenant straight into the table with batch writes (setup, not meas
 contacts or tagged vip" whose readers still see an earlier generation ("premium clients' contacts" only).
 Then each run of the ``SegmentRefresh`` schedule (``functions/schedules/segment_refresh.py``: 50 s a run, the
 rest left to the next) is its own child process, as each Lambda invocation may be: its wall time, its peak
-memory (``ru_maxrss``) and its DynamoDB calls are its own. The first run to start past ``CRASH_AT`` of the
+memory (``VmHWM``) and its DynamoDB calls are its own. The first run to start past ``CRASH_AT`` of the
 contact pages dies when it writes its ``CRASH_AT_WRITE``-th batch of members (a write raising once, mid-page);
 the next run resumes.
 Meanwhile a reader thread in the parent reads the members over and over as the API does
@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import threading
@@ -69,6 +68,7 @@ class Calls:
         self.read = 0
         self.written = 0
         self.member_writes = 0
+        self.tag_reads = 0  # the applications of the tags the criteria test for, read once a run
         self.pages = 0
         self.crash_at_write = crash_at_write
 
@@ -85,6 +85,8 @@ class Calls:
             calls.requests[operation] += 1
             if operation in ("Query", "Scan"):
                 calls.read += response.get("Count", 0)
+                if "#ENTITIES" in json.dumps(params.get("ExpressionAttributeValues", {})):
+                    calls.tag_reads += response.get("Count", 0)
             elif operation == "GetItem":
                 calls.read += "Item" in response
             elif operation == "BatchGetItem":
@@ -110,6 +112,14 @@ class Calls:
             self.written += len(requests)
 
 
+def peak_memory_mb() -> float:
+    """This process's peak resident memory since it started its program (``VmHWM``; ``ru_maxrss`` would count
+    the parent's pages at the fork)."""
+    with open("/proc/self/status") as status:
+        peak = next(line for line in status if line.startswith("VmHWM:"))
+    return int(peak.split()[1]) / 1024
+
+
 def one_run(crash_at_write: int | None) -> None:
     """Run the schedule's handler once; print a JSON line of what it did (also when it crashes)."""
     begun = time.perf_counter()
@@ -127,9 +137,10 @@ def one_run(crash_at_write: int | None) -> None:
     outcome.update(
         wall=time.perf_counter() - begun,
         import_s=imported - begun,
-        max_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        peak_mb=peak_memory_mb(),
         requests=dict(calls.requests),
         read=calls.read,
+        tag_reads=calls.tag_reads,
         written=calls.written,
         pages=calls.pages,
     )
@@ -294,6 +305,7 @@ def main() -> int:
     for outcome in runs:
         total.update(outcome["requests"])
     reads, writes = sum(o["read"] for o in runs), sum(o["written"] for o in runs)
+    tag_reads = sum(o["tag_reads"] for o in runs)
     read, crashed = sum(o["pages"] for o in runs), [o for o in runs if "crashed" in o]
     n = args.contacts
     print(f"\nSegment refresh of a {n:,}-contact tenant on the local cloud (moto server; each run a fresh process)")
@@ -307,12 +319,13 @@ def main() -> int:
         f"(Lambda's limit {LAMBDA_LIMIT_S} s; each run stops taking pages after 50 s)"
     )
     print(
-        f"peak memory per run (ru_maxrss): max {max(o['max_rss_mb'] for o in runs):.0f} MB "
-        f"(a run with nothing to do: {baseline['max_rss_mb']:.0f} MB)"
+        f"peak memory per run (VmHWM): max {max(o['peak_mb'] for o in runs):.0f} MB "
+        f"(a run with nothing to do: {baseline['peak_mb']:.0f} MB)"
     )
     print(f"DynamoDB requests: {dict(total)}")
     print(
-        f"DynamoDB items read {reads:,} ({reads / n:.2f} per contact), items written {writes:,} "
+        f"DynamoDB items read {reads:,} ({reads / n:.2f} per contact; of them the tag's applications, once a run: "
+        f"{tag_reads:,}), items written {writes:,} "
         f"({writes / n:.2f} per contact; new members {len(new):,}, old ones deleted {len(old):,})"
     )
     print(f"requests per contact: {sum(total.values()) / n:.3f}")
