@@ -34,14 +34,15 @@ CLEANUP_PAGE = 500
 BUSY = "The segment is being refreshed by another run."
 
 
-def step(state: SegmentState, segment: Segment, at: datetime) -> bool:
-    """One unit of work on the segment's refresh; whether it is finished (nothing left to do)."""
+def step(state: SegmentState, segment: Segment, at: datetime, reader: audience.Reader) -> bool:
+    """One unit of work on the segment's refresh (``reader`` keeps what a run has read of clients and tags);
+    whether it is finished (nothing left to do)."""
     if state.cleanup_generation is not None:
         return _clean_up(state)
     if state.pending_generation is None:
         _begin(state)
         return False
-    return _next_page(state, segment, at)
+    return _next_page(state, segment, at, reader)
 
 
 def run(tenant_id: str, segment_id: str, deadline: float, clock: Callable[[], float] = time.monotonic) -> bool:
@@ -50,13 +51,13 @@ def run(tenant_id: str, segment_id: str, deadline: float, clock: Callable[[], fl
     segment = Segment.find(tenant_id, segment_id)
     if segment is None or segment.kind != "dynamic":
         return True
-    at = now()
+    at, reader = now(), audience.Reader(tenant_id, segment.tree)  # one a run: tags and clients read once
     while clock() < deadline:
         state = state_of(tenant_id, segment_id)
         if state is None:
             return True
         try:
-            if step(state, segment, at):
+            if step(state, segment, at, reader):
                 return True
         except Conflict:
             logger.info("segment %s is being refreshed by another run", segment_id)
@@ -83,9 +84,8 @@ def _begin(state: SegmentState) -> None:
         )
 
 
-def _next_page(state: SegmentState, segment: Segment, at: datetime) -> bool:
+def _next_page(state: SegmentState, segment: Segment, at: datetime, reader: audience.Reader) -> bool:
     tenant, generation = state.tenant_id, int(state.pending_generation)
-    reader = audience.Reader(tenant, segment.tree)
     contacts, last = reader.page(state.refresh_cursor)
     with storage_errors(), Member.batch_write() as batch:
         for contact in reader.matching(contacts, at):

@@ -140,6 +140,21 @@ def test_a_refresh_stays_due_until_the_old_generation_is_gone_then_due_an_hour_o
     assert list(Member.query(Member.partition(tenant.id, made["id"], int(state.generation) - 1))) == []
 
 
+def test_a_run_reads_the_tags_applications_once_whatever_its_pages(tenant, faults, monkeypatch):
+    client = tenant.client("Any")
+    contacts = [tenant.contact(client["id"], f"C{i}")["id"] for i in range(5)]
+    vip = mk.tag(tenant, f"vip-{uuid.uuid4().hex}")
+    mk.apply(tenant, vip["id"], "contact", contacts[0])
+    tagged = {"match": "all", "conditions": [{"field": "contact.tags", "operator": "has_tag", "value": vip["id"]}]}
+    made = mk.segment(tenant, criteria=tagged)
+    monkeypatch.setattr(audience, "CHUNK", 2)  # three pages of contacts
+    reads = []
+    faults.before("Query", reads.append, times=None, when=lambda params: "#ENTITIES" in str(params))
+    assert refresh.run(tenant.id, made["id"], time.monotonic() + 30)
+    assert len(reads) == 1
+    assert member_ids(tenant, made["id"]) == [contacts[0]]
+
+
 def test_a_refresh_asked_for_during_one_follows_it(tenant):
     premium = tenant.client("Premium", customer_type="premium")
     tenant.contact(premium["id"], "C0")
