@@ -13,7 +13,7 @@ up:
 test:
 	@scripts/bootstrap.sh
 	.venv/bin/ruff check .
-	.venv/bin/python -m pytest -n 2 --dist loadgroup --durations=25 $(ARGS)
+	.venv/bin/python -m pytest -n 2 --dist loadgroup --no-loadscope-reorder --durations=25 --group-times=25 $(ARGS)
 
 lint:
 	@scripts/bootstrap.sh

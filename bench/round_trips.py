@@ -56,6 +56,7 @@ from shared.marketing import campaigns, entity_tags, segments, tags, templates
 from shared.onboarding import processes as onboarding_processes
 from shared.onboarding import tasks as onboarding_tasks
 from shared.onboarding import templates as onboarding_templates
+from shared.onboarding import upload_links
 from shared.onboarding.model import Document, Task
 from shared.settings import settings
 from shared.support import sla_policies, tickets
@@ -79,6 +80,7 @@ WORKFLOW = {
     "trigger": {"kind": "before_start", "minutes": 1440},
     "actions": [{"kind": "email", "subject": "Tomorrow: {{ appointment.title }}", "text": "{{ appointment.when }}"}],
 }
+PORTAL_POLL_ROUTES = ("ListMeetingPolls", "GetMeetingPoll", "GetMeetingPollResults", "VoteSignedIn")
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "events" / "api_gateway_rest.json"
 TABLE = "deskos-bench"
@@ -180,6 +182,7 @@ class World:
     fresh_survey: Callable[[], surveys.Survey]
     fresh_policy: Callable[[], sla_policies.SlaPolicy]
     fresh: dict[str, Callable[[str], str]] = field(default_factory=dict)  # path parameter -> maker of a fresh id
+    portal: dict[str, str] = field(default_factory=dict)  # the claims of a portal user the seeded polls invite
 
 
 def seed_tenant(claims: dict[str, Any]) -> TenantContext:
@@ -377,7 +380,9 @@ def seed(claims: dict[str, Any]) -> World:
     marketing_values, marketing_fresh = seed_marketing(ctx, contact)
     values.update(marketing_values)
     fresh.update(marketing_fresh)
-    return World(values, fresh_ticket, fresh_survey, fresh_policy, fresh)
+    # the contact invited to the polls (no portal login: its address is the login of a portal user who has it)
+    portal = {"cognito:groups": "portal", "custom:client_id": client.id, "email": contact.email}
+    return World(values, fresh_ticket, fresh_survey, fresh_policy, fresh, portal)
 
 
 def seed_marketing(ctx: TenantContext, contact: contacts.Contact) -> tuple[dict[str, str], dict[str, Callable]]:
@@ -420,6 +425,9 @@ TEMPLATE = {"name": "Newsletter", "subject": "News for {{ client.name }}", "html
 
 
 # ---- requests ----------------------------------------------------------------------------------
+
+
+DOCUMENT_FILE = {"original_filename": "id.pdf", "content_type": "application/pdf", "size": 10}
 
 
 def body_for(operation_id: str, values: dict[str, str]) -> dict[str, Any] | None:
@@ -486,7 +494,8 @@ def body_for(operation_id: str, values: dict[str, str]) -> dict[str, Any] | None
         },
         "CompleteOnboardingProcess": {},
         "AssignOnboardingTask": {"assignee_id": values["assignee_id"]},
-        "UploadOnboardingDocument": {"original_filename": "id.pdf", "content_type": "application/pdf", "size": 10},
+        "UploadOnboardingDocument": DOCUMENT_FILE,
+        "UploadOnboardingDocumentByLink": DOCUMENT_FILE,
         "ApproveOnboardingDocument": {},
         "RejectOnboardingDocument": {"note": "Blurry"},
         "CreateTag": {"name": f"tag-{uuid.uuid4().hex}"},
@@ -522,6 +531,17 @@ FLOORS = {
 }
 
 
+def _upload_link(tenant_id: str, params: dict[str, str]) -> str:
+    return upload_links.token(Document.find(tenant_id, params["document_id"]))
+
+
+# operationId of a public route behind an emailed link -> its token for the tenant and the request's path values
+LINK_TOKENS: dict[str, Callable[[str, dict[str, str]], str]] = {
+    "GetDocumentRequestByLink": _upload_link,
+    "UploadOnboardingDocumentByLink": _upload_link,
+}
+
+
 def manager_ctx(ctx: TenantContext) -> TenantContext:
     return TenantContext(ctx.tenant_id, ctx.user_id, ctx.username, frozenset({Role.MANAGERS, Role.STAFF}))
 
@@ -537,6 +557,7 @@ def build_event(
     body: Any,
     headers: dict[str, str],
     query: dict[str, str] | None = None,
+    claims: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     event = copy.deepcopy(fixture)
     path = route.path.format(**params)
@@ -554,7 +575,11 @@ def build_event(
     context.update(
         httpMethod=route.method, resourcePath=route.path, path=f"/{context['stage']}{path}", requestId=str(uuid.uuid4())
     )
-    context["authorizer"]["claims"]["cognito:groups"] = role_for(route.roles)
+    if route.roles is None:
+        context.pop("authorizer")  # a link's page calls without signing in
+    else:
+        context["authorizer"]["claims"]["cognito:groups"] = role_for(route.roles)
+        context["authorizer"]["claims"].update(claims or {})
     return event
 
 
@@ -583,6 +608,8 @@ def invoke(
     given: dict[str, str] | None = None,
     note: str = "",
     query: dict[str, str] | None = None,
+    claims: dict[str, str] | None = None,
+    body: dict[str, Any] | None = None,
 ) -> Result:
     values = dict(world.values)
     headers: dict[str, str] = {}
@@ -607,8 +634,16 @@ def invoke(
     params = {name: values.get(name, "UNKNOWN") for name in path_params(route.path)}
     searched = QUERIES.get(route.operation_id)
     query = searched or query
-    event = build_event(fixture, route, params, body_for(route.operation_id, values), headers, query)
+    if route.operation_id in LINK_TOKENS:
+        tenant_id = fixture["requestContext"]["authorizer"]["claims"]["custom:tenant_id"]
+        query = {"token": LINK_TOKENS[route.operation_id](tenant_id, params)}
+    sent = body if body is not None else body_for(route.operation_id, values)
+    event = build_event(fixture, route, params, sent, headers, query, claims)
     handler = importlib.import_module(route.module).handler
+    # the revoked-sessions check, read again after a route that changed a role, stays out of the rows
+    sessions.refuse_revoked(
+        TenantContext.from_claims({**fixture["requestContext"]["authorizer"]["claims"], **(claims or {})})
+    )
     with recording() as rec:
         response = handler(event, LambdaContext(route.operation_id))  # the Logger's context injection reads it
     status = response["statusCode"]
@@ -619,7 +654,7 @@ def invoke(
         kind, limit = "write", None
     elif searched is not None:
         kind, limit = "search", None  # the scope's counts, one Query per term (side by side), one BatchGet
-    elif route.operation_id in FLOORS or query is not None:
+    elif route.operation_id in FLOORS or (query is not None and route.operation_id not in LINK_TOKENS):
         kind, limit = "read (floor)", FLOORS.get(route.operation_id, 2)  # a preview's contact names its client
     elif isinstance(payload, dict) and "items" in payload:
         kind, limit = "list page", 1
@@ -712,7 +747,7 @@ def main() -> None:
         world = seed(claims)
         with recording() as warm_up:  # what a container pays once per tenant per session-check interval
             sessions.refuse_revoked(TenantContext.from_claims(claims))
-        routes = [r for r in catalog.routes() if r.roles is not None]
+        routes = [r for r in catalog.routes() if r.roles is not None or r.operation_id in LINK_TOKENS]
         skipped = len(catalog.routes()) - len(routes)
         results = []
         for route in routes:
@@ -725,11 +760,17 @@ def main() -> None:
             if route.operation_id == "CreateOnboardingProcess":  # more items than one transaction holds
                 big = {"template_id": world.values["big_template_id"]}
                 results.append(invoke(route, world, fixture, given=big, note=" (200 items)"))
+            if route.operation_id in PORTAL_POLL_ROUTES:  # what the polls that invite a portal user cost them
+                results.append(invoke(route, world, fixture, claims=world.portal, note=" (portal invitee)"))
+            if route.operation_id == "CreateMeetingWorkflow":
+                action = {"kind": "email", "email_template_id": world.values["email_template_id"]}
+                body = {**WORKFLOW, "actions": [action]}
+                results.append(invoke(route, world, fixture, body=body, note=" (an email template)"))
         results += email_rows(world, TenantContext.from_claims(claims).tenant_id)
     finally:
         server.stop()
 
-    print(f"DynamoDB calls per request ({len(results)} requests; {skipped} public documentation routes skipped)")
+    print(f"DynamoDB calls per request ({len(results)} requests; {skipped} public routes without LINK_TOKENS skipped)")
     print("ddb = table calls (idempotency records excluded); idem = Powertools idempotency record calls")
     print(
         f"Not in the rows: the revoked-sessions check, {' + '.join(warm_up.operations(False))} once per tenant "

@@ -1,8 +1,7 @@
 """Test-wide settings: every test talks to local, fake AWS; nothing reaches the network.
 
 The settings below are for the tests that run DeskOS's code in this process (unit, integration). The e2e
-suite's local clouds get ``USER_ENVIRONMENT`` instead: the environment pytest started with, as a user's
-`make up` would see it."""
+suite's local clouds get ``USER_ENVIRONMENT`` instead (tests/user_environment.py)."""
 
 import os
 import tempfile
@@ -10,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-USER_ENVIRONMENT = dict(os.environ)
+from tests.user_environment import USER_ENVIRONMENT  # noqa: F401 (imported before the settings below)
+
+pytest_plugins = ["tests.group_times"]  # --group-times: where the suite's time goes
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
@@ -37,17 +38,30 @@ os.environ.setdefault("DESKOS_CLAMD_SOCKET", "/nonexistent/clamd.sock")  # clams
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(items: list) -> None:
-    """`make test` runs the suite on two workers (xdist ``--dist loadgroup``), each group of tests on one
-    worker, in collection order: a module's tests by default, so that its module-scoped cloud starts
-    once; every infra test together, so that the CDK app is synthesized once (a session fixture, made by
-    each worker that needs it); every e2e test together, on one local cloud, because the prefix audit
-    (tests/e2e/test_tenant_prefixes.py) runs last and audits what every other e2e test wrote there."""
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`make test` runs the suite on two workers (xdist ``--dist loadgroup --no-loadscope-reorder``): each
+    group of tests on one worker, the groups handed out in collection order as workers free up. A group is a
+    module's tests by default, so that its module-scoped cloud starts once (a module may spread its tests
+    over groups of its own: the isolation sweep does); every infra test is in one, so that the CDK app is
+    synthesized once (a session fixture, made by each worker that needs it). Each e2e module is a group of
+    its own: each worker that runs one starts its own local cloud (a session fixture) for all it runs.
+
+    The modules likely to cost most come first, so that the last groups handed out are short ones and
+    neither worker idles long at the end (xdist's default order, by number of tests, would start the e2e
+    modules, few tests each but long ones, last)."""
     for item in items:
         if item.get_closest_marker("xdist_group") is None:
             module = item.nodeid.split("::")[0]
             shared = next((g for g in SESSION_GROUPS if module.startswith(f"tests/{g}/")), None)
             item.add_marker(pytest.mark.xdist_group(shared or module))
+    costs: dict[str, float] = {}
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        costs[module] = costs.get(module, 0.0) + SECONDS_PER_TEST.get(module.split("/")[1], DEFAULT_SECONDS_PER_TEST)
+    items.sort(key=lambda item: -costs[item.nodeid.split("::")[0]])  # stable: a module's tests keep their order
 
 
-SESSION_GROUPS = ("infra", "e2e")  # test folders whose modules share session fixtures
+SESSION_GROUPS = ("infra",)  # test folders whose modules share a session fixture made once per group
+# rough seconds a test takes, by folder (from --group-times): only to order the modules, costliest first
+SECONDS_PER_TEST = {"e2e": 10.0, "infra": 3.0, "integration": 0.5}
+DEFAULT_SECONDS_PER_TEST = 0.02

@@ -12,11 +12,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.api.core import Api, metrics
-from functions.api.core.params import Cursor, EntityId, Limit
+from functions.api.core.params import Cursor, DateFrom, DateTo, EntityId, Limit
 from functions.api.core.responses import no_content, page_out
-from shared.attachments import service
+from shared.attachments import scan_days, service
+from shared.attachments.scan_days import ScanSummary
 from shared.attachments.service import AttachmentOut, LinkOut, NewAttachment, Owner, UploadOut
 from shared.caller import STAFF, STAFF_PORTAL
+from shared.clock import now
 from shared.db.pages import DEFAULT_LIMIT
 from shared.schemas import PageOut
 from shared.support.tickets import Ticket
@@ -48,6 +50,15 @@ def list_ticket_attachments(
     ticket_id: EntityId, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> PageOut[AttachmentOut]:
     return page_out(service.page(api.caller(), ticket_owner(ticket_id), limit=limit, cursor=cursor), AttachmentOut)
+
+
+@api.get(
+    "/attachments/scan-summary",
+    roles=STAFF,
+    summary="Uploads by scan outcome (clean, infected, rejected) per UTC day (default the last 14, at most 92)",
+)
+def get_upload_scan_summary(date_from: DateFrom = None, date_to: DateTo = None) -> ScanSummary:
+    return scan_days.summary(api.caller(), date_from, date_to, now().date())
 
 
 @api.get("/attachments/<attachment_id>", roles=STAFF_PORTAL, summary="Get an attachment's record and scan status")

@@ -111,12 +111,16 @@ def complete_appointment(appointment_id: EntityId) -> Response[AppointmentOut]:
 
 
 @api.get(
-    "/calendar/meeting-polls", roles=STAFF_PORTAL, summary="List meeting polls, newest first (portal: your client's)"
+    "/calendar/meeting-polls",
+    roles=STAFF_PORTAL,
+    summary="List meeting polls, newest first (portal: the polls that invite you)",
 )
 def list_meeting_polls(
     client_id: IdFilter = None, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> PageOut[PollOut]:
-    return page_out(polls.page(api.caller(), client_id=client_id, limit=limit, cursor=cursor), PollOut)
+    ctx = api.caller()
+    found = polls.page(ctx, client_id=client_id, limit=limit, cursor=cursor)
+    return PageOut[PollOut](items=[PollOut.of(p, ctx) for p in found.items], next_cursor=found.next_cursor)
 
 
 @api.post(
@@ -131,9 +135,12 @@ def create_meeting_poll(body: Annotated[NewPoll, Body()]) -> Response[PollOut]:
     return api.created(f"/calendar/meeting-polls/{made['id']}", made)
 
 
-@api.get("/calendar/meeting-polls/<poll_id>", roles=STAFF_PORTAL, summary="Get a meeting poll")
+@api.get(
+    "/calendar/meeting-polls/<poll_id>", roles=STAFF_PORTAL, summary="Get a meeting poll (portal: one that invites you)"
+)
 def get_meeting_poll(poll_id: EntityId) -> Response[PollOut]:
-    return tagged(PollOut.of(Poll.load(api.caller(), poll_id)))
+    ctx = api.caller()
+    return tagged(PollOut.of(Poll.load(ctx, poll_id), ctx))
 
 
 @api.patch(

@@ -14,12 +14,14 @@ from functions.api.core.responses import page_out, tagged
 from shared.attachments.service import AttachmentOut, NewAttachment, UploadOut
 from shared.caller import MANAGERS, STAFF, STAFF_PORTAL
 from shared.db.pages import DEFAULT_LIMIT
-from shared.onboarding import documents, processes, tasks, templates
+from shared.links import MAX_TOKEN
+from shared.onboarding import documents, processes, tasks, templates, upload_links
 from shared.onboarding.documents import DocumentFilters, DocumentOut, Rejection, Review
 from shared.onboarding.model import Document, DocumentStatus, Process, ProcessStatus, Task, TaskStatus, Template
 from shared.onboarding.processes import CompleteProcess, NewProcess, ProcessFilters, ProcessOut
 from shared.onboarding.tasks import AssignTask, TaskFilters, TaskOut
 from shared.onboarding.templates import TemplateIn, TemplateOut, TemplateUpdate
+from shared.onboarding.upload_links import DocumentRequest
 from shared.schemas import Date, PageOut
 
 api = Api("onboarding")
@@ -201,11 +203,50 @@ def get_onboarding_document(document_id: EntityId) -> Response[DocumentOut]:
     responses={201: {}},
 )
 def upload_onboarding_document(document_id: EntityId, body: Annotated[NewAttachment, Body()]) -> Response[UploadOut]:
+    return _start_upload(document_id, body)
+
+
+def _start_upload(document_id: str, body: NewAttachment) -> Response[UploadOut]:
     created = api.create_once(
         f"UploadOnboardingDocument:{document_id}", body, lambda: documents.upload(api.caller(), document_id, body)
     )
     metrics.add_metric("UploadsStarted", MetricUnit.Count, 1)
     return api.created(f"/attachments/{created['attachment']['id']}", created)
+
+
+# ---- a document request by its emailed link (no sign-in) -----------------------------------------
+
+LinkToken = Annotated[str, Query(max_length=MAX_TOKEN, description="The token of the emailed upload link.")]
+
+
+def _link(document_id: str, token: str) -> None:
+    """The verified upload link; from here on the request acts only as its tenant, as the link's caller."""
+    ctx = upload_links.read(token, document_id)
+    api.act_for(ctx.tenant_id, ctx)
+
+
+@api.get(
+    "/onboarding/documents/<document_id>/request",
+    roles=None,
+    summary="What an emailed upload link asks for: the document request and the files sent (no login: the token)",
+)
+def get_document_request_by_link(document_id: EntityId, token: LinkToken) -> DocumentRequest:
+    _link(document_id, token)
+    return upload_links.request(api.caller(), document_id)
+
+
+@api.post(
+    "/onboarding/documents/<document_id>/upload-by-link",
+    roles=None,
+    s3=("sign-upload",),
+    summary="Start an upload through the emailed link: a presigned POST, judged like every upload (no login)",
+    responses={201: {}},
+)
+def upload_onboarding_document_by_link(
+    document_id: EntityId, token: LinkToken, body: Annotated[NewAttachment, Body()]
+) -> Response[UploadOut]:
+    _link(document_id, token)
+    return _start_upload(document_id, body)
 
 
 @api.get(

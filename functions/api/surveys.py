@@ -10,14 +10,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.api.core import Api, metrics
-from functions.api.core.params import Cursor, EntityId, IdFilter, Limit
+from functions.api.core.params import Cursor, DateFrom, DateTo, EntityId, IdFilter, Limit
 from functions.api.core.responses import no_content, page_out, tagged
 from shared.caller import MANAGERS, STAFF, Role
 from shared.clock import now
 from shared.db.pages import DEFAULT_LIMIT
 from shared.errors import Unprocessable
 from shared.links import MAX_TOKEN
-from shared.schemas import Date, Moment, PageOut
+from shared.schemas import Moment, PageOut
 from shared.support.surveys import definitions, links, responses, summaries
 from shared.support.surveys.definitions import NewSurvey, SurveyOut, SurveyPatch
 from shared.support.surveys.model import Survey, SurveyResponse
@@ -27,8 +27,6 @@ from shared.support.tickets import Ticket
 
 api = Api("surveys")
 PORTAL = frozenset({Role.PORTAL})
-DateFrom = Annotated[Date | None, Query(description="First UTC day, inclusive")]
-DateTo = Annotated[Date | None, Query(description="Last UTC day, inclusive")]
 
 
 def answered(response: SurveyResponse) -> Response[SurveyResponseOut]:

@@ -149,7 +149,8 @@ class UploadConsumer:
     dead_letters: sqs.Queue
 
 
-# The scan function reads and updates attachment records and reads the staff directory (to notify); nothing else.
+# The scan function reads and updates attachment records (with the day counters of verdicts, in one transaction:
+# its UpdateItems) and reads the staff directory (to notify); nothing else.
 SCAN_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem")
 
 

@@ -29,14 +29,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from botocore.exceptions import ClientError
+from pynamodb.exceptions import TransactWriteError
 
 from shared import mail
-from shared.attachments import scanner, sniff, storage
+from shared.attachments import scan_days, scanner, sniff, storage
 from shared.attachments.service import Attachment
 from shared.attachments.types import THUMBNAIL_EXTENSIONS
 from shared.clock import iso, now
-from shared.db.errors import storage_errors
-from shared.db.table import tkey
+from shared.db.errors import cancelled_by_condition, storage_errors
+from shared.db.table import tkey, transaction
 from shared.directory import UserProfile
 from shared.errors import Conflict
 from shared.settings import settings
@@ -181,29 +182,35 @@ def _record(attachment: Attachment, judgement: Judgement) -> bool:
         Attachment.status == attachment.status if attachment.status in UNJUDGED else Attachment.etag == attachment.etag
     )
     stale_thumbnail = attachment.thumbnail_key if attachment.thumbnail_key != thumb_key else None
-    try:
-        with storage_errors():
-            attachment.update(
-                actions=[
-                    Attachment.status.set(judgement.status),
-                    Attachment.status_reason.set(judgement.reason),
-                    Attachment.mime_type.set(judgement.mime_type),
-                    Attachment.size.set(judgement.size),
-                    Attachment.sha256.set(judgement.sha256),
-                    Attachment.etag.set(judgement.etag),
-                    Attachment.scan_result.set(
-                        {"engine": judgement.engine, "signature": judgement.signature, "scanned_at": iso(now())}
-                    ),
-                    Attachment.thumbnail_key.set(thumb_key),
-                    Attachment.updated_at.set(now()),
-                    Attachment.updated_by.set(SCANNER),
-                    Attachment.expiration.remove(),  # judged: no longer an abandoned upload
-                    Attachment.notified_at.remove(),  # a new verdict owes its own notice
-                ],
-                condition=condition,
-            )
-    except Conflict:
-        return False
+    moment = now()
+    verdict = {
+        "status": judgement.status,
+        "status_reason": judgement.reason,
+        "mime_type": judgement.mime_type,
+        "size": judgement.size,
+        "sha256": judgement.sha256,
+        "etag": judgement.etag,
+        "scan_result": {"engine": judgement.engine, "signature": judgement.signature, "scanned_at": iso(moment)},
+        "thumbnail_key": thumb_key,
+        "updated_at": moment,
+        "updated_by": SCANNER,
+        "expiration": None,  # judged: no longer an abandoned upload
+        "notified_at": None,  # a new verdict owes its own notice
+    }
+    actions = [
+        getattr(Attachment, name).remove() if value is None else getattr(Attachment, name).set(value)
+        for name, value in verdict.items()
+    ]
+    try:  # the verdict and the day's count of it (scan_days) together: a redelivery counts nothing
+        with storage_errors(), transaction() as tx:
+            tx.update(attachment, actions=actions, condition=condition)
+            scan_days.count(tx, attachment.tenant_id, judgement.status, moment)
+    except TransactWriteError as error:
+        if cancelled_by_condition(error, 0):
+            return False
+        raise
+    for name, value in verdict.items():
+        setattr(attachment, name, value)
     if stale_thumbnail:
         storage.delete(stale_thumbnail)
     return True

@@ -1,14 +1,17 @@
 """What a meeting workflow's actions do, run by the sweep for a claimed execution: each returns a short
 record of what it did (kept in the execution's result) or raises ``ActionFailed`` to be retried.
 
-- ``email``: the workflow's templates (the sandbox, shared/templating.py) rendered once per recipient, with
-  the times written in the recipient's zone; to the attendees, the organizer or everyone.
+- ``email``: a marketing email template of the tenant (read again at each run: one deleted since makes the
+  execution ``failed`` at once) or the action's own template text, rendered by the one sandbox
+  (shared/templating.py) once per recipient with the marketing variables (contact, client, firm) and the
+  appointment's, times in the recipient's zone; to the attendees, the organizer or everyone.
 - ``survey``: the named survey to each contact who attends (the client's people), once per appointment and
   contact, within the survey's cooldown.
 - ``onboarding_task`` / ``follow_up_task``: a task in the client's onboarding process (shared/calendar/tasks.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -19,7 +22,12 @@ from shared.calendar.appointments import Appointment
 from shared.calendar.executions import ActionFailed
 from shared.calendar.people import Person
 from shared.calendar.workflows import Workflow
-from shared.db.table import get_or_none
+from shared.crm.clients import Client
+from shared.crm.contacts import Contact
+from shared.db.errors import storage_errors
+from shared.db.table import Item, get_or_none
+from shared.marketing import templates as email_templates
+from shared.marketing.templates import EmailTemplate
 from shared.support.surveys import invitations
 from shared.support.surveys.model import Survey
 
@@ -33,11 +41,27 @@ def run(index: int, action: dict[str, Any], appointment: Appointment, workflow: 
     return _task(action, appointment, workflow)
 
 
-def variables(appointment: Appointment, recipient: Person, workflow: Workflow) -> dict[str, Any]:
-    """What a template may use: the appointment (times in the recipient's zone), the recipient, the organizer."""
+@dataclass(frozen=True)
+class Reader:
+    """Who reads one email: the recipient, their contact record and client (if any), the firm's name."""
+
+    person: Person
+    contact: Contact | None
+    client: Client | None
+    firm: str
+
+
+def variables(appointment: Appointment, reader: Reader, workflow: Workflow) -> dict[str, Any]:
+    """What a template may use: marketing's set — the recipient as ``contact`` (a contact's own record, else their
+    name and address), ``client`` (the contact's, else the appointment's), ``firm`` — with no ``unsubscribe_url``
+    (a meeting's email is no campaign), and the appointment (times in the recipient's zone), the recipient, the
+    organizer and the workflow."""
+    recipient = reader.person
     zone = recipient.time_zone or appointment.time_zone
     organizer = Person(**appointment.organizer)
+    contact = reader.contact or Contact(id=None, name=recipient.name, email=recipient.email, phone=None)
     return {
+        **email_templates.variables(contact, reader.client, reader.firm, ""),
         "appointment": {
             "title": appointment.title,
             "description": appointment.description or "",
@@ -63,21 +87,55 @@ def _recipients(to: str, appointment: Appointment) -> list[Person]:
 
 
 def _email(action: dict[str, Any], appointment: Appointment, workflow: Workflow) -> dict[str, Any]:
+    recipients = _recipients(action["to"], appointment)
+    template_id = action.get("email_template_id")
+    template, readers = _readers(appointment, recipients, template_id)
+    if template_id and template is None:
+        raise ActionFailed(f"The email template {template_id} no longer exists.", retry=False)
     sent = []
-    for person in _recipients(action["to"], appointment):
-        values = variables(appointment, person, workflow)
+    for reader in readers:
+        address = reader.person.email
         try:
-            subject = templating.render(action["subject"], values)
-            html = templating.render(action["html"], values, html=True) if action.get("html") else None
-            text = templating.render(action["text"], values) if action.get("text") else templating.html_to_text(html)
+            subject, text, html = _message(action, template, variables(appointment, reader, workflow))
         except templating.RenderRefused as error:
             raise ActionFailed(f"The template could not be rendered: {error}") from None
         try:
-            mail.send([person.email], subject, text, html=html)
+            mail.send([address], subject, text, html=html)
         except (BotoCoreError, ClientError) as error:
-            raise ActionFailed(f"The email to {person.email} was not accepted: {error}") from None
-        sent.append(person.email)
-    return {"sent_to": sent}
+            raise ActionFailed(f"The email to {address} was not accepted: {error}") from None
+        sent.append(address)
+    return {"sent_to": sent, **({"email_template_id": template_id} if template_id else {})}
+
+
+def _readers(
+    appointment: Appointment, recipients: list[Person], template_id: str | None
+) -> tuple[EmailTemplate | None, list[Reader]]:
+    """The template and each recipient's contact record and client: one BatchGetItem (and the firm's name)."""
+    t = appointment.tenant_id
+    keys = [EmailTemplate.key(t, template_id)] if template_id else []
+    keys += [Contact.key(t, p.id) for p in recipients if p.kind == "contact" and p.id]
+    keys += [Client.key(t, c) for c in {appointment.client_id, *(p.client_id for p in recipients)} if c]
+    with storage_errors():
+        found = {(i.PK, i.SK): i for i in Item.batch_get(list(dict.fromkeys(keys)))} if keys else {}
+    firm = email_templates.firm_name(t)
+    readers = []
+    for person in recipients:
+        contact = found.get(Contact.key(t, person.id)) if person.kind == "contact" and person.id else None
+        client_id = contact.client_id if contact else appointment.client_id
+        readers.append(Reader(person, contact, found.get(Client.key(t, client_id)) if client_id else None, firm))
+    return (found.get(keys[0]) if template_id else None), readers
+
+
+def _message(
+    action: dict[str, Any], template: EmailTemplate | None, values: dict[str, Any]
+) -> tuple[str, str, str | None]:
+    """Subject, text and HTML (if any): the marketing template's (marketing's render), else the action's own."""
+    if template is not None:
+        made = email_templates.render(template, values)
+        return made.subject, made.text, made.html
+    html = templating.render(action["html"], values, html=True) if action.get("html") else None
+    text = templating.render(action["text"], values) if action.get("text") else templating.html_to_text(html)
+    return templating.render(action["subject"], values), text, html
 
 
 def _survey(action: dict[str, Any], appointment: Appointment) -> dict[str, Any]:

@@ -225,7 +225,12 @@ def _finish(execution: Execution, status: str, at: datetime, *, error: str | Non
 
 
 class ActionFailed(Exception):
-    """An action could not be done now (a template that will not render, mail refused); retried."""
+    """An action could not be done now (a template that will not render, mail refused): retried; or (not
+    ``retry``: the email template it names is gone) never, so the execution fails at once."""
+
+    def __init__(self, message: str, *, retry: bool = True) -> None:
+        super().__init__(message)
+        self.retry = retry
 
 
 @dataclass
@@ -279,7 +284,7 @@ def run_one(key: tuple[str, str], at: datetime, run_action: Runner, result: RunR
             outcomes.append({"action": i, "kind": action["kind"], **run_action(i, action, appointment, workflow)})
             execution.done_actions = [*execution.done_actions, i]
     except ActionFailed as error:
-        _failed(execution, outcomes, str(error), at, result)
+        _failed(execution, outcomes, error, at, result)
         return
     execution.result = outcomes
     _settle(execution, lambda e: _finish(e, "done", at), at)
@@ -315,10 +320,10 @@ def _settle(execution: Execution, change: Callable[[Execution], None], at: datet
     return True
 
 
-def _failed(execution: Execution, outcomes: list[dict], error: str, at: datetime, result: RunResult) -> None:
-    execution.result = outcomes
+def _failed(execution: Execution, outcomes: list[dict], failure: ActionFailed, at: datetime, result: RunResult) -> None:
+    execution.result, error = outcomes, str(failure)
     attempts = int(execution.attempts)
-    if attempts >= MAX_ATTEMPTS:
+    if attempts >= MAX_ATTEMPTS or not failure.retry:
         _settle(execution, lambda e: _finish(e, "failed", at, error=error), at)
         result.failed += 1
         result.errors.append(f"{execution.tenant_id}/{execution.id}: {error}")

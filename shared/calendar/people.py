@@ -2,7 +2,10 @@
 plain email address, resolved once (when the appointment or poll is written) to a name and an address.
 
 A person may carry the IANA zone the emails they get are written in (default: the meeting's). A user, or
-a contact with a portal login, keeps the ``user_id`` that lets them act signed in (vote in a poll)."""
+a contact with a portal login, keeps the ``user_id`` that lets them act signed in (vote in a poll). Anyone
+but staff keeps the ``login``: the lowercased address a portal user who is this person signs in with — a
+portal user's own, the portal login's of a contact that has one, else the contact's or the plain address —
+under which a portal user finds the polls that invite them (shared/calendar/invitations.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from pydantic import BaseModel, model_validator
 from shared.caller import TenantContext
 from shared.crm.contacts import Contact
 from shared.db.errors import storage_errors
-from shared.db.table import get_or_none
+from shared.db.table import Item, get_or_none
 from shared.directory import UserProfile
 from shared.errors import Unprocessable
 from shared.hours import TimeZone
@@ -47,6 +50,7 @@ class Person(BaseModel):
     time_zone: str | None = None
     user_id: str | None = None  # who may act as this person signed in
     client_id: str | None = None  # a contact's client account
+    login: str | None = None  # the address a portal user who is this person signs in with (not for staff)
 
     def stored(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
@@ -61,30 +65,37 @@ class PersonOut(BaseModel):
 
 
 def resolve(tenant_id: str, people: Sequence[PersonIn], field: str) -> list[Person]:
-    """Each person with their name and address: two BatchGetItems at most (users, contacts). 422 on
-    ``field[i]`` for a user or contact the tenant does not have (another tenant's reads the same), a contact
-    without an address, or the same address twice."""
-    users = _batch(UserProfile, [UserProfile.key(tenant_id, p.user_id) for p in people if p.user_id])
-    contacts = _batch(Contact, [Contact.key(tenant_id, p.contact_id) for p in people if p.contact_id])
+    """Each person with their name and address: two BatchGetItems at most (the users and contacts named, then
+    the portal logins of those contacts that have one). 422 on ``field[i]`` for a user or contact the tenant
+    does not have (another tenant's reads the same), a contact without an address, or the same address twice."""
+    keys = [UserProfile.key(tenant_id, p.user_id) for p in people if p.user_id]
+    keys += [Contact.key(tenant_id, p.contact_id) for p in people if p.contact_id]
+    found = _batch(keys)
+    logins = [c.portal_user_id for c in found.values() if isinstance(c, Contact) and c.portal_user_id]
+    found.update(_batch([UserProfile.key(tenant_id, user_id) for user_id in logins]))
     resolved: list[Person] = []
     for i, given in enumerate(people):
         where = f"{field}[{i}]"
         if given.user_id:
-            profile = users.get(UserProfile.key(tenant_id, given.user_id))
-            if profile is None or not profile.active:
+            profile = found.get(UserProfile.key(tenant_id, given.user_id))
+            if not isinstance(profile, UserProfile) or not profile.active:
                 raise Unprocessable.field(where, "No such user.")
             person = Person(kind="user", id=profile.user_id, email=profile.email, name=given.name or profile.name)
             person.user_id = profile.user_id
+            person.login = None if profile.is_staff else profile.email.lower()
         elif given.contact_id:
-            contact = contacts.get(Contact.key(tenant_id, given.contact_id))
-            if contact is None:
+            contact = found.get(Contact.key(tenant_id, given.contact_id))
+            if not isinstance(contact, Contact):
                 raise Unprocessable.field(where, "No such contact.")
             if not contact.email:
                 raise Unprocessable.field(where, "This contact has no email address.")
             person = Person(kind="contact", id=contact.id, email=contact.email, name=given.name or contact.name)
             person.user_id, person.client_id = contact.portal_user_id, contact.client_id
+            portal = found.get(UserProfile.key(tenant_id, contact.portal_user_id)) if contact.portal_user_id else None
+            person.login = (portal.email if isinstance(portal, UserProfile) else contact.email).lower()
         else:
             person = Person(kind="email", email=given.email, name=given.name or given.email.partition("@")[0])
+            person.login = given.email.lower()
         person.time_zone = given.time_zone
         if any(p.email.lower() == person.email.lower() for p in resolved):
             raise Unprocessable.field(where, f"{person.email} is listed twice.")
@@ -92,11 +103,12 @@ def resolve(tenant_id: str, people: Sequence[PersonIn], field: str) -> list[Pers
     return resolved
 
 
-def _batch(model: Any, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+def _batch(keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """The items at ``keys`` (users and contacts alike: one table), by key; one BatchGetItem (none without keys)."""
     if not keys:
         return {}
     with storage_errors():
-        return {(item.PK, item.SK): item for item in model.batch_get(list(dict.fromkeys(keys)))}
+        return {(item.PK, item.SK): item for item in Item.batch_get(list(dict.fromkeys(keys)))}
 
 
 def organizer(ctx: TenantContext, organizer_id: str | None) -> Person:

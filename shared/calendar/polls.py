@@ -3,10 +3,11 @@
 
 Keys: the poll ``T#<t>#MPOLL#<id>`` / ``MPOLL`` and, in its partition, one ballot per invitee who voted
 (``BALLOT#<invitee key>``: a revote overwrites it), so the poll and its results are one Query. Lists: all,
-newest first, GSI1 ``T#<t>#MPOLLS``; of a client GSI2 ``T#<t>#CLIENT#<client>#MPOLLS`` (portal users see
-their client's polls). An open poll sits in the DUE index (``POLLDUE#<shard>``) at its next moment: the
-reminder (24 hours before the deadline, if the poll was made before then, while someone has not voted),
-then the deadline, where the sweep closes it and records the best slot.
+newest first, GSI1 ``T#<t>#MPOLLS``; of a client GSI2 ``T#<t>#CLIENT#<client>#MPOLLS``. A portal user sees
+exactly the polls that invite them — whatever the poll's client — through the invitation index written with
+the poll (shared/calendar/invitations.py); any other poll reads as missing. An open poll sits in the DUE
+index (``POLLDUE#<shard>``) at its next moment: the reminder (24 hours before the deadline, if the poll was
+made before then, while someone has not voted), then the deadline, where the sweep closes it and records the best slot.
 
 A vote writes its ballot and adds its invitee to the poll's ``voters`` in one transaction conditioned on
 the poll being open, so a vote never lands on a closed poll; once anyone has voted, the slots, their
@@ -30,14 +31,14 @@ from pynamodb.attributes import (
 )
 from pynamodb.exceptions import TransactWriteError
 
-from shared.calendar import appointments, people, times
+from shared.calendar import appointments, invitations, people, times
 from shared.calendar import due as schedule
 from shared.calendar.appointments import Appointment, Place, Text, Type, Url
 from shared.calendar.people import PersonIn, PersonOut
 from shared.caller import TenantContext
 from shared.clock import now
 from shared.db.due import DueIndex
-from shared.db.entities import Entity, expect_version, insert, require_state, save, touch
+from shared.db.entities import Entity, Requires, expect_version, require_state, save, touch
 from shared.db.errors import cancelled_by_condition, storage_errors
 from shared.db.pages import Page, query_page
 from shared.db.table import Item, tkey, transaction
@@ -92,7 +93,8 @@ class Poll(Entity, discriminator="meeting_poll"):
         self.DUEPK, self.DUESK = schedule.keys("POLLDUE", self, self.next_due())
 
     def visible_to(self, ctx: TenantContext) -> bool:
-        return not ctx.is_portal or (self.client_id is not None and self.client_id == ctx.client_id)
+        """Staff see every poll; a portal user the polls that invite them (the rule their list follows)."""
+        return not ctx.is_portal or any(i.get("login") == invitations.login_of(ctx) for i in self.invitees)
 
     # ---- what is due ------------------------------------------------------------------------------
 
@@ -198,8 +200,10 @@ class SlotOut(BaseModel):
 
 
 class InviteeOut(PersonOut):
+    email: str | None = Field(description="Null for a portal reader, but their own.")  # type: ignore[assignment]
     key: str
     voted: bool
+    you: bool = Field(default=False, description="The signed-in caller is this invitee.")
 
 
 class PollOut(Audited):
@@ -222,13 +226,25 @@ class PollOut(Audited):
     appointment_id: str | None
 
     @classmethod
-    def of(cls, poll: Poll) -> PollOut:
+    def of(cls, poll: Poll, viewer: TenantContext | None = None) -> PollOut:  # type: ignore[override]
+        """The poll as ``viewer`` may read it: a portal user (invited, perhaps to another client's poll) reads
+        the other invitees' names, not their addresses."""
         voted = poll.voters or set()
         fields = {name: getattr(poll, name) for name in cls.model_fields if hasattr(poll, name)}
         fields["slots"] = [
             {**s, "start_local": times.local(datetime.fromisoformat(s["start"]), poll.time_zone)} for s in poll.slots
         ]
-        fields["invitees"] = [{**i, "voted": i["key"] in voted} for i in poll.invitees]
+        you = invitee_key(viewer, poll) if viewer is not None else None
+        portal = viewer is not None and viewer.is_portal
+        fields["invitees"] = [
+            {
+                **i,
+                "voted": i["key"] in voted,
+                "you": i["key"] == you,
+                "email": i["email"] if not portal or i["key"] == you else None,
+            }
+            for i in poll.invitees
+        ]
         return cls.model_validate(fields)
 
 
@@ -306,8 +322,41 @@ def create(ctx: TenantContext, body: NewPoll) -> Poll:
         deadline=_deadline(body.deadline, body.time_zone),
         client_id=body.client_id,
     )
-    requires = appointments.client_exists(ctx.tenant_id, body.client_id) if body.client_id else None
-    return insert(poll, requires=requires)
+    return _insert(ctx, poll, body.client_id)
+
+
+def _insert(ctx: TenantContext, poll: Poll, client_id: str | None) -> Poll:
+    """The poll, the client check and the invitation entries: one transaction (entries beyond what it holds
+    are put first, and removed if it fails)."""
+    poll.index()
+    entries = invitations.entries(ctx.tenant_id, poll.id, poll.time_order, poll.invitees)
+    staged, entries = entries[invitations.IN_TRANSACTION :], entries[: invitations.IN_TRANSACTION]
+    client = appointments.client_exists(ctx.tenant_id, client_id) if client_id else None
+    if staged:
+        invitations.stage(staged)
+    try:
+        _write_new(poll, client, entries)
+    except BaseException:
+        if staged:
+            invitations.unstage(staged)
+        raise
+    return poll
+
+
+def _write_new(poll: Poll, client: Requires | None, entries: list[invitations.Invitation]) -> None:
+    try:
+        with storage_errors(), transaction() as tx:
+            tx.save(poll, condition=Poll.PK.does_not_exist())
+            if client is not None:
+                tx.condition_check(client.model, *client.key, condition=client.condition)
+            for entry in entries:
+                tx.save(entry)
+    except TransactWriteError as error:
+        if client is not None and cancelled_by_condition(error, 1):
+            raise client.error from None
+        if cancelled_by_condition(error, 0):
+            raise Conflict(f"This {Poll.noun} already exists.") from None
+        raise
 
 
 def update(ctx: TenantContext, poll_id: str, patch: PollPatch, if_match: int | None) -> Poll:
@@ -420,12 +469,23 @@ def vote(tenant_id: str, poll: Poll, invitee_key: str, body: Vote, via: str) -> 
     return ballot
 
 
-def invitee_of(ctx: TenantContext, poll: Poll) -> str:
-    """The key of the signed-in caller among the invitees; 403 if they are not one."""
+def invitee_key(ctx: TenantContext, poll: Poll) -> str | None:
+    """The key of the signed-in caller among the invitees: by their user id, or (a portal user) the address
+    they sign in with."""
+    login = invitations.login_of(ctx) if ctx.is_portal else None
     for invitee in poll.invitees:
-        if invitee.get("user_id") == ctx.user_id:
+        if invitee.get("user_id") == ctx.user_id or (login is not None and invitee.get("login") == login):
             return invitee["key"]
-    raise Forbidden("You are not invited to this meeting poll.")
+    return None
+
+
+def invitee_of(ctx: TenantContext, poll: Poll) -> str:
+    """The key of the signed-in caller among the invitees; 403 if they are not one (a portal user who is not
+    one never gets here: the poll is not theirs to see)."""
+    key = invitee_key(ctx, poll)
+    if key is None:
+        raise Forbidden("You are not invited to this meeting poll.")
+    return key
 
 
 def poll_for_link(grant_tenant: str, poll_id: str, subject: str) -> Poll:
@@ -506,8 +566,10 @@ def tally(poll: Poll, ballots: list[Ballot]) -> Results:
 
 
 def page(ctx: TenantContext, *, client_id: str | None, limit: int, cursor: str | None) -> Page[Poll]:
-    """Newest first: of a client (a portal user: always their own), else all. One Query."""
-    client_id = ctx.client_id if ctx.is_portal else client_id
+    """Newest first: of a client, else all (one Query); a portal user's: the polls that invite them, whatever
+    their client (``client_id`` is not theirs to choose)."""
+    if ctx.is_portal:
+        return invitations.page(ctx, Poll, limit=limit, cursor=cursor)
     if client_id:
         partition = Poll.partition_of_client(ctx.tenant_id, client_id)
         return query_page(

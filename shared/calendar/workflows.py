@@ -1,10 +1,12 @@
 """Meeting workflows (managers): when an appointment is booked, N minutes before it starts, N minutes after
-it ends or when it is cancelled, run actions — an email from a template to the attendees or the organizer,
-a survey to the client's contacts who attended, an onboarding or follow-up task.
+it ends or when it is cancelled, run actions — an email to the attendees or the organizer (a marketing email
+template of the tenant, or the action's own template text), a survey to the client's contacts who attended,
+an onboarding or follow-up task.
 
 Keys: ``T#<t>#MWF#<id>`` / ``MWF``; all GSI1 ``T#<t>#MWFS``; the active ones GSI2 ``T#<t>#MWFS#ACTIVE``
-(what the planner reads for each appointment change: one Query). Templates are checked by the sandbox when
-saved (422 naming the line); a survey action names an existing survey of the tenant."""
+(what the planner reads for each appointment change: one Query). Template text is checked by the sandbox when
+saved (422 naming the line); the email templates and the survey the actions name must exist in the tenant,
+checked in the write's own transaction."""
 
 from __future__ import annotations
 
@@ -46,16 +48,25 @@ class FilterIn(Strict):
 
 
 class EmailAction(Strict):
+    """Exactly one of a marketing email template (``email_template_id``) and the action's own ``subject`` with
+    ``text`` and/or ``html``."""
+
     kind: Literal["email"]
     to: Literal["attendees", "organizer", "everyone"] = "attendees"
-    subject: Subject = Field(description="A template: {{ appointment.title }}, {{ recipient.name }}…")
+    email_template_id: Id | None = Field(default=None, description="A marketing email template of the tenant.")
+    subject: Subject | None = Field(
+        default=None, description="Without a template: {{ appointment.title }}, {{ recipient.name }}…"
+    )
     text: Body | None = None
     html: Body | None = None
 
     @model_validator(mode="after")
-    def _a_body(self) -> EmailAction:
-        if self.text is None and self.html is None:
-            raise ValueError("give text, html or both")
+    def _one_source(self) -> EmailAction:
+        own = self.subject is not None or self.text is not None or self.html is not None
+        if self.email_template_id is not None and own:
+            raise ValueError("give email_template_id or subject with text and/or html, not both")
+        if self.email_template_id is None and (self.subject is None or (self.text is None and self.html is None)):
+            raise ValueError("give email_template_id, or subject with text, html or both")
         return self
 
 
@@ -138,13 +149,20 @@ class Workflow(Entity, discriminator="meeting_workflow"):
         return None
 
 
-def _checked(ctx: TenantContext, body: WorkflowIn) -> tuple[dict, Requires | None]:
-    """The stored form; templates checked; the survey an action names, as the write's condition."""
+def _checked(ctx: TenantContext, body: WorkflowIn) -> tuple[dict, list[Requires]]:
+    """The stored form; template text checked; the email templates and the survey the actions name, as the
+    write's conditions (one each)."""
     from shared import templating  # Jinja2: only the functions that save or render templates load it
+    from shared.marketing.templates import EmailTemplate  # likewise: the calendar's other routes do without it
 
     survey: Requires | None = None
+    named: dict[tuple[str, str], Requires] = {}
     for i, action in enumerate(body.actions):
-        if isinstance(action, EmailAction):
+        if isinstance(action, EmailAction) and action.email_template_id is not None:
+            key = EmailTemplate.key(ctx.tenant_id, action.email_template_id)
+            error = Unprocessable.field(f"actions[{i}].email_template_id", "No such email template.")
+            named.setdefault(key, Requires(EmailTemplate, key, EmailTemplate.PK.exists(), error))
+        elif isinstance(action, EmailAction):
             templating.check(action.subject, field=f"actions[{i}].subject")
             if action.text is not None:
                 templating.check(action.text, field=f"actions[{i}].text")
@@ -161,21 +179,21 @@ def _checked(ctx: TenantContext, body: WorkflowIn) -> tuple[dict, Requires | Non
             )
     if body.trigger.kind not in TIMED and body.trigger.minutes:
         raise Unprocessable.field("trigger.minutes", f"A {body.trigger.kind} trigger fires at once: send 0.")
-    return body.model_dump(exclude={"version"}), survey
+    return body.model_dump(exclude={"version"}, exclude_none=True), [*named.values(), *([survey] if survey else [])]
 
 
 def create(ctx: TenantContext, body: WorkflowIn) -> Workflow:
-    fields, survey = _checked(ctx, body)
-    return insert(Workflow.new(ctx, **fields), requires=survey)
+    fields, named = _checked(ctx, body)
+    return insert(Workflow.new(ctx, **fields), requires=named)
 
 
 def replace(ctx: TenantContext, workflow_id: str, body: WorkflowUpdate, if_match: int | None) -> Workflow:
     workflow = Workflow.load(ctx, workflow_id)
     expect_version(workflow, body.version, if_match)
-    fields, survey = _checked(ctx, body)
+    fields, named = _checked(ctx, body)
     for name, value in fields.items():
         setattr(workflow, name, value)
-    return save(ctx, workflow, requires=survey)
+    return save(ctx, workflow, requires=named)
 
 
 def delete(ctx: TenantContext, workflow_id: str, if_match: int | None) -> None:

@@ -30,8 +30,8 @@ State machines name their states in the 409: ``require_state(order, ("in_progres
 answers "A new work order cannot be completed." with ``current_status``. An entity portal users may
 see only some of overrides ``visible_to(ctx)``; ``load`` then answers the same 404 for what they may
 not see. A write that needs another item to hold (an assignee who is active staff) passes
-``requires=Requires(...)``: the check and the write are one transaction, and a failed check is the
-caller's own error. A response body is an ``Out`` model made with ``SurveyOut.of(survey)``.
+``requires=Requires(...)`` (or a list of them): the checks and the write are one transaction, and a failed
+check is the caller's own error. A response body is an ``Out`` model made with ``SurveyOut.of(survey)``.
 
 The routes (``functions/api/<domain>.py``) take the shared parameter types and answer through the
 shared helpers (``functions/api/core/params.py``, ``responses.py``); creates run at most once per
@@ -48,7 +48,7 @@ shared helpers (``functions/api/core/params.py``, ``responses.py``); creates run
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
@@ -158,14 +158,17 @@ class Requires:
     error: DomainError
 
 
-def insert(entity: E, *, requires: Requires | None = None, conflict: str | None = None) -> E:
+Checks = Requires | Sequence[Requires] | None
+
+
+def insert(entity: E, *, requires: Checks = None, conflict: str | None = None) -> E:
     """Write a new entity; 409 (``conflict``) if its key is taken."""
     entity.index()
     _write(entity, Entity.PK.does_not_exist(), requires, conflict or f"This {entity.noun} already exists.")
     return entity
 
 
-def save(ctx: TenantContext, entity: E, *, requires: Requires | None = None, condition: Condition | None = None) -> E:
+def save(ctx: TenantContext, entity: E, *, requires: Checks = None, condition: Condition | None = None) -> E:
     """Write a changed entity, stamped by the caller; 409 if it changed since it was read (its version)
     or ``condition`` does not hold."""
     touch(ctx, entity)
@@ -223,18 +226,21 @@ def apply_patch(entity: Any, patch: BaseModel, *, nullable: Iterable[str] = ()) 
     return changes
 
 
-def _write(entity: Entity, condition: Condition | None, requires: Requires | None, conflict: str) -> None:
-    if requires is None:
+def _write(entity: Entity, condition: Condition | None, requires: Checks, conflict: str) -> None:
+    checks = [requires] if isinstance(requires, Requires) else list(requires or ())
+    if not checks:
         with storage_errors(conflict):
             entity.save(condition=condition)
         return
     try:
         with storage_errors(conflict), transaction() as tx:
-            tx.condition_check(requires.model, *requires.key, condition=requires.condition)
+            for check in checks:
+                tx.condition_check(check.model, *check.key, condition=check.condition)
             tx.save(entity, condition=condition)
     except TransactWriteError as error:
-        if cancelled_by_condition(error, 0):
-            raise requires.error from None
-        if cancelled_by_condition(error, 1):
+        failed = next((c for i, c in enumerate(checks) if cancelled_by_condition(error, i)), None)
+        if failed is not None:
+            raise failed.error from None
+        if cancelled_by_condition(error, len(checks)):
             raise Conflict(conflict) from None
         raise

@@ -28,7 +28,7 @@ from shared.errors import Conflict, NotFound
 from shared.onboarding import changes
 from shared.onboarding.model import OPEN_PROCESS, Document, DocumentStatus, Process
 from shared.onboarding.tasks import of_process
-from shared.schemas import Audited, Id, Strict, Version
+from shared.schemas import Audited, Id, Out, Strict, Version
 
 logger = logging.getLogger(__name__)
 OWNER_KIND = "onboarding_document"
@@ -54,16 +54,21 @@ class Rejection(Strict):
     version: Version = None
 
 
-class DocumentOut(Audited):
-    id: str
-    process_id: str
-    client_id: str
+class Asked(Out):
+    """What a document request asks of the client, as it stands (also what its upload link shows)."""
+
     name: str
     description: str
     required: bool
     due_date: date
     status: DocumentStatus
     status_reason: str | None
+
+
+class DocumentOut(Audited, Asked):
+    id: str
+    process_id: str
+    client_id: str
     attachment_id: str | None
     reviewed_by: str | None
     reviewed_at: datetime | None
@@ -136,10 +141,14 @@ def upload(ctx: TenantContext, document_id: str, body: NewAttachment) -> UploadO
     document, owner = owner_of(ctx, document_id)
     if document.status not in UPLOADABLE:
         raise Conflict(f"An {document.status} document takes no more files.", current_status=document.status)
-    process = Process.find(ctx.tenant_id, document.process_id)
-    if process is None or process.status not in OPEN_PROCESS:
+    if not accepts(document, Process.find(ctx.tenant_id, document.process_id)):
         raise Conflict("The onboarding process is closed: its documents take no more files.")
     return attachments.create(ctx, owner, body.model_copy(update={"is_public": True}))
+
+
+def accepts(document: Document, process: Process | None) -> bool:
+    """Whether the document takes another file: not approved, and its process still open."""
+    return document.status in UPLOADABLE and process is not None and process.status in OPEN_PROCESS
 
 
 def approve(ctx: TenantContext, document_id: str, body: Review, if_match: int | None) -> Document:

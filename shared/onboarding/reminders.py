@@ -35,7 +35,8 @@ from shared.db.errors import storage_errors
 from shared.db.table import Item, get_or_none
 from shared.directory import UserProfile
 from shared.errors import Conflict
-from shared.onboarding.model import DUE_PREFIX, Process, ProcessItem, Task
+from shared.onboarding import upload_links
+from shared.onboarding.model import DUE_PREFIX, Document, Process, ProcessItem, Task
 from shared.onboarding.welcome import portal_contacts
 from shared.tenants import Tenant
 
@@ -183,6 +184,8 @@ def notify(notice: Notice) -> None:
         kind = "Task" if isinstance(item, Task) else "Document"
         when = "overdue since" if item.due_date < (item.reminded_on or "") else "due"
         lines.append(f"- {kind}: {item.name} — {when} {item.due_date} (process {item.process_id}, item {item.id})")
+        if isinstance(item, Document):  # the client's portal users: a link to upload it without signing in
+            lines.append(f"  Upload it: {upload_links.url(item)}")
     count = len(notice.items)
     subject = f"[DeskOS] Onboarding reminder: {count} item{'s' if count > 1 else ''} need{'' if count > 1 else 's'} you"
     body = "These onboarding items are waiting for you:\n\n" + "\n".join(lines) + "\n"

@@ -13,6 +13,7 @@ from shared.clock import now
 from shared.db.errors import storage_errors
 from shared.directory import UserProfile
 from shared.errors import Conflict
+from shared.onboarding import upload_links
 from shared.onboarding.model import Document, Process, Task
 from shared.onboarding.processes import items_of
 from shared.settings import public_url
@@ -57,13 +58,15 @@ def _body(process: Process) -> str:
     items = items_of(process)
     todo = [f"- {i.name} (due {i.due_date})" for i in items if isinstance(i, Task) and i.assignee_kind == "client"]
     wanted = [
-        f"- {i.name}{'' if i.required else ' (optional)'} (due {i.due_date})" for i in items if isinstance(i, Document)
+        f"- {i.name}{'' if i.required else ' (optional)'} (due {i.due_date})\n  Upload it: {upload_links.url(i)}"
+        for i in items
+        if isinstance(i, Document)
     ]
     lines = [f'Welcome! Your onboarding "{process.name}" has started.', ""]
     if todo:
         lines += ["What we need you to do:", *todo, ""]
     if wanted:
-        lines += ["Documents we need from you (upload them in the client portal):", *wanted, ""]
+        lines += ["Documents we need from you (upload each by its link, or in the client portal):", *wanted, ""]
     lines.append(f"Process: {process.id}")
     lines.append(f"Your tasks and documents, in the client portal: {public_url()}/app/portal/onboarding")
     return "\n".join(lines) + "\n"

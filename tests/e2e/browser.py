@@ -44,6 +44,7 @@ BLOCKING = {"serious", "critical"}
 MAIL_WAIT_SECONDS = 30.0
 SURVEY_LINK = re.compile(r"\S+/app/survey\?token=\S+")
 VOTE_LINK = re.compile(r"\S+/app/vote\?token=\S+")
+UPLOAD_LINK = re.compile(r"\S+/app/upload\?token=\S+")
 
 
 class Session:

@@ -1,16 +1,18 @@
 """The e2e suite drives a real `deskos up` over HTTP, as a user would.
 
-One local cloud runs for the whole session (started with the `deskos` command on free ports, in a
-temporary state dir, in the environment pytest was started with: the defaults `make up` gives a user,
-test signatures included on a machine whose ClamAV has none). Users log in against its Cognito (moto)
-with boto3; the operator commands (`deskos token`, `deskos tenant create`, `deskos user create`) run as
-subprocesses. A failing test
-gets the tail of the cloud's log attached to its report.
+One local cloud runs for the whole session, one per xdist worker (started with the `deskos` command on free
+ports, in a temporary state dir, in the environment pytest was started with: the defaults `make up` gives a
+user, test signatures included on a machine whose ClamAV has none); each e2e module is a group of its own
+(tests/conftest.py), so the modules spread over the workers, and each cloud is audited for tenant prefixes
+when it stops. Users log in against its Cognito (moto) with boto3; the operator commands (`deskos token`,
+`deskos tenant create`, `deskos user create`) run as subprocesses. A failing test gets the tail of the
+cloud's log attached to its report.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,8 +24,10 @@ import pytest
 import requests
 
 from infra.local.running import LocalCloud, deskos_command, local_cloud, log_in
-from tests.conftest import USER_ENVIRONMENT
+from tests.e2e import prefix_audit
 from tests.e2e.browser import browser  # noqa: F401 (the browser tests' Chromium, one per test module)
+from tests.group_times import SERVICE_PIDS
+from tests.user_environment import USER_ENVIRONMENT
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")  # requests must never send loopback calls to a proxy
 
@@ -57,9 +61,37 @@ class CloudStarter:
 
 @pytest.fixture(scope="session")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
+    """The session's cloud (one per xdist worker, started by the worker's first e2e test), audited when it stops:
+    everything every e2e test that ran on it wrote sits under its tenant's prefix (prefix_audit.py)."""
     # what a user's `make up` gets: none of the settings tests/conftest.py gives the in-process tests
     with local_cloud(tmp_path_factory.mktemp("deskos-e2e"), env=USER_ENVIRONMENT) as running:
-        yield running
+        SESSION_CLOUDS.append(running)
+        SERVICE_PIDS.append(running.process.pid)  # (its CPU time counts as its tests', in --group-times)
+        try:
+            yield running
+        finally:
+            SESSION_CLOUDS.remove(running)
+            SERVICE_PIDS.remove(running.process.pid)
+            os.killpg(running.process.pid, signal.SIGCONT)
+        prefix_audit.audit(running)
+
+
+SESSION_CLOUDS: list[LocalCloud] = []  # the session's cloud, once started
+HERE = Path(__file__).parent
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """A worker runs other modules' tests between its e2e modules: meanwhile its cloud is stopped (SIGSTOP),
+    since an idle cloud polls its streams and queues (a sixth of a core) for nobody. (Called for every
+    test of the session, not only e2e ones.)"""
+    if HERE in Path(item.path).parents:
+        for running in SESSION_CLOUDS:
+            os.killpg(running.process.pid, signal.SIGCONT)
+    yield
+    if nextitem is not None and HERE not in Path(nextitem.path).parents:
+        for running in SESSION_CLOUDS:
+            os.killpg(running.process.pid, signal.SIGSTOP)
 
 
 @pytest.fixture
@@ -259,15 +291,11 @@ def other_tenant(deskos: Callable[..., str], token: Callable[..., str]) -> Other
     return OtherTenant(OTHER_TENANT, token(OTHER_MANAGER, OTHER_PASSWORD), token(OTHER_STAFF, OTHER_PASSWORD))
 
 
-RUNS_LAST = "test_tenant_prefixes.py"  # it audits what every other e2e test wrote
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
     for item in items:
         if here in Path(item.path).parents:
             item.add_marker(pytest.mark.e2e)
-    items.sort(key=lambda item: Path(item.path) == here / RUNS_LAST)  # stable: the rest keep their order
 
 
 # ---- shared scenes ----------------------------------------------------------------------------

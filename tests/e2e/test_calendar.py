@@ -76,8 +76,16 @@ def people(api, demo) -> dict:
 
 @pytest.fixture
 def workflows(api, demo) -> Iterator[dict]:
-    """'24 hours before: email the attendees' and 'after the end: send the CSAT survey'; both deactivated
-    afterwards, with the survey, so other tests' appointments and resolved tickets are left alone."""
+    """'24 hours before: email the attendees' (a marketing email template) and 'after the end: send the CSAT
+    survey'; both deactivated afterwards, with the survey, so other tests' appointments and resolved tickets are
+    left alone."""
+    agenda = {
+        "name": f"Meeting agenda {uuid.uuid4().hex[:8]}",
+        "subject": "Tomorrow: {{ appointment.title }}",
+        "html": "<p>Hello {{ contact.first_name }} of {{ client.name }}, see you {{ appointment.start }}.</p>",
+    }
+    template = api.post("/marketing/email-templates", as_=demo.manager, json=agenda)
+    assert template.status_code == 201, template.text
     survey = api.post(
         "/support/surveys",
         as_=demo.manager,
@@ -87,9 +95,7 @@ def workflows(api, demo) -> Iterator[dict]:
         "name": "Agenda a day ahead",
         "trigger": {"kind": "before_start", "minutes": 24 * 60},
         "filter": {"appointment_types": ["review"]},
-        "actions": [
-            {"kind": "email", "subject": "Tomorrow: {{ appointment.title }}", "text": "See you {{ appointment.when }}."}
-        ],
+        "actions": [{"kind": "email", "email_template_id": template.json()["id"]}],
     }
     after = {
         "name": "CSAT after the meeting",
@@ -223,7 +229,8 @@ def test_a_poll_voted_by_link_is_booked_once_with_invitations_and_workflows_run_
     assert {e["status"] for e in executions.values()} == {"done"}
     assert all(e["attempts"] == 1 for e in executions.values())
     for person in (ann, bob):
-        assert len(mail_to(cloud, person["email"], "Tomorrow: Quarterly review")) == 1
+        [agenda] = mail_to(cloud, person["email"], "Tomorrow: Quarterly review")
+        assert f"Hello {person['name']} of {people['client']['name']}, see you " in agenda["body"]
         assert len(mail_to(cloud, person["email"], "How did we do? (Quarterly review)")) == 1
     assert len(mail_to(cloud, ann["email"], "Reminder")) == 0
     assert len(mail_to(cloud, bob["email"], "Reminder")) == 1

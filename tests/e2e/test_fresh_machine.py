@@ -6,6 +6,7 @@ a file that differs from its declared size refused by S3; an engine that fails l
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,10 +15,10 @@ import requests
 
 from infra.local.running import LocalCloud, log_in, up_arguments
 from infra.local.signatures import TEST_DATABASE, TEST_ONLY
-from tests.conftest import USER_ENVIRONMENT
 from tests.e2e.conftest import AGENT, PORTAL, Api, run_deskos
 from tests.e2e.test_attachments import judged, start_upload, upload
 from tests.samples import EICAR, png
+from tests.user_environment import USER_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parents[2]
 MAKE_UP_TIMEOUT = 180.0  # `make up` runs scripts/bootstrap.sh first (quick when everything is installed)
@@ -110,3 +111,10 @@ def test_a_scan_that_cannot_run_ends_scan_failed_and_a_replay_after_the_fix_judg
     assert replayed == {"replayed": 1, "failed": []}
     after = fresh_api.get(f"/attachments/{attachment['id']}", as_=agent).json()
     assert (after["status"], after["thumbnail_available"], after["status_reason"]) == ("clean", True, None), after
+
+
+def test_the_clouds_get_the_users_environment_not_the_in_process_tests_settings():
+    # tests/conftest.py points in-process scans at a clamd socket no machine has: a cloud given that (or the
+    # test signature folder it sets) would pass tests a user's `make up` fails
+    assert USER_ENVIRONMENT.get("DESKOS_CLAMD_SOCKET") != "/nonexistent/clamd.sock"
+    assert USER_ENVIRONMENT.get("DESKOS_CLAMAV_DB") != os.environ["DESKOS_CLAMAV_DB"]

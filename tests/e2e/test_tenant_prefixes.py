@@ -1,73 +1,37 @@
-"""Runs last (see conftest): everything the whole e2e suite wrote into the session's local cloud sits under
-its own tenant's prefix, so IAM dynamodb:LeadingKeys and the S3 prefix can enforce isolation."""
+"""Everything the e2e suite writes sits under its own tenant's prefix, so IAM dynamodb:LeadingKeys and the S3
+prefix can enforce isolation: the session's cloud is audited when it stops, after every e2e test that ran on it
+(conftest.py; one cloud per xdist worker). Here: the cloud so far, and that the audit catches an escape."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from typing import Any
+import pytest
 
-import boto3
-
-from infra.resources import TABLE_INDEXES, TABLE_PARTITION_KEY, TABLE_SORT_KEY
-from shared.caller import valid_tenant_id
-from shared.inbound import INBOUND_PREFIX
-from shared.onboarding.reminders import ReminderCursor
-from shared.support.sla_sweep import SweepCursor
-
-# The only partitions outside a tenant (docs/access-patterns.md): system items carrying no tenant's id.
-SYSTEM_ITEMS = {SweepCursor.KEY, ReminderCursor.KEY, ("SYS#KBREVIEWDUE", "CURSOR")}
-TENANT_OBJECT = re.compile(r"^t/([a-z0-9][a-z0-9-]{1,39})/")
-IDEMPOTENCY_RECORD = re.compile(r"^T#([a-z0-9][a-z0-9-]{1,39})#IDEMPOTENCY$")
+from tests.e2e import prefix_audit
 
 
-def _client(cloud, service: str) -> Any:
-    details = cloud.details
-    return boto3.client(service, endpoint_url=details["aws_endpoint_url"], region_name=details["region"])
+def test_everything_in_the_cloud_so_far_sits_under_its_tenants_prefix(cloud) -> None:
+    prefix_audit.audit(cloud)
 
 
-def _items(cloud) -> Iterator[dict[str, Any]]:
-    # A Scan: this test reads the whole table on purpose, which no product code may do.
-    for page in _client(cloud, "dynamodb").get_paginator("scan").paginate(TableName=cloud.details["table_name"]):
-        for item in page["Items"]:
-            yield {name: next(iter(value.values())) for name, value in item.items()}
+TENANT_ITEM = {"PK": "T#acme#TICKET#1", "SK": "TICKET", "tenant_id": "acme"}
 
 
-def _objects(cloud) -> Iterator[str]:
-    for page in _client(cloud, "s3").get_paginator("list_objects_v2").paginate(Bucket=cloud.details["bucket_name"]):
-        for found in page.get("Contents", []):
-            yield found["Key"]
+@pytest.mark.parametrize(
+    "item",
+    [
+        {**TENANT_ITEM, "PK": "T#globex#TICKET#1"},  # another tenant's prefix
+        {**TENANT_ITEM, "tenant_id": None},  # no tenant at all
+        {**TENANT_ITEM, "GSI1PK": "TICKETS#open"},  # an index entry outside the prefix
+        {"PK": "SYS#SLASWEEP", "SK": "CURSOR", "tenant_id": "acme"},  # a system key carrying a tenant's id
+    ],
+    ids=["another-prefix", "no-tenant", "index-entry", "tenant-in-system-key"],
+)
+def test_the_audit_flags_an_item_outside_its_tenants_prefix(item) -> None:
+    item = {k: v for k, v in item.items() if v is not None}
+    assert prefix_audit.escaped_items([TENANT_ITEM, item]) != []
+    assert prefix_audit.escaped_items([TENANT_ITEM]) == []
 
 
-def test_every_item_and_index_entry_sits_under_its_tenants_prefix(cloud) -> None:
-    items = list(_items(cloud))
-    assert len(items) > 100, "the e2e suite should have written plenty by now"
-
-    escaped = []
-    for item in items:
-        pk, sk, tenant = item[TABLE_PARTITION_KEY], item[TABLE_SORT_KEY], item.get("tenant_id")
-        if (pk, sk) in SYSTEM_ITEMS and not valid_tenant_id(tenant or ""):
-            continue
-        if tenant is None and (record := IDEMPOTENCY_RECORD.match(pk)) and "status" in item:
-            tenant = record.group(1)  # Powertools writes idempotency records with their key and its own fields only
-        partition_keys = [pk, *(item[index_pk] for index_pk, _sk in TABLE_INDEXES.values() if index_pk in item)]
-        if not tenant or any(not key.startswith(f"T#{tenant}#") for key in partition_keys):
-            escaped.append((tenant, partition_keys, sk))
-
-    assert escaped == [], "\n".join(map(str, escaped))
-
-
-def test_every_object_sits_under_a_tenants_prefix(cloud) -> None:
-    tenants = {item["tenant_id"] for item in _items(cloud) if item[TABLE_SORT_KEY] == "TENANT"}
-    keys = list(_objects(cloud))
-    assert keys, "the e2e suite uploads attachments"
-
-    # raw inbound mail lands (SES, or the local SMTP listener) before its tenant is known; only the receiver
-    # reads it, and the bucket expires it (infra/cdk/storage.py)
-    escaped = [
-        key
-        for key in keys
-        if not key.startswith(INBOUND_PREFIX) and (not (m := TENANT_OBJECT.match(key)) or m.group(1) not in tenants)
-    ]
-
-    assert escaped == [], "\n".join(escaped)
+def test_the_audit_flags_an_object_outside_every_tenants_prefix() -> None:
+    keys = ["t/acme/attachments/a.png", "t/globex/attachments/b.png", "attachments/c.png"]
+    assert prefix_audit.escaped_objects(keys, {"acme"}) == keys[1:]

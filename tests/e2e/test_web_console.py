@@ -14,6 +14,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.browser import SURVEY_LINK, check, emailed_link, password_of, session
+from tests.e2e.test_attachments import judged, upload
+from tests.samples import EICAR
 
 AGENT = "agent@demo.deskos.local"
 MANAGER = "manager@demo.deskos.local"
@@ -45,6 +47,9 @@ def test_staff_resolve_from_the_inbox_the_client_answers_by_link_and_the_dashboa
 ):
     ticket = api.create_ticket(demo.portal, subject="Laptop will not boot", priority="urgent")
     before = this_weeks_nps(api, demo)
+    # the client attaches an infected file, which the dashboard's uploads chart counts
+    sent = upload(api, demo.portal, ticket["id"], "boot-log.pdf", EICAR, "application/pdf")
+    assert judged(api, demo.agent, sent["id"])["status"] == "infected"
 
     with session(browser, cloud.api_url) as agent:
         page = agent.sign_in(AGENT, password_of(cloud, AGENT), lands="/app/console")
@@ -97,6 +102,11 @@ def test_staff_resolve_from_the_inbox_the_client_answers_by_link_and_the_dashboa
             re.compile(rf"\({after['responses']} responses?\)")
         )
         expect(page.get_by_role("img", name="Tickets opened and resolved per day")).to_be_visible()
+        # uploads by scan outcome, from the scan's day counters: the infected file is among them
+        infected = api.get("/attachments/scan-summary", as_=demo.agent).json()["infected"]
+        assert infected >= 1
+        expect(page.get_by_test_id("uploads-infected")).to_have_text(str(infected))
+        expect(page.get_by_role("img", name="Uploads per day by scan outcome")).to_be_visible()
         check(page, "console-dashboard")
 
 

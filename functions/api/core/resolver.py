@@ -149,10 +149,13 @@ class Api:
     def caller(self) -> TenantContext:
         return self.app.context["tenant"]
 
-    def act_for(self, tenant_id: str) -> None:
+    def act_for(self, tenant_id: str, caller: TenantContext | None = None) -> None:
         """From here to the end of the request, DynamoDB and S3 only as ``tenant_id`` (with the route's
         tenant-access role). Routes with roles get it from the token; a public route calls it once it has
-        verified what names the tenant."""
+        verified what names the tenant, with the ``caller`` its link stands for if it has one (``caller()``,
+        ``create_once``)."""
+        if caller is not None:
+            self.app.context["tenant"] = caller
         route = self.app.context["_route"]
         credentials.enter(tenant_id, self._profiles[(route.method, route.path)])
         annotate_tenant(tenant_id)

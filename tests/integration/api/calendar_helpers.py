@@ -81,6 +81,7 @@ def contact_in(tenant: Tenant, client_id: str) -> dict[str, Any]:
 
 
 Made = tuple[str, tuple[str, ...], "str | None"]
+Invited = tuple[str, tuple[str, ...], "str | None", User]  # and the one portal user who may see it
 
 
 def made_appointment(tenant: Tenant, client_id: str) -> Made:
@@ -95,13 +96,15 @@ def made_appointment(tenant: Tenant, client_id: str) -> Made:
     return made["id"], (made["id"], made["title"], made["location"], contact["email"]), client_id
 
 
-def made_poll(tenant: Tenant, client_id: str) -> Made:
-    """A poll of the client inviting one of its contacts and the tenant's staff agent (who may vote signed in)."""
+def made_poll(tenant: Tenant, client_id: str) -> Invited:
+    """A poll of the client inviting one of its contacts, the tenant's staff agent (who may vote signed in) and,
+    by address, a portal user of the client: the portal user who may see it (another of the client may not)."""
     contact = contact_in(tenant, client_id)
     agent = tenant.user(f"agent{uuid.uuid4().hex[:8]}", "staff", profile=True)
-    invitees = [{"contact_id": contact["id"]}, {"user_id": agent.user_id}]
+    portal = tenant.user(f"invited{uuid.uuid4().hex[:8]}", "portal", client_id=client_id, profile=False)
+    invitees = [{"contact_id": contact["id"]}, {"user_id": agent.user_id}, {"email": portal.email}]
     made = poll(tenant, invitees, title=_secret("Poll"), client_id=client_id)
-    return made["id"], (made["id"], made["title"], contact["email"]), client_id
+    return made["id"], (made["id"], made["title"], contact["email"]), client_id, portal
 
 
 def made_workflow(tenant: Tenant) -> Made:

@@ -11,6 +11,8 @@ import requests
 
 from shared.attachments import pipeline, storage
 from shared.caller import Role
+from shared.onboarding import upload_links
+from shared.onboarding.model import Document
 from shared.settings import settings
 from tests.integration.api.harness import Tenant, User, call
 
@@ -87,7 +89,24 @@ def items(user: User, kind: str, **query: str) -> list[dict[str, Any]]:
 def upload(user: User, document_id: str, name: str, content: bytes, content_type: str) -> dict[str, Any]:
     """Upload a file for the document through the presigned POST and scan it, as the upload queue would."""
     body = {"original_filename": name, "content_type": content_type, "size": len(content)}
-    reply = call(user, "POST", DOCUMENT + "/upload", {"document_id": document_id}, body=body)
+    return _send(call(user, "POST", DOCUMENT + "/upload", {"document_id": document_id}, body=body), name, content)
+
+
+def link_token(tenant_id: str, document_id: str) -> str:
+    """The upload link's token for the document, as its request emails carry it."""
+    return upload_links.token(Document.find(tenant_id, document_id))
+
+
+def upload_by_link(token: str, document_id: str, name: str, content: bytes, content_type: str) -> dict[str, Any]:
+    """``upload``, through the emailed link's public route."""
+    body = {"original_filename": name, "content_type": content_type, "size": len(content)}
+    reply = call(
+        None, "POST", DOCUMENT + "/upload-by-link", {"document_id": document_id}, body=body, query={"token": token}
+    )
+    return _send(reply, name, content)
+
+
+def _send(reply: Any, name: str, content: bytes) -> dict[str, Any]:
     assert reply.status == 201, reply.text
     upload = reply.json["upload"]
     sent = requests.post(upload["url"], data=upload["fields"], files={"file": (name, content)}, timeout=10)
@@ -180,4 +199,14 @@ BODIES = {
     },
     "ApproveOnboardingDocument": lambda tenant, made: {"note": "Intruder"},
     "RejectOnboardingDocument": lambda tenant, made: {"note": "Intruder"},
+}
+
+# the isolation sweep's signed links: (path parameter, the link's token for the factory's object, a body)
+SIGNED_LINKS = {
+    "GetDocumentRequestByLink": ("document_id", lambda tenant, made: link_token(tenant.id, made.value), None),
+    "UploadOnboardingDocumentByLink": (
+        "document_id",
+        lambda tenant, made: link_token(tenant.id, made.value),
+        {"original_filename": "linked.pdf", "content_type": "application/pdf", "size": 10},
+    ),
 }

@@ -31,6 +31,7 @@ from tests.integration.api import (
     marketing_helpers,
     onboarding_helpers,
 )
+from tests.integration.api.conftest import AuditTap
 from tests.integration.api.harness import Reply, Tenant, User, call
 
 # ---- what the catalog does not say -------------------------------------------------------------
@@ -41,6 +42,7 @@ class Made:
     value: str  # the path parameter's value
     secrets: tuple[str, ...]  # what no other tenant, and no caller without the role, may read
     client_id: str | None = None  # the client account it belongs to: the portal user who may see it
+    portal: User | None = None  # the one portal user who may see it, where not every one of its client may
 
 
 def secret(label: str) -> str:
@@ -406,6 +408,9 @@ def caller(tenant: Tenant, group: str, made: dict[str, Made]) -> User:
     """A user of ``tenant`` in ``group``; a portal user belongs to the client account of the objects
     made (even when they were made in another tenant), or to a new one if they have none."""
     if group == "portal":
+        invited = next((m.portal for m in made.values() if m.portal and m.portal.tenant_id == tenant.id), None)
+        if invited is not None:
+            return invited
         client_id = next((m.client_id for m in made.values() if m.client_id), None)
         return tenant.portal_user(client_id or make_client(tenant, {}).value)
     return {"managers": tenant.manager, "staff": tenant.agent}[group]
@@ -417,20 +422,34 @@ def body_for(route: catalog.Route, tenant: Tenant) -> dict[str, Any] | None:
     return BODIES[route.operation_id](tenant, {})
 
 
-def items_of(cloud, *tenants: Tenant) -> list[dict[str, Any]]:
-    """Every item of the tenants, straight from the table: the same before and after a request
-    means it left nothing behind (a test may scan; the product never does)."""
-    prefixes = {f":t{i}": {"S": f"T#{t.id}#"} for i, t in enumerate(tenants)}
-    pages = (
-        cloud.client("dynamodb")
-        .get_paginator("scan")
-        .paginate(
-            TableName=cloud.resources.table_name,
-            FilterExpression=" OR ".join(f"begins_with(PK, {name})" for name in prefixes),
-            ExpressionAttributeValues=prefixes,
-        )
-    )
-    return sorted((item for page in pages for item in page["Items"]), key=lambda i: (i["PK"]["S"], i["SK"]["S"]))
+class Writes:
+    """What the table's stream gets from now on: ``to(*tenants)``, the writes to those tenants' items, so
+    that none after a request means it left nothing behind. (The stream has a record of every write; a Scan of
+    the module's table before and after each request would cost in proportion to all the module wrote.)"""
+
+    def __init__(self, cloud) -> None:
+        self.streams = cloud.client("dynamodbstreams")
+        arns = [s["StreamArn"] for s in self.streams.list_streams(TableName=cloud.resources.table_name)["Streams"]]
+        self.iterators = [
+            self.streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST")[
+                "ShardIterator"
+            ]
+            for arn in arns
+            for shard in self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+        ]
+
+    def to(self, *tenants: Tenant) -> list[tuple[str, dict[str, Any]]]:
+        prefixes = tuple(f"T#{t.id}#" for t in tenants)
+        written = []
+        for start in self.iterators:
+            iterator = start
+            while iterator:
+                page = self.streams.get_records(ShardIterator=iterator, Limit=1000)
+                if not page["Records"]:
+                    break
+                written += [(r["eventName"], r["dynamodb"]["Keys"]) for r in page["Records"]]
+                iterator = page.get("NextShardIterator")
+        return [(event, keys) for event, keys in written if keys["PK"]["S"].startswith(prefixes)]
 
 
 def secrets_of(made: dict[str, Made]) -> list[str]:
@@ -449,6 +468,18 @@ def query_for(route: catalog.Route, made: dict[str, Made]) -> dict[str, str] | N
 
 def case_id(value: Any) -> str:
     return rid(value) if isinstance(value, catalog.Route) else str(value)
+
+
+def by_domain(cases: list) -> list:
+    """Each case in the xdist group of its route's module, so that the sweep spreads over the workers (the
+    cases a worker runs share its module cloud)."""
+    return [
+        pytest.param(*case, marks=pytest.mark.xdist_group(f"isolation-sweep-{case[0].module.rpartition('.')[2]}"))
+        for case in (c if isinstance(c, tuple) else (c,) for c in cases)
+    ]
+
+
+READS = pytest.mark.xdist_group("isolation-sweep-reads")  # the reads share one scene (``two_tenants``)
 
 
 # ---- the catalog is fully described ------------------------------------------------------------
@@ -476,17 +507,26 @@ def test_every_request_body_has_an_example(route):
         assert route.operation_id in BODIES, f"{rid(route)}: add a valid body for {route.operation_id} to BODIES"
 
 
+def test_the_write_check_sees_what_a_request_writes_and_whose_it_is(module_cloud):
+    tenant, other = Tenant(profiles=False), Tenant(profiles=False)
+    writes = Writes(module_cloud)
+    make_client(tenant, {})
+    assert writes.to(tenant) and not writes.to(other)
+
+
 # ---- another tenant's id: not found, and nothing learnt ----------------------------------------
 
 
-@pytest.mark.parametrize(("route", "group"), [(r, g) for r in WITH_IDS for g in named_groups(r)], ids=case_id)
+@pytest.mark.parametrize(
+    ("route", "group"), by_domain([(r, g) for r in WITH_IDS for g in named_groups(r)]), ids=case_id
+)
 def test_another_tenants_object_is_not_found_and_stays_untouched(module_cloud, route, group):
     # Given an object of tenant A, and a user of tenant B in a role the route names
     # (B's portal user even carries the id of A's client account)
     owner, intruder = Tenant(profiles=False), Tenant(profiles=False)
     made = make_for(route, owner)
     user, body = caller(intruder, group, made), body_for(route, intruder)
-    before = items_of(module_cloud, owner, intruder)
+    writes = Writes(module_cloud)
 
     # When B calls the route with A's id
     reply = call(user, route.method, route.path, {p: m.value for p, m in made.items()}, body=body)
@@ -494,7 +534,7 @@ def test_another_tenants_object_is_not_found_and_stays_untouched(module_cloud, r
     # Then it is not found, the answer names nothing of A's, and neither tenant changed
     reply.problem(404)
     assert_leaks_nothing(reply, secrets_of(made))
-    assert items_of(module_cloud, owner, intruder) == before
+    assert writes.to(owner, intruder) == []
     if route.method == "GET":  # while A, in the same role, does reach it: the 404 is not vacuous
         path = {p: m.value for p, m in made.items()}
         assert call(caller(owner, group, made), "GET", route.path, path).status == 200
@@ -528,7 +568,7 @@ def assert_answers_alike(reply: Reply, value: str, missing: Reply, missing_value
     )
 
 
-@pytest.mark.parametrize(("route", "name"), BODY_REFERENCES, ids=case_id)
+@pytest.mark.parametrize(("route", "name"), by_domain(BODY_REFERENCES), ids=case_id)
 def test_another_tenants_id_in_a_body_is_refused_as_a_missing_one_and_reaches_nothing(module_cloud, route, name):
     # Given an object of tenant A, and a staff user of tenant B with what the route's path needs
     owner, intruder = Tenant(profiles=False), Tenant(profiles=False)
@@ -536,7 +576,7 @@ def test_another_tenants_id_in_a_body_is_refused_as_a_missing_one_and_reaches_no
     made = make_for(route, intruder)
     user, path = caller(intruder, staff_group(route), made), {p: m.value for p, m in made.items()}
     body = referring_body(route, intruder, made, name, named.value, named.client_id)
-    before = items_of(module_cloud, owner, intruder)
+    writes = Writes(module_cloud)
 
     # When B sends A's id in the body, and then an id of nothing
     reply = call(user, route.method, route.path, path, body=body)
@@ -547,7 +587,7 @@ def test_another_tenants_id_in_a_body_is_refused_as_a_missing_one_and_reaches_no
     assert 400 <= reply.status < 500, reply.text
     assert_answers_alike(reply, named.value, missing, nothing)
     assert_leaks_nothing(reply, [s for s in named.secrets if s != named.value])
-    assert items_of(module_cloud, owner, intruder) == before
+    assert writes.to(owner, intruder) == []
     # while A, sending the same body, succeeds: the refusal is the other tenant's id, not the body
     own = make_for(route, owner)
     mine = referring_body(route, owner, own, name, named.value, named.client_id)
@@ -569,14 +609,14 @@ PORTAL_WITH_IDS = [
 ]
 
 
-@pytest.mark.parametrize("route", PORTAL_WITH_IDS, ids=rid)
+@pytest.mark.parametrize("route", by_domain(PORTAL_WITH_IDS), ids=rid)
 def test_a_portal_user_of_another_client_does_not_reach_the_object(module_cloud, route):
     # Given an object of a client account, and a portal user of another client of the same tenant
     tenant = Tenant(profiles=False)
     made = make_for(route, tenant)
     stranger, path = tenant.portal_user(make_client(tenant, {}).value), {p: m.value for p, m in made.items()}
     body = body_for(route, tenant)
-    before = items_of(module_cloud, tenant)
+    writes = Writes(module_cloud)
 
     # When that portal user calls the route with the object's id
     reply = call(stranger, route.method, route.path, path, body=body)
@@ -584,7 +624,7 @@ def test_a_portal_user_of_another_client_does_not_reach_the_object(module_cloud,
     # Then it is not found, the answer names nothing of it, and nothing changed
     reply.problem(404)
     assert_leaks_nothing(reply, secrets_of(made))
-    assert items_of(module_cloud, tenant) == before
+    assert writes.to(tenant) == []
     if route.method == "GET":  # while the object's own client's portal user reaches it
         assert call(caller(tenant, "portal", made), "GET", route.path, path).status == 200
 
@@ -610,7 +650,7 @@ REFUSALS = [(r, g) for r in AUTHENTICATED for g in denied_groups(r)] + [
 ]
 
 
-@pytest.mark.parametrize(("route", "who"), REFUSALS, ids=case_id)
+@pytest.mark.parametrize(("route", "who"), by_domain(REFUSALS), ids=case_id)
 def test_a_caller_the_route_does_not_admit_is_refused_and_learns_nothing(module_cloud, route, who):
     # Given objects of a tenant, and a caller of that tenant the route does not admit
     tenant = Tenant(profiles=False)
@@ -620,7 +660,7 @@ def test_a_caller_the_route_does_not_admit_is_refused_and_learns_nothing(module_
     else:
         status, claims = 403, caller(tenant, who, made).claims()
     body = body_for(route, tenant)
-    before = items_of(module_cloud, tenant)
+    writes = Writes(module_cloud)
 
     # When they call the route
     path = {p: m.value for p, m in made.items()}
@@ -629,16 +669,17 @@ def test_a_caller_the_route_does_not_admit_is_refused_and_learns_nothing(module_
     # Then they are refused, learn nothing of the objects, and nothing changed
     reply.problem(status)
     assert_leaks_nothing(reply, secrets_of(made))
-    assert items_of(module_cloud, tenant) == before
+    assert writes.to(tenant) == []
 
 
 # ---- reads without an id: another tenant's data never shows ------------------------------------
 
 
 @pytest.fixture(scope="module")
-def two_tenants(module_cloud, audit_tap) -> tuple[Tenant, Tenant, dict[str, Made]]:
+def two_tenants(module_cloud) -> tuple[Tenant, Tenant, dict[str, Made]]:
     """Tenant A with one object of every kind, all of one client (and their audit trail); tenant B
     with a little of its own."""
+    audit_tap = AuditTap(module_cloud).from_now()  # (the stream holds the module's earlier tests' changes)
     owner, other = secretive_tenant(), Tenant(profiles=False)
     made: dict[str, Made] = {}
     for param, factory in FACTORIES.items():
@@ -661,6 +702,7 @@ def two_tenants(module_cloud, audit_tap) -> tuple[Tenant, Tenant, dict[str, Made
     return owner, other, made
 
 
+@READS
 @pytest.mark.parametrize(("route", "group"), [(r, g) for r in READS_WITHOUT_IDS for g in named_groups(r)], ids=case_id)
 def test_a_read_without_an_id_shows_nothing_of_another_tenant(two_tenants, route, group):
     # Given tenant A with one object of every kind, and tenant B with a little of its own
@@ -679,6 +721,7 @@ def test_a_read_without_an_id_shows_nothing_of_another_tenant(two_tenants, route
         assert any(s in own.text for s in secrets), own.text
 
 
+@READS
 @pytest.mark.parametrize(
     ("route", "name", "group"), [(r, f, g) for r, f in QUERY_REFERENCES for g in named_groups(r)], ids=case_id
 )
@@ -702,6 +745,7 @@ def test_another_tenants_id_in_a_filter_shows_nothing_a_missing_one_does_not(two
         assert any(s in own.text for s in secrets), own.text
 
 
+@READS
 @pytest.mark.parametrize("route", [r for r in READS_WITHOUT_IDS if "portal" in (r.roles or ())], ids=rid)
 def test_a_read_without_an_id_shows_a_portal_user_nothing_of_another_client(two_tenants, route):
     # Given tenant A with one object of every kind, and a portal user of another client of A
@@ -728,6 +772,7 @@ SIGNED_LINKS: dict[str, tuple[str, Callable[[Tenant, Made], str], dict[str, Any]
         {"choices": {"S1": "yes"}},
     ),
     "GetBallotByLink": ("poll_id", lambda tenant, made: calendar_helpers.vote_link(tenant.id, made.value), None),
+    **onboarding_helpers.SIGNED_LINKS,
 }
 # every public route but the documentation's answers to a signed link
 PUBLIC_WITH_IDS = [r for r in ROUTES if r.roles is None and params_of(r) and r.module != "functions.api.docs"]
@@ -738,14 +783,14 @@ def test_every_signed_link_route_has_a_link_factory(route):
     assert route.operation_id in SIGNED_LINKS, f"{rid(route)}: add its link to SIGNED_LINKS"
 
 
-@pytest.mark.parametrize("route", PUBLIC_WITH_IDS, ids=rid)
+@pytest.mark.parametrize("route", by_domain(PUBLIC_WITH_IDS), ids=rid)
 def test_a_link_reaches_only_its_own_object_and_tenant(module_cloud, route):
     # Given an object of tenant B with its link, another object of B, and an object of tenant A
     param, link, body = SIGNED_LINKS[route.operation_id]
     owner, holder = Tenant(profiles=False), Tenant(profiles=False)
     theirs, mine, sibling = FACTORIES[param](owner, {}), FACTORIES[param](holder, {}), FACTORIES[param](holder, {})
     token = link(holder, mine)
-    before = items_of(module_cloud, owner, holder)
+    writes = Writes(module_cloud)
 
     # When the link is used on A's object, and on B's other object
     for target in (theirs, sibling):
@@ -754,7 +799,7 @@ def test_a_link_reaches_only_its_own_object_and_tenant(module_cloud, route):
         # Then it is not found, tells nothing, and nothing changed
         reply.problem(404)
         assert_leaks_nothing(reply, [*theirs.secrets, *sibling.secrets])
-    assert items_of(module_cloud, owner, holder) == before
+    assert writes.to(owner, holder) == []
     # while on its own object the link works: the 404 is not vacuous
     own = call(None, route.method, route.path, {param: mine.value}, body=body, query={"token": token})
     assert 200 <= own.status < 300, own.text

@@ -189,23 +189,75 @@ def test_a_reminder_reaches_only_non_voters_once_and_the_deadline_closes_the_pol
     assert len(told) == 1 and "Best slot: S1, Tuesday 02 April 2030, 10:00 CEST" in told[0]["body"]
 
 
-def test_signed_in_invitees_vote_and_the_portal_sees_its_clients_polls(tenant: Tenant):
+def test_signed_in_invitees_vote_and_a_portal_user_sees_the_polls_that_invite_them(tenant: Tenant):
     client, other_client = tenant.client("Initech")["id"], tenant.client("Globex")["id"]
     portal = tenant.portal_user(client)
     contact = tenant.contact(client, "Portal Pete", email=f"pete@{tenant.id}.test", portal_user_id=portal.user_id)
     colleague = tenant.user("milton", "staff")
-    made = poll(tenant, [{"contact_id": contact["id"]}, {"user_id": colleague.user_id}], client_id=client)
-    elsewhere = poll(tenant, [{"email": "z@example.test"}], client_id=other_client)
-    path = {"poll_id": made["id"]}
+    # invited as their contact (another address than the one they sign in with) to another client's poll
+    as_contact = poll(tenant, [{"contact_id": contact["id"]}, {"user_id": colleague.user_id}], client_id=other_client)
+    # invited by the address they sign in with (another case), to a poll of no client
+    by_email = poll(tenant, [{"email": portal.email.upper()}, {"email": "z@example.test"}])
+    # not invited, though the poll is of their own client
+    theirs_uninvited = poll(tenant, [{"email": "z@example.test"}], client_id=client)
+    path = {"poll_id": as_contact["id"]}
 
     for user in (portal, colleague):
         reply = call(user, "POST", f"{POLL}/my-vote", path, body={"choices": {"S3": "yes"}})
         assert reply.status == 200 and reply.json["via"] == "signed_in", reply.text
+    by_link_key = call(portal, "POST", f"{POLL}/my-vote", {"poll_id": by_email["id"]}, body={"choices": {"S1": "yes"}})
+    assert by_link_key.status == 200 and by_link_key.json["invitee"] == "001", by_link_key.text
     call(tenant.agent, "POST", f"{POLL}/my-vote", path, body={"choices": {"S3": "yes"}}).problem(403)
-    assert [p["id"] for p in call(portal, "GET", "/calendar/meeting-polls").json["items"]] == [made["id"]]
-    call(portal, "GET", POLL, {"poll_id": elsewhere["id"]}).problem(404)
-    call(portal, "POST", f"{POLL}/my-vote", {"poll_id": elsewhere["id"]}, body={"choices": {}}).problem(404)
+
+    # The portal list is exactly the polls that invite them, newest first, a page at a time
+    listed = call(portal, "GET", "/calendar/meeting-polls", query={"limit": "1"})
+    assert [p["id"] for p in listed.json["items"]] == [by_email["id"]], listed.text
+    rest = call(portal, "GET", "/calendar/meeting-polls", query={"limit": "1", "cursor": listed.json["next_cursor"]})
+    assert [p["id"] for p in rest.json["items"]] == [as_contact["id"]]
+    assert (
+        call(portal, "GET", "/calendar/meeting-polls", query={"client_id": client}).json["items"][0]["id"]
+        == (by_email["id"])
+    )  # a client filter is not theirs to choose
+    # and each shows them which invitee is theirs, and the others' names without their addresses
+    shown = call(portal, "GET", POLL, path).json["invitees"]
+    assert [(i["name"], i["email"], i["you"]) for i in shown] == [
+        ("Portal Pete", f"pete@{tenant.id}.test", True),
+        ("milton", None, False),
+    ]
     assert call(portal, "GET", f"{POLL}/results", path).json["slots"][0]["yes"] == 2
+    assert call(portal, "GET", f"{POLL}/results", {"poll_id": by_email["id"]}).status == 200
+
+    # A poll that does not invite them is missing, even their own client's: not listed, not read, no vote
+    uninvited = {"poll_id": theirs_uninvited["id"]}
+    call(portal, "GET", POLL, uninvited).problem(404)
+    call(portal, "GET", f"{POLL}/results", uninvited).problem(404)
+    call(portal, "POST", f"{POLL}/my-vote", uninvited, body={"choices": {}}).problem(404)
+    # while staff keep seeing every poll
+    assert {as_contact["id"], by_email["id"], theirs_uninvited["id"]} <= {
+        p["id"] for p in call(tenant.agent, "GET", "/calendar/meeting-polls", query={"limit": "100"}).json["items"]
+    }
+
+
+def test_a_portal_user_of_another_tenant_with_the_invited_address_sees_nothing(tenant: Tenant):
+    other = Tenant()
+    stranger = other.portal_user(other.client("Elsewhere")["id"], name="twin")
+    invited = tenant.portal_user(tenant.client("Initech")["id"], name="twin")
+    made = poll(tenant, [{"email": stranger.email}, {"email": invited.email}])
+
+    assert call(stranger, "GET", "/calendar/meeting-polls").json["items"] == []
+    for route in (POLL, f"{POLL}/results"):
+        call(stranger, "GET", route, {"poll_id": made["id"]}).problem(404)
+    call(stranger, "POST", f"{POLL}/my-vote", {"poll_id": made["id"]}, body={"choices": {}}).problem(404)
+    assert [p["id"] for p in call(invited, "GET", "/calendar/meeting-polls").json["items"]] == [made["id"]]
+
+
+def test_a_poll_of_a_hundred_portal_invitees_is_listed_for_each(tenant: Tenant):
+    """More entries than one transaction holds beside the poll: the rest are put first, none missing."""
+    people = [{"email": f"p{i:03d}@{tenant.id}.test"} for i in range(100)]
+    made = poll(tenant, people, client_id=tenant.client("Initech")["id"])
+    for i in (0, 97, 98, 99):
+        reader = tenant.portal_user(tenant.client(f"C{i}")["id"], name=f"p{i:03d}")
+        assert [p["id"] for p in call(reader, "GET", "/calendar/meeting-polls").json["items"]] == [made["id"]]
 
 
 @pytest.mark.parametrize(

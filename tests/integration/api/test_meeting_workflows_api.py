@@ -249,3 +249,101 @@ def test_task_actions_add_tasks_to_the_clients_onboarding_process(tenant: Tenant
     assert [r["task_id"] for r in result] == [letter["id"], call_back["id"]]
     skipped = one_execution(tenant, elsewhere["id"], flow["id"])
     assert skipped["status"] == "done" and skipped["result"][0]["skipped"] == "The appointment has no client."
+
+
+# ---- email actions with the marketing email templates ---------------------------------------------------
+
+
+def email_template(tenant: Tenant) -> dict:
+    body = {
+        "name": "Meeting reminder",
+        "subject": "{{ appointment.title }} with {{ firm.name }}",
+        "html": "<p>Hello {{ contact.first_name }} ({{ client.name | default('no client') }}): "
+        "{{ appointment.start }} to {{ appointment.end }}, "
+        "{{ appointment.location }} {{ appointment.meeting_url }}</p>",
+    }
+    reply = call(tenant.manager, "POST", "/marketing/email-templates", body=body)
+    assert reply.status == 201, reply.text
+    return reply.json
+
+
+def test_an_email_action_sends_a_marketing_template_to_each_recipient_once(tenant: Tenant, calendar_tap, sent_mail):
+    # Given a booked workflow emailing everyone a marketing template, and a meeting with a contact of a client,
+    # a plain address in New York's zone and the organizer
+    template = email_template(tenant)
+    flow = workflow(
+        tenant,
+        trigger={"kind": "booked"},
+        actions=[{"kind": "email", "to": "everyone", "email_template_id": template["id"]}],
+    )
+    client = tenant.client("Initech")["id"]
+    contact = tenant.contact(client, "Peter Gibbons", email=f"peter@{tenant.id}.test")
+    made = appointment(
+        tenant,
+        client_id=client,
+        location="Room 4",
+        meeting_url="https://meet.example/abc",
+        attendees=[{"contact_id": contact["id"]}, {"email": "ny@example.test", "time_zone": "America/New_York"}],
+    )
+    calendar_tap(tenant)
+
+    # When the job runs twice
+    due = datetime.fromisoformat(one_execution(tenant, made["id"], flow["id"])["due_at"])
+    assert [sweep(due + timedelta(seconds=s))["executions_done"] for s in (1, 2)] == [1, 0]
+
+    # Then each got the template once, rendered with the marketing variables and the meeting in their zone
+    mine = [m for m in sent_mail() if m["subject"] == f"Kick-off with {tenant.id}"]
+    assert sorted(a for m in mine for a in m["destinations"]["ToAddresses"]) == sorted(
+        [contact["email"], "ny@example.test", tenant.agent.email]
+    )
+    [to_peter] = [m for m in mine if contact["email"] in m["destinations"]["ToAddresses"]]
+    assert "Hello Peter (Initech): Tuesday 02 April 2030, 10:00 CEST (Europe/Berlin) to " in to_peter["body"]
+    assert "Room 4 https://meet.example/abc" in to_peter["body"]
+    [to_ny] = [m for m in mine if "ny@example.test" in m["destinations"]["ToAddresses"]]
+    assert "Hello ny (Initech): Tuesday 02 April 2030, 04:00 EDT (America/New_York)" in to_ny["body"]
+    done = one_execution(tenant, made["id"], flow["id"])
+    assert (done["status"], done["result"][0]["email_template_id"]) == ("done", template["id"])
+
+
+def test_an_email_action_names_an_existing_template_or_its_own_text_not_both(tenant: Tenant):
+    other = Tenant()
+    foreign = email_template(other)["id"]
+    mine = email_template(tenant)["id"]
+    base = {"name": "X", "trigger": {"kind": "booked"}}
+    bad = [
+        ([{"kind": "email", "email_template_id": "01NOSUCHTEMPLATE0000000000"}], "actions[0].email_template_id"),
+        (
+            [{"kind": "survey", "survey_id": csat(tenant)["id"]}, {"kind": "email", "email_template_id": foreign}],
+            ("actions[1].email_template_id"),
+        ),
+        ([{"kind": "email", "email_template_id": mine, "subject": "Hi", "text": "x"}], "actions.0"),
+        ([{"kind": "email"}], "actions.0"),
+    ]
+    for actions, field in bad:
+        errors = call(tenant.manager, "POST", WORKFLOWS, body={**base, "actions": actions}).field_errors()
+        assert any(name.startswith(field) for name in errors), (actions, errors)
+    twice = [
+        {"kind": "email", "email_template_id": mine},
+        {"kind": "email", "to": "organizer", "email_template_id": mine},
+    ]
+    made = call(tenant.manager, "POST", WORKFLOWS, body={**base, "actions": twice})
+    assert made.status == 201 and made.json["actions"][1]["email_template_id"] == mine, made.text
+
+
+def test_a_template_deleted_after_the_workflow_was_saved_fails_the_execution_at_once(tenant: Tenant, calendar_tap):
+    from shared.marketing.templates import EmailTemplate
+
+    template = email_template(tenant)
+    flow = workflow(
+        tenant, trigger={"kind": "booked"}, actions=[{"kind": "email", "email_template_id": template["id"]}]
+    )
+    made = appointment(tenant, attendees=[{"email": "x@example.test"}])
+    calendar_tap(tenant)
+    EmailTemplate.find(tenant.id, template["id"]).delete()
+
+    due = datetime.fromisoformat(one_execution(tenant, made["id"], flow["id"])["due_at"])
+    result = sweep(due + timedelta(seconds=1))
+    assert (result["executions_failed"], result["executions_retried"]) == (1, 0)
+    failed = one_execution(tenant, made["id"], flow["id"])
+    assert (failed["status"], failed["attempts"]) == ("failed", 1)
+    assert failed["error"] == f"The email template {template['id']} no longer exists."

@@ -1,5 +1,6 @@
 // The dashboard: tickets opened and resolved per day, SLA breaches, NPS and CSAT by week, work orders by status,
-// drawn from the API's lists and survey summaries (each chart also as a table for screen readers).
+// uploads by scan outcome per day, drawn from the API's lists and summaries (each chart also as a table for screen
+// readers).
 import { html } from "htm/preact";
 import { api, collect } from "../api.js";
 import { find } from "../contract.js";
@@ -84,6 +85,36 @@ async function workOrderFigures() {
   return pages.map((p) => p.items.length);
 }
 
+const SCAN_SUMMARY = "/attachments/scan-summary";
+
+/** Uploads judged clean, infected and rejected per UTC day over the last DAYS days (the scan's day counters). */
+function UploadsTile({ doc }) {
+  const load = () => {
+    if (!find(doc, "get", SCAN_SUMMARY)) return Promise.resolve(null);
+    const days = lastDays();
+    return api(SCAN_SUMMARY, { query: { date_from: days[0], date_to: days[DAYS - 1] } });
+  };
+  const [summary, error] = useLoad(load, []);
+  if (summary === null) return null;
+  const days = (summary?.days || []).map((d) => d.day);
+  const of = (outcome) => (summary?.days || []).map((d) => d[outcome]);
+  return html`<section class="card tile" aria-labelledby="tile-uploads">
+    <h2 id="tile-uploads">Uploads scanned, last ${DAYS} days</h2>
+    <${Problem} error=${error} />
+    ${!summary && !error && html`<${Loading} />`}
+    ${summary &&
+    html`<p class="figure"><strong>${summary.clean}</strong> clean${" · "}
+        <strong class=${summary.infected ? "bad" : ""} data-testid="uploads-infected">${summary.infected}</strong> infected${" · "}
+        <strong>${summary.rejected}</strong> rejected</p>
+      <${Bars} label="Uploads per day by scan outcome" labels=${days}
+        series=${[
+          { name: "Clean", values: of("clean"), className: "series-b" },
+          { name: "Infected", values: of("infected"), className: "series-bad" },
+          { name: "Rejected", values: of("rejected"), className: "series-muted" },
+        ]} />`}
+  </section>`;
+}
+
 export default function Dashboard({ doc }) {
   usePageTitle("Dashboard");
   const [tickets, ticketsError] = useLoad(ticketFigures, []);
@@ -130,5 +161,6 @@ export default function Dashboard({ doc }) {
         html`<${Bars} label="Work orders by status" labels=${WORK_ORDER_STATUSES.map((s) => `     ${s.replace("_", " ")}`)}
           series=${[{ name: "Work orders", values: orders, className: "series-a" }]} />`}
       </section>`}
+      <${UploadsTile} doc=${doc} />
     </div>`;
 }

@@ -1,8 +1,8 @@
-// My meeting polls: the polls of my client, each open one with a ballot for me (signed in: `…/my-vote`).
+// My meeting polls: the polls that invite me (whatever their client), each open one with a ballot for me
+// (signed in: `…/my-vote`).
 import { html } from "htm/preact";
 import { useState } from "preact/hooks";
 import { api } from "../api.js";
-import { currentUser } from "../auth.js";
 import { Ballot, votesBody } from "../links/vote.js";
 import { Badge, Loading, Notice, Problem, useLoad, usePageTitle, when } from "../ui.js";
 
@@ -10,8 +10,7 @@ function Poll({ poll }) {
   const [error, setError] = useState(null);
   const [sent, setSent] = useState(false);
   const [busy, setBusy] = useState(false);
-  const email = (currentUser()?.email || "").toLowerCase();
-  const me = poll.invitees.find((i) => i.email.toLowerCase() === email);
+  const me = poll.invitees.find((i) => i.you);
   const open = poll.status === "open" && new Date(poll.deadline) > new Date();
   const vote = async (choices) => {
     setBusy(true);
@@ -32,7 +31,6 @@ function Poll({ poll }) {
     <${Problem} error=${error} />
     ${sent ? html`<${Notice}>Your vote was recorded: you can change it until the poll closes.<//>` : me?.voted && html`<p>You have voted: send again to change your vote.</p>`}
     ${open && me && html`<${Ballot} poll=${poll} onVote=${vote} busy=${busy} />`}
-    ${open && !me && html`<p>You are not among the invitees of this poll.</p>`}
   </section>`;
 }
 
