@@ -29,4 +29,5 @@ bench:
 	.venv/bin/python -m bench.load
 	.venv/bin/python -m bench.page_weight
 	.venv/bin/python -m bench.campaign
+	.venv/bin/python -m bench.segment_refresh
 	.venv/bin/python -m bench.knowledge_search

@@ -23,23 +23,14 @@ from typing import Any
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
+from bench.local_cloud import environment, started
+
 RECIPIENTS = int(os.environ.get("BENCH_RECIPIENTS", "10000"))
 CRASH_AT_CHUNK = 40  # the confirmation of this chunk fails: 25 recipients claimed, sent, not confirmed
 TENANT = "bench-campaign"
 SES_RATE = 14  # what the account's quota would allow; the bench itself sends unthrottled
 
-os.environ.update(
-    AWS_ACCESS_KEY_ID="bench",
-    AWS_SECRET_ACCESS_KEY="bench",
-    AWS_REGION="eu-west-1",
-    AWS_DEFAULT_REGION="eu-west-1",
-    DESKOS_TABLE="deskos-campaign-bench",
-    DESKOS_BUCKET="deskos-campaign-bench-uploads",
-    DESKOS_CURSOR_SECRET="bench-only-cursor-secret",
-    DESKOS_SES_SEND_RATE="1000000",
-    POWERTOOLS_METRICS_DISABLED="true",
-    POWERTOOLS_LOG_LEVEL="ERROR",
-)
+environment("campaign", DESKOS_SES_SEND_RATE="1000000")
 
 
 class Crash(Exception):
@@ -141,43 +132,32 @@ and <a href="https://example.com/events">events</a>.</p>
 def main() -> None:
     import boto3
 
-    from infra.local.moto_server import start_moto
-    from infra.local.provision import provision
-    from shared import aws
     from shared.marketing import sending
-    from shared.settings import settings
 
-    server = start_moto()
-    try:
-        os.environ["AWS_ENDPOINT_URL"] = server.url
-        settings.cache_clear()
-        aws.forget()
-        provision(server.url, "eu-west-1", table_name=settings().table_name, bucket_name=settings().bucket_name)
-        started = time.perf_counter()
+    with started() as url:
+        begun = time.perf_counter()
         campaign_id, _ = seed(RECIPIENTS)
-        seeded = time.perf_counter() - started
+        seeded = time.perf_counter() - begun
 
         runs, crashed = [], False
-        started = time.perf_counter()
+        begun = time.perf_counter()
         with Counting() as counting:
             while True:
                 try:
                     run = sending.send(TENANT, campaign_id, time.monotonic() + 50)
                 except (Crash, ClientError) as error:
                     crashed = True
-                    runs.append(f"run {len(runs) + 1}: crashed ({error}) at {time.perf_counter() - started:.0f} s")
+                    runs.append(f"run {len(runs) + 1}: crashed ({error}) at {time.perf_counter() - begun:.0f} s")
                     print(runs[-1], flush=True)
                     continue
-                took = time.perf_counter() - started
+                took = time.perf_counter() - begun
                 runs.append(f"run {len(runs) + 1}: sent {run.sent}, skipped {run.skipped}, found done {run.already}")
                 print(f"{runs[-1]} ({took:.0f} s so far)", flush=True)
                 if run.finished or run.stopped not in (None, "deadline"):
                     break
-        wall = time.perf_counter() - started
+        wall = time.perf_counter() - begun
         counts = sending.tally(TENANT, campaign_id)
-        mailed = len(boto3.client("ses", endpoint_url=server.url).list_identities()["Identities"])  # a live check
-    finally:
-        server.stop()
+        mailed = len(boto3.client("ses", endpoint_url=url).list_identities()["Identities"])  # a live check
 
     duplicates = sum(1 for n in counting.recipients.values() if n > 1)
     send_writes = counting.writes["send record"]

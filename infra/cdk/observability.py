@@ -26,6 +26,19 @@ LATENCY_P99_ALARM_MS = 3000
 ITERATOR_AGE_ALARM_MS = 60_000
 UPLOAD_QUEUE_AGE_ALARM_SECONDS = 300
 EMAILS_REJECTED_ALARM = 100  # inbound emails refused per 5 min: a loop or a flood, not the odd auto-reply
+# SES puts an account under review at a 5 % bounce rate or a 0.1 % complaint rate; the rates are judged over a
+# day's sending (bounces and complaints come in after the send), from at least a few hundred emails
+CAMPAIGN_RATE_PERIOD = Duration.days(1)
+CAMPAIGN_RATE_MIN_SENT = 200
+BOUNCE_RATE_ALARM_PERCENT = 5
+COMPLAINT_RATE_ALARM_PERCENT = 0.1
+CAMPAIGN_METRICS = (
+    "CampaignEmailsSent",
+    "CampaignEmailsFailed",
+    "CampaignDeliveries",
+    "CampaignBounces",
+    "CampaignComplaints",
+)
 
 
 ALARM_METRICS_MAX = 10
@@ -177,6 +190,27 @@ def dashboard_and_alarms(
         )
         alarm(f"{name}DeadLettersAlarm", depth, 1, f"{name} gave up on inbound emails; see its DLQ")
 
+    # Campaigns: the sender publishes sent and failed (functions/schedules/campaign_send.py), SES's events the rest
+    # (functions/events/mail_feedback.py)
+    campaign = {name: _business_metric(name) for name in CAMPAIGN_METRICS}
+    alarm(
+        "CampaignEmailsFailedAlarm",
+        campaign["CampaignEmailsFailed"],
+        1,
+        "SES refused campaign emails (the reason is on each send record: /marketing/campaign-executions)",
+    )
+    rates = {
+        "CampaignBounces": ("CampaignBounceRateAlarm", BOUNCE_RATE_ALARM_PERCENT, "bounce"),
+        "CampaignComplaints": ("CampaignComplaintRateAlarm", COMPLAINT_RATE_ALARM_PERCENT, "complaint"),
+    }
+    for name, (construct_id, threshold, what) in rates.items():
+        alarm(
+            construct_id,
+            _rate(name, "CampaignEmailsSent"),
+            threshold,
+            f"Campaign {what} rate at or above {threshold} % of a day's sending (SES reviews the account there)",
+        )
+
     dashboard = cloudwatch.Dashboard(scope, "Dashboard", dashboard_name=Stack.of(scope).stack_name)
     dashboard.add_widgets(
         _graph("API requests and errors", [
@@ -192,6 +226,11 @@ def dashboard_and_alarms(
         _graph("Meeting workflow executions: done, retried, failed", list(meetings.values())),
         _graph("Meeting poll reminders and closes", list(polls.values())),
         _graph("Onboarding started, completed and reminders sent", onboarding),
+        _graph("Campaign emails: sent, failed, delivered, bounced, complaints", list(campaign.values())),
+        _graph("Campaign bounce and complaint rates (% of a day's sending)", [
+            _rate("CampaignBounces", "CampaignEmailsSent"),
+            _rate("CampaignComplaints", "CampaignEmailsSent"),
+        ]),
     )  # fmt: skip
     dashboard.add_widgets(
         *_graphs("5xx per endpoint", [_endpoint_metric(rest_api, r, "5XXError", "Sum") for r in api.routes]),
@@ -230,6 +269,20 @@ def _business_metric(name: str, service: str = "deskos") -> cloudwatch.Metric:
         dimensions_map={"service": service},
         statistic="Sum",
         period=PERIOD,
+    )
+
+
+def _rate(part: str, whole: str) -> cloudwatch.MathExpression:
+    """``part`` as a percentage of ``whole`` over a day; 0 while ``whole`` is too small to judge."""
+    p, w = part.lower(), whole.lower()  # ids: one graph shows several rates over the same whole
+    return cloudwatch.MathExpression(
+        expression=f"IF({w} >= {CAMPAIGN_RATE_MIN_SENT}, 100 * {p} / {w}, 0)",
+        using_metrics={
+            p: _business_metric(part).with_(period=CAMPAIGN_RATE_PERIOD),
+            w: _business_metric(whole).with_(period=CAMPAIGN_RATE_PERIOD),
+        },
+        period=CAMPAIGN_RATE_PERIOD,
+        label=f"{part} per {whole} (%)",
     )
 
 

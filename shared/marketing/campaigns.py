@@ -22,7 +22,7 @@ from shared.clock import now
 from shared.db.due import DueIndex, entry
 from shared.db.entities import Entity, expect_version, require_state, save
 from shared.db.errors import cancelled_by_condition, storage_errors
-from shared.db.pages import Page, query_page
+from shared.db.pages import Page
 from shared.db.table import tkey, transaction
 from shared.errors import Unprocessable
 from shared.marketing import counters
@@ -103,6 +103,7 @@ def create(ctx: TenantContext, body: NewCampaign) -> tuple[Campaign, dict[str, i
             for model, entity_id, _, _ in checks:
                 tx.condition_check(model, *model.key(ctx.tenant_id, entity_id), condition=model.PK.exists())
             tx.save(campaign)
+            tx.save(counters.new(campaign))  # listed beside it: a page of campaigns is one Query
     except TransactWriteError as error:
         for index, (_, _, field, message) in enumerate(checks):
             if cancelled_by_condition(error, index):
@@ -118,8 +119,7 @@ def load(ctx: TenantContext, campaign_id: str) -> tuple[Campaign, dict[str, int]
 
 def page(ctx: TenantContext, *, limit: int, cursor: str | None) -> Page[tuple[Campaign, dict[str, int]]]:
     partition = Campaign.partition_of_all(ctx.tenant_id)
-    found = query_page(Campaign.gsi1, partition, ctx.tenant_id, "campaigns", limit=limit, cursor=cursor)
-    return counters.page_with(found, COUNTS)
+    return counters.page_of(Campaign, partition, ctx.tenant_id, "campaigns", COUNTS, limit=limit, cursor=cursor)
 
 
 def schedule(ctx: TenantContext, campaign_id: str, body: ScheduleIn, if_match: int | None):

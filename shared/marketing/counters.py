@@ -1,6 +1,10 @@
 """Performance counters of an email template or a campaign: an unversioned item beside the owner
 (``<owner's partition>`` / ``COUNTERS``), so counting never races an edit, and one Query reads both.
 
+Lists read owners and their companions (counters, a segment's state) in one Query too: the companion is written
+with the owner and carries the owner's list keys (GSI1) with its own suffix, so it sorts right after its owner
+(``listed_beside``, ``paired_page``).
+
 Tracking, bounces and the sender only ever add (``UpdateItem ADD``), in the same transaction as the record
 that makes the event count once (``shared.marketing.tracking``, ``shared.marketing.feedback``)."""
 
@@ -10,6 +14,7 @@ from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 
+from shared import cursors
 from shared.db.errors import storage_errors
 from shared.db.pages import Page
 from shared.db.table import Item
@@ -72,12 +77,65 @@ def load_with(
     return owner, counted.as_dict(names) if counted else empty(names)
 
 
-def page_with(found: Page[Any], names: tuple[str, ...] = EVENTS) -> Page[tuple[Any, dict[str, int]]]:
-    """A page of owners with their counters (one BatchGetItem)."""
-    keys = [Counters.key(owner.PK) for owner in found.items]
+def new(owner: Any) -> Counters:
+    """Zero counters for a new ``owner``, listed beside it: write them in the owner's create transaction."""
+    return listed_beside(owner, Counters(*Counters.key(owner.PK), tenant_id=owner.tenant_id))
+
+
+def listed_beside(owner: Any, companion: Item) -> Any:
+    """``companion`` with ``owner``'s list keys, sorting right after it (its own sort key as the suffix)."""
+    companion.GSI1PK, companion.GSI1SK = owner.GSI1PK, f"{owner.GSI1SK}#{companion.SK}"
+    return companion
+
+
+def paired_page(
+    owner_model: type[Item],
+    companion_model: type[Item],
+    companion_sort_key: str,
+    partition: str,
+    tenant_id: str,
+    query_name: str,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> Page[tuple[Any, Any]]:
+    """A page of ``limit`` owners of the list partition (GSI1) each with its companion (or None), in one Query:
+    each companion sorts right after its owner. One written before companions were listed (or a page that
+    ends between the two) gets its companion from one BatchGetItem more."""
+    start = cursors.decode(tenant_id, query_name, cursor)
     with storage_errors():
-        counted = {c.PK: c.as_dict(names) for c in Counters.batch_get(keys)} if keys else {}
-    return Page([(owner, counted.get(owner.PK, empty(names))) for owner in found.items], found.next_cursor)
+        result = Item.gsi1.query(partition, limit=2 * limit, page_size=2 * limit, last_evaluated_key=start)
+        items = list(result)
+    pairs: list[list[Any]] = []
+    taken = 0
+    for item in items:
+        if isinstance(item, owner_model):
+            if len(pairs) == limit:
+                break
+            pairs.append([item, None])
+        elif isinstance(item, companion_model) and pairs and pairs[-1][0].PK == item.PK:
+            pairs[-1][1] = item
+        taken += 1  # anything else (a companion whose owner ended the last page) is passed over
+    missing = [pair for pair in pairs if pair[1] is None]
+    if missing:
+        with storage_errors():
+            keys = [(pair[0].PK, companion_sort_key) for pair in missing]
+            found = {c.PK: c for c in companion_model.batch_get(keys)}
+        for pair in missing:
+            pair[1] = found.get(pair[0].PK)
+    more = taken < len(items) or result.last_evaluated_key is not None
+    last = items[taken - 1] if more and taken else None
+    next_key = {name: {"S": getattr(last, name)} for name in ("PK", "SK", "GSI1PK", "GSI1SK")} if last else None
+    return Page([(owner, companion) for owner, companion in pairs], cursors.encode(tenant_id, query_name, next_key))
+
+
+def page_of(
+    owner_model: type[Item], partition: str, tenant_id: str, query_name: str, names: tuple[str, ...], **page: Any
+) -> Page[tuple[Any, dict[str, int]]]:
+    """A page of owners with their counters (``paired_page``)."""
+    found = paired_page(owner_model, Counters, "COUNTERS", partition, tenant_id, query_name, **page)
+    pairs = [(owner, counted.as_dict(names) if counted else empty(names)) for owner, counted in found.items]
+    return Page(pairs, found.next_cursor)
 
 
 def body(out: type[Any], owner: Any, **extra: Any) -> Any:

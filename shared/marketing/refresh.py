@@ -4,8 +4,9 @@ A refresh writes the members of a new generation beside the one readers see, a p
 saving after each page where it got to (``refresh_cursor``) in the segment's state; a crash resumes from the
 last saved page (its members are written again, idempotently). When the last page is done, one conditional
 write switches readers to the new generation with its count: until then they see the old one whole. Then the
-old generation's members are deleted, a page at a time. Each step is conditioned on the state it read, so two
-runs on one segment (the schedule and a manager's ``refresh``) never interleave their writes.
+old generation's members are deleted, a page at a time; the segment stays due until they are gone (a run that ends
+first leaves the rest to the next), then is next due an hour after the refresh began. Each step is conditioned on
+the state it read, so two runs on one segment (the schedule and a manager's ``refresh``) never interleave their writes.
 
 What to refresh is found without a Scan: every dynamic segment's state carries an entry in the sparse system
 index ``DUE`` (``SEGMENTDUE`` / ``<when>#<tenant>#<segment>``): an hour after its last refresh (the safety net
@@ -19,7 +20,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from shared.clock import now
+from shared.clock import iso, now
 from shared.db.due import due_by
 from shared.db.errors import storage_errors
 from shared.errors import Conflict
@@ -33,14 +34,15 @@ CLEANUP_PAGE = 500
 BUSY = "The segment is being refreshed by another run."
 
 
-def step(state: SegmentState, segment: Segment, at: datetime) -> bool:
-    """One unit of work on the segment's refresh; whether it is finished (nothing left to do)."""
+def step(state: SegmentState, segment: Segment, at: datetime, reader: audience.Reader) -> bool:
+    """One unit of work on the segment's refresh (``reader`` keeps what a run has read of clients and tags);
+    whether it is finished (nothing left to do)."""
     if state.cleanup_generation is not None:
         return _clean_up(state)
     if state.pending_generation is None:
         _begin(state)
         return False
-    return _next_page(state, segment, at)
+    return _next_page(state, segment, at, reader)
 
 
 def run(tenant_id: str, segment_id: str, deadline: float, clock: Callable[[], float] = time.monotonic) -> bool:
@@ -49,13 +51,13 @@ def run(tenant_id: str, segment_id: str, deadline: float, clock: Callable[[], fl
     segment = Segment.find(tenant_id, segment_id)
     if segment is None or segment.kind != "dynamic":
         return True
-    at = now()
+    at, reader = now(), audience.Reader(tenant_id, segment.tree)  # one a run: tags and clients read once
     while clock() < deadline:
         state = state_of(tenant_id, segment_id)
         if state is None:
             return True
         try:
-            if step(state, segment, at):
+            if step(state, segment, at, reader):
                 return True
         except Conflict:
             logger.info("segment %s is being refreshed by another run", segment_id)
@@ -82,9 +84,8 @@ def _begin(state: SegmentState) -> None:
         )
 
 
-def _next_page(state: SegmentState, segment: Segment, at: datetime) -> bool:
+def _next_page(state: SegmentState, segment: Segment, at: datetime, reader: audience.Reader) -> bool:
     tenant, generation = state.tenant_id, int(state.pending_generation)
-    reader = audience.Reader(tenant, segment.tree)
     contacts, last = reader.page(state.refresh_cursor)
     with storage_errors(), Member.batch_write() as batch:
         for contact in reader.matching(contacts, at):
@@ -99,8 +100,7 @@ def _next_page(state: SegmentState, segment: Segment, at: datetime) -> bool:
             state.update([SegmentState.refresh_cursor.set(last)], condition=unchanged)
         return False
     count = _count(Member.partition(tenant, segment.id, generation))
-    due(state, at + EVERY)
-    with storage_errors(BUSY):
+    with storage_errors(BUSY):  # still due: the next run deletes the old generation if this one cannot
         state.update(
             [
                 SegmentState.generation.set(generation),
@@ -109,8 +109,6 @@ def _next_page(state: SegmentState, segment: Segment, at: datetime) -> bool:
                 SegmentState.cleanup_generation.set(int(state.generation)),
                 SegmentState.pending_generation.remove(),
                 SegmentState.refresh_cursor.remove(),
-                SegmentState.DUESK.set(state.DUESK),
-                SegmentState.DUEPK.set(state.DUEPK),
             ],
             condition=unchanged,
         )
@@ -126,11 +124,18 @@ def _clean_up(state: SegmentState) -> bool:
             for member in stale:
                 batch.delete(member)
     if len(stale) < CLEANUP_PAGE:
+        done = [SegmentState.cleanup_generation.remove()]
+        condition = SegmentState.cleanup_generation == state.cleanup_generation
+        asked = state.DUESK.split("#")[0] if state.DUESK else None
+        if state.refreshed_at is not None and (asked is None or asked <= iso(state.refreshed_at)):
+            # the entry that started this refresh: next due an hour on (one asked for since, by a manager or a
+            # criteria change, stays: a refresh follows); should one be asked for now, this write fails and
+            # the next run looks again
+            condition &= SegmentState.DUESK == state.DUESK if state.DUESK else SegmentState.DUESK.does_not_exist()
+            due(state, state.refreshed_at + EVERY)
+            done += [SegmentState.DUEPK.set(state.DUEPK), SegmentState.DUESK.set(state.DUESK)]
         with storage_errors(BUSY):
-            state.update(
-                [SegmentState.cleanup_generation.remove()],
-                condition=SegmentState.cleanup_generation == state.cleanup_generation,
-            )
+            state.update(done, condition=condition)
         return True
     return False
 

@@ -216,6 +216,7 @@ def create(ctx: TenantContext, body: NewSegment) -> tuple[Segment, SegmentState]
     segment = Segment.new(ctx, name=body.name, kind=body.kind, criteria=stored)
     segment.index()
     state = SegmentState(*SegmentState.key(ctx.tenant_id, segment.id), tenant_id=ctx.tenant_id, segment_id=segment.id)
+    counters.listed_beside(segment, state)  # a page of segments is one Query
     if body.kind == "static":
         state.refreshed_at = segment.created_at
     else:
@@ -253,9 +254,10 @@ def load(ctx: TenantContext, segment_id: str) -> tuple[Segment, SegmentState]:
 
 def page(ctx: TenantContext, *, limit: int, cursor: str | None) -> Page[tuple[Segment, SegmentState]]:
     partition = Segment.partition_of_all(ctx.tenant_id)
-    found = query_page(Segment.gsi1, partition, ctx.tenant_id, "segments", limit=limit, cursor=cursor)
-    states = _states(ctx.tenant_id, [s.id for s in found.items])
-    return Page([(s, states[s.id]) for s in found.items if s.id in states], found.next_cursor)
+    found = counters.paired_page(
+        Segment, SegmentState, "STATE", partition, ctx.tenant_id, "segments", limit=limit, cursor=cursor
+    )
+    return Page([(s, state) for s, state in found.items if state is not None], found.next_cursor)
 
 
 def _states(tenant_id: str, segment_ids: list[str]) -> dict[str, SegmentState]:

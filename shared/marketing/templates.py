@@ -19,16 +19,18 @@ from pynamodb.attributes import UnicodeAttribute
 from shared.caller import TenantContext
 from shared.crm.clients import Client
 from shared.crm.contacts import Contact
-from shared.db.entities import Entity, apply_patch, expect_version, insert, save
-from shared.db.pages import Page, query_page
-from shared.db.table import tkey
-from shared.errors import Unprocessable
+from shared.db.entities import Entity, apply_patch, expect_version, save
+from shared.db.errors import storage_errors
+from shared.db.pages import Page
+from shared.db.table import Item, tkey, transaction
+from shared.errors import NotFound, Unprocessable
 from shared.marketing import counters
 from shared.schemas import Audited, Name, Out, Strict, Versioned
 
 Subject = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 Body = Annotated[str, StringConstraints(min_length=1, max_length=100_000)]  # templating.MAX_SOURCE
 Category = Annotated[str, StringConstraints(max_length=50, pattern=r"^[a-z][a-z0-9_-]{0,49}$")]
+PREVIEW_UNSUBSCRIBE = "https://example.com/unsubscribe?preview=1"
 SAMPLE = {
     "contact": {
         "id": "sample",
@@ -135,7 +137,11 @@ def render(template: EmailTemplate, values: Mapping[str, Any]) -> RenderedEmail:
 def firm_name(tenant_id: str) -> str:
     from shared import tenants  # its settings models (hours, time zones) are not what a route here needs
 
-    tenant = tenants.find(tenant_id)
+    return firm_of(tenants.find(tenant_id), tenant_id)
+
+
+def firm_of(tenant: Any, tenant_id: str) -> str:
+    """The name emails give the firm: the portal's display name, else the tenant's."""
     return (tenant.portal_display_name or tenant.name) if tenant else tenant_id
 
 
@@ -157,7 +163,12 @@ def _checked(template: EmailTemplate) -> EmailTemplate:
 
 
 def create(ctx: TenantContext, body: NewEmailTemplate) -> tuple[EmailTemplate, dict[str, int]]:
-    return insert(_checked(EmailTemplate.new(ctx, **body.model_dump()))), counters.empty()
+    template = _checked(EmailTemplate.new(ctx, **body.model_dump()))
+    template.index()
+    with storage_errors("This email template already exists."), transaction() as tx:
+        tx.save(template, condition=EmailTemplate.PK.does_not_exist())
+        tx.save(counters.new(template))  # listed beside it: a page of templates is one Query
+    return template, counters.empty()
 
 
 def load(ctx: TenantContext, template_id: str) -> tuple[EmailTemplate, dict[str, int]]:
@@ -168,8 +179,8 @@ def load(ctx: TenantContext, template_id: str) -> tuple[EmailTemplate, dict[str,
 def page(ctx: TenantContext, *, limit: int, cursor: str | None) -> Page[tuple[EmailTemplate, dict[str, int]]]:
     """A page of templates, oldest first, with their counters."""
     partition = EmailTemplate.partition_of_all(ctx.tenant_id)
-    found = query_page(EmailTemplate.gsi1, partition, ctx.tenant_id, "email-templates", limit=limit, cursor=cursor)
-    return counters.page_with(found)
+    page = {"limit": limit, "cursor": cursor}
+    return counters.page_of(EmailTemplate, partition, ctx.tenant_id, "email-templates", counters.EVENTS, **page)
 
 
 def update(ctx: TenantContext, template_id: str, patch: EmailTemplatePatch, if_match: int | None):
@@ -180,13 +191,22 @@ def update(ctx: TenantContext, template_id: str, patch: EmailTemplatePatch, if_m
 
 
 def preview(ctx: TenantContext, template_id: str, contact_id: str | None) -> RenderedEmail:
-    """The template rendered for one of the tenant's contacts (404 if not one), or with sample data."""
-    template, _ = load(ctx, template_id)
-    contact = Contact.load(ctx, contact_id) if contact_id else None
-    client = Client.find(ctx.tenant_id, contact.client_id) if contact else None
-    values = variables(contact, client, firm_name(ctx.tenant_id), "https://example.com/unsubscribe?preview=1")
-    from shared import templating
+    """The template rendered for one of the tenant's contacts (404 if not one), or with sample data: one
+    BatchGetItem (the template, the tenant, the contact), and the contact's client."""
+    from shared import templating, tenants
 
+    tenant = ctx.tenant_id
+    keys = [EmailTemplate.key(tenant, template_id), tenants.Tenant.key(tenant)]
+    if contact_id:
+        keys.append(Contact.key(tenant, contact_id))
+    with storage_errors():
+        found = {type(i): i for i in Item.batch_get(keys)}
+    template = found.get(EmailTemplate)
+    if template is None:
+        raise NotFound("No such email template.")
+    contact = Contact.visible(ctx, found.get(Contact)) if contact_id else None
+    client = Client.find(tenant, contact.client_id) if contact else None
+    values = variables(contact, client, firm_of(found.get(tenants.Tenant), tenant), PREVIEW_UNSUBSCRIBE)
     try:
         return render(template, values)
     except templating.RenderRefused as error:

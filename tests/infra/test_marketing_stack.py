@@ -3,7 +3,10 @@ through the configuration set (and may), and the open pixel leaves the API as bi
 
 from __future__ import annotations
 
+import json
+
 from infra import resources
+from infra.cdk import observability
 from shared.settings import PUBLIC_URL_PARAMETER
 
 
@@ -47,3 +50,25 @@ def test_the_campaign_sender_sends_through_the_configuration_set_with_links_to_t
 def test_the_open_pixel_is_served_as_binary(synthesized):
     [api] = synthesized.of_type("AWS::ApiGateway::RestApi").values()
     assert "image/*" in api["Properties"]["BinaryMediaTypes"]
+
+
+def test_campaign_metrics_are_on_the_dashboard_and_failures_bounces_and_complaints_alarmed(synthesized):
+    alarms = [a["Properties"] for a in synthesized.of_type("AWS::CloudWatch::Alarm").values()]
+    [failed] = [a for a in alarms if a.get("MetricName") == "CampaignEmailsFailed"]
+    assert (failed["Namespace"], failed["Threshold"], failed["Statistic"]) == ("DeskOS", 1, "Sum")
+    rates = {}
+    for alarm in alarms:
+        metrics = {m["Id"]: m for m in alarm.get("Metrics", [])}
+        names = {m["MetricStat"]["Metric"]["MetricName"] for m in metrics.values() if "MetricStat" in m}
+        if "CampaignEmailsSent" in names:
+            [expression] = [m["Expression"] for m in metrics.values() if "Expression" in m]
+            rates[(names - {"CampaignEmailsSent"}).pop()] = (alarm["Threshold"], expression)
+            assert all(m["MetricStat"]["Period"] == 86400 for m in metrics.values() if "MetricStat" in m)
+    assert rates["CampaignBounces"][0] == 5 and rates["CampaignComplaints"][0] == 0.1
+    assert "100 * campaignbounces / campaignemailssent" in rates["CampaignBounces"][1]
+    assert "100 * campaigncomplaints / campaignemailssent" in rates["CampaignComplaints"][1]
+    assert all(a["AlarmActions"] for a in alarms if a.get("MetricName") == "CampaignEmailsFailed" or "Metrics" in a)
+    [dashboard] = synthesized.of_type("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    assert all(name in body for name in observability.CAMPAIGN_METRICS)
+    assert "100 * campaignbounces / campaignemailssent" in body

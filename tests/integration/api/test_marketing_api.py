@@ -12,6 +12,7 @@ import pytest
 from functions.events import mail_feedback
 from infra.local.lambda_context import LambdaContext
 from shared.marketing import sending
+from shared.marketing.sends import SendRecord
 from tests.integration.api import marketing_helpers as mk
 from tests.integration.api.harness import call
 
@@ -154,6 +155,66 @@ def test_preview_renders_the_contacts_name(tenant, scene):
     assert "Hello Ann0," in reply.json["html"] and reply.json["subject"] == "News for Premium Co"
     sample = call(tenant.agent, "GET", path, {"email_template_id": made["id"]})
     assert "Hello Ada," in sample.json["html"]
+
+
+def test_preview_reads_the_template_tenant_and_contact_at_once(tenant, scene, faults):
+    made, contact = mk.template(tenant), scene[2][0]
+    path = "/marketing/email-templates/{email_template_id}/preview"
+    faults.calls.clear()
+    assert call(tenant.agent, "GET", path, {"email_template_id": made["id"]}).status == 200
+    assert sum(faults.calls.values()) == 1  # sample data: one BatchGetItem (template, tenant)
+    faults.calls.clear()
+    query = {"contact_id": contact["id"]}
+    assert call(tenant.agent, "GET", path, {"email_template_id": made["id"]}, query=query).status == 200
+    assert sum(faults.calls.values()) == 2  # and the contact's client
+    missing = call(tenant.agent, "GET", path, {"email_template_id": made["id"]}, query={"contact_id": "0" * 26})
+    assert missing.problem(404)["detail"] == "No such contact."
+    gone = call(tenant.agent, "GET", path, {"email_template_id": "0" * 26}, query=query)
+    assert gone.problem(404)["detail"] == "No such email template."
+
+
+def pages_of(tenant, path: str, limit: int) -> list[list[dict]]:
+    pages, cursor = [], None
+    while True:
+        query = {"limit": str(limit), **({"cursor": cursor} if cursor else {})}
+        reply = call(tenant.agent, "GET", path, query=query)
+        assert reply.status == 200, reply.text
+        pages.append(reply.json["items"])
+        cursor = reply.json["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+def test_lists_read_owners_with_their_counters_in_one_query_and_page_right(tenant, faults):
+    made = [mk.template(tenant, name=f"T{i}") for i in range(5)]
+    # one template's counters as written before they were listed beside it: the list still finds them
+    from shared.marketing.counters import Counters
+
+    legacy = Counters.get(f"T#{tenant.id}#EMAILTEMPLATE#{made[1]['id']}", "COUNTERS")
+    legacy.update([Counters.GSI1PK.remove(), Counters.GSI1SK.remove(), Counters.opened.add(3)])
+    faults.calls.clear()
+    pages = pages_of(tenant, "/marketing/email-templates", 2)
+    assert [[t["name"] for t in page] for page in pages] == [["T0", "T1"], ["T2", "T3"], ["T4"]]
+    assert [t["counters"]["opened"] for page in pages for t in page] == [0, 3, 0, 0, 0]
+    assert faults.calls["Query"] == 3 and faults.calls["BatchGetItem"] == 1  # only for the unlisted counters
+    faults.calls.clear()
+    assert [t["name"] for t in pages_of(tenant, "/marketing/email-templates", 100)[0]] == [f"T{i}" for i in range(5)]
+    assert sum(faults.calls.values()) == 2  # one Query, one BatchGetItem for the legacy counters
+
+
+def test_segment_and_campaign_lists_are_one_query_a_page(tenant, scene, faults):
+    segments = [mk.segment(tenant, name=f"S{i}", kind="static") for i in range(3)]
+    made = mk.template(tenant)
+    campaigns = [mk.campaign(tenant, made["id"], segments[0]["id"], name=f"C{i}", scheduled=False) for i in range(3)]
+    for path, expected in (("/marketing/segments", segments), ("/marketing/campaign-executions", campaigns)):
+        faults.calls.clear()
+        pages = pages_of(tenant, path, 2)
+        assert [item["id"] for page in pages for item in page] == [item["id"] for item in expected]
+        assert dict(faults.calls) == {"Query": 2}, path
+    listed = pages_of(tenant, "/marketing/campaign-executions", 10)[0]
+    assert all(c["counts"]["sent"] == 0 and c["status"] == "draft" for c in listed)
+    listed = pages_of(tenant, "/marketing/segments", 10)[0]
+    assert all(s["member_count"] == 0 and s["refreshing"] is False for s in listed)
 
 
 # ---- campaigns -----------------------------------------------------------------------------------
@@ -310,6 +371,52 @@ def test_a_crash_between_ses_and_the_confirmation_sends_nobody_twice(module_clou
     assert len(mails) == 60 and len(set(mk.recipients(mails))) == 60
     counts = mk.get_campaign(tenant, campaign["id"])["counts"]
     assert run.finished and counts["unconfirmed"] == 25 and counts["sent"] == 35
+
+
+def delivered(tenant, campaign: dict, template: dict, contact: dict) -> dict:
+    tags = {"tenant": [tenant.id], "campaign": [campaign["id"]], "template": [template["id"]]}
+    tags["contact"] = [contact["id"]]
+    notification = {"eventType": "Delivery", "mail": {"tags": tags, "messageId": "ses-message-1"}}
+    return mail_feedback.handler(mail_feedback.sns_event(notification), LambdaContext("MailFeedback"))
+
+
+def test_a_delivery_makes_an_unconfirmed_recipient_sent(module_cloud, tenant, faults):
+    client = tenant.client("Crashy")
+    contacts = [tenant.contact(client["id"], f"C{i}", email=email()) for i in range(3)]
+    made = mk.static_segment(tenant, [c["id"] for c in contacts])
+    template = mk.template(tenant)
+    crash = {"Error": {"Code": "InternalFailure", "Message": "crash"}, "ResponseMetadata": {"HTTPStatusCode": 500}}
+
+    def crashed_send(campaign: dict) -> None:
+        faults.fail("BatchWriteItem", crash, times=1)  # the confirmation: all three stay claimed
+        with pytest.raises(Exception):  # noqa: B017 - the run dies as a crashed function would
+            mk.send(tenant, campaign["id"])
+        faults.clear()
+
+    # the campaign's counts are written (finished) before SES says one was delivered: they follow
+    first = mk.campaign(tenant, template["id"], made["id"])
+    crashed_send(first)
+    assert mk.send(tenant, first["id"]).finished
+    assert mk.get_campaign(tenant, first["id"])["counts"]["unconfirmed"] == 3
+    assert delivered(tenant, first, template, contacts[0])["recorded"] == ["delivered"]
+    assert delivered(tenant, first, template, contacts[0])["recorded"] == [None]  # SES redelivers: nothing more
+    counts = mk.get_campaign(tenant, first["id"])["counts"]
+    assert (counts["sent"], counts["unconfirmed"], counts["delivered"]) == (1, 2, 1)
+    path = "/marketing/email-templates/{email_template_id}"
+    counted = call(tenant.agent, "GET", path, {"email_template_id": template["id"]}).json["counters"]
+    assert (counted["sent"], counted["delivered"]) == (1, 1)
+    record = SendRecord.get(*SendRecord.key(tenant.id, first["id"], contacts[0]["id"]))
+    assert (record.status, record.message_id) == ("sent", "ses-message-1")
+
+    # delivered while the campaign is still sending: the tally counts it as sent
+    second = mk.campaign(tenant, template["id"], made["id"])
+    crashed_send(second)
+    assert delivered(tenant, second, template, contacts[1])["recorded"] == ["delivered"]
+    assert mk.send(tenant, second["id"]).finished
+    counts = mk.get_campaign(tenant, second["id"])["counts"]
+    assert (counts["sent"], counts["unconfirmed"], counts["delivered"]) == (1, 2, 1)
+    counted = call(tenant.agent, "GET", path, {"email_template_id": template["id"]}).json["counters"]
+    assert (counted["sent"], counted["delivered"]) == (2, 2)
 
 
 def test_cancel_stops_a_send_in_progress(module_cloud, tenant):

@@ -11,7 +11,7 @@ import pytest
 
 from shared.clock import now
 from shared.db.table import Item, tkey
-from shared.marketing import audience, entity_tags, refresh
+from shared.marketing import audience, entity_tags, refresh, segments
 from shared.marketing.segments import Member
 from tests.integration.api import marketing_helpers as mk
 from tests.integration.api.harness import call
@@ -83,6 +83,9 @@ def test_a_new_contact_joins_a_recent_contacts_segment(tenant, pump_stream):
     assert member_ids(tenant, made["id"]) == [contact["id"]]
 
 
+PREMIUM = {"match": "all", "conditions": [{"field": "client.customer_type", "operator": "equals", "value": "premium"}]}
+
+
 def test_a_crashed_refresh_resumes_and_readers_never_see_half_a_generation(tenant, faults, monkeypatch):
     premium = tenant.client("Premium", customer_type="premium")
     contacts = sorted(tenant.contact(premium["id"], f"C{i}")["id"] for i in range(7))
@@ -115,6 +118,52 @@ def test_a_crashed_refresh_resumes_and_readers_never_see_half_a_generation(tenan
     assert got["member_count"] == 7 and not got["refreshing"]
     stale = list(Member.query(Member.partition(tenant.id, made["id"], 0)))
     assert stale == []
+
+
+def test_a_refresh_stays_due_until_the_old_generation_is_gone_then_due_an_hour_on(tenant, monkeypatch):
+    premium = tenant.client("Premium", customer_type="premium")
+    for i in range(5):
+        tenant.contact(premium["id"], f"C{i}")
+    made = mk.segment(tenant, criteria=PREMIUM)
+    assert refresh.run(tenant.id, made["id"], time.monotonic() + 30)  # generation 1: five members
+    monkeypatch.setattr(refresh, "CLEANUP_PAGE", 2)
+    refresh.refresh_now(tenant.id, made["id"])
+    clock = iter([0.0, 0.0, 0.0, 99.0]).__next__  # begin, the page and switch, 2 of 5 old deleted, deadline
+    assert not refresh.run(tenant.id, made["id"], 1.0, clock=clock)
+    state = segments.state_of(tenant.id, made["id"])
+    assert state.cleanup_generation == 1 and state.generation == 2
+    assert (tenant.id, made["id"]) in refresh.due_now(now())  # the next run deletes the rest
+    assert refresh.run(tenant.id, made["id"], time.monotonic() + 30)
+    state = segments.state_of(tenant.id, made["id"])
+    assert state.cleanup_generation is None and (tenant.id, made["id"]) not in refresh.due_now(now())
+    assert (tenant.id, made["id"]) in refresh.due_now(state.refreshed_at + refresh.EVERY)
+    assert list(Member.query(Member.partition(tenant.id, made["id"], int(state.generation) - 1))) == []
+
+
+def test_a_run_reads_the_tags_applications_once_whatever_its_pages(tenant, faults, monkeypatch):
+    client = tenant.client("Any")
+    contacts = [tenant.contact(client["id"], f"C{i}")["id"] for i in range(5)]
+    vip = mk.tag(tenant, f"vip-{uuid.uuid4().hex}")
+    mk.apply(tenant, vip["id"], "contact", contacts[0])
+    tagged = {"match": "all", "conditions": [{"field": "contact.tags", "operator": "has_tag", "value": vip["id"]}]}
+    made = mk.segment(tenant, criteria=tagged)
+    monkeypatch.setattr(audience, "CHUNK", 2)  # three pages of contacts
+    reads = []
+    faults.before("Query", reads.append, times=None, when=lambda params: "#ENTITIES" in str(params))
+    assert refresh.run(tenant.id, made["id"], time.monotonic() + 30)
+    assert len(reads) == 1
+    assert member_ids(tenant, made["id"]) == [contacts[0]]
+
+
+def test_a_refresh_asked_for_during_one_follows_it(tenant):
+    premium = tenant.client("Premium", customer_type="premium")
+    tenant.contact(premium["id"], "C0")
+    made = mk.segment(tenant, criteria=PREMIUM)
+    clock = iter([0.0, 0.0, 99.0]).__next__  # begin, the only page, then the deadline
+    assert not refresh.run(tenant.id, made["id"], 1.0, clock=clock)
+    refresh.refresh_now(tenant.id, made["id"])  # e.g. the criteria changed meanwhile
+    assert refresh.run(tenant.id, made["id"], time.monotonic() + 30)  # switches, cleans up
+    assert (tenant.id, made["id"]) in refresh.due_now(now())  # the request is not lost
 
 
 def test_the_refresh_job_finds_due_segments(tenant):
