@@ -150,6 +150,21 @@ def test_pumping_goes_on_after_a_consumer_raises(cloud):
     assert broken.deliveries == {"a": 2, "b": 2}  # the first delivery and one retry each
 
 
+def test_an_idle_pump_waits_ever_longer_up_to_its_idle_wait_and_still_delivers_what_comes(cloud):
+    healthy = FakeConsumer()
+    pump = pump_for(cloud, {"Healthy": healthy}, poll_seconds=0.05, idle_seconds=0.4)
+    assert [pump.idle_wait(rounds) for rounds in (0, 1, 2, 3, 4, 5000)] == [0.05, 0.1, 0.2, 0.4, 0.4, 0.4]
+    rounds, poll = Counter(), pump.poll
+    pump.poll = lambda: rounds.update(["poll"]) or poll()
+    pump.start()
+    try:
+        wait_for(lambda: rounds["poll"] >= 5)  # four empty rounds in a row: waiting its longest now
+        put(cloud, "late")
+        wait_for(lambda: healthy.deliveries["late"] == 1)
+    finally:
+        pump.stop()
+
+
 def test_a_stopping_pump_finishes_its_batch_starts_no_other_and_loses_nothing(cloud):
     """`deskos up` stops its pump on SIGTERM: waiting for every consumer's batch of a round would hold
     the stop for as long as the whole backlog takes (a scan, a sweep); the rest is delivered after a restart."""
