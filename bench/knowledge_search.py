@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from botocore.client import BaseClient
 
-from bench.sla_sweep import Reads
+from bench.sla_sweep import Reads, fresh_moto
 
 SIZES = tuple(int(s) for s in os.environ.get("BENCH_SIZES", "1000,10000").split(","))
 TENANT = "bench"
@@ -121,24 +121,14 @@ def seed(total: int) -> int:
 
 
 def measure(total: int) -> list[tuple[str, Reads, int, int, float]]:
-    from moto import mock_aws
-
-    from infra.local import moto_transactions
-    from shared.db.table import Item
     from shared.knowledge import search
-    from shared.settings import settings
 
-    moto_transactions.install()
     # the terms' Queries one after the other here, so that the time outside DynamoDB calls adds up
     search._postings = lambda tenant, scope, terms: {
         t: list(search.Posting.query(search.Posting.partition(tenant, scope, t))) for t in terms
     }
     rows = []
-    with mock_aws():
-        settings.cache_clear()
-        Item._connection = None
-        for model in Item.__subclasses__():
-            model._connection = None
+    with fresh_moto():
         started = time.perf_counter()
         postings = seed(total)
         print(f"  seeded {total:,} articles, {postings:,} postings in {time.perf_counter() - started:.0f} s")

@@ -131,17 +131,13 @@ def fresh_moto() -> Iterator[None]:
     from moto import mock_aws
 
     from infra.local import moto_transactions
-    from shared import mail
-    from shared.db.table import Item
+    from shared import aws
     from shared.settings import settings
 
     moto_transactions.install()  # as the local cloud does: no whole-table copy per transaction
     with mock_aws():
         settings.cache_clear()
-        mail._ses.cache_clear()
-        Item._connection = None
-        for model in Item.__subclasses__():
-            model._connection = None
+        aws.forget()  # clients, the SES client and table connections made before
         import boto3
 
         boto3.client("ses").verify_email_identity(EmailAddress=settings().mail_sender)

@@ -94,7 +94,7 @@ class MailReceiver:
     name: str
     handler: str
     s3_prefix: str
-    expire_days: int = 30  # raw messages are kept this long (for a replay, for an investigation)
+    expire_days: int = 14  # raw messages are kept this long (for a replay, for an investigation)
     timeout_seconds: int = 120
     memory_mb: int = 1024  # a 10 MB message, decoded, with its attachments
     writes: tuple[str, ...] = ()
@@ -185,11 +185,15 @@ class MailEventsConsumer:
     name: str
     handler: str
     configuration_set: str
+    senders: tuple[str, ...]  # the schedules whose emails go through the configuration set (campaign emails)
     events: tuple[str, ...] = ("BOUNCE", "COMPLAINT", "DELIVERY")
 
 
 MAIL_EVENTS = MailEventsConsumer(
-    name="MailFeedback", handler="functions.events.mail_feedback.handler", configuration_set="deskos-campaigns"
+    name="MailFeedback",
+    handler="functions.events.mail_feedback.handler",
+    configuration_set="deskos-campaigns",
+    senders=("CampaignSend",),
 )
 
 # S3 ObjectCreated under t/ -> the uploads queue -> the scan function (ClamAV, type check, thumbnail).

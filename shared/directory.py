@@ -181,13 +181,16 @@ def manager_emails(tenant_id: str) -> list[str]:
     return sorted({u.email for u in users if u.active})
 
 
+def active_email(tenant_id: str, user_id: str | None) -> list[str]:
+    """The address of the user ``user_id`` if it is active (one GetItem), else none."""
+    with storage_errors():
+        profile = get_or_none(UserProfile, UserProfile.key(tenant_id, user_id)) if user_id else None
+    return [profile.email] if profile is not None and profile.active else []
+
+
 def assignee_or_managers(tenant_id: str, assignee_id: str | None) -> list[str]:
     """Who hears about a ticket's events for staff: its active assignee, else the tenant's managers."""
-    if assignee_id:
-        profile = get_or_none(UserProfile, UserProfile.key(tenant_id, assignee_id))
-        if profile is not None and profile.active:
-            return [profile.email]
-    return manager_emails(tenant_id)
+    return active_email(tenant_id, assignee_id) or manager_emails(tenant_id)
 
 
 def by_email(tenant_id: str, email: str) -> UserProfile | None:

@@ -36,7 +36,6 @@ from shared.links import MAX_TOKEN
 from shared.schemas import Moment, Out, PageOut
 
 api = Api("calendar")
-VOTE_PURPOSE = "poll-vote"  # the purpose the voting links are signed for (shared/calendar/mailing.py)
 
 
 class BallotOut(Out):
@@ -165,7 +164,7 @@ def _link(token: str | None) -> links.Grant:
     """The verified voting link; from here on the request acts only as its tenant."""
     if not token:
         raise Unprocessable.field("token", "Send the token of the voting link, in the body or as ?token=.")
-    grant = links.read(VOTE_PURPOSE, token, now(), what="voting link")
+    grant = links.read(polls.VOTE_PURPOSE, token, now(), what="voting link")
     api.act_for(grant.tenant_id)
     return grant
 

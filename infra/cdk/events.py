@@ -119,8 +119,9 @@ def _dead_letter_queue(consumer: str, queues_by_name: dict[str, sqs.Queue]) -> s
     raise ValueError(f"stream consumer {consumer} has no dead-letter queue in infra.resources.QUEUES")
 
 
-def schedules(scope: Construct, factory: FunctionFactory) -> tuple[lambda_.Function, ...]:
-    functions = []
+def schedules(scope: Construct, factory: FunctionFactory) -> dict[str, lambda_.Function]:
+    """Each schedule's function, by the schedule's name."""
+    functions = {}
     for spec in resources.SCHEDULES:
         function = factory.create(
             f"{spec.name}Schedule",
@@ -137,8 +138,8 @@ def schedules(scope: Construct, factory: FunctionFactory) -> tuple[lambda_.Funct
             schedule=events.Schedule.rate(Duration.minutes(spec.rate_minutes)),
             targets=[targets.LambdaFunction(function, retry_attempts=2)],
         )
-        functions.append(function)
-    return tuple(functions)
+        functions[spec.name] = function
+    return functions
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from infra.cdk.functions import log_group
 from infra.cdk.nag import acknowledge, skip_checkov
 
 QUARANTINE_DAYS = 30  # long enough to investigate an infected upload, short enough not to keep malware around
-RAW_MAIL_DAYS = 14
 CORS_MAX_AGE_SECONDS = 3000
 
 
@@ -118,7 +117,7 @@ def uploads_bucket(scope: Construct) -> s3.Bucket:
                 # of it (ticket, comment, attachments under t/<tenant>/) within minutes; kept a while for support
                 id="expire-raw-inbound-mail",
                 prefix=resources.INBOUND_MAIL.s3_prefix,
-                expiration=Duration.days(RAW_MAIL_DAYS),
+                expiration=Duration.days(resources.INBOUND_MAIL.expire_days),
             ),
         ],
         removal_policy=RemovalPolicy.RETAIN,

@@ -26,6 +26,7 @@ from shared.crm.clients import Client
 from shared.crm.contacts import Contact
 from shared.db.errors import storage_errors
 from shared.db.table import Item, get_or_none
+from shared.html_text import html_to_text
 from shared.marketing import templates as email_templates
 from shared.marketing.templates import EmailTemplate
 from shared.support.surveys import invitations
@@ -134,7 +135,7 @@ def _message(
         made = email_templates.render(template, values)
         return made.subject, made.text, made.html
     html = templating.render(action["html"], values, html=True) if action.get("html") else None
-    text = templating.render(action["text"], values) if action.get("text") else templating.html_to_text(html)
+    text = templating.render(action["text"], values) if action.get("text") else html_to_text(html)
     return templating.render(action["subject"], values), text, html
 
 

@@ -10,9 +10,8 @@ from shared import links, mail
 from shared.calendar import ics, times
 from shared.calendar.appointments import Appointment
 from shared.calendar.people import Person
-from shared.calendar.polls import Poll, tally, with_ballots
+from shared.calendar.polls import VOTE_PURPOSE, Poll, tally, with_ballots
 
-VOTE_PURPOSE = "poll-vote"
 LINK_GRACE = timedelta(days=30)  # a link outlives the deadline: a late vote hears "closed" (409), not "invalid"
 
 

@@ -53,6 +53,8 @@ REMIND_BEFORE = timedelta(hours=24)
 LOCKED = "The slots, their length and the time zone are locked once anyone has voted."
 SlotId = Annotated[str, Field(min_length=2, max_length=3, pattern=r"^S[0-9]{1,2}$")]
 
+VOTE_PURPOSE = "poll-vote"  # the purpose voting links are signed for (shared/calendar/mailing.py signs them)
+
 
 class Poll(Entity, discriminator="meeting_poll"):
     noun, prefix = "meeting poll", "MPOLL"

@@ -11,17 +11,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from shared.calendar.executions import PLANNER
 from shared.caller import Role, TenantContext
 from shared.errors import NotFound, Unprocessable
 from shared.onboarding.tasks import NewTask, add_task
-
-ACTOR = "system:meeting-workflows"
 
 
 def add(kind: str, appointment: Any, *, title: str, due_in_days: int, source: str) -> dict[str, Any]:
     if appointment.client_id is None:
         return {"skipped": "The appointment has no client."}
-    ctx = TenantContext(appointment.tenant_id, ACTOR, ACTOR, frozenset({Role.MANAGERS, Role.STAFF}))
+    ctx = TenantContext(appointment.tenant_id, PLANNER, PLANNER, frozenset({Role.MANAGERS, Role.STAFF}))
     body = NewTask(
         title=title,
         description=source,

@@ -126,10 +126,7 @@ def settings_of(ctx: TenantContext) -> MailboxOut:
 def replace(ctx: TenantContext, body: MailboxIn, if_match: int | None) -> MailboxOut:
     mailbox = find(ctx.tenant_id)
     current = int(mailbox.version)
-    if current:
-        expect_version(mailbox, body.version, if_match)
-    else:
-        expect_version(mailbox, body.version, if_match, required=False)  # any version is stale: it is 0
+    expect_version(mailbox, body.version, if_match, required=bool(current))  # at 0, any version is stale
     mailbox.unknown_senders = body.unknown_senders
     mailbox.updated_at, mailbox.updated_by, mailbox.version = now(), ctx.user_id, current + 1
     unchanged = Mailbox.version == current if current else Mailbox.PK.does_not_exist()

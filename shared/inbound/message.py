@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from email.policy import default
 from email.utils import getaddresses, parseaddr
 
-from shared.templating import html_to_text
+from shared.html_text import html_to_text
 
 # structural defects after which the parts cannot be trusted to be what the sender wrote
 _BROKEN = (

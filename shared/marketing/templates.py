@@ -24,6 +24,7 @@ from shared.db.errors import storage_errors
 from shared.db.pages import Page
 from shared.db.table import Item, tkey, transaction
 from shared.errors import NotFound, Unprocessable
+from shared.html_text import html_to_text
 from shared.marketing import counters
 from shared.schemas import Audited, Name, Out, Strict, Versioned
 
@@ -130,7 +131,7 @@ def render(template: EmailTemplate, values: Mapping[str, Any]) -> RenderedEmail:
     from shared import templating  # Jinja2: only the functions that render pay for its import
 
     html = templating.render(template.html, values, html=True)
-    text = templating.render(template.text, values) if template.text else templating.html_to_text(html)
+    text = templating.render(template.text, values) if template.text else html_to_text(html)
     return RenderedEmail(subject=templating.render(template.subject, values), html=html, text=text)
 
 

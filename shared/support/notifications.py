@@ -30,7 +30,7 @@ from shared.clock import now
 from shared.crm.contacts import Contact
 from shared.db.errors import storage_errors
 from shared.db.table import Item, get_or_none, tkey
-from shared.directory import UserProfile, assignee_or_managers
+from shared.directory import UserProfile, active_email, assignee_or_managers
 from shared.errors import Conflict
 from shared.inbound import mailbox
 from shared.settings import public_url
@@ -122,7 +122,7 @@ def deliver(event: Event) -> Notification | None:
     if to_requester:
         recipients = [requester_email] if requester_email else []
     elif event.kind == "ticket_assigned":
-        recipients = _active_email(t, ticket.assignee_id)
+        recipients = active_email(t, ticket.assignee_id)
     else:
         recipients = assignee_or_managers(t, ticket.assignee_id)
     if not recipients:
@@ -171,12 +171,6 @@ def _send(notification: Notification, rendered: templates.RenderedNotificationOu
     notification.sent_at = now()
     with storage_errors():
         notification.update(actions=[Notification.sent_at.set(notification.sent_at)])
-
-
-def _active_email(tenant_id: str, user_id: str | None) -> list[str]:
-    with storage_errors():
-        profile = get_or_none(UserProfile, UserProfile.key(tenant_id, user_id)) if user_id else None
-    return [profile.email] if profile is not None and profile.active else []
 
 
 def ticket_url(ticket_id: str) -> str:

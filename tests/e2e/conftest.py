@@ -292,9 +292,8 @@ def other_tenant(deskos: Callable[..., str], token: Callable[..., str]) -> Other
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
     for item in items:
-        if here in Path(item.path).parents:
+        if HERE in Path(item.path).parents:
             item.add_marker(pytest.mark.e2e)
 
 

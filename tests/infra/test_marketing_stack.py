@@ -72,3 +72,9 @@ def test_campaign_metrics_are_on_the_dashboard_and_failures_bounces_and_complain
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
     assert all(name in body for name in observability.CAMPAIGN_METRICS)
     assert "100 * campaignbounces / campaignemailssent" in body
+
+
+def test_only_campaign_emails_go_through_the_configuration_set(synthesized):
+    # an SLA or reminder email's delivery events would invoke the consumer for nothing
+    _, sweep = _function_with_handler(synthesized, "functions.schedules.sla_sweep.handler")
+    assert "DESKOS_SES_CONFIGURATION_SET" not in sweep["Properties"]["Environment"]["Variables"]

@@ -6,6 +6,7 @@ import pytest
 
 from shared import templating
 from shared.errors import Unprocessable
+from shared.html_text import html_to_text
 
 CONTACT = {"contact": {"first_name": "Ada", "email": "ada@example.com"}, "firm": {"name": "Acme"}}
 
@@ -104,4 +105,4 @@ def test_the_text_body_derived_from_html_keeps_paragraphs_and_spells_out_links()
         '<p>Read <a href="https://example.com/a">the guide</a> now.</p><ul><li>one</li><li>two</li></ul>'
         "<script>x()</script></body></html>"
     )
-    assert templating.html_to_text(html) == "Hi Ada\n\nRead the guide (https://example.com/a) now.\n\n- one\n- two\n"
+    assert html_to_text(html) == "Hi Ada\n\nRead the guide (https://example.com/a) now.\n\n- one\n- two\n"
