@@ -15,7 +15,7 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 
-from shared.caller import Role, TenantContext
+from shared.caller import TenantContext
 from shared.clock import now
 from shared.db.entities import changed_meanwhile, expect_version, require_state, touch
 from shared.db.errors import cancelled_by_condition, storage_errors
@@ -157,7 +157,7 @@ def edit(ctx: TenantContext, item_id: str, patch: ItemEdit, if_match: int | None
     if content:
         item.current_version = int(item.current_version) + 1
         item.status = "draft"
-        _end_review(item)
+        end_review(item)
         write.puts.append(_version_of(ctx, item, int(item.current_version), change_note=patch.change_note))
     if "owner_id" in changes:
         write.requires.append(staff_member(ctx, item.owner_id, "owner_id"))
@@ -175,7 +175,7 @@ def _value(item: KnowledgeItem, name: str) -> Any:
     return list(value or []) if name == "tags" else value
 
 
-def _end_review(item: KnowledgeItem) -> None:
+def end_review(item: KnowledgeItem) -> None:
     item.reviewers = item.review_step = item.review_version = item.approved_version = None
 
 
@@ -184,12 +184,12 @@ def restore(ctx: TenantContext, item_id: str, number: int, body: Restore, if_mat
     item = load(ctx, item_id)
     expect_version(item, body.version, if_match)
     require_state(item, ("draft", "in_review", "approved", "published"), "edited")
-    old = version(ctx, item_id, number, item=item)
+    old = version(ctx, item_id, number)
     for name in CONTENT:
         setattr(item, name, list(old.tags or []) if name == "tags" else getattr(old, name))
     item.current_version = int(item.current_version) + 1
     item.status = "draft"
-    _end_review(item)
+    end_review(item)
     note = body.change_note or f"Restored version {number}."
     made = _version_of(ctx, item, int(item.current_version), change_note=note, restored_from=number)
     return commit(ctx, Write(item, puts=[made]))
@@ -201,7 +201,7 @@ def archive(ctx: TenantContext, item_id: str, if_match: int | None) -> Knowledge
     expect_version(item, if_match, required=False)
     require_state(item, ("draft", "in_review", "approved", "published"), "archived")
     item.status = "archived"
-    _end_review(item)
+    end_review(item)
     write = Write(item, puts=[event(ctx, item, "archived")])
     live = get_or_none(PublishedItem, PublishedItem.key(ctx.tenant_id, item.id))
     if live is not None:
@@ -241,9 +241,8 @@ def load(ctx: TenantContext, item_id: str) -> KnowledgeItem:
 
 def live(ctx: TenantContext, item_id: str) -> PublishedItem:
     """What a portal user may read of an item: its live copy, if public. Anything else: not found."""
-    with storage_errors():
-        found = get_or_none(PublishedItem, PublishedItem.key(ctx.tenant_id, item_id))
-    if found is None or not found.is_public:
+    found = _live_public(ctx.tenant_id, item_id)
+    if found is None:
         raise NotFound(NO_ITEM)
     return found
 
@@ -254,9 +253,12 @@ def read(ctx: TenantContext, item_id: str) -> KnowledgeItem | PublishedItem:
 
 def is_live_public(tenant_id: str, item_id: str) -> bool:
     """Whether portal users of the tenant may read the item (and so its public attachments)."""
-    with storage_errors():
-        found = get_or_none(PublishedItem, PublishedItem.key(tenant_id, item_id))
-    return found is not None and found.is_public
+    return _live_public(tenant_id, item_id) is not None
+
+
+def _live_public(tenant_id: str, item_id: str) -> PublishedItem | None:
+    found = get_or_none(PublishedItem, PublishedItem.key(tenant_id, item_id))
+    return found if found is not None and found.is_public else None
 
 
 @dataclass(frozen=True)
@@ -341,11 +343,9 @@ def _of_item(ctx: TenantContext, model: Any, item_id: str, prefix: str, **page: 
     return query_page(model, key, ctx.tenant_id, name, range_key_condition=model.SK.startswith(prefix), **page)
 
 
-def version(ctx: TenantContext, item_id: str, number: int, *, item: KnowledgeItem | None = None) -> ItemVersion:
-    if item is None:
-        load(ctx, item_id)
-    with storage_errors():
-        found = get_or_none(ItemVersion, ItemVersion.key(ctx.tenant_id, item_id, number))
+def version(ctx: TenantContext, item_id: str, number: int) -> ItemVersion:
+    """Version ``number`` of an item the caller has loaded (its tenant is in the key)."""
+    found = get_or_none(ItemVersion, ItemVersion.key(ctx.tenant_id, item_id, number))
     if found is None:
         raise NotFound(f"No such knowledge item, or it has no version {number}.")
     return found
@@ -390,10 +390,6 @@ def history(ctx: TenantContext, item_id: str, *, limit: int, cursor: str | None)
     if not found.items and cursor is None:
         raise NotFound(NO_ITEM)
     return found
-
-
-def is_manager(ctx: TenantContext) -> bool:
-    return Role.MANAGERS in ctx.roles
 
 
 def unique(values: Sequence[str]) -> bool:

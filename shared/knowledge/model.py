@@ -28,7 +28,6 @@ from shared.db.table import Item, tkey
 Kind = Literal["sop", "training", "playbook", "faq", "article"]
 Visibility = Literal["internal", "public"]
 Status = Literal["draft", "in_review", "approved", "published", "archived"]
-STATUSES: tuple[Status, ...] = ("draft", "in_review", "approved", "published", "archived")
 MAX_BODY_BYTES = 200 * 1024
 MAX_REVIEWERS = 5
 

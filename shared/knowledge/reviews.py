@@ -14,7 +14,7 @@ from shared.clock import now
 from shared.db.entities import expect_version, require_state
 from shared.errors import Conflict, Forbidden, Unprocessable
 from shared.ids import new_id
-from shared.knowledge.items import Write, commit, event, is_manager, load, staff_member, unique
+from shared.knowledge.items import Write, commit, end_review, event, load, staff_member, unique
 from shared.knowledge.model import KnowledgeItem, PublishedItem
 from shared.knowledge.schemas import ChangesRequested, Decision, Submit
 
@@ -68,7 +68,7 @@ def request_changes(ctx: TenantContext, item_id: str, body: ChangesRequested, if
     item, step = _turn(ctx, item_id, body.version, if_match)
     note = event(ctx, item, "changes_requested", comment=body.comment, version_number=int(item.review_version))
     item.status = "draft"
-    item.reviewers = item.review_step = item.review_version = None
+    end_review(item)
     return commit(ctx, Write(item, puts=[note], condition=_at_step(step)))
 
 
@@ -77,7 +77,7 @@ def publish(ctx: TenantContext, item_id: str, if_match: int | None) -> Knowledge
     approved one (the version that was approved, which an edit would have turned back into a draft)."""
     item = load(ctx, item_id)
     expect_version(item, if_match, required=False)
-    manager = is_manager(ctx)
+    manager = ctx.is_manager
     if not manager and ctx.user_id != item.owner_id:
         raise Forbidden("Only a manager or the item's owner may publish it.")
     require_state(item, ("draft", "approved") if manager else ("approved",), "published")
