@@ -196,8 +196,10 @@ def moved(appointment: Appointment, at: datetime) -> int:
     """Move the pending timed executions of a rescheduled appointment; how many moved."""
     count = 0
     for execution in of_appointment(appointment.tenant_id, appointment.id):
+        if execution.status != "pending" or execution.trigger not in TIMED:
+            continue
         workflow = get_or_none(Workflow, Workflow.key(appointment.tenant_id, execution.workflow_id))
-        if execution.status != "pending" or execution.trigger not in TIMED or workflow is None:
+        if workflow is None:
             continue
         fires = workflow.fires_at(appointment)
         if fires != execution.trigger_at:

@@ -8,6 +8,7 @@ and are idempotent: a repeated call changes nothing and says ``already``/``absen
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Annotated, Literal
@@ -205,10 +206,7 @@ def _batch_get(keys: Iterable[tuple[str, str]], *, keys_only: bool = False) -> I
 
 
 def _summary(tag_id: str, results: list[Outcome]) -> BulkOut:
-    counts: dict[str, int] = {}
-    for outcome in results:
-        counts[outcome.result] = counts.get(outcome.result, 0) + 1
-    return BulkOut(tag_id=tag_id, results=results, counts=counts)
+    return BulkOut(tag_id=tag_id, results=results, counts=Counter(o.result for o in results))
 
 
 # ---- reading -------------------------------------------------------------------------------------

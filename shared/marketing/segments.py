@@ -11,6 +11,7 @@ re-evaluated against a bounded number of them (``shared.marketing.membership``).
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -350,10 +351,7 @@ def _change_members(ctx: TenantContext, segment_id: str, body: ContactIds, *, ad
     if delta:
         with storage_errors():
             state.update([SegmentState.member_count.add(delta)])
-    counts: dict[str, int] = {}
-    for outcome in results:
-        counts[outcome.result] = counts.get(outcome.result, 0) + 1
-    return MembersChanged(results=results, counts=counts)
+    return MembersChanged(results=results, counts=Counter(o.result for o in results))
 
 
 def preview(ctx: TenantContext, body: Preview) -> PreviewOut:
