@@ -96,7 +96,7 @@ class DeskOsStack(Stack):
                 consumer.function.add_environment("DESKOS_INBOUND_DOMAIN", options.inbound_domain)
         self.upload_consumers = events.upload_consumers(self, self.bucket, factory, queues, clamav_layer.layer(self))
         scheduled = events.schedules(self, factory)
-        events.mail_events(self, factory, [scheduled[name] for name in resources.MAIL_EVENTS.senders])
+        events.mail_events(self, factory, [f for name, f in scheduled.items() if name in resources.MAIL_EVENTS.senders])
         self.functions = tuple(factory.functions)
         domain_functions = {f for d in self.domains for f in d.functions}
         observability.function_error_alarms(self, "", [f for f in self.functions if f not in domain_functions], topic)
