@@ -110,6 +110,26 @@ def test_staff_resolve_from_the_inbox_the_client_answers_by_link_and_the_dashboa
         check(page, "console-dashboard")
 
 
+def test_a_page_left_before_its_code_arrived_never_replaces_the_next_one(cloud, browser):
+    """The dashboard's code arrives after the agent has already moved on to the inbox (a slow network, a
+    busy server): the inbox stays. CI once saw the late dashboard take the inbox's place."""
+    with session(browser, cloud.api_url) as agent:
+        held = []
+        agent.context.route("**/assets/dashboard-*.js", lambda route: held.append(route))  # the dashboard's code waits
+        with agent.page.expect_request("**/assets/dashboard-*.js"):
+            page = agent.sign_in(AGENT, password_of(cloud, AGENT), lands="/app/console")
+        page.get_by_role("link", name="Inbox").click()
+        expect(page.get_by_label("Priority")).to_be_visible()
+
+        dashboard = held[0].request.url
+        with page.expect_response(dashboard):
+            held[0].continue_()
+        # the app's import of the dashboard settles before this one, then a render
+        page.evaluate("async (url) => { await import(url); await new Promise((r) => setTimeout(r, 100)); }", dashboard)
+        expect(page.get_by_role("heading", level=1)).to_have_text("Inbox")
+        expect(page.get_by_label("Priority")).to_be_visible()
+
+
 def test_a_manager_creates_a_client_through_the_generated_console(cloud, api, demo, browser):
     name = f"Initech {time.time_ns()}"
     with session(browser, cloud.api_url) as manager:

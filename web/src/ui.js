@@ -73,8 +73,11 @@ export function Lazy({ load, fallback, ...props }) {
   const [module, setModule] = useState(null);
   const [failed, setFailed] = useState(null);
   useEffect(() => {
+    let live = true; // a page left before its module arrived must not replace the next one
     setModule(null);
-    load().then(setModule, setFailed);
+    setFailed(null);
+    load().then((m) => live && setModule(m), (e) => live && setFailed(e));
+    return () => (live = false);
   }, [load]);
   if (failed) return html`<p role="alert">This page could not be loaded: ${failed.message}</p>`;
   return module ? html`<${module.default} ...${props} />` : fallback || html`<${Loading} />`;

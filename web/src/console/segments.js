@@ -91,13 +91,17 @@ export default function Segments() {
   }, [catalog]);
   useEffect(() => {
     if (!root) return undefined;
+    let live = true; // the count for older criteria never replaces a newer one's
     const timer = setTimeout(() => {
       api("/marketing/segments/preview", { method: "POST", body: { criteria: criteriaOf(root, catalog.fields) } }).then(
-        (found) => (setPreview(found), setError(null)),
-        (failure) => (setPreview(null), setError(failure)),
+        (found) => live && (setPreview(found), setError(null)),
+        (failure) => live && (setPreview(null), setError(failure)),
       );
     }, PREVIEW_DELAY_MS);
-    return () => clearTimeout(timer);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
   }, [JSON.stringify(root)]);
   if (catalogError) return html`<h1 tabindex="-1">Segment builder</h1><${Problem} error=${catalogError} />`;
   if (!root) return html`<${Loading} />`;

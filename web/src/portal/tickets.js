@@ -61,11 +61,18 @@ function Suggestions({ doc, text }) {
   const [items, setItems] = useState([]);
   useEffect(() => {
     if (!param || text.trim().length < 3) return setItems([]);
+    let live = true; // the answer for an older text never replaces a newer one's
     const timer = setTimeout(() => {
       const query = { [param.name]: text.trim(), ...(limited ? { limit: 5 } : {}) };
-      api(search.path, { query }).then((found) => setItems((found.items || []).slice(0, 5)), () => setItems([]));
+      api(search.path, { query }).then(
+        (found) => live && setItems((found.items || []).slice(0, 5)),
+        () => live && setItems([]),
+      );
     }, SUGGEST_DELAY_MS);
-    return () => clearTimeout(timer);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
   }, [text, param]);
   if (!items.length) return null;
   return html`<aside class="suggestions" aria-live="polite" aria-label="Articles that may help">
