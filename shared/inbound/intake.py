@@ -53,6 +53,7 @@ MAX_BYTES = 10 * 1024 * 1024
 KEPT_FOR = timedelta(days=90)  # how long a Message-ID is remembered
 ACTOR = "email"  # created_by / updated_by of what the mail makes (the audit trail's actor)
 MAX_TEXT = 20_000
+MAX_NAME = 200
 _UNSAFE_NAME = re.compile(r'[/\\<>:"|?*\x00-\x1f]')
 Action = Literal["ticket", "comment", "duplicate", "refused"]
 
@@ -230,6 +231,8 @@ def _new_ticket(tenant_id: str, mail: Mail) -> Outcome:
         )
         staff = TenantContext(tenant_id, ACTOR, ACTOR, frozenset({Role.STAFF}))
         requester = None if author.kind == "contact" else {"kind": author.kind, "id": author.id}
+        if author.kind == "email" and mail.sender_name:  # a stranger is greeted by the name the mail gave
+            requester["name"] = mail.sender_name[:MAX_NAME]
         ticket = tickets.create(staff, body, ticket_id=marker.ticket_id, requester=requester)
     stored = _attach(_as(tenant_id, author, ticket.client_id), ticket, mail.attachments, marker)
     _finish(marker)
