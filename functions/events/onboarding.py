@@ -41,7 +41,7 @@ def record_handler(record: DynamoDBRecord, metrics: EphemeralMetrics) -> None:
         process = Process.from_raw_data(new)
         if _value(new, "published") is False:
             published = processes.publish(process.tenant_id, process.id)
-            logger.info("onboarding items published", extra={"process": process.id, "items": published})
+            logger.info("onboarding items published", extra={"process_id": process.id, "items": published})
         started = _value(new, "status") == "in_progress" and _value(old, "status") != "in_progress"
         if started and welcome.welcome(Process.find(process.tenant_id, process.id) or process):
             metrics.add_metric("OnboardingWelcomesSent", MetricUnit.Count, 1)

@@ -187,6 +187,7 @@ class Pump:
         self._queues: dict[str, tuple[str, str]] = {}
         self.schedules = tuple(schedules)
         self.dead_letter_queues = {q.dead_letter_for: q.name for q in queues if q.dead_letter_for}
+        self.gave_up: list[tuple[str, str]] = []  # (consumer, error) of each batch given up on: tests watch it
         self.poll_seconds = poll_seconds
         self.idle_seconds = max(idle_seconds, poll_seconds)
         self._load = load
@@ -355,6 +356,7 @@ class Pump:
         return [r for seq, r in by_sequence.items() if seq in reported], "reported in batchItemFailures"
 
     def _dead_letter(self, consumer: StreamConsumer, records: list[dict[str, Any]], attempts: int, error: str) -> None:
+        self.gave_up.append((consumer.name, error))
         queue = self.dead_letter_queues.get(consumer.name)
         if queue is None:
             logger.error(

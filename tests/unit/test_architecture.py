@@ -1,6 +1,7 @@
 """Rules of the layout that docs/architecture.md fixes, checked on the source itself."""
 
 import ast
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -56,3 +57,26 @@ def test_importing_every_function_module_creates_no_aws_client():
     )
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+# What a log record holds already: a log call whose ``extra`` names one of these raises KeyError in logging's
+# makeRecord, and only when the level is on (INFO, as deployed and under `deskos up`; the tests log WARNING).
+RESERVED_LOG_KEYS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+def extra_keys(path: Path) -> list[str]:
+    """The literal keys of every ``extra={...}`` given to a call in ``path``."""
+    return [
+        key.value
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        for keyword in node.keywords
+        if keyword.arg == "extra" and isinstance(keyword.value, ast.Dict)
+        for key in keyword.value.keys
+        if isinstance(key, ast.Constant) and isinstance(key.value, str)
+    ]
+
+
+@pytest.mark.parametrize("path", python_files("shared", "functions", "infra"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_log_extras_never_overwrite_what_a_log_record_holds(path):
+    assert [k for k in extra_keys(path) if k in RESERVED_LOG_KEYS] == []

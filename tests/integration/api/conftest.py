@@ -133,14 +133,18 @@ def _pump(module_cloud) -> Pump:
 
 
 @pytest.fixture
-def pump_stream(module_cloud, _pump: Pump) -> Callable[[], int]:
+def pump_stream(module_cloud, _pump: Pump) -> Callable[..., int]:
     """Delivers what the local cloud's event sources hold (the table's stream, the uploads queue) to
-    their consumers, as Lambda's event source mappings would; returns how many records went."""
+    their consumers, as Lambda's event source mappings would; returns how many records went. A consumer that
+    gives up on a batch (it raised on every retry: a bug) fails the test, unless the test names it in
+    ``giving_up``."""
 
-    def drain() -> int:
-        delivered = 0
+    def drain(*, giving_up: tuple[str, ...] = ()) -> int:
+        delivered, before = 0, len(_pump.gave_up)
         while batch := _pump.poll():
             delivered += batch
+        failed = _pump.gave_up[before:]
+        assert tuple(consumer for consumer, _ in failed) == giving_up, f"stream consumers gave up: {failed}"
         return delivered
 
     return drain

@@ -16,7 +16,6 @@ from botocore.exceptions import ClientError
 from PIL import Image
 
 from infra.local import dlq
-from infra.local.pump import Pump
 from infra.resources import UPLOAD_CONSUMERS
 from shared.attachments import scanner
 from shared.settings import settings
@@ -71,23 +70,11 @@ def redeliver(cloud, key: str, etag: str | None = None) -> list[dict[str, str]]:
     return handler(event, LambdaContext("UploadScan"))["batchItemFailures"]
 
 
-@pytest.fixture(scope="module")
-def _pump(module_cloud) -> Pump:
-    return Pump(module_cloud.server.url, module_cloud.region, module_cloud.resources.table_name, schedules=())
-
-
 @pytest.fixture
-def pump_stream(cloud, _pump: Pump) -> Callable[[], int]:
-    """Delivers what is pending (S3's upload notifications to the scan, the table's stream to its consumers),
-    as Lambda's event source mappings would; returns how many records were delivered."""
-
-    def drain() -> int:
-        delivered = 0
-        while batch := _pump.poll():
-            delivered += batch
-        return delivered
-
-    return drain
+def pump_stream(cloud, pump_stream: Callable[..., int]) -> Callable[..., int]:
+    """The common one (S3's upload notifications to the scan, the table's stream to its consumers), once the
+    module's table is emptied."""
+    return pump_stream
 
 
 @pytest.fixture

@@ -3,11 +3,13 @@ tasks and documents with exact progress, uploads judged by the real scan, the we
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from functions.events import onboarding as onboarding_consumer
 from infra.local import outbox
 from shared import mail
 from shared.caller import TenantContext
@@ -178,8 +180,10 @@ def all_pages(user, kind: str, **query: str) -> list[dict]:
 
 
 def test_a_200_item_template_materialises_whole_even_after_a_crash_between_its_transactions(
-    tenant, pump_stream, monkeypatch
+    tenant, pump_stream, monkeypatch, caplog
 ):
+    # as deployed: the consumer's INFO lines run (its module loaded first: its Logger sets the level it is given)
+    caplog.set_level(logging.INFO, logger=onboarding_consumer.logger.name)
     # Given a template of 150 tasks and 50 documents, and a create that dies after its first transaction
     made, client_id, owner = big_template(tenant), tenant.client()["id"], staff_user(tenant)
     real_stage, calls = processes._stage, []
