@@ -89,21 +89,10 @@ def test_an_edit_moves_nothing_and_a_replayed_action_moves_nothing_twice(tenant:
     assert counts(tenant) == {"cancelled": 1}
 
 
-@pytest.fixture(scope="module")
-def _automation(module_cloud) -> ConsumerStream:
-    return ConsumerStream(module_cloud, AUTOMATION)
-
-
-@pytest.fixture
-def automation(cloud, _automation) -> ConsumerStream:
-    """The work-order automation fed from a fresh table's stream."""
-    _automation.delivered.clear()
-    return _automation
-
-
-def test_the_automation_counts_its_work_order_once_in_the_status_it_made_however_often_delivered(automation):
-    # Given a technician, a rule that assigns without scheduling, and one that matches nobody
-    tenant = Tenant()
+def test_the_automation_counts_its_work_order_once_in_the_status_it_made_however_often_delivered(cloud):
+    # Given a fresh table's stream fed to the automation, a technician, a rule that assigns without
+    # scheduling, and one that assigns nobody
+    automation, tenant = ConsumerStream(cloud, AUTOMATION), Tenant()
     technician(tenant, "theo", capacity=10)
     rule(tenant, priority=10, trigger={"priorities": ["urgent"]}, assignment={"logic": "skill_match"})
     rule(tenant, name="Unassigned", priority=5, trigger={"priorities": ["high"]}, assignment={"auto_assign": False})
