@@ -47,7 +47,7 @@ from shared.caller import Role, TenantContext
 from shared.clock import now
 from shared.crm import clients, contacts
 from shared.directory import save_profile
-from shared.field import rules, technicians, work_orders
+from shared.field import automation, rules, technicians, work_orders
 from shared.knowledge import index as knowledge_index
 from shared.knowledge import items as knowledge
 from shared.knowledge import reviews as knowledge_reviews
@@ -711,6 +711,15 @@ def email_rows(world: World, tenant_id: str) -> list[Result]:
     return rows
 
 
+def automation_row(world: World) -> Result:
+    """The ticket → work order automation (no request path, so reported): one ticket's record, the rules and
+    technicians read as a batch does, then the work order with its link, audit entry, load and status count."""
+    ticket = world.fresh_ticket(False)
+    with recording() as rec:
+        outcome = automation.process(ticket, automation.Batch(), sequence="bench", at=now())
+    return Result("automation: a ticket's work order", 200 if outcome else 204, rec, "stream", None, "")
+
+
 def path_params(path: str) -> list[str]:
     return [part[1:-1] for part in path.split("/") if part.startswith("{")]
 
@@ -775,6 +784,7 @@ def main() -> None:
                 body = {**WORKFLOW, "actions": [action]}
                 results.append(invoke(route, world, fixture, body=body, note=" (an email template)"))
         results += email_rows(world, TenantContext.from_claims(claims).tenant_id)
+        results.append(automation_row(world))
     finally:
         server.stop()
 

@@ -15,8 +15,9 @@ from functions.api.core.params import Cursor, EntityId, IdFilter, Limit, UserId
 from functions.api.core.responses import no_content, page_out, tagged
 from shared.caller import MANAGERS, STAFF
 from shared.db.pages import DEFAULT_LIMIT
-from shared.field import rules, technicians, work_orders
+from shared.field import rules, status_counts, technicians, work_orders
 from shared.field.rules import Rule, RuleIn, RuleOut, RuleUpdate
+from shared.field.status_counts import WorkOrderCounts
 from shared.field.technicians import NewTechnician, Technician, TechnicianOut, TechnicianUpdate
 from shared.field.work_orders import (
     AssignWorkOrder,
@@ -93,6 +94,11 @@ def create_work_order(body: Annotated[NewWorkOrder, Body()]) -> Response[WorkOrd
     made = api.create_once("CreateWorkOrder", body, lambda: WorkOrderOut.of(work_orders.create(api.caller(), body)))
     metrics.add_metric("WorkOrdersCreated", MetricUnit.Count, 1)
     return api.created(f"/field-service/work-orders/{made['id']}", made)
+
+
+@api.get("/field-service/work-orders/status-counts", roles=STAFF, summary="How many work orders are in each status now")
+def get_work_order_status_counts() -> WorkOrderCounts:
+    return status_counts.summary(api.caller())
 
 
 @api.get("/field-service/work-orders/<work_order_id>", roles=STAFF, summary="Get a work order")

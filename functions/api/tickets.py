@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.api.core import Api, metrics
-from functions.api.core.params import Cursor, EntityId, IdFilter, Limit
+from functions.api.core.params import Cursor, DateFrom, DateTo, EntityId, IdFilter, Limit
 from functions.api.core.responses import page_out, tagged
 from shared.caller import MANAGERS, STAFF, STAFF_PORTAL
 from shared.clock import now
@@ -18,8 +18,9 @@ from shared.db.pages import DEFAULT_LIMIT
 from shared.field import work_orders
 from shared.field.work_orders import WorkOrderOut
 from shared.schemas import Moment, PageOut
-from shared.support import sequences, tickets
+from shared.support import sequences, ticket_days, tickets
 from shared.support.numbering import SequenceFormat, SequenceOut
+from shared.support.ticket_days import TicketSummary
 from shared.support.tickets import Assignment, NewTicket, Ticket, TicketFilters, TicketOut, TicketPatch
 
 api = Api("tickets")
@@ -52,6 +53,15 @@ def create_ticket(body: Annotated[NewTicket, Body()]) -> Response[TicketOut]:
     created = api.create_once("CreateTicket", body, lambda: TicketOut.of(tickets.create(api.caller(), body)))
     metrics.add_metric("TicketsCreated", MetricUnit.Count, 1)
     return api.created(f"/support/tickets/{created['id']}", created)
+
+
+@api.get(
+    "/support/tickets/summary",
+    roles=STAFF,
+    summary="Tickets opened, resolved and SLA breaches per UTC day (default the last 14, at most 92)",
+)
+def get_ticket_summary(date_from: DateFrom = None, date_to: DateTo = None) -> TicketSummary:
+    return ticket_days.summary(api.caller(), date_from, date_to, now().date())
 
 
 @api.get("/support/tickets/by-number/<number>", roles=STAFF_PORTAL, summary="Find a ticket by its number")

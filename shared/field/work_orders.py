@@ -13,7 +13,8 @@ tickets that already have one alone.
 
 State machine: ``new`` → assign → ``assigned`` → schedule → ``scheduled`` → start → ``in_progress``
 → complete → ``completed``; cancel from any open state; anything else is a 409. The technician's
-``open_work_orders`` moves in the same transaction (conditioned on capacity when it grows).
+``open_work_orders`` moves in the same transaction (conditioned on capacity when it grows), and so do the
+tenant's counts of work orders by status (``status_counts``; creation included).
 
 Who may change a work order: managers, and staff who are not technicians, any; a staff user with a
 technician profile (and not a manager) only those assigned to them (403 otherwise).
@@ -28,13 +29,14 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from shared.caller import TenantContext
 from shared.clock import now
 from shared.crm.clients import Client
+from shared.db.counters import retry_contended
 from shared.db.entities import (
     Entity,
     LocationAttribute,
@@ -48,6 +50,7 @@ from shared.db.errors import cancelled_by_condition, storage_errors
 from shared.db.pages import Page, query_page
 from shared.db.table import Item, get_or_none, tkey, transaction
 from shared.errors import Conflict, Forbidden, Unavailable, Unprocessable
+from shared.field import status_counts
 from shared.field.rules import Priority, WorkOrderType
 from shared.field.technicians import Technician
 from shared.schemas import Audited, Id, Instant, Location, Strict, Version, Versioned
@@ -98,6 +101,7 @@ class WorkOrder(Entity, discriminator="work_order"):
     started_at = UTCDateTimeAttribute(null=True)
     completed_at = UTCDateTimeAttribute(null=True)
     cancelled_at = UTCDateTimeAttribute(null=True)
+    counted = BooleanAttribute(null=True)  # in the status counts (status_counts); not if written before them
 
     @staticmethod
     def of_ticket_partition(tenant_id: str, ticket_id: str) -> str:
@@ -192,13 +196,20 @@ class WorkOrderFilters(Strict):
 
 
 def insert(order: WorkOrder, also: Also = lambda tx: None) -> WorkOrder:
-    """Number ``order`` and write it with ``also``'s writes in one transaction.
+    """Number ``order`` and write it with ``also``'s writes and its status count in one transaction.
 
     A failed condition of ``also`` raises the TransactWriteError (no number is consumed in the usual path)."""
+    order.counted = True
+    counts = status_counts.moved(order.tenant_id, None, order.status)
+
+    def with_count(tx: TransactWrite) -> None:
+        also(tx)
+        counts.apply(tx)
+
     for attempt in range(MAX_NUMBER_ATTEMPTS):
         sequence = get_or_none(Sequence, Sequence.key(order.tenant_id, SEQUENCE))
         sequence = sequence or Sequence.fresh(order.tenant_id, SEQUENCE, FORMAT)
-        if allocate_and_write(sequence, order, order.created_at, also):
+        if allocate_and_write(sequence, order, order.created_at, with_count):
             return order
         time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
     raise Unavailable("Too many work orders are being created at once; retry shortly.", retry_after=1)
@@ -269,46 +280,46 @@ def update(ctx: TenantContext, work_order_id: str, patch: WorkOrderPatch, if_mat
         raise Conflict(f"A {order.status} work order cannot be edited.", current_status=order.status)
     if "location" in apply_patch(order, patch, nullable={"location"}):
         order.location = LocationAttribute.of(order.location)
-    return _save(ctx, order)
+    return _save(ctx, order, was=order.status)
 
 
 def assign(ctx: TenantContext, work_order_id: str, body: AssignWorkOrder, if_match: int | None) -> WorkOrder:
     order = _for_action(ctx, work_order_id, "assign", body.version, if_match)
     if Technician.find(ctx.tenant_id, body.technician_id) is None:
         raise Unprocessable.field("technician_id", "No such technician.")
-    previous = order.technician_id if order.status in OPEN else None
+    was, previous = order.status, order.technician_id if order.status in OPEN else None
     order.technician_id = body.technician_id
     order.status = "scheduled" if order.scheduled_start else "assigned"
-    return _save(ctx, order, gains=body.technician_id, loses=previous)
+    return _save(ctx, order, was=was, gains=body.technician_id, loses=previous)
 
 
 def schedule(ctx: TenantContext, work_order_id: str, body: ScheduleWorkOrder, if_match: int | None) -> WorkOrder:
     if body.scheduled_start.tzinfo is None:
         raise Unprocessable.field("scheduled_start", "Give a time zone (e.g. Z or +01:00).")
     order = _for_action(ctx, work_order_id, "schedule", body.version, if_match)
-    order.scheduled_start, order.status = body.scheduled_start, "scheduled"
+    was, order.scheduled_start, order.status = order.status, body.scheduled_start, "scheduled"
     if body.duration_minutes:
         order.duration_minutes = body.duration_minutes
-    return _save(ctx, order)
+    return _save(ctx, order, was=was)
 
 
 def start(ctx: TenantContext, work_order_id: str, if_match: int | None) -> WorkOrder:
     order = _for_action(ctx, work_order_id, "start", if_match)
-    order.status, order.started_at = "in_progress", now()
-    return _save(ctx, order)
+    was, order.status, order.started_at = order.status, "in_progress", now()
+    return _save(ctx, order, was=was)
 
 
 def complete(ctx: TenantContext, work_order_id: str, if_match: int | None) -> WorkOrder:
     order = _for_action(ctx, work_order_id, "complete", if_match)
-    order.status, order.completed_at = "completed", now()
-    return _save(ctx, order, loses=order.technician_id)
+    was, order.status, order.completed_at = order.status, "completed", now()
+    return _save(ctx, order, was=was, loses=order.technician_id)
 
 
 def cancel(ctx: TenantContext, work_order_id: str, if_match: int | None) -> WorkOrder:
     order = _for_action(ctx, work_order_id, "cancel", if_match)
-    held = order.technician_id if order.status in OPEN else None
+    was, held = order.status, order.technician_id if order.status in OPEN else None
     order.status, order.cancelled_at = "cancelled", now()
-    return _save(ctx, order, loses=held)
+    return _save(ctx, order, was=was, loses=held)
 
 
 def _for_change(ctx: TenantContext, work_order_id: str, *sent: int | None, required: bool = False) -> WorkOrder:
@@ -337,17 +348,28 @@ def _free_slot(tx: TransactWrite, tenant_id: str, technician_id: str) -> None:
     tx.update(tech, actions=[Technician.open_work_orders.add(-1)], condition=Technician.PK.exists())
 
 
-def _save(ctx: TenantContext, order: WorkOrder, *, gains: str | None = None, loses: str | None = None) -> WorkOrder:
+def _save(
+    ctx: TenantContext, order: WorkOrder, *, was: str, gains: str | None = None, loses: str | None = None
+) -> WorkOrder:
+    """Write the changed order (it was in status ``was``) with its technicians' slots and its status count."""
     touch(ctx, order)
     if gains == loses:
         gains = loses = None  # reassigned to the same technician: the count stays
-    try:
-        with storage_errors(changed_meanwhile(order)), transaction() as tx:
+    counts = status_counts.moved(ctx.tenant_id, was if order.counted else None, order.status)
+    order.counted = True
+
+    def commit() -> None:
+        with transaction() as tx:
             tx.save(order)
             if gains:
                 gain_slot(tx, ctx.tenant_id, gains)
             if loses:
                 _free_slot(tx, ctx.tenant_id, loses)
+            counts.apply(tx)
+
+    try:
+        with storage_errors(changed_meanwhile(order)):
+            retry_contended(commit)  # the status counts are every work order write's of the tenant
     except TransactWriteError as error:
         if cancelled_by_condition(error, 0):
             raise Conflict(changed_meanwhile(order)) from None

@@ -21,6 +21,7 @@ from pynamodb.attributes import BooleanAttribute, MapAttribute, NumberAttribute,
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from shared.db.counters import retry_contended
 from shared.db.errors import cancelled_by_condition, contended, storage_errors, throttled, unavailable
 from shared.db.table import Item, tkey, transaction
 from shared.schemas import Out, Strict
@@ -187,12 +188,18 @@ def _write_after_reserving(sequence: Sequence, item: Numbered, moment: datetime,
             return False
         item.number = fmt.render(moment, value)
         item.index()
-        try:
-            # failing here, after the reservation, leaves the reserved number unused: a gap
-            with storage_errors(), transaction() as tx:
+
+        def commit() -> None:
+            with transaction() as tx:
                 tx.save(item, condition=Item.PK.does_not_exist())
                 tx.save(_guard(sequence, item), condition=NumberGuard.PK.does_not_exist())
                 also(tx)
+
+        try:
+            # failing here, after the reservation, leaves the reserved number unused: a gap (so a transaction
+            # cancelled only by another on the same counter item of ``also`` runs again)
+            with storage_errors():
+                retry_contended(commit)
             return True
         except TransactWriteError as error:
             if not cancelled_by_condition(error, 1):

@@ -33,12 +33,14 @@ from pynamodb.exceptions import TransactWriteError
 from shared.business_time import add_business_minutes, business_minutes_between
 from shared.clock import iso
 from shared.db import due
+from shared.db.counters import Tally, retry_contended
 from shared.db.errors import cancelled_by_condition, storage_errors
 from shared.db.pages import Page, query_page
 from shared.db.table import Item, transaction
 from shared.errors import Conflict
 from shared.schemas import Out
 from shared.support.sla_policies import METRICS, PolicyBook, SlaPolicy
+from shared.support.ticket_days import TicketDay
 
 PAUSING = frozenset({"pending", "on_hold"})
 STOPPING = frozenset({"resolved", "closed"})
@@ -289,17 +291,20 @@ def due_keys(ticket: Any) -> tuple[str | None, str | None]:
 
 @dataclass
 class Writes:
-    """What goes into the ticket's transaction besides the ticket itself."""
+    """What goes into the ticket's transaction besides the ticket itself: its SLA events and the day counts
+    (``ticket_days``) the write makes (its breaches here; openings and resolutions by ``tickets``)."""
 
     events: list[SlaEvent] = field(default_factory=list)
     happened: list[Happened] = field(default_factory=list)
+    days: Tally = field(default_factory=lambda: Tally(TicketDay))
 
     def __bool__(self) -> bool:
-        return bool(self.events)
+        return bool(self.events) or bool(self.days)
 
     def apply(self, tx: Any) -> None:
         for event in self.events:
             tx.save(event)
+        self.days.apply(tx)
 
 
 def state_of(ticket: Any) -> SlaState | None:
@@ -355,21 +360,29 @@ def track(
         )
         for i, h in enumerate(work.events)
     ]
+    for h in work.events:
+        if h.kind == "breached":
+            writes.days.add_day(ticket.tenant_id, "breached", h.at)
     return writes
 
 
 def save(ticket: Any, writes: Writes, *, also: Callable[[Any], None] | None = None) -> None:
-    """Save the ticket (conditioned on the version read) with its SLA writes, all or nothing."""
+    """Save the ticket (conditioned on the version read) with its SLA writes and day counts, all or nothing."""
     if not writes and also is None:
         with storage_errors("The ticket changed meanwhile; reload and retry."):
             ticket.save()
         return
-    try:
-        with storage_errors(), transaction() as tx:
+
+    def commit() -> None:
+        with transaction() as tx:
             tx.save(ticket)
             writes.apply(tx)
             if also is not None:
                 also(tx)
+
+    try:
+        with storage_errors():
+            retry_contended(commit)  # the day counters are every ticket write's of the day
     except TransactWriteError as error:
         if cancelled_by_condition(error, 0):
             raise Conflict("The ticket changed meanwhile; reload and retry.") from None

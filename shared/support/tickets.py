@@ -219,7 +219,7 @@ def page(ctx: TenantContext, filters: TicketFilters, *, limit: int, cursor: str 
 def create(
     ctx: TenantContext, body: NewTicket, *, ticket_id: str | None = None, requester: dict[str, str] | None = None
 ) -> Ticket:
-    """Two round trips: one BatchGet (counter, client, contact), one transaction (counter, ticket, guard).
+    """Two round trips: one BatchGet (counter, client, contact), one transaction (counter, ticket, guard, day count).
 
     ``ticket_id`` and ``requester`` come from email-to-ticket: a ticket whose id was chosen before (so a
     redelivered message finds it), asked for by a sender who is no contact (a portal user, an address)."""
@@ -253,6 +253,7 @@ def create(
             created_by=ctx.user_id,
         )
         writes = sla.track(ticket, book, ticket.created_at)
+        writes.days.add_day(ctx.tenant_id, "opened", ticket.created_at)
         if allocate_and_write(sequence, ticket, ticket.created_at, writes.apply):
             return ticket
         time.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # the format changed meanwhile: reload it
@@ -310,15 +311,16 @@ def resolve(ctx: TenantContext, ticket_id: str, if_match: int | None) -> Ticket:
     expect_version(ticket, if_match, required=False)
     require_state(ticket, ACTIVE, "resolved")
     ticket.status, ticket.resolved_at = "resolved", now()
-    return _save(ctx, ticket)
+    return _save(ctx, ticket, resolves=True)
 
 
 def close(ctx: TenantContext, ticket_id: str, if_match: int | None) -> Ticket:
     ticket = Ticket.load(ctx, ticket_id)
     expect_version(ticket, if_match, required=False)
     require_state(ticket, (*ACTIVE, "resolved"), "closed")
+    resolves = ticket.status in ACTIVE  # closing a resolved ticket resolves nothing more
     ticket.status, ticket.closed_at = "closed", now()
-    return _save(ctx, ticket)
+    return _save(ctx, ticket, resolves=resolves)
 
 
 def reopen(ctx: TenantContext, ticket_id: str, if_match: int | None) -> Ticket:
@@ -334,11 +336,13 @@ def reopen(ctx: TenantContext, ticket_id: str, if_match: int | None) -> Ticket:
     return _save(ctx, ticket)
 
 
-def _save(ctx: TenantContext, ticket: Ticket) -> Ticket:
+def _save(ctx: TenantContext, ticket: Ticket, *, resolves: bool = False) -> Ticket:
     touch(ctx, ticket)
     writes = sla.track(ticket, sla_policies.load(ctx.tenant_id), ticket.updated_at)
+    if resolves:
+        writes.days.add_day(ctx.tenant_id, "resolved", ticket.updated_at)
     ticket.index()  # after the clock moved: the DUE index follows its next deadline
-    # conditioned on the version read (PynamoDB VersionAttribute), with the SLA clock's writes
+    # conditioned on the version read (PynamoDB VersionAttribute), with the SLA clock's writes and day counts
     sla.save(ticket, writes)
     return ticket
 

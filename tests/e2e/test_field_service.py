@@ -1,6 +1,7 @@
 """Field service over real HTTP: a manager's rule turns a portal user's urgent installation ticket
 into one automatic work order for the networking technician, inside working hours, with mail to
-both and the decision in the audit trail; a ticket no rule matches gets none."""
+both and the decision in the audit trail; a ticket no rule matches gets none; the counts by status move by
+what a test does."""
 
 from __future__ import annotations
 
@@ -68,3 +69,19 @@ def test_a_ticket_matching_no_rule_gets_no_work_order(api, demo):
     # the later matching ticket's work order shows the stream got past the first one
     assert len(work_orders_of(api, demo.agent, marker["id"], at_least=1)) == 1
     assert work_orders_of(api, demo.agent, ticket["id"], at_least=0) == []
+
+
+def test_the_status_counts_move_by_a_work_order_created_and_cancelled(api, demo):
+    # (the automation may add work orders of other tickets meanwhile: only ``cancelled`` is this test's alone)
+    def counts() -> dict:
+        reply = api.get("/field-service/work-orders/status-counts", as_=demo.agent)
+        assert reply.status_code == 200, reply.text
+        return reply.json()
+
+    before = counts()
+    created = api.post("/field-service/work-orders", as_=demo.agent, json={"type": "inspection"})
+    assert created.status_code == 201, created.text
+    assert counts()["new"] >= before["new"] + 1
+    cancelled = api.post(f"/field-service/work-orders/{created.json()['id']}/cancel", as_=demo.agent)
+    assert cancelled.status_code == 200, cancelled.text
+    assert counts()["cancelled"] == before["cancelled"] + 1

@@ -42,10 +42,19 @@ def this_weeks_nps(api, demo) -> dict:
     return api.get("/support/survey-responses/nps-summary", as_=demo.agent, params=window).json()
 
 
+def ticket_figures(api, demo) -> dict:
+    """The last 14 days' tickets opened, resolved and SLA breaches (the dashboard's day counters)."""
+    reply = api.get("/support/tickets/summary", as_=demo.agent)
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
 def test_staff_resolve_from_the_inbox_the_client_answers_by_link_and_the_dashboard_moves(
     cloud, api, demo, browser, nps_survey, urgent_sla
 ):
+    figures = ticket_figures(api, demo)
     ticket = api.create_ticket(demo.portal, subject="Laptop will not boot", priority="urgent")
+    opened = ticket_figures(api, demo)
     before = this_weeks_nps(api, demo)
     # the client attaches an infected file, which the dashboard's uploads chart counts
     sent = upload(api, demo.portal, ticket["id"], "boot-log.pdf", EICAR, "application/pdf")
@@ -72,6 +81,10 @@ def test_staff_resolve_from_the_inbox_the_client_answers_by_link_and_the_dashboa
     assigned = api.get(f"/support/tickets/{ticket['id']}", as_=demo.agent).json()
     assert assigned["assignee_id"] == api.user_id(demo.agent)
     assert assigned["status"] == "resolved"
+    # the day counters moved by what this test did: one opening, then one resolution
+    resolved = ticket_figures(api, demo)
+    assert (opened["opened"] - figures["opened"], opened["resolved"] - figures["resolved"]) == (1, 0)
+    assert (resolved["opened"] - opened["opened"], resolved["resolved"] - opened["resolved"]) == (0, 1)
 
     link = emailed_link(cloud, SURVEY_LINK, subject=ticket["number"])  # the invitation, not a notification
     assert urlparse(link).netloc == urlparse(cloud.api_url).netloc
@@ -102,6 +115,7 @@ def test_staff_resolve_from_the_inbox_the_client_answers_by_link_and_the_dashboa
             re.compile(rf"\({after['responses']} responses?\)")
         )
         expect(page.get_by_role("img", name="Tickets opened and resolved per day")).to_be_visible()
+        expect(page.get_by_test_id("tickets-resolved")).to_have_text(str(ticket_figures(api, demo)["resolved"]))
         # uploads by scan outcome, from the scan's day counters: the infected file is among them
         infected = api.get("/attachments/scan-summary", as_=demo.agent).json()["infected"]
         assert infected >= 1
