@@ -44,20 +44,30 @@ export function title(text) {
   return spaced.charAt(0).toUpperCase() + spaced.slice(1);
 }
 
-/** Loads `load()` when `deps` change: [data, error, reload, setData]. */
+/**
+ * Loads `load()` when `deps` change: [data, error, reload, setData, loading]. While a reload is under way `data`
+ * is the last answer and `loading` is true (what acts on data's version waits for it); only the newest answer is
+ * shown: one that arrives after a later load or a `setData` (a write's own answer) is dropped.
+ */
 export function useLoad(load, deps = []) {
-  const [state, setState] = useState({ data: undefined, error: null });
+  const [state, setState] = useState({ data: undefined, error: null, loading: true });
   const [tick, setTick] = useState(0);
+  const latest = useRef(0);
   useEffect(() => {
-    let live = true;
-    setState((s) => ({ data: s.data, error: null }));
+    const mine = ++latest.current;
+    const settle = (next) => mine === latest.current && setState({ ...next, loading: false });
+    setState((s) => ({ data: s.data, error: null, loading: true }));
     load().then(
-      (data) => live && setState({ data, error: null }),
-      (error) => live && setState({ data: null, error }),
+      (data) => settle({ data, error: null }),
+      (error) => settle({ data: null, error }),
     );
-    return () => (live = false);
+    return () => latest.current++; // left or reloading: this answer is no longer wanted
   }, [...deps, tick]);
-  return [state.data, state.error, () => setTick((t) => t + 1), (data) => setState({ data, error: null })];
+  const setData = (data) => {
+    latest.current++;
+    setState({ data, error: null, loading: false });
+  };
+  return [state.data, state.error, () => setTick((t) => t + 1), setData, state.loading];
 }
 
 /** Sets the document title and moves focus to the page's heading (screen readers hear the new page). */
