@@ -45,28 +45,23 @@ export function title(text) {
 }
 
 /**
- * Loads `load()` when `deps` change: [data, error, reload, setData, loading]. While a reload is under way `data`
- * is the last answer and `loading` is true (what acts on data's version waits for it); only the newest answer is
- * shown: one that arrives after a later load or a `setData` (a write's own answer) is dropped.
+ * Loads `load()` when `deps` change: [data, error, reload, setData, loading]. While it loads again `data` is the
+ * last answer and `loading` is true (what acts on data's version waits for it); an answer for earlier deps, or
+ * one a reload has replaced, is dropped.
  */
 export function useLoad(load, deps = []) {
   const [state, setState] = useState({ data: undefined, error: null, loading: true });
   const [tick, setTick] = useState(0);
-  const latest = useRef(0);
   useEffect(() => {
-    const mine = ++latest.current;
-    const settle = (next) => mine === latest.current && setState({ ...next, loading: false });
+    let live = true;
     setState((s) => ({ data: s.data, error: null, loading: true }));
     load().then(
-      (data) => settle({ data, error: null }),
-      (error) => settle({ data: null, error }),
+      (data) => live && setState({ data, error: null, loading: false }),
+      (error) => live && setState({ data: null, error, loading: false }),
     );
-    return () => latest.current++; // left or reloading: this answer is no longer wanted
+    return () => (live = false);
   }, [...deps, tick]);
-  const setData = (data) => {
-    latest.current++;
-    setState({ data, error: null, loading: false });
-  };
+  const setData = (data) => setState((s) => ({ data, error: null, loading: s.loading }));
   return [state.data, state.error, () => setTick((t) => t + 1), setData, state.loading];
 }
 
