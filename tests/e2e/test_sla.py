@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from tests.e2e.conftest import AGENT
@@ -62,8 +63,8 @@ def test_a_reply_fulfils_an_overdue_ticket_is_breached_once_and_its_assignee_mai
     assert (reply.status_code, assign.status_code) == (201, 200), (reply.text, assign.text)
     due = datetime.fromisoformat(overdue["sla"]["metrics"]["first_response"]["due_at"])
     time.sleep(max(0.0, due.timestamp() - time.time()) + 0.5)
-    deskos("schedule", "run", "SlaSweep")
-    deskos("schedule", "run", "SlaSweep")
+    with ThreadPoolExecutor(2) as pool:  # two sweeps at once (and the cloud's own, every minute, may be a third)
+        list(pool.map(lambda _: deskos("schedule", "run", "SlaSweep"), range(2)))
 
     # Then the answer fulfilled its first response, the other is breached exactly once, and the agent was mailed
     assert ("fulfilled", "first_response") in event_kinds(api, demo.agent, answered["id"])
