@@ -6,7 +6,6 @@ alternative, a Reply-To, extra headers (``List-Unsubscribe``), attachments (an `
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -16,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from shared import aws
-from shared.settings import settings
+from shared.settings import ses_configuration_set, settings
 
 
 @dataclass(frozen=True)
@@ -98,7 +97,7 @@ def send(
     extra: dict[str, Any] = {}
     if tags:
         extra["Tags"] = [{"Name": name, "Value": value} for name, value in tags.items()]
-    if configuration_set := os.environ.get("DESKOS_SES_CONFIGURATION_SET"):
+    if configuration_set := ses_configuration_set():
         extra["ConfigurationSetName"] = configuration_set
     response = _ses().send_raw_email(
         Source=source, Destinations=list(to), RawMessage={"Data": message.as_bytes()}, **extra

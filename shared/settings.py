@@ -97,6 +97,35 @@ def user_pool_id() -> str:
     return pool
 
 
+def ses_configuration_set() -> str | None:
+    """The SES configuration set that publishes delivery events (CDK gives it to the senders MAIL_EVENTS names)."""
+    return os.environ.get("DESKOS_SES_CONFIGURATION_SET") or None
+
+
+def ses_send_rate() -> float:
+    """Campaign emails a second (``DESKOS_SES_SEND_RATE``: the account's SES quota, or less; default SES's usual
+    starting quota). Uncached, like those below: tests and the local cloud set them before use."""
+    text = os.environ.get("DESKOS_SES_SEND_RATE", "14")
+    try:
+        rate = float(text)
+    except ValueError:
+        raise MissingSettings(f"DESKOS_SES_SEND_RATE must be a number of emails a second, not {text!r}") from None
+    return max(rate, 0.1)
+
+
+def inbound_domain() -> str:
+    """Tenants receive mail at ``support@<tenant>.<this>`` (``DESKOS_INBOUND_DOMAIN``)."""
+    return (os.environ.get("DESKOS_INBOUND_DOMAIN") or "inbound.deskos.local").lower().strip(".")
+
+
+def inbound_per_minute() -> int:
+    """More messages a minute than this from one sender are a flood (``DESKOS_INBOUND_PER_MINUTE``)."""
+    text = os.environ.get("DESKOS_INBOUND_PER_MINUTE") or "10"
+    if not text.isdigit():
+        raise MissingSettings(f"DESKOS_INBOUND_PER_MINUTE must be a whole number, not {text!r}")
+    return int(text)
+
+
 @cache
 def settings() -> Settings:
     """Raises ``MissingSettings`` naming every required variable that is missing and every malformed one."""

@@ -13,6 +13,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from functions.api.catalog import Route
@@ -114,6 +115,20 @@ def dashboard_and_alarms(
     def alarm(construct_id: str, metric: cloudwatch.IMetric, threshold: float, description: str, periods: int = 1):
         _alarm(scope, topic, construct_id, metric, threshold, description, periods)
 
+    # Every dead-letter queue: (who fills it, the queue, what it gave up on and what to do). One message is enough
+    # to page; the dashboard graphs them all.
+    dead_letters = [
+        *((c.spec.name, c.dead_letters, "stream records; see its DLQ") for c in consumers),
+        *((u.spec.name, u.dead_letters, "uploads (scan_failed); fix, redrive its DLQ") for u in upload_consumers),
+        *((m.spec.name, m.dead_letters, "inbound emails; see its DLQ") for m in filter(None, [mail_receiver])),
+    ]
+
+    def depth(queue: sqs.Queue, **label: str) -> cloudwatch.Metric:  # a labelled metric would alarm as metric math
+        return queue.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum", **label)
+
+    for name, queue, what in dead_letters:
+        alarm(f"{name}DeadLettersAlarm", depth(queue), 1, f"{name} gave up on {what}")
+
     rest_api = api.rest_api
     # A 5xx is always a bug (docs/architecture.md, "Errors"): one is enough to page.
     alarm("ApiServerErrorsAlarm", rest_api.metric_server_error(period=PERIOD), 1, "The API answered a 5xx")
@@ -123,8 +138,6 @@ def dashboard_and_alarms(
         name = consumer.spec.name
         age = consumer.function.metric("IteratorAge", period=PERIOD, statistic="Maximum")
         alarm(f"{name}IteratorAgeAlarm", age, ITERATOR_AGE_ALARM_MS, f"{name} is behind the stream", periods=3)
-        depth = consumer.dead_letters.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum")
-        alarm(f"{name}DeadLettersAlarm", depth, 1, f"{name} gave up on stream records; see its DLQ")
     # The SLA sweep publishes these (functions/schedules/sla_sweep.py); a breach is a broken promise to a client.
     sla = {name: _business_metric(name) for name in ("SlaWarning", "SlaBreached")}
     alarm("SlaBreachedAlarm", sla["SlaBreached"], 1, "A ticket breached its SLA (see the sweep's emails)")
@@ -154,8 +167,6 @@ def dashboard_and_alarms(
 
     for upload in upload_consumers:
         name = upload.spec.name
-        depth = upload.dead_letters.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum")
-        alarm(f"{name}DeadLettersAlarm", depth, 1, f"{name} gave up on uploads (scan_failed); fix, redrive its DLQ")
         age = upload.queue.metric_approximate_age_of_oldest_message(period=PERIOD, statistic="Maximum")
         alarm(f"{name}QueueAgeAlarm", age, UPLOAD_QUEUE_AGE_ALARM_SECONDS, f"{name} is behind its uploads", periods=3)
     for scan_outcome, description in (
@@ -183,12 +194,6 @@ def dashboard_and_alarms(
         f"Over {EMAILS_REJECTED_ALARM} inbound emails refused in 5 min for 15 min (a loop, a flood, a broken sender)",
         periods=3,
     )
-    if mail_receiver is not None:
-        name = mail_receiver.spec.name
-        depth = mail_receiver.dead_letters.metric_approximate_number_of_messages_visible(
-            period=PERIOD, statistic="Maximum"
-        )
-        alarm(f"{name}DeadLettersAlarm", depth, 1, f"{name} gave up on inbound emails; see its DLQ")
 
     # Campaigns: the sender publishes sent and failed (functions/schedules/campaign_send.py), SES's events the rest
     # (functions/events/mail_feedback.py)
@@ -246,12 +251,7 @@ def dashboard_and_alarms(
         _graph("Stream iterator age max (ms)", [
             c.function.metric("IteratorAge", period=PERIOD, statistic="Maximum", label=c.spec.name) for c in consumers
         ]),
-        _graph("Dead-letter queue depth", [
-            c.dead_letters.metric_approximate_number_of_messages_visible(
-                period=PERIOD, statistic="Maximum", label=c.spec.name
-            )
-            for c in consumers
-        ]),
+        _graph("Dead-letter queue depth", [depth(queue, label=name) for name, queue, _ in dead_letters]),
         _graph("Business metrics (DeskOS namespace)", [
             # EMF metrics from Powertools: whatever the functions publish (TicketsCreated, SlaBreached …).
             cloudwatch.MathExpression(

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -43,7 +42,7 @@ from shared.ids import new_id
 from shared.inbound import mailbox
 from shared.inbound.message import Mail, Part, Refused, parse
 from shared.inbound.quoting import reply_text, without_signature
-from shared.settings import settings
+from shared.settings import inbound_per_minute, settings
 from shared.support import comments, tickets
 from shared.support.comments import Comment, NewComment
 from shared.support.tickets import NewTicket, Ticket
@@ -53,12 +52,9 @@ MAX_BYTES = 10 * 1024 * 1024
 KEPT_FOR = timedelta(days=90)  # how long a Message-ID is remembered
 ACTOR = "email"  # created_by / updated_by of what the mail makes (the audit trail's actor)
 MAX_TEXT = 20_000
+MAX_NAME = 200
 _UNSAFE_NAME = re.compile(r'[/\\<>:"|?*\x00-\x1f]')
 Action = Literal["ticket", "comment", "duplicate", "refused"]
-
-
-def per_minute() -> int:
-    return int(os.environ.get("DESKOS_INBOUND_PER_MINUTE") or 10)
 
 
 @dataclass(frozen=True)
@@ -119,7 +115,7 @@ def receive(raw: bytes, recipients: list[str]) -> Outcome:
     if mail.sender == settings().mail_sender.lower() or mailbox.is_ours(mail.sender):
         return refuse(tenant_id, f"a loop: mail from DeskOS itself ({mail.sender})")
     if not _within_rate(tenant_id, mail.sender):
-        return refuse(tenant_id, f"flood: more than {per_minute()} messages a minute from {mail.sender}")
+        return refuse(tenant_id, f"flood: more than {inbound_per_minute()} messages a minute from {mail.sender}")
     ticket_id = mailbox.replied_ticket(tenant_id, [*recipients, *mail.addresses, *mail.references])
     if ticket_id is not None:
         return _reply(tenant_id, ticket_id, mail)
@@ -148,7 +144,7 @@ def _within_rate(tenant_id: str, sender: str) -> bool:
                     SenderRate.entity.set(SenderRate),
                     SenderRate.expiration.set(int((moment + timedelta(minutes=10)).timestamp())),
                 ],
-                condition=SenderRate.count.does_not_exist() | (SenderRate.count < per_minute()),
+                condition=SenderRate.count.does_not_exist() | (SenderRate.count < inbound_per_minute()),
             )
     except Conflict:
         return False
@@ -230,6 +226,8 @@ def _new_ticket(tenant_id: str, mail: Mail) -> Outcome:
         )
         staff = TenantContext(tenant_id, ACTOR, ACTOR, frozenset({Role.STAFF}))
         requester = None if author.kind == "contact" else {"kind": author.kind, "id": author.id}
+        if author.kind == "email" and mail.sender_name:  # a stranger is greeted by the name the mail gave
+            requester["name"] = mail.sender_name[:MAX_NAME]
         ticket = tickets.create(staff, body, ticket_id=marker.ticket_id, requester=requester)
     stored = _attach(_as(tenant_id, author, ticket.client_id), ticket, mail.attachments, marker)
     _finish(marker)

@@ -13,7 +13,6 @@ client) or ``refuse``."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 from datetime import datetime
@@ -30,16 +29,12 @@ from shared.db.errors import storage_errors
 from shared.db.table import Item, get_or_none, tkey
 from shared.ids import new_id
 from shared.schemas import Strict, Version
+from shared.settings import inbound_domain
 
 REPLY_PURPOSE = "ticket-reply"
 SUPPORT_LOCAL_PART = "support"
 UnknownSenders = Literal["ticket", "refuse"]
 _REPLY_TAG = re.compile(r"reply\+([0-9a-z]{26}\.[a-z2-7]{16})(?:\.[0-9a-z]+)?@([a-z0-9.-]+)", re.I)
-
-
-def inbound_domain() -> str:
-    """Uncached, like the public URL: tests and the local cloud set it before use."""
-    return (os.environ.get("DESKOS_INBOUND_DOMAIN") or "inbound.deskos.local").lower().strip(".")
 
 
 def domain_of(tenant_id: str) -> str:

@@ -7,7 +7,7 @@ Per chunk of ``CHUNK`` members, in order of contact id:
    suppressed, gone), each conditioned on not existing, and a check that the campaign is still ``sending`` (so
    ``cancel`` stops the send at the next chunk, and two runs never claim the same contact);
 3. SES sends each claimed email (``SendRawEmail``: every email is rendered for its contact, with its own
-   unsubscribe headers, so SES's templated bulk call does not fit), paced to ``send_rate()`` per second;
+   unsubscribe headers, so SES's templated bulk call does not fit), paced to ``ses_send_rate()`` per second;
 4. one BatchWriteItem *confirms* them: ``sent`` with SES's message id, or ``failed`` with why.
 So each recipient costs two writes (a skipped one, one); the campaign adds a few per run.
 
@@ -24,7 +24,6 @@ the template's ``sent`` counter."""
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,22 +46,12 @@ from shared.marketing.counters import Counters
 from shared.marketing.segments import Member, Segment, state_of
 from shared.marketing.sends import SendRecord
 from shared.marketing.templates import EmailTemplate, firm_name
+from shared.settings import ses_send_rate
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 25  # BatchWriteItem's limit: one confirmation call per chunk
-DEFAULT_RATE = 14  # emails a second: SES's usual starting quota
 SES_THROTTLED = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsException", "LimitExceeded"})
-
-
-def send_rate() -> float:
-    """Emails per second (``DESKOS_SES_SEND_RATE``; the account's SES quota, or less)."""
-    text = os.environ.get("DESKOS_SES_SEND_RATE", str(DEFAULT_RATE))
-    try:
-        rate = float(text)
-    except ValueError:
-        raise ValueError(f"DESKOS_SES_SEND_RATE must be a number of emails a second, not {text!r}") from None
-    return max(rate, 0.1)
 
 
 @dataclass
@@ -108,7 +97,7 @@ def send(
     owner = tkey(tenant_id, Campaign.prefix, campaign_id)
     progress = get_or_none(Counters, Counters.key(owner))
     cursor = progress.send_cursor if progress else None
-    firm, pace = firm_name(tenant_id), _Pace(send_rate(), clock, sleep)
+    firm, pace = firm_name(tenant_id), _Pace(ses_send_rate(), clock, sleep)
     while clock() < deadline and run.stopped is None:
         state = state_of(tenant_id, campaign.segment_id)
         if state is None:

@@ -102,13 +102,16 @@ def event_of(name: str, new: dict[str, Any] | None, old: dict[str, Any] | None) 
 
 def deliver(event: Event) -> Notification | None:
     """Send what ``event`` owes, once; the notification, or None when nothing is sent (switched off, nobody
-    to tell, or sent before)."""
+    to tell, or sent before). A redelivered record ends at the one BatchGetItem, which finds it sent."""
     t = event.tenant_id
-    keys = [NotificationTemplate.key(t, event.kind), Tenant.key(t)]
+    keys = [NotificationTemplate.key(t, event.kind), Tenant.key(t), Notification.key(t, event.id)]
     if event.ticket is None:
         keys.append(Ticket.key(t, event.ticket_id))
     with storage_errors():
         found = {item.PK: item for item in Item.batch_get(keys)}
+    earlier = found.get(keys[2][0])
+    if isinstance(earlier, Notification) and earlier.sent_at is not None:
+        return None
     override = found.get(keys[0][0])
     template = templates.current(event.kind, override if isinstance(override, NotificationTemplate) else None)
     ticket = event.ticket or found.get(Ticket.key(t, event.ticket_id)[0])
@@ -194,7 +197,15 @@ def _variables(
     ticket: Ticket, comment: Comment | None, tenant: Any, requester_name: str | None, requester_email: str | None
 ) -> dict[str, Any]:
     due = next((m.get("due_at") for m in ((ticket.sla or {}).get("metrics") or {}).values() if m.get("due_at")), None)
-    author = _author_name(ticket.tenant_id, comment) if comment is not None else None
+    requester = ticket.requester or {}
+    by_requester = comment is not None and (requester.get("kind"), requester.get("id")) == (
+        comment.author_kind,
+        comment.author_id,
+    )
+    # the requester's own reply: its name was read with its address (requester_of), not read again
+    author = requester_name if by_requester and requester_name else None
+    if comment is not None and author is None:
+        author = _author_name(ticket.tenant_id, comment)
     return {
         "firm": {"name": tenant.name if isinstance(tenant, Tenant) else ticket.tenant_id},
         "ticket": {

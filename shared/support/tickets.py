@@ -125,6 +125,7 @@ class Requester(Strict):
         description="email: a sender known by address only (a ticket from email without a client)."
     )
     id: str
+    name: str | None = Field(None, description="email: the display name the sender's From header gave.")
 
 
 class TicketOut(Audited):
@@ -351,7 +352,7 @@ def requester_of(tenant_id: str, requester: dict[str, str] | None) -> tuple[str 
     """A ticket's requester's name and email address (None for what is unknown): one GetItem at most."""
     kind, requester_id = (requester or {}).get("kind"), (requester or {}).get("id", "")
     if kind == "email":
-        return None, requester_id
+        return (requester or {}).get("name"), requester_id
     with storage_errors():
         if kind == "contact":
             contact = Contact.find(tenant_id, requester_id)

@@ -338,8 +338,10 @@ def test_the_dashboard_shows_every_endpoint(synthesized) -> None:
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
     for route in routes():
         assert route.operation_id in body
-    for metric in ("5XXError", "Latency", "Errors", "Throttles", "IteratorAge", "ApproximateNumberOfMessagesVisible"):
+    for metric in ("5XXError", "Latency", "Errors", "Throttles", "IteratorAge"):
         assert metric in body
+    # every dead-letter queue's depth: the stream consumers', the scan's and the mail receiver's
+    assert body.count("ApproximateNumberOfMessagesVisible") == len([q for q in resources.QUEUES if q.dead_letter_for])
 
 
 def test_the_sla_sweep_runs_every_minute_with_mail_and_metrics(synthesized) -> None:

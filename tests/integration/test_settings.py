@@ -23,7 +23,9 @@ from shared.settings import (
     PUBLIC_URL_PARAMETER,
     TABLE,
     MissingSettings,
+    inbound_per_minute,
     public_url,
+    ses_send_rate,
     settings,
 )
 
@@ -56,6 +58,19 @@ def test_a_malformed_number_is_named_too(fresh_settings, monkeypatch) -> None:
     monkeypatch.setenv("DESKOS_REOPEN_WINDOW_DAYS", "a week")
     with pytest.raises(MissingSettings, match="DESKOS_REOPEN_WINDOW_DAYS must be a whole number, not 'a week'"):
         settings()
+
+
+@pytest.mark.parametrize(
+    ("variable", "read", "meaning"),
+    [
+        ("DESKOS_SES_SEND_RATE", ses_send_rate, "a number of emails a second"),
+        ("DESKOS_INBOUND_PER_MINUTE", inbound_per_minute, "a whole number"),
+    ],
+)
+def test_a_malformed_setting_read_on_use_is_named(variable, read, meaning, monkeypatch) -> None:
+    monkeypatch.setenv(variable, "lots")
+    with pytest.raises(MissingSettings, match=f"{variable} must be {meaning}, not 'lots'"):
+        read()
 
 
 def test_the_cursor_secret_is_read_by_arn_from_secrets_manager_once_per_process(

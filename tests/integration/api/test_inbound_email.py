@@ -68,7 +68,7 @@ def test_a_known_contact_gets_a_ticket_for_its_client_with_its_files(firm, deliv
     assert outcome["action"] == "ticket", outcome
     (ticket,) = tickets_of(firm["tenant"])
     assert ticket["channel"] == "email" and ticket["client_id"] == firm["client"]["id"]
-    assert ticket["requester"] == {"kind": "contact", "id": firm["contact"]["id"]}
+    assert ticket["requester"] == {"kind": "contact", "id": firm["contact"]["id"], "name": None}
     assert ticket["subject"] == "Error report with screenshot"
     assert ticket["description"] == "The report and a screenshot of the error are attached."  # no signature
     pump_stream()  # the scan judges the files
@@ -200,7 +200,7 @@ def test_a_portal_user_writing_from_its_address_gets_a_ticket_for_its_client(fir
     portal = tenant.portal_user(firm["client"]["id"], "pat")
     assert deliver(simple(portal.email, firm["support"]), firm["support"])["action"] == "ticket"
     (ticket,) = tickets_of(tenant)
-    assert ticket["requester"] == {"kind": "portal_user", "id": portal.user_id}
+    assert ticket["requester"] == {"kind": "portal_user", "id": portal.user_id, "name": None}
     assert ticket["client_id"] == firm["client"]["id"]
 
 
@@ -208,7 +208,11 @@ def test_an_unknown_sender_gets_a_ticket_without_client_or_is_refused_as_the_mai
     tenant = firm["tenant"]
     assert deliver(simple("newcomer@example.org", firm["support"], "Hello"), firm["support"])["action"] == "ticket"
     (ticket,) = tickets_of(tenant)
-    assert ticket["client_id"] is None and ticket["requester"] == {"kind": "email", "id": "newcomer@example.org"}
+    assert ticket["client_id"] is None and ticket["requester"] == {
+        "kind": "email",
+        "id": "newcomer@example.org",
+        "name": None,
+    }
     # the stranger's reply to its own ticket is its requester's
     reply_to = mailbox.reply_address(tenant.id, ticket["id"])
     assert deliver(simple("newcomer@example.org", reply_to, "Re: Hello", "More"), reply_to)["action"] == "comment"
@@ -216,6 +220,16 @@ def test_an_unknown_sender_gets_a_ticket_without_client_or_is_refused_as_the_mai
     outcome = deliver(simple("other@example.org", firm["support"]), firm["support"])
     assert outcome["action"] == "refused" and "unknown sender" in outcome["reason"]
     assert len(tickets_of(tenant)) == 1
+
+
+def test_a_stranger_is_greeted_by_the_name_its_mail_gave(firm, deliver, pump_stream, sent_mail):
+    sender = '"Nora Newcomer" <nora@example.org>'
+    assert deliver(simple(sender, firm["support"], "Printer jam"), firm["support"])["action"] == "ticket"
+    (ticket,) = tickets_of(firm["tenant"])
+    assert ticket["requester"] == {"kind": "email", "id": "nora@example.org", "name": "Nora Newcomer"}
+    pump_stream()  # the acknowledgement
+    (acknowledgement,) = [m for m in sent_mail() if m["destinations"]["ToAddresses"] == ["nora@example.org"]]
+    assert "Hello Nora Newcomer," in acknowledgement["body"]
 
 
 @pytest.mark.parametrize("name", ["shift_jis.eml", "html_only.eml", "calendar_invite.eml", "forwarded.eml"])

@@ -45,7 +45,7 @@ def test_a_portal_user_creates_a_ticket_for_their_own_client_through_the_portal(
     assert ticket["number"] == number(1)
     assert ticket["client_id"] == own["id"]
     assert ticket["channel"] == "portal"
-    assert ticket["requester"] == {"kind": "portal_user", "id": portal.user_id}
+    assert ticket["requester"] == {"kind": "portal_user", "id": portal.user_id, "name": None}
     assert (ticket["status"], ticket["priority"], ticket["version"]) == ("new", "normal", 1)
 
 
@@ -61,7 +61,7 @@ def test_a_staff_ticket_for_a_client_copies_its_customer_type_and_location(tenan
     assert reply.json["customer_type"] == "premium"
     assert reply.json["location"] == {"lat": 52.37, "lng": 4.89}
     assert reply.json["channel"] == "api"
-    assert reply.json["requester"] == {"kind": "staff", "id": tenant.agent.user_id}
+    assert reply.json["requester"] == {"kind": "staff", "id": tenant.agent.user_id, "name": None}
 
 
 def test_a_staff_ticket_on_behalf_of_a_contact_names_the_contact_as_requester(tenant: Tenant):
@@ -81,7 +81,7 @@ def test_a_staff_ticket_on_behalf_of_a_contact_names_the_contact_as_requester(te
     )
 
     assert reply.status == 201, reply.text
-    assert reply.json["requester"] == {"kind": "contact", "id": contact["id"]}
+    assert reply.json["requester"] == {"kind": "contact", "id": contact["id"], "name": None}
     assert reply.json["channel"] == "phone"
 
 
