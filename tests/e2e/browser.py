@@ -38,13 +38,19 @@ FLAGS = [
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / ".deskos" / "screenshots"
-TIMEOUT_MS = 30_000
+TIMEOUT_MS = 30_000  # how long an action or an assertion waits for the page (a deadline polled against, not a sleep)
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 BLOCKING = {"serious", "critical"}
 SURVEY_LINK = re.compile(r"\S+/app/survey\?token=\S+")
 VOTE_LINK = re.compile(r"\S+/app/vote\?token=\S+")
 UPLOAD_LINK = re.compile(r"\S+/app/upload\?token=\S+")
+
+
+# the same deadline for expect()'s web-first assertions, which otherwise wait Playwright's default 5 s while actions
+# wait 30: on CI's two busy cores an answer the assertion waits for (a count after the builder's debounce, a list
+# after a reply) can take longer than 5 s without anything being wrong
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 class Session:

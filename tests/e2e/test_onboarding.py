@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -117,11 +118,12 @@ def test_a_client_is_onboarded_from_template_to_completion(api, demo, deskos, to
     assert refused["status"] == "requested" and "accounts.pdf" in refused["status_reason"], refused
     until(lambda: mails(deskos, AGENT, "Onboarding file refused"), bool, "the owner's email about EICAR")
 
-    # And the overdue staff tasks are reminded once, although the job runs twice
-    deskos("schedule", "run", "OnboardingReminders")
-    deskos("schedule", "run", "OnboardingReminders")
-    reminded = mails(deskos, AGENT, "Kick-off call (e2e)")
-    assert len([m for m in reminded if "reminder" in m["subject"]]) == 1, reminded
+    # And the overdue staff tasks are reminded once, although the job runs twice at once (the cloud's own run may
+    # be a third, and claim them first: its email follows its claim, so it is waited for)
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda _: deskos("schedule", "run", "OnboardingReminders"), range(2)))
+    reminders = lambda: [m for m in mails(deskos, AGENT, "Kick-off call (e2e)") if "reminder" in m["subject"]]  # noqa: E731
+    assert len(until(reminders, bool, "the reminder")) == 1
 
     # When staff complete while their tasks and the passport's approval are missing: 409 naming them
     missing = api.post(f"/onboarding/processes/{process['id']}/complete", as_=demo.agent, json={})

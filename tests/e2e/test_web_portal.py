@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from infra.local import outbox
 from tests.e2e.browser import check, password_of, png, session
+from tests.e2e.test_attachments import start_upload
 from tests.e2e.waits import PUMP_WAIT_SECONDS
 
 PORTAL = "portal@acme.example"
@@ -60,6 +61,48 @@ def test_a_portal_user_opens_a_ticket_with_a_png_and_sees_its_thumbnail(cloud, b
         page.get_by_role("link", name="My tickets").click()
         page.get_by_label("Status").select_option("open")
         expect(page.get_by_role("link", name=re.compile("Invoice PDF will not open"))).to_be_visible()
+
+
+def test_a_list_of_attachments_asked_for_before_an_upload_never_replaces_the_one_after_it(
+    cloud, api, demo, browser, tmp_path
+):
+    """While a file is being scanned the page polls the ticket's attachments; a poll's answer, taken before the next
+    upload but arriving after the list that upload asked for, must not hide the new file (here one poll's answer
+    is held back past the upload)."""
+    ticket = api.create_ticket(demo.portal, subject=f"Scanner jams {time.time_ns()}")
+    waiting = start_upload(api, demo.portal, ticket["id"], "waiting.pdf", b"%PDF-1.4", "application/pdf")
+    assert waiting.status_code == 201, waiting.text  # never sent: it stays "scanning", so the page polls
+    listed = re.compile(rf"/support/tickets/{ticket['id']}/attachments\?limit=100$")
+    held = []
+    with session(browser, cloud.api_url) as user:
+        page = user.sign_in(PORTAL, password_of(cloud, PORTAL), lands="/app/portal/tickets")
+        user.open(f"/app/portal/tickets/{ticket['id']}")
+        expect(page.locator(".attachments li").filter(has_text="waiting.pdf")).to_contain_text("scanning")
+        # the next poll is answered now, as the list is before the upload, but the answer reaches the page later
+        page.route(listed, lambda route: route.continue_() if held else held.append((route, route.fetch())))
+        while not held:
+            page.wait_for_timeout(100)
+
+        page.get_by_label("Add a file").set_input_files(png(tmp_path))
+        page.get_by_role("button", name="Upload").click()
+        uploaded = page.locator(".attachments li").filter(has_text="screenshot.png")
+        expect(uploaded).to_have_count(1)
+        page.evaluate(
+            """() => new MutationObserver(() => {
+              const names = [...document.querySelectorAll(".attachments li")].map((li) => li.textContent);
+              if (!names.some((name) => name.includes("screenshot.png"))) window.uploadHidden = true;
+            }).observe(document.querySelector(".attachments"), { childList: true, subtree: true })"""
+        )
+        answers = []
+        page.on("response", lambda response: listed.search(response.url) and answers.append(response))
+        route, answer = held[0]
+        route.fulfill(response=answer)
+        deadline = time.monotonic() + 30
+        while len(answers) < 3 and time.monotonic() < deadline:  # the late answer, then two polls after it
+            page.wait_for_timeout(100)
+        assert len(answers) >= 3, "the page stopped polling"
+        assert page.evaluate("window.uploadHidden") is None, "the late list hid the file uploaded after it was asked"
+        expect(uploaded).to_have_count(1)
 
 
 def test_an_invited_user_chooses_a_password_then_refreshes_and_signs_out(cloud, api, demo, browser):

@@ -44,20 +44,25 @@ export function title(text) {
   return spaced.charAt(0).toUpperCase() + spaced.slice(1);
 }
 
-/** Loads `load()` when `deps` change: [data, error, reload, setData]. */
+/**
+ * Loads `load()` when `deps` change: [data, error, reload, setData, loading]. While it loads again `data` is the
+ * last answer and `loading` is true (what acts on data's version waits for it); an answer for earlier deps, or
+ * one a reload has replaced, is dropped.
+ */
 export function useLoad(load, deps = []) {
-  const [state, setState] = useState({ data: undefined, error: null });
+  const [state, setState] = useState({ data: undefined, error: null, loading: true });
   const [tick, setTick] = useState(0);
   useEffect(() => {
     let live = true;
-    setState((s) => ({ data: s.data, error: null }));
+    setState((s) => ({ data: s.data, error: null, loading: true }));
     load().then(
-      (data) => live && setState({ data, error: null }),
-      (error) => live && setState({ data: null, error }),
+      (data) => live && setState({ data, error: null, loading: false }),
+      (error) => live && setState({ data: null, error, loading: false }),
     );
     return () => (live = false);
   }, [...deps, tick]);
-  return [state.data, state.error, () => setTick((t) => t + 1), (data) => setState({ data, error: null })];
+  const setData = (data) => setState((s) => ({ data, error: null, loading: s.loading }));
+  return [state.data, state.error, () => setTick((t) => t + 1), setData, state.loading];
 }
 
 /** Sets the document title and moves focus to the page's heading (screen readers hear the new page). */

@@ -122,30 +122,38 @@ function withVersion(schema, body, item) {
   return schema.properties?.version && item?.version !== undefined ? { ...body, version: item.version } : body;
 }
 
-export function Action({ doc, action, item, onDone }) {
+/** An action on `item`, sent with its version: not while one is under way or the item is `stale` (being read again). */
+export function Action({ doc, action, item, onDone, stale = false }) {
   const [open, setOpen] = useState(false);
   const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
   const schema = bodySchema(doc, action);
   // a form when the action needs something besides the version; optional extras alone (a note) do not stop it
   const needsInput = (schema.required || []).some((p) => p !== "version");
   const label = title(action.path.split("/").pop());
   const run = async (body) => {
     const sent = body === undefined ? (schema.properties?.version ? { version: item.version } : undefined) : withVersion(schema, body, item);
-    const answer = await api(fill(action.path, item.id), { method: action.method.toUpperCase(), body: sent, version: item.version });
-    setOpen(false);
-    onDone(answer);
+    setBusy(true);
+    try {
+      const answer = await api(fill(action.path, item.id), { method: action.method.toUpperCase(), body: sent, version: item.version });
+      setOpen(false);
+      onDone(answer);
+    } finally {
+      setBusy(false);
+    }
   };
   if (needsInput && open) {
     return html`<div class="action-form"><h3>${label}</h3>
       <${SchemaForm} doc=${doc} schema=${schema} value=${item} submitLabel=${label} onSubmit=${run} onCancel=${() => setOpen(false)} /></div>`;
   }
-  return html`<span><button type="button" onClick=${() => (needsInput ? setOpen(true) : run().catch(setError))}>${label}</button>
+  return html`<span><button type="button" disabled=${busy || stale}
+    onClick=${() => (needsInput ? setOpen(true) : run().catch(setError))}>${label}</button>
     <${Problem} error=${error} /></span>`;
 }
 
 function Item({ doc, resource, id }) {
   const path = fill(resource.item.path, id);
-  const [item, error, reload, setItem] = useLoad(() => api(path), [path]);
+  const [item, error, reload, setItem, rereading] = useLoad(() => api(path), [path]);
   const [confirming, setConfirming] = useState(false);
   const [failure, setFailure] = useState(null);
   const name = item && (item.number || item.name || item.title || item.subject || item.email || item.id);
@@ -166,7 +174,7 @@ function Item({ doc, resource, id }) {
     <${Problem} error=${failure} />
     <div class="row actions" role="group" aria-label="Actions">
       ${editable && html`<${Link} class="button" href=${href(resource, { id, mode: "edit" })}>Edit<//>`}
-      ${resource.actions.map((a) => html`<${Action} doc=${doc} action=${a} item=${item}
+      ${resource.actions.map((a) => html`<${Action} doc=${doc} action=${a} item=${item} stale=${rereading}
         onDone=${(answer) => (answer && answer.id === item.id ? setItem(answer) : reload())} />`)}
       ${resource.item.remove &&
       (confirming

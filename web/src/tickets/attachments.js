@@ -1,7 +1,7 @@
 // Files on a ticket: the browser posts them straight to S3 with the presigned POST the API hands out (with a
 // progress bar), then the scan decides; clean images get a thumbnail, clean files a short-lived download link.
 import { html } from "htm/preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api.js";
 import { Badge, Problem, uid } from "../ui.js";
 
@@ -67,7 +67,13 @@ export function Attachments({ collection, canUpload = true, publicChoice = false
   const [polls, setPolls] = useState(0);
   const inputId = uid("file");
 
-  const load = () => api(collection, { query: { limit: 100 } }).then((page) => setItems(page.items), setError);
+  const asked = useRef(0);
+  // the list asked for last wins: a poll's answer arriving after the one an upload asked for must not hide the file
+  const load = () => {
+    const mine = ++asked.current;
+    const latest = (set) => (value) => mine === asked.current && set(value);
+    return api(collection, { query: { limit: 100 } }).then(latest((page) => setItems(page.items)), latest(setError));
+  };
   useEffect(() => {
     load();
   }, [collection]);

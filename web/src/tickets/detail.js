@@ -56,28 +56,30 @@ function Comments({ ticket, staff, onSent }) {
   </section>`;
 }
 
-function StaffControls({ ticket, user, onChange }) {
+function StaffControls({ ticket, user, onChange, stale }) {
   const [error, setError] = useState(null);
+  const [acting, setActing] = useState(false);
   const [users, usersError] = useLoad(
     () => (user.roles.has("managers") ? api("/admin/users", { query: { limit: 100 } }) : Promise.resolve(null)),
     [],
   );
-  const act = async (path, body) => {
+  const act = (path, body) =>
+    settle(api(`/support/tickets/${ticket.id}${path}`, { method: "POST", body, version: body ? undefined : ticket.version }));
+  const patch = (field, value) =>
+    settle(api(`/support/tickets/${ticket.id}`, { method: "PATCH", body: { [field]: value, version: ticket.version } }));
+  const settle = async (request) => {
     setError(null);
+    setActing(true);
     try {
-      onChange(await api(`/support/tickets/${ticket.id}${path}`, { method: "POST", body, version: body ? undefined : ticket.version }));
+      onChange(await request);
     } catch (e) {
       setError(e);
+    } finally {
+      setActing(false);
     }
   };
-  const patch = async (field, value) => {
-    setError(null);
-    try {
-      onChange(await api(`/support/tickets/${ticket.id}`, { method: "PATCH", body: { [field]: value, version: ticket.version } }));
-    } catch (e) {
-      setError(e);
-    }
-  };
+  // each action sends the version shown: none while one is under way or the ticket is being read again
+  const busy = acting || stale;
   const staffUsers = (users?.items || []).filter((u) => u.active && (u.role === "staff" || u.role === "managers"));
   const assigneeId = uid("assignee");
   const priorityId = uid("priority");
@@ -86,44 +88,50 @@ function StaffControls({ ticket, user, onChange }) {
     <div class="row">
       ${staffUsers.length > 0
         ? html`<div class="field"><label for=${assigneeId}>Assignee</label>
-            <select id=${assigneeId} value=${ticket.assignee_id || ""}
+            <select id=${assigneeId} value=${ticket.assignee_id || ""} disabled=${busy}
               onChange=${(e) => act("/assign", { assignee_id: e.currentTarget.value || null, version: ticket.version })}>
               <option value="">Unassigned</option>
               ${staffUsers.map((u) => html`<option value=${u.id}>${u.name} (${u.email})</option>`)}
             </select></div>`
         : null}
       ${ticket.assignee_id !== user.claims.sub &&
-      html`<button type="button" onClick=${() => act("/assign", { assignee_id: user.claims.sub, version: ticket.version })}>Assign to me</button>`}
+      html`<button type="button" disabled=${busy} onClick=${() => act("/assign", { assignee_id: user.claims.sub, version: ticket.version })}>Assign to me</button>`}
       <div class="field"><label for=${priorityId}>Priority</label>
-        <select id=${priorityId} value=${ticket.priority} onChange=${(e) => patch("priority", e.currentTarget.value)}>
+        <select id=${priorityId} value=${ticket.priority} disabled=${busy} onChange=${(e) => patch("priority", e.currentTarget.value)}>
           ${["low", "normal", "high", "urgent"].map((p) => html`<option value=${p}>${p}</option>`)}
         </select></div>
-      ${!REOPENABLE.has(ticket.status) && html`<button type="button" class="primary" onClick=${() => act("/resolve")}>Resolve</button>`}
-      ${ticket.status !== "closed" && html`<button type="button" onClick=${() => act("/close")}>Close</button>`}
-      ${REOPENABLE.has(ticket.status) && html`<button type="button" onClick=${() => act("/reopen")}>Reopen</button>`}
+      ${!REOPENABLE.has(ticket.status) && html`<button type="button" class="primary" disabled=${busy} onClick=${() => act("/resolve")}>Resolve</button>`}
+      ${ticket.status !== "closed" && html`<button type="button" disabled=${busy} onClick=${() => act("/close")}>Close</button>`}
+      ${REOPENABLE.has(ticket.status) && html`<button type="button" disabled=${busy} onClick=${() => act("/reopen")}>Reopen</button>`}
     </div>
   </section>`;
 }
 
-function ClientControls({ ticket, onChange }) {
+function ClientControls({ ticket, onChange, stale }) {
   const [error, setError] = useState(null);
+  const [acting, setActing] = useState(false);
   const act = async (verb) => {
     setError(null);
+    setActing(true);
     try {
       onChange(await api(`/support/tickets/${ticket.id}/${verb}`, { method: "POST", version: ticket.version }));
     } catch (e) {
       setError(e);
+    } finally {
+      setActing(false);
     }
   };
+  const busy = acting || stale; // as for staff: only ever the version shown, and only the latest
   return html`<div class="row">
     <${Problem} error=${error} />
-    ${ticket.status !== "closed" && html`<button type="button" onClick=${() => act("close")}>Close this request</button>`}
-    ${REOPENABLE.has(ticket.status) && html`<button type="button" onClick=${() => act("reopen")}>Reopen</button>`}
+    ${ticket.status !== "closed" && html`<button type="button" disabled=${busy} onClick=${() => act("close")}>Close this request</button>`}
+    ${REOPENABLE.has(ticket.status) && html`<button type="button" disabled=${busy} onClick=${() => act("reopen")}>Reopen</button>`}
   </div>`;
 }
 
 export function TicketDetail({ id, user, staff = false }) {
-  const [ticket, error, reload, setTicket] = useLoad(() => api(`/support/tickets/${id}`), [id]);
+  // a reply moves the ticket on (a new version): its actions wait until it has been read again
+  const [ticket, error, reload, setTicket, rereading] = useLoad(() => api(`/support/tickets/${id}`), [id]);
   usePageTitle(ticket ? `${ticket.number} ${ticket.subject}` : "Ticket");
   if (error) return html`<h1 tabindex="-1">Ticket</h1><${Problem} error=${error} />`;
   if (!ticket) return html`<${Loading} />`;
@@ -136,8 +144,8 @@ export function TicketDetail({ id, user, staff = false }) {
     </p>
     ${ticket.description && html`<p class="description">${ticket.description}</p>`}
     ${staff
-      ? html`<${StaffControls} ticket=${ticket} user=${user} onChange=${setTicket} />`
-      : html`<${ClientControls} ticket=${ticket} onChange=${setTicket} />`}
+      ? html`<${StaffControls} ticket=${ticket} user=${user} onChange=${setTicket} stale=${rereading} />`
+      : html`<${ClientControls} ticket=${ticket} onChange=${setTicket} stale=${rereading} />`}
     <${Comments} ticket=${ticket} staff=${staff} onSent=${reload} />
     <${Attachments} collection=${`/support/tickets/${ticket.id}/attachments`} publicChoice=${staff} />
   </article>`;
