@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlparse
@@ -21,21 +20,9 @@ import icalendar
 import pytest
 
 from infra.local import outbox
-from tests.e2e.waits import PUMP_WAIT_SECONDS
+from tests.e2e.waits import eventually
 
 BERLIN = ZoneInfo("Europe/Berlin")
-
-
-def eventually(probe: Callable[[], object], what: str) -> object:
-    """``probe()`` once it is truthy (the event pump delivers within seconds), else fail naming ``what``."""
-    deadline = time.monotonic() + PUMP_WAIT_SECONDS
-    while True:
-        found = probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.25)
 
 
 def mail_to(cloud, address: str, subject_start: str = "") -> list[dict]:

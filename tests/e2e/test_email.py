@@ -17,19 +17,10 @@ import pytest
 from infra.local import outbox
 from infra.local.seed import DEMO_CONTACT
 from tests import mail_corpus
+from tests.e2e.waits import eventually
 
 CONTACT = DEMO_CONTACT[1]
 SUPPORT = "support@demo.inbound.deskos.local"
-DEADLINE = 60.0
-
-
-def eventually(find: Callable[[], Any], what: str) -> Any:
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        if found := find():
-            return found
-        time.sleep(0.25)
-    raise AssertionError(f"no {what} within {DEADLINE:.0f} s")
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ import pytest
 import functions.api as api_package
 from functions.api import catalog
 from functions.api.catalog import Route, routes
+from infra.cdk.domains import ROUTES_PER_STACK
 
 pytestmark = pytest.mark.infra
 
@@ -25,12 +26,14 @@ STAFF = ("managers", "staff")
 
 def synthetic_catalog(total: int = SYNTHETIC_ROUTES) -> tuple[Route, ...]:
     """Today's routes plus CRUD entities (list, create, get, update, delete, an action) in new modules until there
-    are ``total``: one large module (more routes than one stack takes) and several ordinary ones."""
-    modules = ["knowledge"] * 4 + ["marketing", "calendar", "onboarding", "notifications"]
+    are ``total``: first in one large module until it has more routes than one stack takes (however many the app
+    has today), then in several ordinary ones."""
+    large, others = "knowledge", ["marketing", "calendar", "onboarding", "notifications"]
+    in_large = sum(r.module == f"functions.api.{large}" for r in routes())
     extra: list[Route] = []
     for n in count():
-        module = f"functions.api.{modules[n % len(modules)]}"
-        collection = f"/{module.rsplit('.', 1)[1]}/entities{n}"
+        name = large if in_large <= ROUTES_PER_STACK else others[n % len(others)]
+        collection = f"/{name}/entities{n}"
         item = f"{collection}/{{entity_id}}"
         for method, path, verb in [
             ("GET", collection, "List"),
@@ -42,7 +45,9 @@ def synthetic_catalog(total: int = SYNTHETIC_ROUTES) -> tuple[Route, ...]:
         ]:
             if len(routes()) + len(extra) == total:
                 return (*routes(), *extra)
+            module = f"functions.api.{name}"
             extra.append(Route(method, path, module, f"{verb}Entity{n}", STAFF, writes=method != "GET"))
+            in_large += name == large
     raise AssertionError("unreachable")
 
 
