@@ -24,7 +24,7 @@ import pytest
 import requests
 
 from infra.local.running import LocalCloud, deskos_command, local_cloud, log_in
-from tests.e2e import prefix_audit
+from tests.e2e import dead_letter_audit, prefix_audit
 from tests.e2e.browser import browser  # noqa: F401 (the browser tests' Chromium, one per test module)
 from tests.group_times import SERVICE_PIDS
 from tests.user_environment import USER_ENVIRONMENT
@@ -62,7 +62,8 @@ class CloudStarter:
 @pytest.fixture(scope="session")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     """The session's cloud (one per xdist worker, started by the worker's first e2e test), audited when it stops:
-    everything every e2e test that ran on it wrote sits under its tenant's prefix (prefix_audit.py)."""
+    everything every e2e test that ran on it wrote sits under its tenant's prefix (prefix_audit.py), and no
+    consumer gave up on a record (dead_letter_audit.py)."""
     # what a user's `make up` gets: none of the settings tests/conftest.py gives the in-process tests
     with local_cloud(tmp_path_factory.mktemp("deskos-e2e"), env=USER_ENVIRONMENT) as running:
         SESSION_CLOUDS.append(running)
@@ -74,6 +75,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
             SERVICE_PIDS.remove(running.process.pid)
             os.killpg(running.process.pid, signal.SIGCONT)
         prefix_audit.audit(running)
+        dead_letter_audit.audit(running)
 
 
 SESSION_CLOUDS: list[LocalCloud] = []  # the session's cloud, once started
