@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import SURVEY_LINK, check, emailed_link, password_of, session
+from tests.e2e.browser import SURVEY_LINK, TIMEOUT_MS, check, emailed_link, password_of, session
 from tests.e2e.test_attachments import judged, upload
 from tests.samples import EICAR
 
@@ -171,6 +171,33 @@ def test_after_a_reply_the_ticket_is_acted_on_only_once_read_again(cloud, api, d
         with page.expect_response(own_url):
             held[0].continue_()
         resolve.click()
+        expect(page.locator("article.ticket > p.meta")).to_contain_text("resolved")
+        expect(page.get_by_role("alert")).to_have_count(0)
+    assert api.get(f"/support/tickets/{ticket['id']}", as_=demo.agent).json()["status"] == "resolved"
+
+
+def test_the_actions_wait_from_the_moment_a_reply_is_sent(cloud, api, demo, browser):
+    """Resolve clicked while the reply is still on its way (or the moment it lands, before the ticket is read
+    again) would send the version before the reply: a 409. A new user's quick clicks once got exactly that."""
+    ticket = api.create_ticket(demo.portal, subject=f"Dock not charging {time.time_ns()}")
+    comments = re.compile(rf"/support/tickets/{ticket['id']}/comments$")
+    held = []
+    with session(browser, cloud.api_url) as agent:
+        page = agent.sign_in(AGENT, password_of(cloud, AGENT), lands="/app/console")
+        agent.open(f"/app/console/tickets/{ticket['id']}")
+        resolve = page.get_by_role("button", name="Resolve")
+        expect(resolve).to_be_enabled()
+        page.route(comments, lambda route: held.append(route) if route.request.method == "POST" else route.continue_())
+
+        page.get_by_label("Your reply").fill("Try another outlet, please.")
+        page.get_by_role("button", name="Send reply").click()
+        expect(resolve).to_be_disabled()  # the reply is on its way
+        for _ in range(TIMEOUT_MS // 50):  # the held request reaches its handler
+            if held:
+                break
+            page.wait_for_timeout(50)
+        held[0].continue_()
+        resolve.click()  # as soon as it may: once the ticket's new version is shown
         expect(page.locator("article.ticket > p.meta")).to_contain_text("resolved")
         expect(page.get_by_role("alert")).to_have_count(0)
     assert api.get(f"/support/tickets/{ticket['id']}", as_=demo.agent).json()["status"] == "resolved"

@@ -62,7 +62,12 @@ export function useLoad(load, deps = []) {
     return () => (live = false);
   }, [...deps, tick]);
   const setData = (data) => setState((s) => ({ data, error: null, loading: s.loading }));
-  return [state.data, state.error, () => setTick((t) => t + 1), setData, state.loading];
+  // loading from the call on, in the same render as the new tick: never a frame with the old data looking current
+  const reload = () => {
+    setState((s) => ({ ...s, loading: true }));
+    setTick((t) => t + 1);
+  };
+  return [state.data, state.error, reload, setData, state.loading];
 }
 
 /** Sets the document title and moves focus to the page's heading (screen readers hear the new page). */

@@ -116,7 +116,7 @@ export default function Dashboard({ doc }) {
   const [orders, ordersError] = useLoad(() => workOrderFigures(doc), []);
   return html`<h1 tabindex="-1">Dashboard</h1>
     <div class="tiles">
-      ${tickets !== null &&
+      ${(tickets !== null || ticketsError) &&
       html`<section class="card tile" aria-labelledby="tile-tickets">
         <h2 id="tile-tickets">Tickets, last ${DAYS} days</h2>
         <${Problem} error=${ticketsError} />
@@ -144,7 +144,7 @@ export default function Dashboard({ doc }) {
         html`<${Bars} label="CSAT average per week (1 to 5)" labels=${surveys.weeks}
           series=${[{ name: "CSAT", values: surveys.csat.map((s) => s.average), className: "series-b" }]} />`}
       </section>
-      ${orders !== null &&
+      ${(orders !== null || ordersError) &&
       html`<section class="card tile" aria-labelledby="tile-orders">
         <h2 id="tile-orders">Work orders by status</h2>
         <${Problem} error=${ordersError} />

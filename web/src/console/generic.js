@@ -134,6 +134,7 @@ export function Action({ doc, action, item, onDone, stale = false }) {
   const run = async (body) => {
     const sent = body === undefined ? (schema.properties?.version ? { version: item.version } : undefined) : withVersion(schema, body, item);
     setBusy(true);
+    setError(null);
     try {
       const answer = await api(fill(action.path, item.id), { method: action.method.toUpperCase(), body: sent, version: item.version });
       setOpen(false);

@@ -9,7 +9,7 @@ import { SlaBadge } from "./sla.js";
 
 const REOPENABLE = new Set(["resolved", "closed"]);
 
-function Comments({ ticket, staff, onSent }) {
+function Comments({ ticket, staff, onSending, onSent }) {
   const path = `/support/tickets/${ticket.id}/comments`;
   const [page, error, reload] = useLoad(() => api(path, { query: { limit: 100 } }), [ticket.id]);
   const [failure, setFailure] = useState(null);
@@ -19,6 +19,7 @@ function Comments({ ticket, staff, onSent }) {
     event.preventDefault();
     const form = event.currentTarget;
     setBusy(true);
+    onSending(true); // a reply moves the ticket on: its actions wait from the moment it is sent
     setFailure(null);
     try {
       const body = { body: form.body.value };
@@ -31,6 +32,7 @@ function Comments({ ticket, staff, onSent }) {
       setFailure(e);
     } finally {
       setBusy(false);
+      onSending(false);
     }
   };
   return html`<section aria-labelledby="comments-heading">
@@ -56,28 +58,36 @@ function Comments({ ticket, staff, onSent }) {
   </section>`;
 }
 
-function StaffControls({ ticket, user, onChange, stale }) {
+/** Runs one action on the ticket at a time: [settle(request), acting, error]. A 409 (the ticket moved on meanwhile, or
+ * its state forbids it) reads the ticket again, so the next try sends the version the server has. */
+function useSettle(onChange, onStale) {
   const [error, setError] = useState(null);
   const [acting, setActing] = useState(false);
+  const settle = async (request) => {
+    setError(null);
+    setActing(true);
+    try {
+      onChange(await request());
+    } catch (e) {
+      setError(e);
+      if (e.status === 409) onStale();
+    } finally {
+      setActing(false);
+    }
+  };
+  return [settle, acting, error];
+}
+
+function StaffControls({ ticket, user, onChange, onStale, stale }) {
+  const [settle, acting, error] = useSettle(onChange, onStale);
   const [users, usersError] = useLoad(
     () => (user.roles.has("managers") ? api("/admin/users", { query: { limit: 100 } }) : Promise.resolve(null)),
     [],
   );
   const act = (path, body) =>
-    settle(api(`/support/tickets/${ticket.id}${path}`, { method: "POST", body, version: body ? undefined : ticket.version }));
+    settle(() => api(`/support/tickets/${ticket.id}${path}`, { method: "POST", body, version: body ? undefined : ticket.version }));
   const patch = (field, value) =>
-    settle(api(`/support/tickets/${ticket.id}`, { method: "PATCH", body: { [field]: value, version: ticket.version } }));
-  const settle = async (request) => {
-    setError(null);
-    setActing(true);
-    try {
-      onChange(await request);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setActing(false);
-    }
-  };
+    settle(() => api(`/support/tickets/${ticket.id}`, { method: "PATCH", body: { [field]: value, version: ticket.version } }));
   // each action sends the version shown: none while one is under way or the ticket is being read again
   const busy = acting || stale;
   const staffUsers = (users?.items || []).filter((u) => u.active && (u.role === "staff" || u.role === "managers"));
@@ -107,20 +117,9 @@ function StaffControls({ ticket, user, onChange, stale }) {
   </section>`;
 }
 
-function ClientControls({ ticket, onChange, stale }) {
-  const [error, setError] = useState(null);
-  const [acting, setActing] = useState(false);
-  const act = async (verb) => {
-    setError(null);
-    setActing(true);
-    try {
-      onChange(await api(`/support/tickets/${ticket.id}/${verb}`, { method: "POST", version: ticket.version }));
-    } catch (e) {
-      setError(e);
-    } finally {
-      setActing(false);
-    }
-  };
+function ClientControls({ ticket, onChange, onStale, stale }) {
+  const [settle, acting, error] = useSettle(onChange, onStale);
+  const act = (verb) => settle(() => api(`/support/tickets/${ticket.id}/${verb}`, { method: "POST", version: ticket.version }));
   const busy = acting || stale; // as for staff: only ever the version shown, and only the latest
   return html`<div class="row">
     <${Problem} error=${error} />
@@ -132,6 +131,8 @@ function ClientControls({ ticket, onChange, stale }) {
 export function TicketDetail({ id, user, staff = false }) {
   // a reply moves the ticket on (a new version): its actions wait until it has been read again
   const [ticket, error, reload, setTicket, rereading] = useLoad(() => api(`/support/tickets/${id}`), [id]);
+  const [replying, setReplying] = useState(false);
+  const stale = rereading || replying;
   usePageTitle(ticket ? `${ticket.number} ${ticket.subject}` : "Ticket");
   if (error) return html`<h1 tabindex="-1">Ticket</h1><${Problem} error=${error} />`;
   if (!ticket) return html`<${Loading} />`;
@@ -144,9 +145,9 @@ export function TicketDetail({ id, user, staff = false }) {
     </p>
     ${ticket.description && html`<p class="description">${ticket.description}</p>`}
     ${staff
-      ? html`<${StaffControls} ticket=${ticket} user=${user} onChange=${setTicket} stale=${rereading} />`
-      : html`<${ClientControls} ticket=${ticket} onChange=${setTicket} stale=${rereading} />`}
-    <${Comments} ticket=${ticket} staff=${staff} onSent=${reload} />
+      ? html`<${StaffControls} ticket=${ticket} user=${user} onChange=${setTicket} onStale=${reload} stale=${stale} />`
+      : html`<${ClientControls} ticket=${ticket} onChange=${setTicket} onStale=${reload} stale=${stale} />`}
+    <${Comments} ticket=${ticket} staff=${staff} onSending=${setReplying} onSent=${reload} />
     <${Attachments} collection=${`/support/tickets/${ticket.id}/attachments`} publicChoice=${staff} />
   </article>`;
 }
