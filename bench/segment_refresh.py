@@ -251,6 +251,7 @@ def main() -> int:
         one_run(args.crash_at_write)
         return 0
 
+    from shared.marketing.audience import CHUNK
     from shared.marketing.segments import state_of
 
     failures: list[str] = []
@@ -269,7 +270,7 @@ def main() -> int:
             failures.append(f"before the refresh a reader saw {before}, not the old generation")
         reader.start()
         runs: list[dict[str, Any]] = []
-        pages = -(-args.contacts // 500)  # audience.CHUNK
+        pages = -(-args.contacts // CHUNK)
         begun = time.perf_counter()
         while True:
             number = len(runs) + 1
@@ -288,7 +289,7 @@ def main() -> int:
             print(f"  run {number}: {outcome['wall']:.1f} s, {outcome['pages']} pages, {what}", flush=True)
             if state is None or (int(state.generation) == 2 and state.cleanup_generation is None):
                 break
-            if number > 4 * (args.contacts // 500 + 2):
+            if number > 4 * (args.contacts // CHUNK + 2):
                 failures.append("the refresh did not finish")
                 break
         wall = time.perf_counter() - begun
@@ -311,7 +312,7 @@ def main() -> int:
     print(f"\nSegment refresh of a {n:,}-contact tenant on the local cloud (moto server; each run a fresh process)")
     print(
         f"runs: {len(runs)} (one forced crash: {'yes' if crashed else 'NO'}); contact pages read: {read} "
-        f"(500 contacts each; read again after the crash: {read - pages})"
+        f"({CHUNK} contacts each; read again after the crash: {read - pages})"
     )
     walls = [o["wall"] for o in runs]
     print(

@@ -74,9 +74,9 @@ class Tally:
             raise ValueError(f"{self.model.__name__} counts no {name!r}")
         self.adds.setdefault((tenant_id, *key), Counter())[name] += amount
 
-    def add_day(self, tenant_id: str, name: str, at: datetime, amount: int = 1) -> None:
+    def add_day(self, tenant_id: str, name: str, at: datetime) -> None:
         """One more ``name`` on the UTC day of ``at`` (``model`` is a ``DayCounts``)."""
-        self.add(tenant_id, self.model.key(tenant_id, at.date()), name, amount)  # type: ignore[attr-defined]
+        self.add(tenant_id, self.model.key(tenant_id, at.date()), name)  # type: ignore[attr-defined]
 
     def apply(self, tx: TransactWrite) -> None:
         model = self.model
@@ -107,12 +107,12 @@ class Span:
     date_to: date
     days: list[tuple[date, dict[str, int]]]  # every day of the range, oldest first (zeros where nothing counted)
 
-    def out(self, summary: type[BaseModel], day: type[BaseModel], **extra: Any) -> Any:
+    def out(self, summary: type[BaseModel], day: type[BaseModel]) -> Any:
         """``summary(date_from, date_to, days=[day(day, **counts)…], **totals)``: a module's response model."""
         names = self.days[0][1].keys()
         totals = {name: sum(counts[name] for _, counts in self.days) for name in names}
         days = [day(day=d, **counts) for d, counts in self.days]
-        return summary(date_from=self.date_from, date_to=self.date_to, days=days, **totals, **extra)
+        return summary(date_from=self.date_from, date_to=self.date_to, days=days, **totals)
 
 
 def window(date_from: date | None, date_to: date | None, today: date) -> tuple[date, date]:

@@ -23,7 +23,7 @@ from shared.db.entities import Entity, apply_patch, expect_version, save
 from shared.db.errors import storage_errors
 from shared.db.pages import Page
 from shared.db.table import Item, tkey, transaction
-from shared.errors import NotFound, Unprocessable
+from shared.errors import Unprocessable
 from shared.html_text import html_to_text
 from shared.marketing import counters
 from shared.schemas import Audited, Name, Out, Strict, Versioned
@@ -202,9 +202,7 @@ def preview(ctx: TenantContext, template_id: str, contact_id: str | None) -> Ren
         keys.append(Contact.key(tenant, contact_id))
     with storage_errors():
         found = {type(i): i for i in Item.batch_get(keys)}
-    template = found.get(EmailTemplate)
-    if template is None:
-        raise NotFound("No such email template.")
+    template = EmailTemplate.visible(ctx, found.get(EmailTemplate))
     contact = Contact.visible(ctx, found.get(Contact)) if contact_id else None
     client = Client.find(tenant, contact.client_id) if contact else None
     values = variables(contact, client, firm_of(found.get(tenants.Tenant), tenant), PREVIEW_UNSUBSCRIBE)

@@ -10,17 +10,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
-
 from infra.resources import QUEUES
+from tests.e2e import prefix_audit
 
 SHOWN = 5  # messages quoted per queue
 
 
 def dead_letters(cloud) -> dict[str, list[str]]:
     """Per dead-letter queue holding messages: the first few messages' consumer and error (or body)."""
-    details = cloud.details
-    sqs = boto3.client("sqs", endpoint_url=details["aws_endpoint_url"], region_name=details["region"])
+    sqs = prefix_audit.client(cloud, "sqs")
     found: dict[str, list[str]] = {}
     for queue in (q for q in QUEUES if q.dead_letter_for):
         url = sqs.get_queue_url(QueueName=queue.name)["QueueUrl"]

@@ -24,20 +24,21 @@ TENANT_OBJECT = re.compile(r"^t/([a-z0-9][a-z0-9-]{1,39})/")
 IDEMPOTENCY_RECORD = re.compile(r"^T#([a-z0-9][a-z0-9-]{1,39})#IDEMPOTENCY$")
 
 
-def _client(cloud, service: str) -> Any:
+def client(cloud, service: str) -> Any:
+    """A boto3 client of the cloud's moto (the audits read it directly)."""
     details = cloud.details
     return boto3.client(service, endpoint_url=details["aws_endpoint_url"], region_name=details["region"])
 
 
 def items(cloud) -> Iterator[dict[str, Any]]:
     # A Scan: the audit reads the whole table on purpose, which no product code may do.
-    for page in _client(cloud, "dynamodb").get_paginator("scan").paginate(TableName=cloud.details["table_name"]):
+    for page in client(cloud, "dynamodb").get_paginator("scan").paginate(TableName=cloud.details["table_name"]):
         for item in page["Items"]:
             yield {name: next(iter(value.values())) for name, value in item.items()}
 
 
 def objects(cloud) -> Iterator[str]:
-    for page in _client(cloud, "s3").get_paginator("list_objects_v2").paginate(Bucket=cloud.details["bucket_name"]):
+    for page in client(cloud, "s3").get_paginator("list_objects_v2").paginate(Bucket=cloud.details["bucket_name"]):
         for found in page.get("Contents", []):
             yield found["Key"]
 

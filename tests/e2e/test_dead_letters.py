@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 import uuid
 
-import boto3
 import pytest
 
-from tests.e2e import dead_letter_audit
+from tests.e2e import dead_letter_audit, prefix_audit
 
 
 def test_no_consumer_has_given_up_on_anything_so_far(cloud) -> None:
@@ -17,8 +16,7 @@ def test_no_consumer_has_given_up_on_anything_so_far(cloud) -> None:
 
 
 def test_the_audit_names_the_queue_the_consumer_and_its_error(cloud) -> None:
-    details = cloud.details
-    sqs = boto3.client("sqs", endpoint_url=details["aws_endpoint_url"], region_name=details["region"])
+    sqs = prefix_audit.client(cloud, "sqs")
     url = sqs.get_queue_url(QueueName="AuditTrail-dlq")["QueueUrl"]
     error = f"KeyError: {uuid.uuid4().hex}"
     body = json.dumps({"consumer": "AuditTrail", "attempts": 3, "error": error, "record": {}})

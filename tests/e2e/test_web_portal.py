@@ -11,7 +11,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from infra.local import outbox
-from tests.e2e.browser import check, password_of, png, session
+from tests.e2e.browser import TIMEOUT_MS, check, password_of, png, session
 from tests.e2e.test_attachments import start_upload
 from tests.e2e.waits import PUMP_WAIT_SECONDS
 
@@ -80,7 +80,9 @@ def test_a_list_of_attachments_asked_for_before_an_upload_never_replaces_the_one
         expect(page.locator(".attachments li").filter(has_text="waiting.pdf")).to_contain_text("scanning")
         # the next poll is answered now, as the list is before the upload, but the answer reaches the page later
         page.route(listed, lambda route: route.continue_() if held else held.append((route, route.fetch())))
-        while not held:
+        for _ in range(TIMEOUT_MS // 100):  # the next poll reaches its handler
+            if held:
+                break
             page.wait_for_timeout(100)
 
         page.get_by_label("Add a file").set_input_files(png(tmp_path))
