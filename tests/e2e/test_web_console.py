@@ -146,58 +146,37 @@ def test_a_page_left_before_its_code_arrived_never_replaces_the_next_one(cloud, 
         expect(page.get_by_label("Priority")).to_be_visible()
 
 
-def test_after_a_reply_the_ticket_is_acted_on_only_once_read_again(cloud, api, demo, browser):
+@pytest.mark.parametrize("held", ["the reply", "the ticket's re-read"])
+def test_after_a_reply_the_actions_wait_for_the_tickets_new_version(cloud, api, demo, browser, held):
     """A reply makes a new version of the ticket (its SLA clock, its updated_at): an action sent with the version
-    shown before would be refused as a conflicting change. The actions wait for the ticket's new version (here held
-    back) and then act on it. CI's agent once clicked Resolve between the reply and the ticket's new version."""
+    shown before would be refused as a conflicting change. The actions wait from the moment the reply is sent until
+    the ticket is read again (each step here held back), then act on the new version. CI's agent once clicked
+    Resolve between the reply and the ticket's new version; a new user's quick clicks once did while it was sent."""
     ticket = api.create_ticket(demo.portal, subject=f"Monitor flickers {time.time_ns()}")
+    comments = re.compile(rf"/support/tickets/{ticket['id']}/comments$")
     own_url = re.compile(rf"/support/tickets/{ticket['id']}$")
-    held = []
+    url, method = (comments, "POST") if held == "the reply" else (own_url, "GET")
+    waiting = []
     with session(browser, cloud.api_url) as agent:
         page = agent.sign_in(AGENT, password_of(cloud, AGENT), lands="/app/console")
         agent.open(f"/app/console/tickets/{ticket['id']}")
         resolve = page.get_by_role("button", name="Resolve")
         expect(resolve).to_be_enabled()
-        # the ticket's next read waits
-        page.route(
-            own_url, lambda route: route.continue_() if held or route.request.method != "GET" else held.append(route)
-        )
+        page.route(url, lambda r: waiting.append(r) if r.request.method == method and not waiting else r.continue_())
 
         page.get_by_label("Your reply").fill("Which cable does it use?")
         page.get_by_role("button", name="Send reply").click()
-        expect(page.locator(".comments")).to_contain_text("Which cable does it use?")
+        if held == "the ticket's re-read":
+            expect(page.locator(".comments")).to_contain_text("Which cable does it use?")
         expect(resolve).to_be_disabled()  # the version shown is the one before the reply
-
-        with page.expect_response(own_url):
-            held[0].continue_()
-        resolve.click()
-        expect(page.locator("article.ticket > p.meta")).to_contain_text("resolved")
-        expect(page.get_by_role("alert")).to_have_count(0)
-    assert api.get(f"/support/tickets/{ticket['id']}", as_=demo.agent).json()["status"] == "resolved"
-
-
-def test_the_actions_wait_from_the_moment_a_reply_is_sent(cloud, api, demo, browser):
-    """Resolve clicked while the reply is still on its way (or the moment it lands, before the ticket is read
-    again) would send the version before the reply: a 409. A new user's quick clicks once got exactly that."""
-    ticket = api.create_ticket(demo.portal, subject=f"Dock not charging {time.time_ns()}")
-    comments = re.compile(rf"/support/tickets/{ticket['id']}/comments$")
-    held = []
-    with session(browser, cloud.api_url) as agent:
-        page = agent.sign_in(AGENT, password_of(cloud, AGENT), lands="/app/console")
-        agent.open(f"/app/console/tickets/{ticket['id']}")
-        resolve = page.get_by_role("button", name="Resolve")
-        expect(resolve).to_be_enabled()
-        page.route(comments, lambda route: held.append(route) if route.request.method == "POST" else route.continue_())
-
-        page.get_by_label("Your reply").fill("Try another outlet, please.")
-        page.get_by_role("button", name="Send reply").click()
-        expect(resolve).to_be_disabled()  # the reply is on its way
         for _ in range(TIMEOUT_MS // 50):  # the held request reaches its handler
-            if held:
+            if waiting:
                 break
             page.wait_for_timeout(50)
-        held[0].continue_()
+        with page.expect_response(url):
+            waiting[0].continue_()
         resolve.click()  # as soon as it may: once the ticket's new version is shown
+        expect(page.locator(".comments")).to_contain_text("Which cable does it use?")
         expect(page.locator("article.ticket > p.meta")).to_contain_text("resolved")
         expect(page.get_by_role("alert")).to_have_count(0)
     assert api.get(f"/support/tickets/{ticket['id']}", as_=demo.agent).json()["status"] == "resolved"
